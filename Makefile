@@ -1,0 +1,195 @@
+# Hypervisor build: one flat Makefile.
+#
+#   make            build the UEFI application and the GRUB ISO
+#   make run        install what is needed, build, boot in QEMU (serial on the terminal)
+#   make test       install what is needed, run hosted and integration tests
+#   make host-test  hosted unit and stress tests only (ASan/UBSan, TSan)
+#   make bench      benchmarks of the hosted concurrency code
+
+BUILD      ?= build
+HOSTCC     ?= gcc
+V          ?= 0
+Q          := $(if $(filter 1,$(V)),,@)
+
+.PHONY: all hv
+all: hv
+
+HV_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+# --------------------------------------------------------------------------
+# The hypervisor: freestanding, position-independent, every symbol hidden.
+
+CC         := gcc
+LD         := ld
+OBJCOPY    := objcopy
+
+HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib \
+	-fno-stack-protector -fno-stack-check -fcf-protection=none \
+	-mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fpic -fvisibility=hidden -include core/visibility.h \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \
+	-I. -Iarch/x86/include -DHV_VERSION='"$(HV_VERSION)"' -MMD -MP
+HV_ASFLAGS := -I. -Iarch/x86/include -D__ASSEMBLY__ -MMD -MP
+
+EFI_INC    := /usr/include/efi
+EFI_LIB    := /usr/lib
+EFI_CFLAGS := -I$(EFI_INC) -I$(EFI_INC)/x86_64 -fshort-wchar \
+	-maccumulate-outgoing-args -DEFI_FUNCTION_WRAPPER -Wno-strict-prototypes
+
+HV_SRCS := \
+	arch/x86/setup.c arch/x86/desc.c arch/x86/traps.c arch/x86/entry.S \
+	arch/x86/apic.c arch/x86/tsc.c arch/x86/smp.c arch/x86/trampoline.S \
+	arch/x86/paging.c arch/x86/console.c arch/x86/platform.c \
+	core/log.c core/printf.c core/errno.c core/string.c core/cmdline.c \
+	core/symbols.c core/spinlock.c core/rwlock.c \
+	mm/frame.c mm/heap.c \
+	drivers/acpi.c drivers/uart16550.c
+EFI_SRCS := arch/x86/boot/efi_main.c
+MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
+
+OBJ := $(BUILD)/obj
+hv_obj = $(patsubst %,$(OBJ)/%.o,$(basename $(1)))
+HV_OBJS  := $(call hv_obj,$(HV_SRCS))
+EFI_OBJS := $(call hv_obj,$(EFI_SRCS))
+MB2_OBJS := $(call hv_obj,$(MB2_SRCS))
+
+$(OBJ)/arch/x86/boot/efi_main.o: HV_CFLAGS += $(EFI_CFLAGS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -c $< -o $@
+
+$(OBJ)/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(HV_ASFLAGS) -c $< -o $@
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# Symbolized backtraces: link once with an empty symbol table, generate the
+# table from that image, link again; the text must not move between links.
+$(OBJ)/syms0.S: scripts/gensyms.sh
+	@mkdir -p $(dir $@)
+	$(Q)scripts/gensyms.sh > $@
+
+EFI_DIR    := $(BUILD)/efi
+EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds -shared \
+	-Bsymbolic --no-undefined
+EFI_LINK = $(LD) $(EFI_LDFLAGS) $(EFI_LIB)/crt0-efi-x86_64.o $(HV_OBJS) $(EFI_OBJS) $(1) \
+	-L$(EFI_LIB) -lefi -lgnuefi -o $(2)
+
+$(EFI_DIR)/hv.so: $(HV_OBJS) $(EFI_OBJS) $(OBJ)/syms0.o scripts/gensyms.sh scripts/checksyms.sh
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(call EFI_LINK,$(OBJ)/syms0.o,$@.pass1)
+	$(Q)scripts/gensyms.sh $@.pass1 > $(EFI_DIR)/syms.S
+	$(Q)$(CC) -c $(EFI_DIR)/syms.S -o $(EFI_DIR)/syms.o
+	$(Q)$(call EFI_LINK,$(EFI_DIR)/syms.o,$@)
+	$(Q)scripts/checksyms.sh $@.pass1 $@
+
+$(EFI_DIR)/esp/EFI/BOOT/BOOTX64.EFI: $(EFI_DIR)/hv.so
+	@mkdir -p $(dir $@) $(EFI_DIR)/esp/hv
+	@echo "  EFI     $@"
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+		-j .rela -j '.rel.*' -j '.rela.*' -j .reloc \
+		--target efi-app-x86_64 --subsystem=10 $< $@
+
+MB2_DIR := $(BUILD)/mb2
+MB2_LINK = $(LD) -nostdlib -static -n --no-dynamic-linker -z noexecstack --no-warn-rwx-segments \
+	-T arch/x86/boot/mb2.lds $(MB2_OBJS) $(HV_OBJS) $(1) -o $(2)
+
+$(MB2_DIR)/hv.elf: $(HV_OBJS) $(MB2_OBJS) $(OBJ)/syms0.o arch/x86/boot/mb2.lds scripts/gensyms.sh scripts/checksyms.sh
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(call MB2_LINK,$(OBJ)/syms0.o,$@.pass1)
+	$(Q)scripts/gensyms.sh $@.pass1 > $(MB2_DIR)/syms.S
+	$(Q)$(CC) -c $(MB2_DIR)/syms.S -o $(MB2_DIR)/syms.o
+	$(Q)$(call MB2_LINK,$(MB2_DIR)/syms.o,$@)
+	$(Q)scripts/checksyms.sh $@.pass1 $@
+
+$(BUILD)/hv.iso: $(MB2_DIR)/hv.elf scripts/mkiso.sh
+	@echo "  ISO     $@"
+	$(Q)scripts/mkiso.sh $@ $< ""
+
+$(OBJ)/syms0.o: $(OBJ)/syms0.S
+	$(Q)$(CC) -c $< -o $@
+
+hv: $(EFI_DIR)/esp/EFI/BOOT/BOOTX64.EFI $(BUILD)/hv.iso
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)
+
+# --------------------------------------------------------------------------
+# Hosted tests: tests/host/<name>.c built with the real sources it names in
+# tests/host/<name>.mk (HOST_TESTS, <name>_SRCS, <name>_SAN := asan tsan).
+
+HOST_TESTS :=
+include $(sort $(wildcard tests/host/*.mk))
+
+HOST_COMMON := tests/host/shim.c core/log.c core/printf.c core/errno.c core/spinlock.c
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-I. -Iarch/x86/include -DHV_HOSTED -pthread -fno-omit-frame-pointer
+HOST_SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+HOST_SAN_tsan := -fsanitize=thread
+
+define host_test_rule
+$(BUILD)/host/$(2)/$(1): tests/host/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) $$(wildcard core/*.h mm/*.h drivers/*.h arch/x86/include/asm/*.h tests/host/*.h)
+	@mkdir -p $$(dir $$@)
+	@echo "  HOSTCC  $$@"
+	$$(Q)$$(HOSTCC) $$(HOST_CFLAGS) $$(HOST_SAN_$(2)) -o $$@ tests/host/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) -lm
+HOST_BINS += $(BUILD)/host/$(2)/$(1)
+endef
+$(foreach t,$(HOST_TESTS),$(foreach s,$($(t)_SAN),$(eval $(call host_test_rule,$(t),$(s)))))
+
+# --------------------------------------------------------------------------
+# Benchmarks: tests/bench/<name>.c with the sources tests/bench/<name>.mk
+# names (BENCHES, <name>_SRCS); optimised, no sanitizers. Each prints its
+# own table of ratios measured side by side in the same run.
+
+BENCHES :=
+include $(sort $(wildcard tests/bench/*.mk))
+BENCH_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-I. -Iarch/x86/include -DHV_HOSTED -pthread
+
+define bench_rule
+$(BUILD)/bench/$(1): tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) tests/bench/bench.h $$(wildcard core/*.h mm/*.h arch/x86/include/asm/*.h)
+	@mkdir -p $$(dir $$@)
+	@echo "  HOSTCC  $$@"
+	$$(Q)$$(HOSTCC) $$(BENCH_CFLAGS) -o $$@ tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) -lm
+BENCH_BINS += $(BUILD)/bench/$(1)
+endef
+$(foreach b,$(BENCHES),$(eval $(call bench_rule,$(b))))
+
+.PHONY: bench
+bench: $(BENCH_BINS)
+	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
+
+.PHONY: host-build host-test integration-test test deps-test deps-run run
+host-build: $(HOST_BINS)
+host-test: host-build
+	$(Q)tests/run-host.sh $(HOST_BINS) | tests/summary.sh
+
+integration-test: hv
+	$(Q)tests/integration/run.py | tests/summary.sh
+
+deps-test:
+	$(Q)scripts/install-deps.sh test
+deps-run:
+	$(Q)scripts/install-deps.sh run
+
+# Everything: hosted tests, then every boot scenario; one summary line.
+test: deps-test
+	$(Q)$(MAKE) --no-print-directory hv host-build
+	$(Q){ tests/run-host.sh $(HOST_BINS); tests/integration/run.py; } 2>&1 | tests/summary.sh
+
+# Boots the hypervisor under QEMU (UEFI, TCG with SVM and NPT, 4 CPUs) with
+# the serial console on this terminal; Ctrl-A X quits.
+RUN_SMP ?= 4
+RUN_MEM ?= 1024
+run: deps-run
+	$(Q)$(MAKE) --no-print-directory hv
+	$(Q)scripts/run-qemu.sh $(BUILD)/efi/esp $(RUN_SMP) $(RUN_MEM)

@@ -1,0 +1,156 @@
+/*
+ * x86-64 instruction wrappers: CPUID, MSRs, control registers, port I/O,
+ * interrupt flag, TSC. Hypervisor only (privileged instructions).
+ */
+#ifndef ASM_CPU_H
+#define ASM_CPU_H
+
+#include "asm/atomic.h"
+#include "core/compiler.h"
+
+#define X86_CR0_PE BIT(0)
+#define X86_CR0_MP BIT(1)
+#define X86_CR0_ET BIT(4)
+#define X86_CR0_NE BIT(5)
+#define X86_CR0_WP BIT(16)
+#define X86_CR0_PG BIT(31)
+
+#define X86_CR4_PAE        BIT(5)
+#define X86_CR4_PGE        BIT(7)
+#define X86_CR4_OSFXSR     BIT(9)
+#define X86_CR4_OSXMMEXCPT BIT(10)
+#define X86_CR4_VMXE       BIT(13)
+
+#define X86_RFLAGS_IF BIT(9)
+
+struct cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+static inline void cpuid_count(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+{
+	__asm__ __volatile__("cpuid"
+			     : "=a"(r->eax), "=b"(r->ebx), "=c"(r->ecx), "=d"(r->edx)
+			     : "a"(leaf), "c"(sub));
+}
+
+static inline void cpuid(uint32_t leaf, struct cpuid_regs *r)
+{
+	cpuid_count(leaf, 0, r);
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t val)
+{
+	__asm__ __volatile__("wrmsr"
+			     :
+			     : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
+			     : "memory");
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+#define DEFINE_CR_ACCESSORS(n)						\
+static inline uint64_t read_cr##n(void)					\
+{									\
+	uint64_t v;							\
+	__asm__ __volatile__("mov %%cr" #n ", %0" : "=r"(v));		\
+	return v;							\
+}									\
+static inline void write_cr##n(uint64_t v)				\
+{									\
+	__asm__ __volatile__("mov %0, %%cr" #n :: "r"(v) : "memory");	\
+}
+DEFINE_CR_ACCESSORS(0)
+DEFINE_CR_ACCESSORS(2)
+DEFINE_CR_ACCESSORS(3)
+DEFINE_CR_ACCESSORS(4)
+#undef DEFINE_CR_ACCESSORS
+
+static inline uint64_t read_rflags(void)
+{
+	uint64_t f;
+
+	__asm__ __volatile__("pushfq; popq %0" : "=r"(f) :: "memory");
+	return f;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ __volatile__("outb %0, %1" :: "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ __volatile__("outw %0, %1" :: "a"(v), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ __volatile__("outl %0, %1" :: "a"(v), "Nd"(port));
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ __volatile__("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void irq_disable(void)
+{
+	__asm__ __volatile__("cli" ::: "memory");
+}
+
+static inline void irq_enable(void)
+{
+	__asm__ __volatile__("sti" ::: "memory");
+}
+
+static inline void cpu_halt(void)
+{
+	__asm__ __volatile__("hlt" ::: "memory");
+}
+
+/* Enables interrupts and halts in one step: no wake-up is lost between. */
+static inline void cpu_safe_halt(void)
+{
+	__asm__ __volatile__("sti; hlt" ::: "memory");
+}
+
+static inline void invlpg(const void *va)
+{
+	__asm__ __volatile__("invlpg (%0)" :: "r"(va) : "memory");
+}
+
+static inline uint64_t read_rbp(void)
+{
+	uint64_t v;
+
+	__asm__ __volatile__("mov %%rbp, %0" : "=r"(v));
+	return v;
+}
+
+#endif

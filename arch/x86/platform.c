@@ -1,0 +1,71 @@
+/*
+ * The x86 hypervisor's side of core/platform.h (the hosted tests have
+ * theirs in tests/host/shim.c). Any CPU, any context.
+ */
+#include "asm/apic.h"
+#include "asm/cpu.h"
+#include "asm/desc.h"
+#include "asm/percpu.h"
+#include "core/platform.h"
+
+/* The hypervisor runs identity-mapped: physical == virtual. */
+uintptr_t hv_direct_map_offset;
+
+unsigned long irq_save(void)
+{
+	unsigned long flags = read_rflags();
+
+	irq_disable();
+	return flags;
+}
+
+void irq_restore(unsigned long flags)
+{
+	if (flags & X86_RFLAGS_IF)
+		irq_enable();
+}
+
+static void kick_ipi_handler(struct trap_frame *tf)
+{
+	apic_eoi();
+}
+
+/* The IPI's only effect is the VM exit (or a wake-up from HLT) it causes. */
+void platform_kick_cpu(unsigned int cpu)
+{
+	struct percpu *pc = cpu < MAX_CPUS ? READ_ONCE(percpu_areas[cpu]) : NULL;
+
+	if (pc)
+		apic_send_ipi(pc->apic_id, VEC_IPI_KICK);
+}
+
+void platform_init_ipis(void)
+{
+	irq_register(VEC_IPI_KICK, kick_ipi_handler);
+}
+
+static __noreturn void halt_forever(void)
+{
+	for (;;) {
+		irq_disable();
+		cpu_halt();
+	}
+}
+
+static void halt_ipi_handler(struct trap_frame *tf)
+{
+	halt_forever();
+}
+
+/* Stops this CPU and asks every other online CPU to stop. */
+void platform_halt(void)
+{
+	unsigned int i, self = smp_processor_id();
+
+	irq_disable();
+	irq_register(VEC_IPI_HALT, halt_ipi_handler);
+	for (i = 0; i < MAX_CPUS; i++)
+		if (i != self && percpu_areas[i] && percpu_areas[i]->online)
+			apic_send_ipi(percpu_areas[i]->apic_id, VEC_IPI_HALT);
+	halt_forever();
+}

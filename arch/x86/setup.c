@@ -1,0 +1,264 @@
+/*
+ * hv_main: the one core entry of both boot paths. Boot CPU, interrupts off,
+ * on the entry path's stack, paging as the loader left it (identity).
+ *
+ * Brings the host up in the order the boot log reports it: console and
+ * banner, boot path, memory, ACPI/MADT, TSC, every CPU, then "ready".
+ * Whatever cannot be set up is an error line; only a machine the
+ * hypervisor cannot run on at all (no memory map) stops it.
+ */
+#include "asm/apic.h"
+#include "asm/cpu.h"
+#include "asm/desc.h"
+#include "asm/paging.h"
+#include "asm/percpu.h"
+#include "asm/smp.h"
+#include "asm/tsc.h"
+#include "core/boot.h"
+#include "core/cmdline.h"
+#include "core/errno.h"
+#include "core/log.h"
+#include "core/string.h"
+#include "drivers/acpi.h"
+#include "drivers/uart16550.h"
+#include "mm/frame.h"
+#include "mm/heap.h"
+
+#ifndef HV_VERSION
+#define HV_VERSION "0.0.0-unknown"
+#endif
+
+int console_init(uint16_t port, uint32_t baud, bool debugcon);
+void platform_init_ipis(void);
+
+static struct cmdline boot_cmdline;
+static struct acpi_info acpi_info;
+
+static const char *const boot_path_names[] = {
+	[BOOT_PATH_UEFI] = "UEFI",
+	[BOOT_PATH_MULTIBOOT2] = "Multiboot2",
+};
+
+static uint16_t console_port_from(const char *s)
+{
+	static const struct { const char *name; uint16_t port; } ports[] = {
+		{ "com1", UART_COM1 }, { "com2", UART_COM2 },
+		{ "com3", UART_COM3 }, { "com4", UART_COM4 },
+	};
+	uint64_t v;
+	size_t i;
+
+	if (!s)
+		return UART_COM1;
+	for (i = 0; i < ARRAY_SIZE(ports); i++)
+		if (strcmp(s, ports[i].name) == 0)
+			return ports[i].port;
+	if (parse_u64(s, &v) == 0 && v > 0 && v < 0xfff8)
+		return (uint16_t)v;
+	return 0;
+}
+
+static int loglevel_from(const char *s)
+{
+	static const char *const names[] = { "err", "warn", "info", "debug" };
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	if (parse_u64(s, &v) == 0 && v <= LOG_DEBUG)
+		return (int)v;
+	return -1;
+}
+
+/* Console first: everything after it can report what goes wrong. */
+static void setup_console(const struct boot_record *boot)
+{
+	int parse_err = cmdline_parse(&boot_cmdline, boot->cmdline);
+	const char *con = cmdline_get(&boot_cmdline, "console");
+	const char *lvl = cmdline_get(&boot_cmdline, "loglevel");
+	uint16_t port = console_port_from(con);
+	uint64_t baud = 115200;
+	int err;
+
+	if (cmdline_get_u64(&boot_cmdline, "baud", &baud) == -EINVAL || baud == 0 ||
+	    baud > 115200)
+		baud = 115200;
+	err = console_init(port ? port : UART_COM1, (uint32_t)baud,
+			   cmdline_has(&boot_cmdline, "debugcon"));
+	if (err && port != UART_COM1)
+		console_init(UART_COM1, 115200, cmdline_has(&boot_cmdline, "debugcon"));
+
+	pr_info("hv: micro-hypervisor %s (x86-64; VT-x/EPT, AMD-V/NPT)", HV_VERSION);
+	pr_info("hv: boot path %s, command line \"%s\"",
+		boot->path < ARRAY_SIZE(boot_path_names) ? boot_path_names[boot->path] : "?",
+		boot->cmdline);
+	if (parse_err) {
+		pr_err("hv: bad command line (%s); options after the problem ignored",
+		       errno_name(parse_err));
+		cmdline_parse(&boot_cmdline, boot->cmdline);	/* says what is wrong */
+	}
+	if (!port)
+		pr_err("hv: unknown console \"%s\"; using COM1", con);
+	if (lvl) {
+		int l = loglevel_from(lvl);
+
+		if (l < 0)
+			pr_err("hv: bad loglevel \"%s\" (err, warn, info, debug or 0-3)", lvl);
+		else
+			log_level_max = l;
+	}
+	if (boot->error[0])
+		pr_err("hv: boot loader: %s", boot->error);
+}
+
+static __noreturn void stop_boot(const char *why)
+{
+	pr_err("hv: cannot continue: %s", why);
+	for (;;) {
+		irq_disable();
+		cpu_halt();
+	}
+}
+
+static void setup_memory(const struct boot_record *boot)
+{
+	struct boot_mem_region reserved[BOOT_MAX_FILES + 2];
+	size_t n = 0;
+	uint32_t i;
+	int err;
+
+	if (boot->n_mem == 0)
+		stop_boot("the boot loader gave no memory map");
+	reserved[n++] = (struct boot_mem_region){ boot->image_base, boot->image_size,
+						  BOOT_MEM_LOADED };
+	if (boot->trampoline)
+		reserved[n++] = (struct boot_mem_region){ boot->trampoline, PAGE_SIZE,
+							  BOOT_MEM_LOADED };
+	for (i = 0; i < boot->n_files; i++)
+		reserved[n++] = (struct boot_mem_region){ boot->files[i].base,
+							  boot->files[i].size,
+							  BOOT_MEM_LOADED };
+	err = frame_init(boot->mem, boot->n_mem, reserved, n);
+	if (err)
+		stop_boot("no usable memory in the firmware memory map");
+	pr_info("mem: %llu MiB usable, %llu frames free, %u map entries, %u files loaded",
+		(unsigned long long)(frame_usable_bytes() >> 20),
+		(unsigned long long)frame_free_count(), boot->n_mem, boot->n_files);
+	for (i = 0; i < boot->n_files; i++)
+		pr_info("mem: file \"%s\" at 0x%llx, %llu bytes", boot->files[i].name,
+			(unsigned long long)boot->files[i].base,
+			(unsigned long long)boot->files[i].size);
+	err = paging_init(boot);
+	if (err)
+		stop_boot("no memory for the host page tables");
+	heap_init();
+}
+
+/* Returns the ACPI description, or NULL if the machine has none we trust. */
+static const struct acpi_info *setup_acpi(const struct boot_record *boot)
+{
+	paddr_t rsdp = boot->acpi_rsdp;
+	int err;
+
+	if (!rsdp)
+		rsdp = acpi_find_rsdp_legacy();
+	if (!rsdp) {
+		pr_err("acpi: no RSDP from the firmware or in low memory; running on the boot CPU only");
+		return NULL;
+	}
+	err = acpi_init(rsdp, &acpi_info);
+	if (err) {
+		pr_err("acpi: tables unusable (%s); running on the boot CPU only",
+		       errno_name(err));
+		return NULL;
+	}
+	acpi_print_summary(&acpi_info);
+	return &acpi_info;
+}
+
+static __noinline void selftest_fault(void)
+{
+	volatile uint64_t *p = (volatile uint64_t *)(paging_mapped_limit() + MiB(2) + 0x10);
+
+	pr_info("selftest: reading unmapped address %p; a page fault must follow", (void *)p);
+	(void)*p;
+	pr_err("selftest: fault: no fault was taken");
+}
+
+/* Exhausts the frame allocator: it must fail cleanly and recover. */
+static void selftest_oom(void)
+{
+	uint64_t before = frame_free_count(), got = 0;
+	paddr_t pa, head = 0;
+	int err;
+
+	/* Chain the frames through their first word: no other memory needed. */
+	while ((err = frame_alloc(&pa)) == 0) {
+		*(paddr_t *)phys_to_virt(pa) = head;
+		head = pa;
+		got++;
+	}
+	pr_info("selftest: oom: %llu frames allocated, then %s; %s from the heap too",
+		(unsigned long long)got, errno_name(err),
+		kmalloc(PAGE_SIZE * 4) ? "memory" : "NULL");
+	while (head) {
+		pa = head;
+		head = *(paddr_t *)phys_to_virt(pa);
+		frame_free(pa);
+	}
+	if (err == -ENOMEM && got == before && frame_free_count() == before)
+		pr_info("selftest: oom: PASS (%llu frames free again)",
+			(unsigned long long)before);
+	else
+		pr_err("selftest: oom: FAIL (had %llu free, got %llu, now %llu)",
+		       (unsigned long long)before, (unsigned long long)got,
+		       (unsigned long long)frame_free_count());
+}
+
+static void run_selftest(void)
+{
+	const char *t = cmdline_get(&boot_cmdline, "selftest");
+
+	if (!t)
+		return;
+	if (strcmp(t, "fault") == 0)
+		selftest_fault();
+	else if (strcmp(t, "oom") == 0)
+		selftest_oom();
+	else
+		pr_err("selftest: unknown test \"%s\" (fault, oom)", t);
+}
+
+void hv_main(struct boot_record *boot)
+{
+	const struct acpi_info *acpi;
+	const char *tsc_source;
+	unsigned int online, answered;
+
+	tsc_mark_boot();
+	smp_init_bsp();
+	tsc_source = tsc_calibrate();
+	setup_console(boot);
+	desc_init_idt();
+	desc_init_cpu();
+	desc_load_idt();
+	setup_memory(boot);
+	acpi = setup_acpi(boot);
+	pr_info("tsc: %llu.%03llu MHz (%s)", (unsigned long long)(tsc_hz / 1000000),
+		(unsigned long long)(tsc_hz / 1000 % 1000), tsc_source);
+	if (apic_init_bsp(acpi ? acpi->lapic_base : 0))
+		stop_boot("no local APIC");
+	platform_init_ipis();
+	online = smp_boot(boot, acpi);
+	answered = smp_ping_all();
+	if (answered != online)
+		pr_err("smp: only %u of %u CPUs answered the IPI ping", answered, online);
+	else
+		pr_info("smp: IPI ping answered by all %u CPUs", answered);
+	pr_info("hv: %u CPUs online, ready", online);
+	run_selftest();
+	for (;;)
+		cpu_safe_halt();
+}

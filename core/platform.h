@@ -1,0 +1,58 @@
+/*
+ * What core/, mm/ and drivers/ need from the machine they run on.
+ *
+ * The hypervisor implements these in arch/x86/; the hosted test build
+ * implements them in tests/host/shim.c on top of pthreads and libc, so the
+ * same core/ and mm/ sources compile unchanged in both.
+ */
+#ifndef CORE_PLATFORM_H
+#define CORE_PLATFORM_H
+
+#include "core/compiler.h"
+
+typedef uint64_t paddr_t;
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  4096ull
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+
+/* Dense index of the running CPU (hosted: of the registered test thread). */
+unsigned int smp_processor_id(void);
+
+/* Write raw bytes to the hypervisor console. Callers serialise lines. */
+void console_write(const char *s, size_t n);
+
+/* Monotonic nanoseconds since boot; 0 until the clock is calibrated. */
+uint64_t time_now_ns(void);
+
+/* Interrupt state of the running CPU (hosted: no-ops). */
+unsigned long irq_save(void);
+void irq_restore(unsigned long flags);
+
+/*
+ * Interrupts physical CPU cpu so that a vCPU running there in guest mode
+ * exits (an IPI to a vector whose handler does nothing but EOI). Hosted:
+ * calls the handler the test registered with shim_set_kick_handler().
+ */
+void platform_kick_cpu(unsigned int cpu);
+
+/* Stop the machine after a fatal error; never returns. */
+__noreturn void platform_halt(void);
+
+/*
+ * Physical memory is reached through one linear window: identity in the
+ * hypervisor (offset 0), a malloc'd arena in hosted tests.
+ */
+extern uintptr_t hv_direct_map_offset;
+
+static inline void *phys_to_virt(paddr_t pa)
+{
+	return (void *)(uintptr_t)(pa + hv_direct_map_offset);
+}
+
+static inline paddr_t virt_to_phys(const void *va)
+{
+	return (paddr_t)((uintptr_t)va - hv_direct_map_offset);
+}
+
+#endif

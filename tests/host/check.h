@@ -1,0 +1,71 @@
+/*
+ * Minimal test harness for hosted tests. One scenario per file; each case
+ * prints "PASS <file>:<case>" or "FAIL <file>:<case>" and the runner
+ * (tests/run-host.sh) counts those lines.
+ */
+#ifndef TESTS_CHECK_H
+#define TESTS_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern int check_case_failed;
+extern int check_cases_failed;
+extern int check_cases_passed;
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "  %s:%d: check failed: %s\n",	\
+				__FILE__, __LINE__, #cond);		\
+			check_case_failed = 1;				\
+		}							\
+	} while (0)
+
+#define CHECK_EQ(a, b)							\
+	do {								\
+		long long __a = (long long)(a), __b = (long long)(b);	\
+		if (__a != __b) {					\
+			fprintf(stderr, "  %s:%d: check failed: %s == %s"\
+				" (%lld != %lld)\n", __FILE__, __LINE__,	\
+				#a, #b, __a, __b);			\
+			check_case_failed = 1;				\
+		}							\
+	} while (0)
+
+#define CHECK_STR(a, b)							\
+	do {								\
+		const char *__a = (a), *__b = (b);			\
+		if (strcmp(__a, __b) != 0) {				\
+			fprintf(stderr, "  %s:%d: check failed: \"%s\" != \"%s\"\n", \
+				__FILE__, __LINE__, __a, __b);		\
+			check_case_failed = 1;				\
+		}							\
+	} while (0)
+
+#define RUN(fn)								\
+	do {								\
+		check_case_failed = 0;					\
+		fn();							\
+		printf("%s %s:%s\n", check_case_failed ? "FAIL" : "PASS",\
+		       check_test_name(__FILE__), #fn);			\
+		fflush(stdout);						\
+		if (check_case_failed)					\
+			check_cases_failed++;				\
+		else							\
+			check_cases_passed++;				\
+	} while (0)
+
+const char *check_test_name(const char *file);
+/* Exit status for main(): non-zero if any case failed. */
+int check_done(void);
+
+/* Registers the calling thread as hosted "CPU" id (see shim.c). */
+void shim_set_cpu(unsigned int id);
+/* Receives platform_kick_cpu() calls (NULL: ignore them). */
+void shim_set_kick_handler(void (*fn)(unsigned int cpu));
+/* Allocates a zeroed arena standing for physical memory [base, base+size). */
+void *shim_phys_arena(unsigned long long base, unsigned long long size);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * Hosted implementation of core/platform.h: libc and pthreads stand in for
+ * the machine so that core/, mm/ and drivers/ sources compile unchanged.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/platform.h"
+#include "tests/host/check.h"
+
+int check_case_failed;
+int check_cases_failed;
+int check_cases_passed;
+
+uintptr_t hv_direct_map_offset;
+
+static __thread unsigned int shim_cpu_id;
+
+void shim_set_cpu(unsigned int id)
+{
+	shim_cpu_id = id;
+}
+
+unsigned int smp_processor_id(void)
+{
+	return shim_cpu_id;
+}
+
+static pthread_mutex_t console_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void console_write(const char *s, size_t n)
+{
+	pthread_mutex_lock(&console_mutex);
+	fwrite(s, 1, n, stderr);
+	pthread_mutex_unlock(&console_mutex);
+}
+
+uint64_t time_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void (*shim_kick_handler)(unsigned int cpu);
+
+void shim_set_kick_handler(void (*fn)(unsigned int cpu))
+{
+	__atomic_store_n(&shim_kick_handler, fn, __ATOMIC_RELEASE);
+}
+
+void platform_kick_cpu(unsigned int cpu)
+{
+	void (*fn)(unsigned int) = __atomic_load_n(&shim_kick_handler, __ATOMIC_ACQUIRE);
+
+	if (fn)
+		fn(cpu);
+}
+
+unsigned long irq_save(void)
+{
+	return 0;
+}
+
+void irq_restore(unsigned long flags)
+{
+	(void)flags;
+}
+
+void platform_halt(void)
+{
+	fflush(stdout);
+	abort();
+}
+
+void *shim_phys_arena(unsigned long long base, unsigned long long size)
+{
+	void *arena = aligned_alloc(4096, size);
+
+	if (!arena) {
+		perror("aligned_alloc");
+		exit(2);
+	}
+	memset(arena, 0, size);
+	hv_direct_map_offset = (uintptr_t)arena - (uintptr_t)base;
+	return arena;
+}
+
+const char *check_test_name(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	static char name[128];
+	char *dot;
+
+	snprintf(name, sizeof(name), "%s", slash ? slash + 1 : file);
+	dot = strrchr(name, '.');
+	if (dot)
+		*dot = '\0';
+	return name;
+}
+
+int check_done(void)
+{
+	fflush(stdout);
+	return check_cases_failed ? 1 : 0;
+}

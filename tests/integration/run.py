@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Integration runner: boots the hypervisor in an emulator per scenario and
+reads its serial console.
+
+Each tests/integration/*.scn file is one scenario:
+
+    machine: qemu-uefi | qemu-iso | bochs
+    smp: 4
+    memory: 512
+    cpu: qemu64,+svm,+npt       (QEMU -cpu, or the Bochs CPU model)
+    cmdline: selftest=fault
+    timeout: 120
+    expect: <regex>             (in order; the last one ends the run)
+    reject: <regex>             (must not appear anywhere)
+
+Prints "PASS integration:<name>" or "FAIL integration:<name>: why" and
+keeps the console log in build/test/<name>/console.log.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+OVMF = "/usr/share/ovmf/OVMF.fd"
+
+
+def parse_scenario(path):
+    sc = {"machine": "qemu-uefi", "smp": "1", "memory": "512", "cpu": "",
+          "cmdline": "", "timeout": "120", "expect": [], "reject": []}
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            key, sep, value = line.partition(":")
+            key, value = key.strip(), value.strip()
+            if not sep or key not in sc:
+                raise ValueError(f"{path}:{lineno}: unknown line {line!r}")
+            if isinstance(sc[key], list):
+                sc[key].append(re.compile(value))
+            else:
+                sc[key] = value
+    if not sc["expect"]:
+        raise ValueError(f"{path}: no expect line")
+    return sc
+
+
+def make_iso(workdir, cmdline):
+    iso = os.path.join(workdir, "hv.iso")
+    subprocess.run([os.path.join(ROOT, "scripts/mkiso.sh"), iso,
+                    os.path.join(BUILD, "mb2/hv.elf"), cmdline], check=True)
+    return iso
+
+
+def command_for(sc, workdir):
+    smp, mem = sc["smp"], sc["memory"]
+    if sc["machine"] == "qemu-uefi":
+        esp = os.path.join(workdir, "esp")
+        shutil.copytree(os.path.join(BUILD, "efi/esp"), esp, dirs_exist_ok=True)
+        os.makedirs(os.path.join(esp, "hv"), exist_ok=True)
+        with open(os.path.join(esp, "hv/cmdline.txt"), "w") as f:
+            f.write(sc["cmdline"] + "\n")
+        return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", sc["cpu"] or "qemu64,+svm,+npt",
+                "-smp", smp, "-m", mem, "-bios", OVMF, "-nodefaults",
+                "-drive", f"file=fat:rw:{esp},format=raw", "-net", "none",
+                "-display", "none", "-serial", "stdio", "-no-reboot"], None
+    if sc["machine"] == "qemu-iso":
+        iso = make_iso(workdir, sc["cmdline"])
+        return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", sc["cpu"] or "qemu64,+svm,+npt",
+                "-smp", smp, "-m", mem, "-cdrom", iso, "-boot", "d",
+                "-display", "none", "-serial", "stdio", "-no-reboot"], None
+    if sc["machine"] == "bochs":
+        iso = make_iso(workdir, (sc["cmdline"] + " debugcon").strip())
+        rc = os.path.join(workdir, "bochsrc.txt")
+        with open(rc, "w") as f:
+            f.write(f"""megs: {mem}
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+cpu: model={sc['cpu'] or 'corei7_skylake_x'}, count={smp}, ips=100000000, reset_on_triple_fault=0
+ata0-master: type=cdrom, path={iso}, status=inserted
+boot: cdrom
+display_library: rfb, options="timeout=0"
+com1: enabled=1, mode=file, dev={os.path.join(workdir, 'com1.out')}
+log: {os.path.join(workdir, 'bochs.log')}
+panic: action=fatal
+clock: sync=none, time0=local
+sound: driver=dummy
+speaker: enabled=0
+port_e9_hack: enabled=1
+""")
+        cmds = os.path.join(workdir, "bochs.rc")
+        with open(cmds, "w") as f:
+            f.write("c\nquit\n")
+        return ["bochs", "-q", "-f", rc, "-rc", cmds], None
+    raise ValueError(f"unknown machine {sc['machine']}")
+
+
+def run_scenario(path):
+    name = os.path.splitext(os.path.basename(path))[0]
+    workdir = os.path.join(BUILD, "test", name)
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    try:
+        sc = parse_scenario(path)
+        cmd, _ = command_for(sc, workdir)
+    except (ValueError, subprocess.CalledProcessError) as e:
+        return name, False, f"setup: {e}", 0.0, workdir
+
+    logpath = os.path.join(workdir, "console.log")
+    start = time.monotonic()
+    deadline = start + float(sc["timeout"])
+    expects = list(sc["expect"])
+    text = ""
+    why = None
+    with open(logpath, "wb") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        os.set_blocking(proc.stdout.fileno(), False)
+        while expects:
+            chunk = proc.stdout.read()
+            if chunk:
+                log.write(chunk)
+                log.flush()
+                text += chunk.decode("utf-8", "replace").replace("\r", "")
+                while expects and expects[0].search(text):
+                    m = expects.pop(0).search(text)
+                    text = text[m.end():] if expects else text
+            elif proc.poll() is not None:
+                why = f"emulator exited (status {proc.returncode}) before: {expects[0].pattern}"
+                break
+            elif time.monotonic() > deadline:
+                why = f"timeout after {sc['timeout']} s waiting for: {expects[0].pattern}"
+                break
+            else:
+                time.sleep(0.05)
+        elapsed = time.monotonic() - start
+        # Give the console a moment so that rejected output after the last
+        # expectation (a fault right after "ready") is seen.
+        settle = time.monotonic() + 0.5
+        while proc.poll() is None and time.monotonic() < settle:
+            chunk = proc.stdout.read()
+            if chunk:
+                log.write(chunk)
+            time.sleep(0.05)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    full = open(logpath, "rb").read().decode("utf-8", "replace").replace("\r", "")
+    if why is None:
+        for rx in sc["reject"]:
+            m = rx.search(full)
+            if m:
+                why = f"rejected output: {m.group(0)!r}"
+                break
+    return name, why is None, why, elapsed, workdir
+
+
+def main():
+    paths = sys.argv[1:] or sorted(
+        os.path.join(ROOT, "tests/integration", f)
+        for f in os.listdir(os.path.join(ROOT, "tests/integration")) if f.endswith(".scn"))
+    failed = 0
+    for path in paths:
+        name, ok, why, elapsed, workdir = run_scenario(path)
+        if ok:
+            print(f"PASS integration:{name} ({elapsed:.1f} s)", flush=True)
+        else:
+            failed += 1
+            print(f"FAIL integration:{name}: {why}", flush=True)
+            log = os.path.join(workdir, "console.log")
+            if os.path.exists(log):
+                lines = open(log, "rb").read().decode("utf-8", "replace").splitlines()
+                print(f"---- {name}: last 30 console lines ----")
+                for line in lines[-30:]:
+                    print("  " + line.replace("\r", ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
