@@ -25,33 +25,21 @@ static const char *const log_level_tag[] = {
 };
 
 /*
- * Takes log_lock unless this CPU is panicking: a panic must print even if
- * the lock holder is the CPU that faulted.
+ * Writes one line under log_lock, unless a panic is under way: a panic
+ * must print even if the lock holder is the CPU that faulted. panicking
+ * is read once, so the unlock matches the lock.
  */
-static unsigned long log_lock_acquire(void)
+static void log_emit(const char *line, size_t len)
 {
 	unsigned long flags = irq_save();
+	bool locked = !READ_ONCE(panicking);
 
-	if (!READ_ONCE(panicking))
+	if (locked)
 		spin_lock(&log_lock);
-	return flags;
-}
-
-static void log_lock_release(unsigned long flags, bool locked)
-{
+	console_write(line, len);
 	if (locked)
 		spin_unlock(&log_lock);
 	irq_restore(flags);
-}
-
-static void log_emit(const char *line, size_t len)
-{
-	unsigned long flags;
-	bool locked = !READ_ONCE(panicking);
-
-	flags = log_lock_acquire();
-	console_write(line, len);
-	log_lock_release(flags, locked);
 }
 
 void log_vprintf(int level, const char *fmt, va_list ap)

@@ -19,6 +19,18 @@ typedef uint64_t paddr_t;
 /* Dense index of the running CPU (hosted: of the registered test thread). */
 unsigned int smp_processor_id(void);
 
+/*
+ * One step of a contended wait, spins steps into it. The hypervisor
+ * executes PAUSE. The hosted build's CPUs are pthreads that the host
+ * kernel preempts, and a FIFO lock whose next waiter is off its host CPU
+ * stalls every waiter behind it for a whole timeslice; so after a short
+ * spin a hosted waiter sleeps a microsecond per step (what pv_wait() does
+ * for a paravirtual qspinlock). sched_yield() is no substitute: the
+ * yielder stays runnable; an 8-thread test took 20-60 s with it against
+ * 1-3 s with the sleep.
+ */
+void platform_wait_contended(unsigned long spins);
+
 /* Write raw bytes to the hypervisor console. Callers serialise lines. */
 void console_write(const char *s, size_t n);
 

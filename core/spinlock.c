@@ -6,25 +6,13 @@
  * no lock of its own (the report writes to the console directly).
  */
 #include <stdarg.h>
-#ifdef HV_HOSTED
-#include <time.h>
-#endif
 
 #include "core/printf.h"
 #include "core/spinlock.h"
 
-/* Written at boot or by a test before the CPUs it affects are spinning. */
+/* Read once at the start of each wait: a change affects later waits. */
 unsigned long lock_stuck_loops = LOCK_STUCK_LOOPS_DEFAULT;
 unsigned long lock_stuck_reports;
-
-#ifdef HV_HOSTED
-void __lock_host_sleep(void)
-{
-	const struct timespec ts = { .tv_sec = 0, .tv_nsec = 1000 };
-
-	nanosleep(&ts, NULL);
-}
-#endif
 
 void lock_report_stuck(const char *fmt, ...)
 {

@@ -10,8 +10,9 @@
  * with one LOCK XADD and spins until head, the ticket being served, reaches
  * it; the holder hands over by advancing head. No waiter can be overtaken,
  * so no waiter starves, but a waiter that is not running (a preempted
- * hosted thread, a vCPU thread of a nested hypervisor) stalls every ticket
- * behind it: keep critical sections short and never sleep under a spinlock.
+ * hosted thread; a CPU of this hypervisor when it runs as a guest itself)
+ * stalls every ticket behind it: keep critical sections short and never
+ * wait for anything under a spinlock.
  *
  * Not recursive: a CPU that takes a lock it already holds waits behind its
  * own ticket forever. The bounded-wait report (lock_stuck_loops below) names
@@ -68,31 +69,13 @@ extern unsigned long lock_stuck_reports;
 void lock_report_stuck(const char *fmt, ...) __printf(1, 2);
 
 /*
- * One step of a contended wait, spins steps into it. On the machine a
- * PAUSE. In the hosted build the CPUs are pthreads that the host kernel
- * preempts, and a FIFO lock whose next waiter is off the host CPU stalls
- * every waiter behind it for a whole host timeslice. So after a short spin
- * a hosted waiter sleeps for a microsecond on every step instead (what
- * pv_wait() does for a paravirtual qspinlock): a sleeping waiter leaves
- * the host CPU to the holder and to the next waiter. sched_yield() is no
- * substitute: the yielder stays runnable, and on a busy host an 8-thread
- * test took 20 to 60 s with it against 1 to 3 s with the sleep.
+ * One step of a contended wait, spins steps into it: a PAUSE on the
+ * machine; in the hosted build a sleep after a short spin (see
+ * platform_wait_contended() in core/platform.h).
  */
-#ifdef HV_HOSTED
-#define LOCK_HOSTED_SPINS 128
-void __lock_host_sleep(void);
-#endif
-
 static __always_inline void __lock_relax(unsigned long spins)
 {
-#ifdef HV_HOSTED
-	if (spins > LOCK_HOSTED_SPINS) {
-		__lock_host_sleep();
-		return;
-	}
-#endif
-	(void)spins;
-	cpu_relax();
+	platform_wait_contended(spins);
 }
 
 /* Contended path of spin_lock(): waits until ticket is served. */

@@ -11,6 +11,11 @@
 /* The hypervisor runs identity-mapped: physical == virtual. */
 uintptr_t hv_direct_map_offset;
 
+void platform_wait_contended(unsigned long spins)
+{
+	cpu_relax();
+}
+
 unsigned long irq_save(void)
 {
 	unsigned long flags = read_rflags();

@@ -29,6 +29,18 @@ unsigned int smp_processor_id(void)
 	return shim_cpu_id;
 }
 
+#define SHIM_SPINS_BEFORE_SLEEP 128
+
+void platform_wait_contended(unsigned long spins)
+{
+	static const struct timespec one_us = { .tv_sec = 0, .tv_nsec = 1000 };
+
+	if (spins > SHIM_SPINS_BEFORE_SLEEP)
+		nanosleep(&one_us, NULL);
+	else
+		__builtin_ia32_pause();
+}
+
 static pthread_mutex_t console_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 void console_write(const char *s, size_t n)

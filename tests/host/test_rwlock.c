@@ -13,14 +13,14 @@
 #include "core/rwlock.h"
 #include "tests/host/check.h"
 
-#define NR_WORKERS     8
-#define MIX_ITERS      3000	/* per worker, writer_exclusive */
-#define STREAM_READERS 3	/* writer_not_starved */
-#define STREAM_ITERS   300	/* per reader */
+#define NR_WORKERS         8
+#define MIX_ITERS          3000		/* per worker, writer_exclusive */
+#define STREAM_READERS     3		/* writer_not_starved */
+#define STREAM_ITERS       300		/* per reader */
 #define STREAM_PATIENCE_NS 2000000ull	/* a reader waits for a successor */
-#define STREAM_WRITER_GAP  20	/* read sections between writes */
+#define STREAM_WRITER_GAP  20		/* read sections between writes */
 #define STREAM_WORST_NS    2000000000ull	/* bound on one write_lock() */
-#define WAIT_NS        10000000000ull	/* bound on any wait for a thread */
+#define WAIT_NS            10000000000ull	/* bound on any wait for a thread */
 
 struct worker {
 	pthread_t thread;
