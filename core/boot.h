@@ -20,6 +20,12 @@ enum boot_mem_type {
 	BOOT_MEM_ACPI_NVS,
 	BOOT_MEM_BAD,
 	BOOT_MEM_LOADED,	/* RAM holding the hypervisor or a loaded file */
+	/*
+	 * RAM the firmware still uses while the hypervisor starts (UEFI boot
+	 * services: its page tables, GDT, IDT, stack) and that becomes free
+	 * once the hypervisor runs on its own: frame_release_firmware().
+	 */
+	BOOT_MEM_FIRMWARE_RECLAIM,
 };
 
 struct boot_mem_region {

@@ -45,6 +45,7 @@ static struct {
 	uint64_t nbits;		/* frames spanned by the bitmaps */
 	uint64_t total;		/* frames with avail = 1 */
 	uint64_t meta_frames;	/* frames holding the bitmaps */
+	bool firmware_held;	/* BOOT_MEM_FIRMWARE_RECLAIM frames not yet free */
 
 	/* frame_lock protects these. */
 	uint64_t *used;
@@ -115,6 +116,16 @@ static uint64_t word_weight(uint64_t x)
 	return (x * 0x0101010101010101ull) >> 56;
 }
 
+/* Set bits of @map in [start, end). */
+static uint64_t frame_count_bits(const uint64_t *map, uint64_t start, uint64_t end)
+{
+	uint64_t n = 0;
+
+	for (; start < end; start++)
+		n += (map[start / WORD_BITS] >> (start % WORD_BITS)) & 1;
+	return n;
+}
+
 static paddr_t frame_bit_to_pa(uint64_t bit)
 {
 	return (frames.base_pfn + bit) << PAGE_SHIFT;
@@ -145,6 +156,20 @@ static bool frame_region_usable(const struct boot_mem_region *r,
 	return true;
 }
 
+/*
+ * Like frame_region_usable(), for the frames the allocator manages: usable
+ * RAM and firmware RAM that frame_release_firmware() frees later.
+ */
+static bool frame_region_managed(const struct boot_mem_region *r,
+				 uint64_t *start, uint64_t *end)
+{
+	struct boot_mem_region u = *r;
+
+	if (u.type == BOOT_MEM_FIRMWARE_RECLAIM)
+		u.type = BOOT_MEM_USABLE;
+	return frame_region_usable(&u, start, end);
+}
+
 /* Number of excluded ranges frame_excluded() enumerates. */
 static size_t frame_excluded_count(const struct frame_src *src)
 {
@@ -171,7 +196,7 @@ static bool frame_excluded(const struct frame_src *src, size_t i,
 	i--;
 	if (i < src->n) {
 		r = &src->map[i];
-		if (r->type == BOOT_MEM_USABLE)
+		if (r->type == BOOT_MEM_USABLE || r->type == BOOT_MEM_FIRMWARE_RECLAIM)
 			return false;
 	} else {
 		r = &src->reserved[i - src->n];
@@ -225,6 +250,17 @@ static uint64_t frame_conflict_end(const struct frame_src *src, uint64_t start,
 		if (frame_excluded(src, i, &s, &e) && s < end && start < e)
 			furthest = MAX(furthest, e);
 	}
+	/* Firmware RAM is still in use while the bitmaps are placed. */
+	for (i = 0; i < src->n; i++) {
+		const struct boot_mem_region *r = &src->map[i];
+
+		if (r->type != BOOT_MEM_FIRMWARE_RECLAIM || !r->size)
+			continue;
+		s = ALIGN_DOWN(r->base, PAGE_SIZE);
+		e = ALIGN_UP(r->base + r->size, PAGE_SIZE);
+		if (s < end && start < e)
+			furthest = MAX(furthest, e);
+	}
 	return furthest;
 }
 
@@ -274,7 +310,7 @@ int frame_init(const struct boot_mem_region *map, size_t n,
 {
 	const struct frame_src src = { map, n, reserved, n_reserved };
 	uint64_t lo = FRAME_NONE, hi = 0, s, e, nbits, nwords, bytes;
-	uint64_t meta_pa, meta_frames, total = 0, w;
+	uint64_t meta_pa, meta_frames, total = 0, held = 0, w;
 	uint64_t *avail, *used;
 	unsigned long flags;
 	size_t i;
@@ -290,7 +326,7 @@ int frame_init(const struct boot_mem_region *map, size_t n,
 		return err;
 
 	for (i = 0; i < n; i++) {
-		if (frame_region_usable(&map[i], &s, &e)) {
+		if (frame_region_managed(&map[i], &s, &e)) {
 			lo = MIN(lo, s);
 			hi = MAX(hi, e);
 		}
@@ -322,7 +358,7 @@ int frame_init(const struct boot_mem_region *map, size_t n,
 	used = avail + nwords;
 	memset(avail, 0, nwords * sizeof(uint64_t));
 	for (i = 0; i < n; i++) {
-		if (frame_region_usable(&map[i], &s, &e))
+		if (frame_region_managed(&map[i], &s, &e))
 			bitmap_assign(avail, (s - lo) >> PAGE_SHIFT,
 				      (e - lo) >> PAGE_SHIFT, true);
 	}
@@ -342,7 +378,17 @@ int frame_init(const struct boot_mem_region *map, size_t n,
 		used[w] = ~avail[w];
 		total += word_weight(avail[w]);
 	}
-	if (!total) {
+	/* Firmware RAM: managed, but held until frame_release_firmware(). */
+	for (i = 0; i < n; i++) {
+		if (map[i].type == BOOT_MEM_FIRMWARE_RECLAIM &&
+		    frame_region_managed(&map[i], &s, &e)) {
+			held += frame_count_bits(avail, (s - lo) >> PAGE_SHIFT,
+						 (e - lo) >> PAGE_SHIFT);
+			bitmap_assign(used, (s - lo) >> PAGE_SHIFT,
+				      (e - lo) >> PAGE_SHIFT, true);
+		}
+	}
+	if (total == held) {
 		pr_err("frame: no usable RAM left beside the bitmaps");
 		return -ENOMEM;
 	}
@@ -355,7 +401,8 @@ int frame_init(const struct boot_mem_region *map, size_t n,
 	WRITE_ONCE(frames.total, total);
 	WRITE_ONCE(frames.meta_frames, meta_frames);
 	frames.first_free_word = 0;
-	WRITE_ONCE(frames.nfree, total);
+	frames.firmware_held = held != 0;
+	WRITE_ONCE(frames.nfree, total - held);
 	spin_unlock_irqrestore(&frame_lock, flags);
 
 	pr_info("frame: %llu MiB usable in [%#llx, %#llx), bitmaps %llu KiB at %#llx",
@@ -523,6 +570,38 @@ void frame_free_contig(paddr_t pa, size_t count)
 void frame_free(paddr_t pa)
 {
 	frame_free_contig(pa, 1);
+}
+
+int frame_release_firmware(const struct boot_mem_region *map, size_t n)
+{
+	uint64_t lo = frames.base_pfn << PAGE_SHIFT;
+	uint64_t hi = lo + (frames.nbits << PAGE_SHIFT);
+	uint64_t s, e, bit, released = 0;
+	unsigned long flags;
+	size_t i;
+
+	flags = spin_lock_irqsave(&frame_lock);
+	if (!frames.firmware_held) {
+		spin_unlock_irqrestore(&frame_lock, flags);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (map[i].type != BOOT_MEM_FIRMWARE_RECLAIM ||
+		    !frame_region_managed(&map[i], &s, &e))
+			continue;
+		s = MAX(s, lo);
+		e = MIN(e, hi);
+		for (; s < e; s += PAGE_SIZE) {
+			bit = (s - lo) >> PAGE_SHIFT;
+			if (test_bit(bit, frames.avail) && test_bit(bit, frames.used)) {
+				__frame_give(bit, 1);
+				released++;
+			}
+		}
+	}
+	frames.firmware_held = false;
+	spin_unlock_irqrestore(&frame_lock, flags);
+	return (int)MIN(released, (uint64_t)INT32_MAX);
 }
 
 /* ------------------------------------------------------------------------

@@ -46,6 +46,15 @@ int frame_init(const struct boot_mem_region *map, size_t n,
 	       const struct boot_mem_region *reserved, size_t n_reserved);
 
 /*
+ * Hands the BOOT_MEM_FIRMWARE_RECLAIM regions of @map (the map given to
+ * frame_init()) to the allocator: call it once the firmware's page
+ * tables, descriptor tables and stack are no longer in use. Frames that
+ * are also reserved or outside the managed span stay out. Returns the
+ * number of frames released; a second call releases nothing.
+ */
+int frame_release_firmware(const struct boot_mem_region *map, size_t n);
+
+/*
  * Allocates one frame (contents undefined) and stores its address in *@out.
  * Returns 0, or -ENOMEM with *@out and the allocator unchanged.
  */

@@ -143,7 +143,7 @@ static void setup_memory(const struct boot_record *boot)
 	err = frame_init(boot->mem, boot->n_mem, reserved, n);
 	if (err)
 		stop_boot("no usable memory in the firmware memory map");
-	pr_info("mem: %llu MiB usable, %llu frames free, %u map entries, %u files loaded",
+	pr_info("mem: %llu MiB usable, %llu frames free now, %u map entries, %u files loaded",
 		(unsigned long long)(frame_usable_bytes() >> 20),
 		(unsigned long long)frame_free_count(), boot->n_mem, boot->n_files);
 	for (i = 0; i < boot->n_files; i++)
@@ -153,6 +153,11 @@ static void setup_memory(const struct boot_record *boot)
 	err = paging_init(boot);
 	if (err)
 		stop_boot("no memory for the host page tables");
+	/* Own page tables, GDT, IDT and stack: the firmware's are free now. */
+	err = frame_release_firmware(boot->mem, boot->n_mem);
+	if (err > 0)
+		pr_info("mem: %llu MiB of firmware boot-time memory reclaimed",
+			(unsigned long long)err >> (20 - PAGE_SHIFT));
 	heap_init();
 }
 

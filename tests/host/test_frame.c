@@ -622,6 +622,61 @@ static void case_reinit(void)
 	CHECK_EQ(frame_free_count(), model_frames - model_meta);
 }
 
+/*
+ * Firmware RAM is managed but held back until frame_release_firmware(),
+ * never holds the bitmaps, and is released exactly once.
+ */
+static size_t fw_alloc_all(paddr_t *out, size_t max)
+{
+	size_t n = 0;
+	paddr_t pa;
+
+	while (n < max && !frame_alloc(&pa))
+		out[n++] = pa;
+	return n;
+}
+
+static void case_firmware_reclaim(void)
+{
+	static const struct boot_mem_region map[] = {
+		{ 0x100000, 0x100000, BOOT_MEM_FIRMWARE_RECLAIM },
+		{ 0x200000, 0x40000, BOOT_MEM_USABLE },
+		{ 0x240000, 0x20000, BOOT_MEM_FIRMWARE_RECLAIM },
+		{ 0x260000, 0x10000, BOOT_MEM_RESERVED },
+	};
+	static const struct boot_mem_region reserved[] = {
+		{ 0x248000, 0x1000, BOOT_MEM_LOADED },
+	};
+	uint64_t total, free_before;
+	size_t n, i;
+
+	CHECK_EQ(frame_init(map, ARRAY_SIZE(map), reserved, ARRAY_SIZE(reserved)), 0);
+	total = frame_total_count();
+	free_before = frame_free_count();
+	/* 0x100 + 0x20 firmware frames, one of them reserved, are held. */
+	CHECK_EQ(total - free_before, 0x100 + 0x20 - 1);
+	n = fw_alloc_all(list, ARENA_FRAMES);
+	CHECK_EQ(n, free_before);
+	for (i = 0; i < n; i++)	/* usable RAM only; bitmaps not in firmware RAM */
+		CHECK(list[i] >= 0x200000 && list[i] < 0x240000);
+	for (i = 0; i < n; i++)
+		frame_free(list[i]);
+
+	CHECK_EQ(frame_release_firmware(map, ARRAY_SIZE(map)), 0x100 + 0x20 - 1);
+	CHECK_EQ(frame_free_count(), total);
+	CHECK_EQ(frame_release_firmware(map, ARRAY_SIZE(map)), 0);
+	CHECK_EQ(frame_free_count(), total);
+	n = fw_alloc_all(list, ARENA_FRAMES);
+	CHECK_EQ(n, total);
+	for (i = 0; i < n; i++) {
+		CHECK(list[i] != 0x248000);
+		CHECK(list[i] >= 0x100000 && list[i] < 0x260000);
+	}
+	for (i = 0; i < n; i++)
+		frame_free(list[i]);
+	CHECK_EQ(frame_free_count(), total);
+}
+
 static void case_free_bugs(void)
 {
 	paddr_t a, b;
@@ -822,6 +877,7 @@ int main(void)
 	RUN(case_unsorted);
 	RUN(case_bad_maps);
 	RUN(case_reinit);
+	RUN(case_firmware_reclaim);
 	RUN(case_free_bugs);
 	RUN(case_threads);
 	return check_done();

@@ -207,12 +207,8 @@ static uint32_t efi_mem_type(UINT32 type)
 		return BOOT_MEM_LOADED;
 	case EfiBootServicesCode:
 	case EfiBootServicesData:
-		/*
-		 * Free after ExitBootServices, but UEFI's page tables, GDT and
-		 * IDT live there until the hypervisor has its own; kept out of
-		 * the allocator (see docs/boot.md).
-		 */
-		return BOOT_MEM_RESERVED;
+		/* UEFI's page tables, GDT and IDT live there until hv has its own. */
+		return BOOT_MEM_FIRMWARE_RECLAIM;
 	case EfiACPIReclaimMemory:
 		return BOOT_MEM_ACPI_RECLAIM;
 	case EfiACPIMemoryNVS:
