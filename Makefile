@@ -45,7 +45,7 @@ HV_SRCS := \
 	core/log.c core/printf.c core/errno.c core/string.c core/cmdline.c \
 	core/symbols.c core/spinlock.c core/rwlock.c \
 	mm/frame.c mm/heap.c \
-	drivers/acpi.c drivers/uart16550.c
+	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 

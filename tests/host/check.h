@@ -6,6 +6,7 @@
 #ifndef TESTS_CHECK_H
 #define TESTS_CHECK_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,5 +68,16 @@ void shim_set_cpu(unsigned int id);
 void shim_set_kick_handler(void (*fn)(unsigned int cpu));
 /* Allocates a zeroed arena standing for physical memory [base, base+size). */
 void *shim_phys_arena(unsigned long long base, unsigned long long size);
+
+/*
+ * Death test: runs fn(arg) in a forked child with its stderr captured and
+ * returns true if the child died of SIGABRT (a panic ends in
+ * platform_halt(), which aborts) having written @expect within the first
+ * 4095 bytes of its stderr. Otherwise prints why to stderr (the case should then
+ * fail) and returns false. stdout and stderr are flushed before the fork;
+ * the child holds only the calling thread, so call it while no other test
+ * thread holds a lock that fn needs.
+ */
+bool expect_panic(void (*fn)(void *), void *arg, const char *expect);
 
 #endif

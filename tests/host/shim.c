@@ -3,10 +3,13 @@
  * the machine so that core/, mm/ and drivers/ sources compile unchanged.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/platform.h"
 #include "tests/host/check.h"
@@ -119,4 +122,46 @@ int check_done(void)
 {
 	fflush(stdout);
 	return check_cases_failed ? 1 : 0;
+}
+
+/* Death tests; see check.h. */
+bool expect_panic(void (*fn)(void *), void *arg, const char *expect)
+{
+	char out[4096];
+	size_t len = 0;
+	ssize_t got;
+	int pipefd[2], status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (pipe(pipefd))
+		return false;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		close(pipefd[0]);
+		dup2(pipefd[1], 2);
+		fn(arg);
+		_exit(0);	/* no panic: the parent reports it */
+	}
+	close(pipefd[1]);
+	while (len < sizeof(out) - 1 &&
+	       (got = read(pipefd[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)got;
+	out[len] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT) {
+		fprintf(stderr, "  expected a panic with \"%s\", child status %#x\n",
+			expect, status);
+		return false;
+	}
+	if (!strstr(out, expect)) {
+		fprintf(stderr, "  panic message lacks \"%s\":\n%s", expect, out);
+		return false;
+	}
+	return true;
 }
