@@ -44,6 +44,7 @@ HV_SRCS := \
 	arch/x86/paging.c arch/x86/console.c arch/x86/platform.c \
 	core/log.c core/printf.c core/errno.c core/string.c core/cmdline.c \
 	core/symbols.c core/spinlock.c core/rwlock.c core/vtimer.c core/vcpu_request.c \
+	core/srcu.c core/memslots.c \
 	mm/frame.c mm/heap.c \
 	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c
 EFI_SRCS := arch/x86/boot/efi_main.c
