@@ -44,8 +44,8 @@ HV_SRCS := \
 	arch/x86/paging.c arch/x86/console.c arch/x86/platform.c \
 	core/log.c core/printf.c core/errno.c core/string.c core/cmdline.c \
 	core/symbols.c core/spinlock.c core/rwlock.c core/vtimer.c core/vcpu_request.c \
-	core/srcu.c core/memslots.c \
-	mm/frame.c mm/heap.c \
+	core/srcu.c core/memslots.c core/vm.c \
+	mm/frame.c mm/heap.c mm/tdp_mmu.c mm/tdp_mmu_zap.c mm/tdp_mmu_dirty.c \
 	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c

@@ -70,8 +70,12 @@ static inline double bench_run_threads(struct bench_thread *ts, unsigned int n)
 		ts[i].ops = 0;
 		pthread_create(&ts[i].tid, NULL, bench_thread_main, &ts[i]);
 	}
-	pthread_barrier_wait(&start);
+	/*
+	 * Taken before the release: after it, this thread may be descheduled
+	 * while the workers run, and the time would come out too short.
+	 */
 	t0 = bench_now();
+	pthread_barrier_wait(&start);
 	for (i = 0; i < n; i++)
 		pthread_join(ts[i].tid, NULL);
 	pthread_barrier_destroy(&start);

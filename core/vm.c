@@ -1,0 +1,147 @@
+/*
+ * VM and vCPU lifetime, and the VM-wide request helpers. Creation and
+ * teardown run on a host CPU outside any vCPU; vm_make_request() and
+ * vm_flush_remote_tlbs() run anywhere but with no lock held that a vCPU
+ * needs in order to leave guest mode (they may wait for every vCPU).
+ */
+#include "core/errno.h"
+#include "core/log.h"
+#include "core/string.h"
+#include "core/vm.h"
+#include "mm/frame.h"
+
+/*
+ * VMs and vCPUs hold cache-line-aligned parts (the MMU's lock and
+ * counters, the srcu reader slot), so they get whole zeroed frames rather
+ * than heap objects (16-byte aligned).
+ */
+static void *vm_alloc_frames(size_t size)
+{
+	size_t n = ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE;
+	paddr_t pa;
+	void *p;
+
+	if (frame_alloc_contig(n, 1, &pa))
+		return NULL;
+	p = phys_to_virt(pa);
+	memset(p, 0, n * PAGE_SIZE);
+	return p;
+}
+
+static void vm_free_frames(void *p, size_t size)
+{
+	frame_free_contig(virt_to_phys(p), ALIGN_UP(size, PAGE_SIZE) / PAGE_SIZE);
+}
+
+static void vm_tlb_flush_hook(void *ctx)
+{
+	vm_flush_remote_tlbs(ctx);
+}
+
+int vm_create(const struct vm_params *p, struct vm **out)
+{
+	struct tdp_mmu_params mp;
+	struct vm *vm;
+	int err;
+
+	if (!p->max_vcpus || p->max_vcpus > VM_MAX_VCPUS)
+		return -EINVAL;
+	vm = vm_alloc_frames(sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	hv_strlcpy(vm->name, p->name ? p->name : "vm", sizeof(vm->name));
+	vm->max_vcpus = p->max_vcpus;
+	spin_lock_init(&vm->lock);
+
+	err = memslots_init(&vm->memslots, p->max_vcpus + p->extra_readers,
+			    &tdp_mmu_memslots_ops, &vm->mmu);
+	if (err)
+		goto free_vm;
+
+	mp = (struct tdp_mmu_params){
+		.fmt = p->tdp == TDP_KIND_EPT ? &spte_format_ept : &spte_format_npt,
+		.levels = p->tdp_levels ? p->tdp_levels : 4,
+		.max_leaf_level = p->tdp_max_leaf ? p->tdp_max_leaf : TDP_LEVEL_2M,
+		.slots = &vm->memslots,
+		.flush_remote_tlbs = vm_tlb_flush_hook,
+		.flush_ctx = vm,
+	};
+	err = tdp_mmu_init(&vm->mmu, &mp);
+	if (err)
+		goto destroy_memslots;
+	*out = vm;
+	return 0;
+
+destroy_memslots:
+	memslots_destroy(&vm->memslots);
+free_vm:
+	vm_free_frames(vm, sizeof(*vm));
+	return err;
+}
+
+int vm_vcpu_create(struct vm *vm, struct vcpu **out)
+{
+	struct vcpu *vcpu;
+	unsigned int id;
+	int err;
+
+	vcpu = vm_alloc_frames(sizeof(*vcpu));
+	if (!vcpu)
+		return -ENOMEM;
+	spin_lock(&vm->lock);
+	id = vm->nr_vcpus;
+	if (id >= vm->max_vcpus) {
+		err = -ENOSPC;
+		goto unlock;
+	}
+	err = srcu_reader_register(&vm->memslots.srcu, &vcpu->srcu);
+	if (err)
+		goto unlock;
+	vcpu->id = id;
+	vcpu->vm = vm;
+	vcpu_req_init(&vcpu->req, id);
+	vtimer_vcpu_init(&vcpu->timers, id, NULL);
+	vm->vcpus[id] = vcpu;
+	vm->reqs[id] = &vcpu->req;
+	/* Pairs with the acquire load in vm_nr_vcpus(). */
+	smp_store_release(&vm->nr_vcpus, id + 1);
+	spin_unlock(&vm->lock);
+	*out = vcpu;
+	return 0;
+
+unlock:
+	spin_unlock(&vm->lock);
+	vm_free_frames(vcpu, sizeof(*vcpu));
+	return err;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	unsigned int i;
+
+	spin_lock(&vm->lock);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = vm->vcpus[i];
+
+		BUG_ON(READ_ONCE(vcpu->req.mode) != OUTSIDE_GUEST_MODE);
+		vtimer_vcpu_destroy(&vcpu->timers);
+		srcu_reader_unregister(&vm->memslots.srcu, &vcpu->srcu);
+	}
+	spin_unlock(&vm->lock);
+	/* The MMU's reclaim still synchronises the memslots' epoch. */
+	tdp_mmu_destroy(&vm->mmu);
+	memslots_destroy(&vm->memslots);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vm_free_frames(vm->vcpus[i], sizeof(struct vcpu));
+	vm_free_frames(vm, sizeof(*vm));
+}
+
+bool vm_make_request(struct vm *vm, unsigned int req, const uint64_t *mask)
+{
+	return vcpus_make_request(vm->reqs, vm_nr_vcpus(vm), req, mask, NULL);
+}
+
+void vm_flush_remote_tlbs(struct vm *vm)
+{
+	vm_make_request(vm, VCPU_REQ_TLB_FLUSH | VCPU_REQUEST_WAIT, NULL);
+}

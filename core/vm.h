@@ -1,0 +1,111 @@
+/*
+ * Virtual machines and their vCPUs: the objects that tie the concurrency
+ * core together. A VM owns its memslots (published behind the SRCU-like
+ * epoch), its TDP MMU (faults under the read-mode mmu_lock), and its
+ * vCPUs; a vCPU owns its request/kick state, its timer list and its
+ * memslot reader slot. Vendor-free: the backend state hangs off
+ * vcpu->arch and is created by the run loop through core/backend.h.
+ *
+ * Locks: vm->lock (creation and teardown of vCPUs) is the only lock of
+ * its own; everything else is the locks of the parts (docs/locking.md).
+ */
+#ifndef CORE_VM_H
+#define CORE_VM_H
+
+#include "core/memslots.h"
+#include "core/srcu.h"
+#include "core/vcpu_request.h"
+#include "core/vtimer.h"
+#include "mm/tdp_mmu.h"
+
+#define VM_MAX_VCPUS 64
+#define VM_NAME_MAX  32
+
+struct vm;
+
+struct vcpu {
+	/* Fixed at creation. */
+	unsigned int id;
+	struct vm *vm;
+
+	/* Requests, guest-mode state and kicks (lock-free; see there). */
+	struct vcpu_req_state req;
+	/* Periodic timers owned by this vCPU, under timers.lock. */
+	struct vtimer_vcpu timers;
+	/* This vCPU's read side of vm->memslots.srcu; used by its thread only. */
+	struct srcu_reader srcu;
+
+	/* Backend (SVM/VMX) state; owned by the vCPU's thread. */
+	void *arch;
+};
+
+enum tdp_kind {
+	TDP_KIND_NPT,		/* AMD nested paging: long-mode table format */
+	TDP_KIND_EPT,		/* Intel extended page tables */
+};
+
+struct vm_params {
+	const char *name;
+	enum tdp_kind tdp;
+	int tdp_levels;		/* 4 (5 where the CPU has it) */
+	int tdp_max_leaf;	/* TDP_LEVEL_4K, _2M or _1G */
+	unsigned int max_vcpus;	/* at most VM_MAX_VCPUS */
+	/* Memslot readers besides the vCPUs (host CPUs that look up gfns). */
+	unsigned int extra_readers;
+};
+
+struct vm {
+	/* Fixed at creation. */
+	char name[VM_NAME_MAX];
+	unsigned int max_vcpus;
+
+	struct vm_memslots memslots;
+	struct tdp_mmu mmu;
+
+	/* Serialises vm_vcpu_create() and vm_destroy(). */
+	spinlock_t lock;
+	/*
+	 * vCPUs, published in id order: vcpus[i] and reqs[i] are written
+	 * under lock before nr_vcpus is raised with a release store; readers
+	 * load nr_vcpus with acquire and may then use entries below it
+	 * without the lock. Entries never change until vm_destroy().
+	 */
+	unsigned int nr_vcpus;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	struct vcpu_req_state *reqs[VM_MAX_VCPUS];
+};
+
+/*
+ * Creates an empty VM (no memslots, no vCPUs). Returns 0 or -EINVAL
+ * (bad parameters), -ENOMEM; on error nothing is left allocated.
+ */
+int vm_create(const struct vm_params *p, struct vm **out);
+
+/* Adds a vCPU (id = the next index). -ENOSPC past max_vcpus, -ENOMEM. */
+int vm_vcpu_create(struct vm *vm, struct vcpu **out);
+
+/*
+ * Frees the VM: its vCPUs (none may be running), its TDP tables and its
+ * memslots. Timers must have been destroyed by the devices that own them.
+ */
+void vm_destroy(struct vm *vm);
+
+static inline unsigned int vm_nr_vcpus(const struct vm *vm)
+{
+	/* Pairs with the release store in vm_vcpu_create(). */
+	return smp_load_acquire(&vm->nr_vcpus);
+}
+
+/*
+ * Makes req (VCPU_REQ_* | flags) of every vCPU, or of those whose bit is
+ * set in mask (NULL: all); only vCPUs in guest mode are interrupted.
+ */
+bool vm_make_request(struct vm *vm, unsigned int req, const uint64_t *mask);
+
+/*
+ * Remote TLB flush: returns once no vCPU of the VM can still use a
+ * translation removed before the call. The TDP MMU's flush hook.
+ */
+void vm_flush_remote_tlbs(struct vm *vm);
+
+#endif
