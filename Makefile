@@ -11,7 +11,7 @@ HOSTCC     ?= gcc
 V          ?= 0
 Q          := $(if $(filter 1,$(V)),,@)
 
-.PHONY: all hv
+.PHONY: all hv guests
 all: hv
 
 HV_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
@@ -43,10 +43,13 @@ HV_SRCS := \
 	arch/x86/apic.c arch/x86/tsc.c arch/x86/smp.c arch/x86/trampoline.S \
 	arch/x86/paging.c arch/x86/console.c arch/x86/platform.c \
 	core/log.c core/printf.c core/errno.c core/string.c core/cmdline.c \
-	core/symbols.c core/spinlock.c core/rwlock.c core/vtimer.c core/vcpu_request.c \
+	core/symbols.c core/spinlock.c core/rwlock.c \
+	core/vtimer.c core/vcpu_request.c \
 	core/srcu.c core/memslots.c core/vm.c \
 	mm/frame.c mm/heap.c mm/tdp_mmu.c mm/tdp_mmu_zap.c mm/tdp_mmu_dirty.c \
-	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c
+	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c \
+	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_entry.S \
+	core/backend.c core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c core/payload.c
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 
@@ -118,7 +121,19 @@ $(BUILD)/hv.iso: $(MB2_DIR)/hv.elf scripts/mkiso.sh
 $(OBJ)/syms0.o: $(OBJ)/syms0.S
 	$(Q)$(CC) -c $< -o $@
 
-hv: $(EFI_DIR)/esp/EFI/BOOT/BOOTX64.EFI $(BUILD)/hv.iso
+# Test payloads: flat real-mode binaries linked at 0x1000 (core/payload.h).
+GUEST_SRCS := $(sort $(wildcard tests/guest/*.S))
+GUEST_BINS := $(patsubst tests/guest/%.S,$(BUILD)/guest/%.bin,$(GUEST_SRCS))
+
+$(BUILD)/guest/%.bin: tests/guest/%.S tests/guest/payload.h
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CC) -m32 -c -Itests/guest -o $@.o $<
+	$(Q)$(LD) -m elf_i386 -N -Ttext=0x1000 -e _start --oformat=binary -o $@ $@.o
+
+guests: $(GUEST_BINS)
+
+hv: $(EFI_DIR)/esp/EFI/BOOT/BOOTX64.EFI $(BUILD)/hv.iso $(GUEST_BINS)
 
 .PHONY: clean
 clean:

@@ -48,6 +48,14 @@ void irq_restore(unsigned long flags);
  */
 void platform_kick_cpu(unsigned int cpu);
 
+/*
+ * Physical CPUs: how many are online (dense ids 0..n-1), and running
+ * fn(arg) on one of them from its idle loop (the caller's own CPU: at
+ * once, synchronously). Returns 0, -ENODEV (not online) or -EBUSY.
+ */
+unsigned int platform_nr_cpus(void);
+int platform_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
+
 /* Stop the machine after a fatal error; never returns. */
 __noreturn void platform_halt(void);
 

@@ -4,8 +4,11 @@
  * vm_flush_remote_tlbs() run anywhere but with no lock held that a vCPU
  * needs in order to leave guest mode (they may wait for every vCPU).
  */
+#include <stdarg.h>
+
 #include "core/errno.h"
 #include "core/log.h"
+#include "core/printf.h"
 #include "core/string.h"
 #include "core/vm.h"
 #include "mm/frame.h"
@@ -52,6 +55,7 @@ int vm_create(const struct vm_params *p, struct vm **out)
 	hv_strlcpy(vm->name, p->name ? p->name : "vm", sizeof(vm->name));
 	vm->max_vcpus = p->max_vcpus;
 	spin_lock_init(&vm->lock);
+	spin_lock_init(&vm->console_lock);
 
 	err = memslots_init(&vm->memslots, p->max_vcpus + p->extra_readers,
 			    &tdp_mmu_memslots_ops, &vm->mmu);
@@ -99,6 +103,7 @@ int vm_vcpu_create(struct vm *vm, struct vcpu **out)
 		goto unlock;
 	vcpu->id = id;
 	vcpu->vm = vm;
+	vcpu->host_cpu = -1;
 	vcpu_req_init(&vcpu->req, id);
 	vtimer_vcpu_init(&vcpu->timers, id, NULL);
 	vm->vcpus[id] = vcpu;
@@ -144,4 +149,19 @@ bool vm_make_request(struct vm *vm, unsigned int req, const uint64_t *mask)
 void vm_flush_remote_tlbs(struct vm *vm)
 {
 	vm_make_request(vm, VCPU_REQ_TLB_FLUSH | VCPU_REQUEST_WAIT, NULL);
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+	int expected = 0;
+	va_list ap;
+
+	if (!__atomic_compare_exchange_n(&vm->stopped, &expected, 1, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	va_start(ap, fmt);
+	hv_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	va_end(ap);
+	pr_info("vm %s: stopping: %s", vm->name, vm->stop_reason);
+	vm_make_request(vm, VCPU_REQ_STOP, NULL);
 }

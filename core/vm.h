@@ -12,6 +12,8 @@
 #ifndef CORE_VM_H
 #define CORE_VM_H
 
+#include "core/backend.h"
+#include "core/exit.h"
 #include "core/memslots.h"
 #include "core/srcu.h"
 #include "core/vcpu_request.h"
@@ -20,6 +22,7 @@
 
 #define VM_MAX_VCPUS 64
 #define VM_NAME_MAX  32
+#define VCPU_TRACE_LEN 16
 
 struct vm;
 
@@ -36,7 +39,29 @@ struct vcpu {
 	struct srcu_reader srcu;
 
 	/* Backend (SVM/VMX) state; owned by the vCPU's thread. */
-	void *arch;
+	struct backend_vcpu *bv;
+
+	/*
+	 * Run-loop state (core/vcpu_run.c). Written by the vCPU's own thread
+	 * unless a field says otherwise; read by the monitor with READ_ONCE.
+	 */
+	uint64_t exits[EXIT_NR];		/* per normalised reason */
+	uint64_t exits_total;
+	struct vcpu_exit_trace {
+		uint64_t ns;
+		uint64_t rip;
+		uint64_t qual;
+		uint64_t gpa;
+		uint32_t reason;
+		uint32_t raw;
+	} trace[VCPU_TRACE_LEN];		/* the last exits, a ring */
+	unsigned int trace_next;
+	/* Interrupt vectors to inject: set by any CPU (atomic OR). */
+	uint64_t pending_irqs[4];
+	/* The paravirtual one-shot timer of the test hypercall. */
+	struct vtimer pv_timer;
+	uint8_t pv_timer_vector;
+	int host_cpu;				/* where its loop runs, -1 */
 };
 
 enum tdp_kind {
@@ -73,6 +98,20 @@ struct vm {
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	struct vcpu_req_state *reqs[VM_MAX_VCPUS];
+
+	/*
+	 * Set once (atomic cmpxchg 0 -> 1) by whoever stops the VM: a guest
+	 * error, the guest's own request, or the host. The winner writes
+	 * stop_reason first and makes VCPU_REQ_STOP of every vCPU.
+	 */
+	int stopped;
+	char stop_reason[96];
+	/* vCPU loops still running; the last one out reports the VM. */
+	unsigned int running;
+	/* Guest console line being assembled (port 0xE9); vCPU threads. */
+	spinlock_t console_lock;
+	char console_line[128];
+	unsigned int console_len;
 };
 
 /*
@@ -107,5 +146,16 @@ bool vm_make_request(struct vm *vm, unsigned int req, const uint64_t *mask);
  * translation removed before the call. The TDP MMU's flush hook.
  */
 void vm_flush_remote_tlbs(struct vm *vm);
+
+/*
+ * Stops the VM (first caller wins) with a reason for the console; every
+ * vCPU leaves its run loop. The hypervisor and other VMs go on.
+ */
+void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+
+static inline bool vm_is_stopped(const struct vm *vm)
+{
+	return smp_load_acquire(&vm->stopped);
+}
 
 #endif

@@ -6,6 +6,7 @@
 #include "asm/cpu.h"
 #include "asm/desc.h"
 #include "asm/percpu.h"
+#include "asm/smp.h"
 #include "core/platform.h"
 
 /* The hypervisor runs identity-mapped: physical == virtual. */
@@ -47,6 +48,16 @@ void platform_kick_cpu(unsigned int cpu)
 void platform_init_ipis(void)
 {
 	irq_register(VEC_IPI_KICK, kick_ipi_handler);
+}
+
+unsigned int platform_nr_cpus(void)
+{
+	return READ_ONCE(nr_cpus_online);
+}
+
+int platform_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)
+{
+	return smp_call_on(cpu, fn, arg, false);
 }
 
 static __noreturn void halt_forever(void)

@@ -14,7 +14,9 @@
 #include "asm/percpu.h"
 #include "asm/smp.h"
 #include "asm/tsc.h"
+#include "core/backend.h"
 #include "core/boot.h"
+#include "core/payload.h"
 #include "core/cmdline.h"
 #include "core/errno.h"
 #include "core/log.h"
@@ -183,6 +185,31 @@ static const struct acpi_info *setup_acpi(const struct boot_record *boot)
 	return &acpi_info;
 }
 
+static int cpus_virt_enabled;
+
+static void enable_virt_on_cpu(void *arg)
+{
+	int err = backend_cpu_enable();
+
+	if (err)
+		pr_err("%s: CPU %u: cannot enable virtualization: %s", backend->name,
+		       smp_processor_id(), errno_name(err));
+	else
+		atomic_fetch_add(&cpus_virt_enabled, 1);
+}
+
+/* Returns true if guests can run: a backend works on every CPU. */
+static bool setup_virtualization(unsigned int online)
+{
+	if (backend_init()) {
+		pr_err("hv: no usable hardware virtualization (VT-x with EPT or AMD-V with NPT); guests cannot run");
+		return false;
+	}
+	smp_call_on_all(enable_virt_on_cpu, NULL);
+	pr_info("%s: enabled on %d of %u CPUs", backend->name, cpus_virt_enabled, online);
+	return (unsigned int)cpus_virt_enabled == online;
+}
+
 static __noinline void selftest_fault(void)
 {
 	volatile uint64_t *p = (volatile uint64_t *)(paging_mapped_limit() + MiB(2) + 0x10);
@@ -241,6 +268,7 @@ void hv_main(struct boot_record *boot)
 	const struct acpi_info *acpi;
 	const char *tsc_source;
 	unsigned int online, answered;
+	bool virt;
 
 	tsc_mark_boot();
 	smp_init_bsp();
@@ -262,8 +290,10 @@ void hv_main(struct boot_record *boot)
 		pr_err("smp: only %u of %u CPUs answered the IPI ping", answered, online);
 	else
 		pr_info("smp: IPI ping answered by all %u CPUs", answered);
+	virt = setup_virtualization(online);
 	pr_info("hv: %u CPUs online, ready", online);
 	run_selftest();
-	for (;;)
-		cpu_safe_halt();
+	if (virt)
+		payloads_run_all(boot);
+	smp_idle_loop();
 }

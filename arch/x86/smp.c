@@ -88,8 +88,78 @@ static __noreturn void ap_entry(struct percpu *pc)
 	pc->apic_id = apic_read_id();
 	/* Pairs with the acquire load in smp_start_ap(). */
 	smp_store_release(&pc->online, 1);
-	for (;;)
+	smp_idle_loop();
+}
+
+/*
+ * Takes and runs this CPU's work, if any. Interrupts are off on entry and
+ * on return; the work runs with them on.
+ */
+static bool smp_run_call(struct percpu *pc)
+{
+	/* Pairs with the release store of call_fn in smp_call_on(). */
+	void (*fn)(void *) = __atomic_exchange_n(&pc->call_fn, NULL, __ATOMIC_ACQUIRE);
+	void *arg;
+
+	if (!fn)
+		return false;
+	arg = READ_ONCE(pc->call_arg);
+	irq_enable();
+	fn(arg);
+	irq_disable();
+	/* Pairs with the acquire load of a waiting sender. */
+	smp_store_release(&pc->calls_done, pc->calls_done + 1);
+	return true;
+}
+
+void smp_idle_loop(void)
+{
+	struct percpu *pc = this_cpu();
+
+	for (;;) {
+		irq_disable();
+		if (smp_run_call(pc))
+			continue;
+		/*
+		 * A call published after the check above comes with a kick IPI
+		 * that "sti; hlt" cannot miss: sti enables interrupts only after
+		 * the hlt has begun.
+		 */
 		cpu_safe_halt();
+	}
+}
+
+int smp_call_on(unsigned int cpu, void (*fn)(void *arg), void *arg, bool wait)
+{
+	struct percpu *pc = cpu < MAX_CPUS ? READ_ONCE(percpu_areas[cpu]) : NULL;
+	unsigned long done;
+
+	if (!pc || !smp_load_acquire(&pc->online))
+		return -ENODEV;
+	if (cpu == smp_processor_id()) {
+		fn(arg);
+		return 0;
+	}
+	if (READ_ONCE(pc->call_fn))
+		return -EBUSY;
+	done = smp_load_acquire(&pc->calls_done);
+	WRITE_ONCE(pc->call_arg, arg);
+	/* Pairs with the acquire exchange in smp_run_call(). */
+	smp_store_release(&pc->call_fn, fn);
+	platform_kick_cpu(cpu);
+	while (wait && smp_load_acquire(&pc->calls_done) == done)
+		cpu_relax();
+	return 0;
+}
+
+void smp_call_on_all(void (*fn)(void *arg), void *arg)
+{
+	unsigned int i, self = smp_processor_id();
+
+	for (i = 0; i < MAX_CPUS; i++)
+		if (i != self && percpu_areas[i])
+			smp_call_on(i, fn, arg, true);
+	fn(arg);
 }
 
 static int smp_alloc_cpu(unsigned int cpu_id, uint32_t apic_id, struct percpu **out)

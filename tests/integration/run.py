@@ -9,6 +9,7 @@ Each tests/integration/*.scn file is one scenario:
     memory: 512
     cpu: qemu64,+svm,+npt       (QEMU -cpu, or the Bochs CPU model)
     cmdline: selftest=fault
+    files: build/guest/x.bin    (boot files: ESP \\hv\\ or Multiboot2 modules)
     timeout: 120
     expect: <regex>             (in order; the last one ends the run)
     reject: <regex>             (must not appear anywhere)
@@ -31,7 +32,7 @@ OVMF = "/usr/share/ovmf/OVMF.fd"
 
 def parse_scenario(path):
     sc = {"machine": "qemu-uefi", "smp": "1", "memory": "512", "cpu": "",
-          "cmdline": "", "timeout": "120", "expect": [], "reject": []}
+          "cmdline": "", "files": "", "timeout": "120", "expect": [], "reject": []}
     with open(path) as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -50,10 +51,14 @@ def parse_scenario(path):
     return sc
 
 
-def make_iso(workdir, cmdline):
+def boot_files(sc):
+    return [os.path.join(ROOT, f) for f in sc["files"].split()]
+
+
+def make_iso(workdir, sc, cmdline):
     iso = os.path.join(workdir, "hv.iso")
     subprocess.run([os.path.join(ROOT, "scripts/mkiso.sh"), iso,
-                    os.path.join(BUILD, "mb2/hv.elf"), cmdline], check=True)
+                    os.path.join(BUILD, "mb2/hv.elf"), cmdline] + boot_files(sc), check=True)
     return iso
 
 
@@ -65,17 +70,19 @@ def command_for(sc, workdir):
         os.makedirs(os.path.join(esp, "hv"), exist_ok=True)
         with open(os.path.join(esp, "hv/cmdline.txt"), "w") as f:
             f.write(sc["cmdline"] + "\n")
+        for path in boot_files(sc):
+            shutil.copy(path, os.path.join(esp, "hv", os.path.basename(path)))
         return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", sc["cpu"] or "qemu64,+svm,+npt",
                 "-smp", smp, "-m", mem, "-bios", OVMF, "-nodefaults",
                 "-drive", f"file=fat:rw:{esp},format=raw", "-net", "none",
                 "-display", "none", "-serial", "stdio", "-no-reboot"], None
     if sc["machine"] == "qemu-iso":
-        iso = make_iso(workdir, sc["cmdline"])
+        iso = make_iso(workdir, sc, sc["cmdline"])
         return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", sc["cpu"] or "qemu64,+svm,+npt",
                 "-smp", smp, "-m", mem, "-cdrom", iso, "-boot", "d",
                 "-display", "none", "-serial", "stdio", "-no-reboot"], None
     if sc["machine"] == "bochs":
-        iso = make_iso(workdir, (sc["cmdline"] + " debugcon").strip())
+        iso = make_iso(workdir, sc, (sc["cmdline"] + " debugcon").strip())
         rc = os.path.join(workdir, "bochsrc.txt")
         with open(rc, "w") as f:
             f.write(f"""megs: {mem}

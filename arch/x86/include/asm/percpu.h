@@ -20,6 +20,15 @@ struct percpu {
 	int online;
 	/* Incremented by the IPI ping handler; read by the sender. */
 	uint64_t ipi_pings;
+	/*
+	 * Work handed to this CPU by smp_call_on(): the sender publishes fn
+	 * with a release store (arg first) and kicks; the CPU's idle loop
+	 * takes it with an acquire exchange, runs it, and bumps calls_done
+	 * with a release store for a sender that waits.
+	 */
+	void (*call_fn)(void *arg);
+	void *call_arg;
+	unsigned long calls_done;
 	uint64_t gdt[GDT_ENTRIES] __aligned(16);
 	struct tss64 tss __aligned(16);
 	uint8_t ist_stacks[IST_COUNT][IST_STACK_SIZE] __aligned(16);

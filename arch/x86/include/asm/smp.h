@@ -11,4 +11,18 @@ unsigned int smp_boot(const struct boot_record *boot, const struct acpi_info *ac
 unsigned int smp_ping_all(void);
 void smp_init_bsp(void);
 
+/*
+ * Runs fn(arg) on CPU cpu from its idle loop (the caller's own CPU: at
+ * once). Returns -EBUSY if that CPU has work it has not taken yet,
+ * -ENODEV if it is not online. With wait, returns once fn has returned.
+ * fn runs with interrupts on, on the CPU's own stack, and may run for as
+ * long as it likes (a vCPU's run loop does). One sender per target CPU
+ * at a time: the boot CPU, which launches VMs.
+ */
+int smp_call_on(unsigned int cpu, void (*fn)(void *arg), void *arg, bool wait);
+/* Runs fn on every online CPU, this one included, and waits for all. */
+void smp_call_on_all(void (*fn)(void *arg), void *arg);
+/* The idle loop of a CPU with nothing to do: runs work, else halts. */
+__noreturn void smp_idle_loop(void);
+
 #endif

@@ -1,0 +1,570 @@
+/*
+ * The virtualization backend: one operations table that svm/ and vmx/
+ * each fill, chosen once at boot by backend_init(). core/ calls the
+ * backend_*() wrappers below and never asks which vendor it runs on
+ * (KVM's kvm_x86_ops; Xen's NULL-checking wrappers for optional hooks).
+ *
+ * Where the code runs (each entry's comment adds to this):
+ *  - probe, backend_init(): the boot CPU, once, after the heap is up.
+ *  - cpu_enable/cpu_disable: on the CPU concerned, interrupts off or on,
+ *    no vCPU loaded there.
+ *  - vcpu_create/vcpu_destroy: any CPU, thread context; destroy only when
+ *    the vCPU is loaded nowhere.
+ *  - everything that takes a struct backend_vcpu: the vCPU's own thread,
+ *    with the vCPU loaded on the running CPU (between vcpu_load and
+ *    vcpu_put). These touch the hardware control block (VMCB/VMCS), which
+ *    is not shared; no lock is needed and none is taken.
+ *  - run: also with interrupts disabled (vcpu_enter_guest_mode() in
+ *    core/vcpu_request.h); it returns with interrupts still disabled.
+ *
+ * docs/svm.md describes the SVM implementation and how VMX maps onto
+ * each entry.
+ */
+#ifndef CORE_BACKEND_H
+#define CORE_BACKEND_H
+
+#include "core/compiler.h"
+#include "core/errno.h"
+#include "core/exit.h"
+#include "core/log.h"
+#include "core/platform.h"
+
+/* ------------------------------------------------------------------------
+ * Guest register state
+ */
+
+/* General registers in the x86 encoding order (ModRM.reg + REX.R * 8). */
+enum guest_gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_COUNT
+};
+
+/*
+ * What every exit handler reads and writes: the vCPU's general registers,
+ * RIP and RFLAGS. Lives in struct backend_vcpu; backend_run() loads it
+ * into the guest on entry and stores the guest's values back on exit, so
+ * between exits it is the truth and handlers change it in place.
+ */
+struct guest_regs {
+	uint64_t gpr[GPR_COUNT];
+	uint64_t rip;
+	uint64_t rflags;
+};
+_Static_assert(sizeof(struct guest_regs) == 18 * 8, "guest_regs layout (svm_entry.S)");
+
+#define GUEST_RFLAGS_FIXED BIT(1)	/* reads as 1 */
+#define GUEST_RFLAGS_TF    BIT(8)
+#define GUEST_RFLAGS_IF    BIT(9)
+#define GUEST_RFLAGS_RF    BIT(16)
+#define GUEST_RFLAGS_VM    BIT(17)
+
+/* Segment registers in the x86 encoding order, then LDTR and TR. */
+enum guest_seg {
+	SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR,
+	SEG_COUNT
+};
+
+/*
+ * A segment register with its hidden part. attr holds the descriptor's
+ * attribute bits packed as in the VMCB (bits 40-47 and 52-55 of the
+ * descriptor in bits 0-11), plus SEG_ATTR_UNUSABLE (a null selector was
+ * loaded: VMX's "unusable", SVM's P=0).
+ */
+struct guest_segment {
+	uint64_t base;
+	uint32_t limit;		/* in bytes, G already applied */
+	uint16_t selector;
+	uint32_t attr;
+};
+
+#define SEG_ATTR_TYPE_MASK  0xfu
+#define SEG_ATTR_S          BIT(4)	/* code/data (not system) */
+#define SEG_ATTR_DPL_SHIFT  5
+#define SEG_ATTR_DPL_MASK   (3u << SEG_ATTR_DPL_SHIFT)
+#define SEG_ATTR_P          BIT(7)
+#define SEG_ATTR_AVL        BIT(8)
+#define SEG_ATTR_L          BIT(9)	/* 64-bit code */
+#define SEG_ATTR_DB         BIT(10)	/* 32-bit default size */
+#define SEG_ATTR_G          BIT(11)
+#define SEG_ATTR_UNUSABLE   BIT(16)
+
+#define SEG_TYPE_DATA_RWA   0x3u	/* read/write, accessed */
+#define SEG_TYPE_CODE_XRA   0xbu	/* execute/read, accessed */
+#define SEG_TYPE_LDT        0x2u
+#define SEG_TYPE_TSS16_BUSY 0x3u
+#define SEG_TYPE_TSS_BUSY   0xbu	/* 32-bit / 64-bit TSS, busy */
+
+struct guest_dtable {
+	uint64_t base;
+	uint16_t limit;
+};
+
+/*
+ * Everything a loader sets up and the monitor shows: registers, control
+ * and segment state, the MSRs the hardware switches. The guest_state_init
+ * helpers below build the usual starting points.
+ */
+struct guest_state {
+	struct guest_regs regs;
+	struct guest_segment seg[SEG_COUNT];
+	struct guest_dtable gdtr, idtr;
+	uint64_t cr0, cr2, cr3, cr4, cr8;
+	uint64_t efer;		/* as the guest sees it (no SVME) */
+	uint64_t dr6, dr7;
+	uint64_t pat;
+	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	bool interrupt_shadow;	/* after STI / MOV SS: no interrupt yet */
+	bool nmi_masked;	/* an NMI handler runs (until its IRET) */
+};
+
+/* ------------------------------------------------------------------------
+ * Capabilities, TLB scopes, the operations table
+ */
+
+enum backend_tdp_format {
+	BACKEND_TDP_NPT,	/* AMD nested page tables: long-mode PTE format */
+	BACKEND_TDP_EPT,	/* Intel EPT format */
+};
+
+#define BACKEND_TDP_2M BIT(0)
+#define BACKEND_TDP_1G BIT(1)
+
+/* What the chosen backend offers; filled by probe. */
+struct backend_caps {
+	enum backend_tdp_format tdp_format;
+	unsigned int tdp_levels;	/* levels the TDP root must have: 4 or 5 */
+	unsigned int tdp_large;		/* BACKEND_TDP_* leaf sizes */
+	unsigned int phys_bits;		/* host MAXPHYADDR */
+	bool insn_len_on_exit;		/* exits report instruction lengths */
+	bool decode_assists;		/* exits name CR/DR/INVLPG operands */
+	bool tagged_tlb;		/* ASIDs / VPIDs: no flush on every entry */
+	bool real_mode;			/* real-mode guests run natively */
+};
+
+/*
+ * What a TLB flush covers; always only translations the guest can use.
+ * The flush takes effect at the latest on the vCPU's next entry.
+ */
+enum backend_tlb_scope {
+	/* This vCPU's translations derived from its guest page tables. */
+	BACKEND_TLB_GUEST,
+	/* Those, and everything derived from the VM's TDP tables. */
+	BACKEND_TLB_TDP,
+	/* Every guest translation cached by the running physical CPU. */
+	BACKEND_TLB_ALL,
+};
+
+/*
+ * Per-vCPU backend state: this common part first, the vendor's own after
+ * it (struct svm_vcpu embeds it as its first member). core/ allocates
+ * nothing of it and reads only these fields.
+ */
+struct backend_vcpu {
+	struct guest_regs regs;	/* see struct guest_regs; vCPU thread only */
+	unsigned int id;	/* vCPU index in its VM, set at creation */
+	int cpu;		/* physical CPU it is loaded on, -1: none */
+};
+_Static_assert(offsetof(struct backend_vcpu, regs) == 0, "regs first (svm_entry.S)");
+
+typedef void (*backend_print_fn)(void *ctx, const char *fmt, ...) __printf(2, 3);
+
+/*
+ * The entries, mandatory (M) and optional (O), as one list from which
+ * the table and the check of mandatory entries are generated. Contracts:
+ *
+ * probe(caps, why): can this machine run the backend? 0 with *caps
+ *   filled, or -ENODEV with *why saying why not ("no SVM", "disabled by
+ *   the firmware"). Reports missing optional features once in the log.
+ * cpu_enable(): make the running CPU ready to run guests (SVM: EFER.SVME,
+ *   host save area; VMX: VMXON). 0, or -errno with the CPU unchanged.
+ * cpu_disable(): undo cpu_enable() on the running CPU.
+ * vcpu_create(id, out): new vCPU in the x86 power-on state, intercepts at
+ *   their defaults (docs/svm.md), no TDP root. -ENOMEM, nothing left.
+ * vcpu_destroy(bv): free it; it must be loaded nowhere.
+ * vcpu_load(bv) / vcpu_put(bv): the vCPU starts / stops being runnable on
+ *   the running CPU (VMX: VMPTRLD / VMCLEAR). Interrupts off.
+ * get_state / set_state: the whole state; set_state returns -EINVAL for
+ *   state the backend cannot represent (the hardware checks the rest on
+ *   entry and reports EXIT_INVALID_STATE).
+ * get_msr / set_msr: MSRs held in the control block (EFER, PAT, the
+ *   SYSCALL/SYSENTER MSRs, FS/GS/KERNEL_GS base). -ENOENT for others.
+ *   No policy: the caller has decided the access is allowed.
+ * run(bv, exit): enter the guest with bv->regs, return at the next exit
+ *   with bv->regs updated and *exit filled. 0, or -errno if the entry
+ *   could not even be attempted (no TDP root: -EINVAL).
+ * inject_event(bv, ev): deliver ev on the next entry. -EBUSY if an event
+ *   is already queued, -EINVAL if ev is malformed.
+ * interrupt_allowed / nmi_allowed: would an interrupt / NMI injected now
+ *   be taken at once (IF, interrupt shadow, NMI blocking, no event
+ *   queued)?
+ * set_intr_window / set_nmi_window(bv, on): ask for one EXIT_INTR_WINDOW
+ *   / EXIT_NMI_WINDOW as soon as the guest can take the event; the
+ *   request ends with that exit, or when turned off.
+ * tlb_flush(bv, scope): see enum backend_tlb_scope.
+ * set_tdp_root(bv, root, levels): guest-physical translation through the
+ *   table at root, caps.tdp_levels deep; flushes the vCPU's TLB context.
+ * set_msr_intercept(bv, msr, read, write): intercept (true) or pass
+ *   through (false) each direction. -ERANGE if the MSR is outside the
+ *   bitmap (always intercepted), -EPERM if the backend must keep it
+ *   intercepted (EFER under SVM).
+ * set_io_intercept(bv, port, count, on): ports [port, port + count).
+ *   -ERANGE past port 0xffff.
+ * get_tsc_offset / set_tsc_offset: guest TSC = host TSC + offset.
+ * dump(bv, print, ctx): control block and guest state, for the monitor
+ *   and for error reports, line by line through print.
+ * set_exception_intercept(bv, vector, on) [optional]: report guest
+ *   exceptions of vector as EXIT_EXCEPTION. -EINVAL for vector >= 32.
+ * set_cr_intercept(bv, cr, read, write) [optional]: report accesses to
+ *   CRn as EXIT_CR_ACCESS.
+ * exit_raw_name(raw) [optional]: the vendor's name of a raw exit code.
+ */
+#define BACKEND_OPS(M, O)							\
+	M(int, probe, (struct backend_caps *caps, const char **why))		\
+	M(int, cpu_enable, (void))						\
+	M(void, cpu_disable, (void))						\
+	M(int, vcpu_create, (unsigned int id, struct backend_vcpu **out))	\
+	M(void, vcpu_destroy, (struct backend_vcpu *bv))			\
+	M(void, vcpu_load, (struct backend_vcpu *bv))				\
+	M(void, vcpu_put, (struct backend_vcpu *bv))				\
+	M(void, get_state, (struct backend_vcpu *bv, struct guest_state *st))	\
+	M(int, set_state, (struct backend_vcpu *bv, const struct guest_state *st)) \
+	M(int, get_msr, (struct backend_vcpu *bv, uint32_t msr, uint64_t *val))	\
+	M(int, set_msr, (struct backend_vcpu *bv, uint32_t msr, uint64_t val))	\
+	M(int, run, (struct backend_vcpu *bv, struct vm_exit *exit))		\
+	M(int, inject_event, (struct backend_vcpu *bv, const struct vm_event *ev)) \
+	M(bool, interrupt_allowed, (struct backend_vcpu *bv))			\
+	M(bool, nmi_allowed, (struct backend_vcpu *bv))			\
+	M(void, set_intr_window, (struct backend_vcpu *bv, bool on))		\
+	M(void, set_nmi_window, (struct backend_vcpu *bv, bool on))		\
+	M(void, tlb_flush, (struct backend_vcpu *bv, enum backend_tlb_scope scope)) \
+	M(int, set_tdp_root, (struct backend_vcpu *bv, paddr_t root, unsigned int levels)) \
+	M(int, set_msr_intercept, (struct backend_vcpu *bv, uint32_t msr, bool read, bool write)) \
+	M(int, set_io_intercept, (struct backend_vcpu *bv, uint32_t port, uint32_t count, bool on)) \
+	M(uint64_t, get_tsc_offset, (struct backend_vcpu *bv))			\
+	M(void, set_tsc_offset, (struct backend_vcpu *bv, uint64_t offset))	\
+	M(void, dump, (struct backend_vcpu *bv, backend_print_fn print, void *ctx)) \
+	O(int, set_exception_intercept, (struct backend_vcpu *bv, unsigned int vector, bool on)) \
+	O(int, set_cr_intercept, (struct backend_vcpu *bv, unsigned int cr, bool read, bool write)) \
+	O(const char *, exit_raw_name, (uint64_t raw))
+
+struct backend_ops {
+	const char *name;	/* "svm", "vmx" */
+#define BACKEND_OP_FIELD(ret, op, args) ret (*op) args;
+	BACKEND_OPS(BACKEND_OP_FIELD, BACKEND_OP_FIELD)
+#undef BACKEND_OP_FIELD
+};
+
+/* The backends linked into the image. */
+extern const struct backend_ops svm_backend_ops;
+
+/*
+ * The table in use: set once by backend_init() on the boot CPU before any
+ * other CPU enables the backend, constant afterwards. Defined by the run
+ * loop's file (core/vm.c).
+ */
+extern const struct backend_ops *backend;
+extern struct backend_caps backend_caps;
+
+/* Name of the first mandatory entry ops lacks, or NULL if none. */
+static inline const char *backend_ops_missing(const struct backend_ops *ops)
+{
+#define BACKEND_OP_CHECK(ret, op, args) if (!ops->op) return #op;
+#define BACKEND_OP_SKIP(ret, op, args)
+	BACKEND_OPS(BACKEND_OP_CHECK, BACKEND_OP_SKIP)
+#undef BACKEND_OP_CHECK
+#undef BACKEND_OP_SKIP
+	return NULL;
+}
+
+/*
+ * Picks the first backend whose probe succeeds and makes it `backend`,
+ * with its capabilities in backend_caps. Boot CPU, once. Returns 0, or
+ * -ENODEV if none can run here (each one's reason is logged). A table
+ * without one of its mandatory entries is a hypervisor bug.
+ */
+static inline int backend_init(void)
+{
+	static const struct backend_ops *const candidates[] = {
+		&svm_backend_ops,
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(candidates); i++) {
+		const struct backend_ops *ops = candidates[i];
+		const char *missing = backend_ops_missing(ops);
+		const char *why = "unknown reason";
+		int err;
+
+		if (missing)
+			panic("backend %s lacks mandatory entry %s", ops->name, missing);
+		err = ops->probe(&backend_caps, &why);
+		if (err) {
+			pr_info("backend: %s not usable: %s", ops->name, why);
+			continue;
+		}
+		backend = ops;
+		pr_info("backend: %s", ops->name);
+		return 0;
+	}
+	return -ENODEV;
+}
+
+/* ------------------------------------------------------------------------
+ * Wrappers: the only way core/ reaches the table.
+ */
+
+static inline int backend_cpu_enable(void)
+{
+	return backend->cpu_enable();
+}
+
+static inline void backend_cpu_disable(void)
+{
+	backend->cpu_disable();
+}
+
+static inline int backend_vcpu_create(unsigned int id, struct backend_vcpu **out)
+{
+	return backend->vcpu_create(id, out);
+}
+
+static inline void backend_vcpu_destroy(struct backend_vcpu *bv)
+{
+	backend->vcpu_destroy(bv);
+}
+
+static inline void backend_vcpu_load(struct backend_vcpu *bv)
+{
+	backend->vcpu_load(bv);
+}
+
+static inline void backend_vcpu_put(struct backend_vcpu *bv)
+{
+	backend->vcpu_put(bv);
+}
+
+static inline void backend_get_state(struct backend_vcpu *bv, struct guest_state *st)
+{
+	backend->get_state(bv, st);
+}
+
+static inline int backend_set_state(struct backend_vcpu *bv, const struct guest_state *st)
+{
+	return backend->set_state(bv, st);
+}
+
+static inline int backend_get_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t *val)
+{
+	return backend->get_msr(bv, msr, val);
+}
+
+static inline int backend_set_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t val)
+{
+	return backend->set_msr(bv, msr, val);
+}
+
+static inline int backend_run(struct backend_vcpu *bv, struct vm_exit *exit)
+{
+	return backend->run(bv, exit);
+}
+
+static inline int backend_inject_event(struct backend_vcpu *bv, const struct vm_event *ev)
+{
+	return backend->inject_event(bv, ev);
+}
+
+static inline bool backend_interrupt_allowed(struct backend_vcpu *bv)
+{
+	return backend->interrupt_allowed(bv);
+}
+
+static inline bool backend_nmi_allowed(struct backend_vcpu *bv)
+{
+	return backend->nmi_allowed(bv);
+}
+
+static inline void backend_set_intr_window(struct backend_vcpu *bv, bool on)
+{
+	backend->set_intr_window(bv, on);
+}
+
+static inline void backend_set_nmi_window(struct backend_vcpu *bv, bool on)
+{
+	backend->set_nmi_window(bv, on);
+}
+
+static inline void backend_tlb_flush(struct backend_vcpu *bv, enum backend_tlb_scope scope)
+{
+	backend->tlb_flush(bv, scope);
+}
+
+static inline int backend_set_tdp_root(struct backend_vcpu *bv, paddr_t root,
+				       unsigned int levels)
+{
+	return backend->set_tdp_root(bv, root, levels);
+}
+
+static inline int backend_set_msr_intercept(struct backend_vcpu *bv, uint32_t msr,
+					    bool read, bool write)
+{
+	return backend->set_msr_intercept(bv, msr, read, write);
+}
+
+static inline int backend_set_io_intercept(struct backend_vcpu *bv, uint32_t port,
+					   uint32_t count, bool on)
+{
+	return backend->set_io_intercept(bv, port, count, on);
+}
+
+static inline uint64_t backend_get_tsc_offset(struct backend_vcpu *bv)
+{
+	return backend->get_tsc_offset(bv);
+}
+
+static inline void backend_set_tsc_offset(struct backend_vcpu *bv, uint64_t offset)
+{
+	backend->set_tsc_offset(bv, offset);
+}
+
+static inline void backend_dump(struct backend_vcpu *bv, backend_print_fn print, void *ctx)
+{
+	backend->dump(bv, print, ctx);
+}
+
+static inline int backend_set_exception_intercept(struct backend_vcpu *bv,
+						  unsigned int vector, bool on)
+{
+	if (!backend->set_exception_intercept)
+		return -ENOTSUP;
+	return backend->set_exception_intercept(bv, vector, on);
+}
+
+static inline int backend_set_cr_intercept(struct backend_vcpu *bv, unsigned int cr,
+					   bool read, bool write)
+{
+	if (!backend->set_cr_intercept)
+		return -ENOTSUP;
+	return backend->set_cr_intercept(bv, cr, read, write);
+}
+
+/* The vendor's name of a raw exit code, or "?" . */
+static inline const char *backend_exit_raw_name(uint64_t raw)
+{
+	if (!backend->exit_raw_name)
+		return "?";
+	return backend->exit_raw_name(raw);
+}
+
+/* ------------------------------------------------------------------------
+ * Starting states for loaders. Each fills the whole of *st; the caller
+ * sets the registers the boot protocol wants (RSI = boot_params, ...)
+ * and passes *st to backend_set_state().
+ */
+
+#define GUEST_CR0_ET   BIT(4)
+#define GUEST_CR0_PE   BIT(0)
+#define GUEST_CR0_PG   BIT(31)
+#define GUEST_CR0_RESET 0x60000010ull	/* CD, NW, ET */
+#define GUEST_CR4_PAE  BIT(5)
+#define GUEST_EFER_LME BIT(8)
+#define GUEST_EFER_LMA BIT(10)
+#define GUEST_DR6_RESET 0xffff0ff0ull
+#define GUEST_DR7_RESET 0x400ull
+#define GUEST_PAT_RESET 0x0007040600070406ull
+
+static inline void guest_segment_set(struct guest_segment *s, uint16_t sel,
+				     uint64_t base, uint32_t limit, uint32_t attr)
+{
+	s->selector = sel;
+	s->base = base;
+	s->limit = limit;
+	s->attr = attr;
+}
+
+/* Everything but segments and control registers at its reset value. */
+static inline void guest_state_clear(struct guest_state *st)
+{
+	*st = (struct guest_state){
+		.regs.rflags = GUEST_RFLAGS_FIXED,
+		.gdtr.limit = 0xffff,
+		.idtr.limit = 0xffff,
+		.dr6 = GUEST_DR6_RESET,
+		.dr7 = GUEST_DR7_RESET,
+		.pat = GUEST_PAT_RESET,
+	};
+	guest_segment_set(&st->seg[SEG_LDTR], 0, 0, 0xffff,
+			  SEG_ATTR_P | SEG_TYPE_LDT);
+	guest_segment_set(&st->seg[SEG_TR], 0, 0, 0xffff,
+			  SEG_ATTR_P | SEG_TYPE_TSS_BUSY);
+}
+
+/*
+ * Real mode at cs:ip, as after INIT-SIPI-SIPI with vector v for
+ * cs = v << 8, ip = 0. Data segments at 0 with 64 KiB limits.
+ */
+static inline void guest_state_init_real(struct guest_state *st, uint16_t cs, uint16_t ip)
+{
+	const uint32_t data = SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RWA;
+	unsigned int i;
+
+	guest_state_clear(st);
+	for (i = SEG_ES; i <= SEG_GS; i++)
+		guest_segment_set(&st->seg[i], 0, 0, 0xffff, data);
+	guest_segment_set(&st->seg[SEG_CS], cs, (uint64_t)cs << 4, 0xffff,
+			  SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_XRA);
+	st->regs.rip = ip;
+	st->cr0 = GUEST_CR0_ET;
+}
+
+/* The x86 power-on state: F000:FFF0 with CS base 0xffff0000. */
+static inline void guest_state_init_reset(struct guest_state *st)
+{
+	guest_state_init_real(st, 0xf000, 0xfff0);
+	st->seg[SEG_CS].base = 0xffff0000ull;
+	st->cr0 = GUEST_CR0_RESET;
+}
+
+/*
+ * 32-bit flat protected mode, paging off, at entry: CS = cs_sel, all data
+ * segments = ds_sel, 4 GiB limits. What Multiboot asks for (with EAX and
+ * EBX set by the caller); the GDT the selectors name is the guest's
+ * business (gdtr stays empty until the guest loads its own).
+ */
+static inline void guest_state_init_flat32(struct guest_state *st, uint32_t entry,
+					   uint16_t cs_sel, uint16_t ds_sel)
+{
+	const uint32_t flat = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_DB | SEG_ATTR_G;
+	unsigned int i;
+
+	guest_state_clear(st);
+	for (i = SEG_ES; i <= SEG_GS; i++)
+		guest_segment_set(&st->seg[i], ds_sel, 0, 0xffffffff,
+				  flat | SEG_TYPE_DATA_RWA);
+	guest_segment_set(&st->seg[SEG_CS], cs_sel, 0, 0xffffffff,
+			  flat | SEG_TYPE_CODE_XRA);
+	st->regs.rip = entry;
+	st->cr0 = GUEST_CR0_PE | GUEST_CR0_ET;
+}
+
+/*
+ * 64-bit long mode at entry with paging through the 4-level tables at
+ * cr3 (which the caller has built in guest memory); CS = cs_sel (64-bit),
+ * data segments = ds_sel. What the Linux 64-bit boot protocol asks for
+ * (__BOOT_CS 0x10, __BOOT_DS 0x18, RSI = boot_params).
+ */
+static inline void guest_state_init_long64(struct guest_state *st, uint64_t entry,
+					   uint64_t cr3, uint16_t cs_sel, uint16_t ds_sel)
+{
+	guest_state_init_flat32(st, 0, cs_sel, ds_sel);
+	st->seg[SEG_CS].attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_L | SEG_ATTR_G |
+			       SEG_TYPE_CODE_XRA;
+	st->regs.rip = entry;
+	st->cr0 = GUEST_CR0_PE | GUEST_CR0_ET | GUEST_CR0_PG;
+	st->cr3 = cr3;
+	st->cr4 = GUEST_CR4_PAE;
+	st->efer = GUEST_EFER_LME | GUEST_EFER_LMA;
+}
+
+#endif

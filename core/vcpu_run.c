@@ -1,0 +1,176 @@
+/*
+ * The per-vCPU run loop: service requests, inject pending events, enter
+ * the guest, dispatch the exit, repeat. One loop per vCPU, on the
+ * physical CPU the vCPU is pinned to, interrupts on except around the
+ * entry. No global lock on this path: requests are lock-free bits, the
+ * timer update takes only this vCPU's timer lock, faults take the VM's
+ * mmu_lock for read.
+ */
+#include <stdarg.h>
+
+#include "core/log.h"
+#include "core/platform.h"
+#include "core/printf.h"
+#include "core/vcpu_run.h"
+
+/* Timers fire into this: the vector is queued for injection. */
+static void pv_timer_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
+			  unsigned int ticks)
+{
+	struct vcpu *vcpu = ctx;
+
+	vcpu_queue_irq(vcpu, READ_ONCE(vcpu->pv_timer_vector));
+}
+
+static const struct vtimer_sink pv_timer_sink = {
+	.fire = pv_timer_fire,
+};
+
+void vcpu_queue_irq(struct vcpu *vcpu, uint8_t vector)
+{
+	set_bit_atomic(vector, vcpu->pending_irqs);
+	vcpu_make_request(&vcpu->req, VCPU_REQ_EVENT);
+}
+
+static int vcpu_highest_pending(const struct vcpu *vcpu)
+{
+	for (int w = 3; w >= 0; w--) {
+		uint64_t bits = READ_ONCE(vcpu->pending_irqs[w]);
+
+		if (bits)
+			return w * 64 + 63 - __builtin_clzll(bits);
+	}
+	return -1;
+}
+
+/* Injects the highest pending vector if the guest can take it now. */
+static void vcpu_inject_pending(struct vcpu *vcpu)
+{
+	int vec = vcpu_highest_pending(vcpu);
+	struct vm_event ev = { .valid = true, .type = EVENT_EXTINT };
+
+	if (vec < 0)
+		return;
+	if (!backend_interrupt_allowed(vcpu->bv)) {
+		backend_set_intr_window(vcpu->bv, true);
+		return;
+	}
+	backend_set_intr_window(vcpu->bv, false);
+	ev.vector = (uint8_t)vec;
+	if (backend_inject_event(vcpu->bv, &ev) == 0)
+		clear_bit_atomic((unsigned long)vec, vcpu->pending_irqs);
+}
+
+/* Returns false when the loop must end (the VM stops). */
+static bool vcpu_service_requests(struct vcpu *vcpu)
+{
+	struct vcpu_req_state *r = &vcpu->req;
+
+	if (!vcpu_has_requests(r))
+		return true;
+	if (vcpu_check_request(r, VCPU_REQ_STOP))
+		return false;
+	if (vcpu_check_request(r, VCPU_REQ_TLB_FLUSH))
+		backend_tlb_flush(vcpu->bv, BACKEND_TLB_TDP);
+	vcpu_check_request(r, VCPU_REQ_EVENT);	/* handled by the injection */
+	vcpu_check_request(r, VCPU_REQ_MEMSLOTS_RELOAD);
+	vcpu_check_request(r, VCPU_REQ_TIMER_MIGRATE);
+	return true;
+}
+
+static void vcpu_record_exit(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	struct vcpu_exit_trace *t = &vcpu->trace[vcpu->trace_next % VCPU_TRACE_LEN];
+
+	WRITE_ONCE(vcpu->exits[exit->reason < EXIT_NR ? exit->reason : EXIT_UNKNOWN],
+		   vcpu->exits[exit->reason < EXIT_NR ? exit->reason : EXIT_UNKNOWN] + 1);
+	WRITE_ONCE(vcpu->exits_total, vcpu->exits_total + 1);
+	t->ns = time_now_ns();
+	t->rip = vcpu->bv->regs.rip;
+	t->qual = exit->qual;
+	t->gpa = exit->gpa;
+	t->reason = exit->reason;
+	t->raw = (uint32_t)exit->raw;
+	vcpu->trace_next++;
+}
+
+int vcpu_run(struct vcpu *vcpu)
+{
+	struct vm_exit exit;
+	unsigned long flags;
+	int err;
+
+	vtimer_init(&vcpu->pv_timer, &vcpu->timers, &pv_timer_sink, vcpu, 0,
+		    VTIMER_NO_MISSED);
+	vcpu_req_load(&vcpu->req);
+	backend_vcpu_load(vcpu->bv);
+	while (!vm_is_stopped(vcpu->vm)) {
+		if (!vcpu_service_requests(vcpu))
+			break;
+		vtimer_update_irq(&vcpu->timers, time_now_ns());
+		vcpu_inject_pending(vcpu);
+
+		flags = irq_save();
+		if (!vcpu_enter_guest_mode(&vcpu->req)) {
+			irq_restore(flags);
+			continue;
+		}
+		err = backend_run(vcpu->bv, &exit);
+		vcpu_exit_guest_mode(&vcpu->req);
+		irq_restore(flags);	/* a host interrupt (kick) is taken here */
+		if (err) {
+			vm_stop(vcpu->vm, "vCPU %u: entry failed (%s)", vcpu->id,
+				errno_name(err));
+			break;
+		}
+		vcpu_record_exit(vcpu, &exit);
+		if (vcpu_handle_exit(vcpu, &exit) < 0)
+			break;
+	}
+	vtimer_stop(&vcpu->pv_timer, time_now_ns());
+	backend_vcpu_put(vcpu->bv);
+	vcpu_req_put(&vcpu->req);
+	return 0;
+}
+
+static void print_line(void *ctx, const char *fmt, ...)
+{
+	char buf[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	hv_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pr_info("%s%s", (const char *)ctx, buf);
+}
+
+void vcpu_dump_state(struct vcpu *vcpu)
+{
+	backend_dump(vcpu->bv, print_line, "  ");
+}
+
+void vcpu_print_exits(const struct vcpu *vcpu)
+{
+	unsigned int i, n;
+
+	pr_info("vm %s vCPU %u: %llu exits", vcpu->vm->name, vcpu->id,
+		(unsigned long long)READ_ONCE(vcpu->exits_total));
+	for (i = 0; i < EXIT_NR; i++) {
+		uint64_t c = READ_ONCE(vcpu->exits[i]);
+
+		if (c)
+			pr_info("  exits %-16s %llu", exit_reason_name(i),
+				(unsigned long long)c);
+	}
+	n = MIN(vcpu->trace_next, (unsigned int)VCPU_TRACE_LEN);
+	pr_info("  last %u exits (oldest first):", n);
+	for (i = vcpu->trace_next - n; i != vcpu->trace_next; i++) {
+		const struct vcpu_exit_trace *t = &vcpu->trace[i % VCPU_TRACE_LEN];
+
+		pr_info("    %llu.%06llu %-16s rip %#llx qual %#llx gpa %#llx",
+			(unsigned long long)(t->ns / 1000000000ull),
+			(unsigned long long)(t->ns / 1000 % 1000000),
+			exit_reason_name(t->reason), (unsigned long long)t->rip,
+			(unsigned long long)t->qual, (unsigned long long)t->gpa);
+	}
+}
