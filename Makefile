@@ -128,8 +128,8 @@ GUEST_BINS := $(patsubst tests/guest/%.S,$(BUILD)/guest/%.bin,$(GUEST_SRCS))
 $(BUILD)/guest/%.bin: tests/guest/%.S tests/guest/payload.h
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
-	$(Q)$(CC) -m32 -c -Itests/guest -o $@.o $<
-	$(Q)$(LD) -m elf_i386 -N -Ttext=0x1000 -e _start --oformat=binary -o $@ $@.o
+	$(Q)$(CC) -c -Itests/guest -o $@.o $<
+	$(Q)$(LD) -m elf_x86_64 -N -Ttext=0x1000 -e _start --oformat=binary -o $@ $@.o
 
 guests: $(GUEST_BINS)
 

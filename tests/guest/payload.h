@@ -43,3 +43,50 @@ puts16:						\
 	outb %al, $PORT_CONSOLE;		\
 	jmp puts16;				\
 1:	ret
+
+/*
+ * Protected mode: a flat GDT (DEFINE_GDT), then PROTECTED_MODE jumps to
+ * the 32-bit label with DS = ES = SS = flat data.
+ */
+#define SEL_CODE32 0x08
+#define SEL_DATA   0x10
+#define SEL_CODE64 0x18
+
+#define DEFINE_GDT				\
+	.p2align 3;				\
+gdt:						\
+	.quad 0;				\
+	.quad 0x00cf9a000000ffff;		\
+	.quad 0x00cf92000000ffff;		\
+	.quad 0x00af9a000000ffff;		\
+gdt_end:					\
+gdt_desc:					\
+	.word gdt_end - gdt - 1;		\
+	.long gdt
+
+#define PROTECTED_MODE(label32)			\
+	lgdtl gdt_desc;				\
+	movl %cr0, %eax;			\
+	orl $1, %eax;				\
+	movl %eax, %cr0;			\
+	ljmpl $SEL_CODE32, $label32;		\
+	.code32;				\
+label32:					\
+	movw $SEL_DATA, %ax;			\
+	movw %ax, %ds;				\
+	movw %ax, %es;				\
+	movw %ax, %ss
+
+/* puts32: ESI = string (flat); clobbers AL, ESI. */
+#define DEFINE_PUTS32				\
+puts32:						\
+	lodsb;					\
+	testb %al, %al;				\
+	jz 1f;					\
+	outb %al, $PORT_CONSOLE;		\
+	jmp puts32;				\
+1:	ret
+
+#define PUTS32(label)				\
+	movl $label, %esi;			\
+	call puts32
