@@ -261,8 +261,8 @@ extern const struct backend_ops svm_backend_ops;
 
 /*
  * The table in use: set once by backend_init() on the boot CPU before any
- * other CPU enables the backend, constant afterwards. Defined by the run
- * loop's file (core/vm.c).
+ * other CPU enables the backend, constant afterwards. Defined in
+ * core/backend.c.
  */
 extern const struct backend_ops *backend;
 extern struct backend_caps backend_caps;

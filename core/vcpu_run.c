@@ -124,6 +124,16 @@ int vcpu_run(struct vcpu *vcpu)
 			break;
 		}
 		vcpu_record_exit(vcpu, &exit);
+		/*
+		 * An event the exit interrupted (a nested page fault while the
+		 * IDT or stack page was not mapped yet) is delivered again
+		 * before anything else, or the guest loses it.
+		 */
+		if (exit.event.valid && backend_inject_event(vcpu->bv, &exit.event)) {
+			vm_stop(vcpu->vm, "vCPU %u: cannot re-inject vector %u", vcpu->id,
+				exit.event.vector);
+			break;
+		}
 		if (vcpu_handle_exit(vcpu, &exit) < 0)
 			break;
 	}

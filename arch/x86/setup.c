@@ -202,7 +202,7 @@ static void enable_virt_on_cpu(void *arg)
 static bool setup_virtualization(unsigned int online)
 {
 	if (backend_init()) {
-		pr_err("hv: no usable hardware virtualization (VT-x with EPT or AMD-V with NPT); guests cannot run");
+		pr_warn("hv: no usable hardware virtualization (VT-x with EPT or AMD-V with NPT); guests cannot run");
 		return false;
 	}
 	smp_call_on_all(enable_virt_on_cpu, NULL);
