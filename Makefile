@@ -206,6 +206,11 @@ test: deps-test
 # the serial console on this terminal; Ctrl-A X quits.
 RUN_SMP ?= 4
 RUN_MEM ?= 1024
+# The default guests: test payloads that show real, protected and long
+# mode, a timer interrupt and four vCPUs at work (docs/run-loop.md).
+RUN_GUESTS ?= real_cpuid_io hlt_timer long_mode_pf smp_parallel_faults
 run: deps-run
 	$(Q)$(MAKE) --no-print-directory hv
-	$(Q)scripts/run-qemu.sh $(BUILD)/efi/esp $(RUN_SMP) $(RUN_MEM)
+	$(Q)rm -rf $(BUILD)/run && mkdir -p $(BUILD)/run && cp -r $(BUILD)/efi/esp $(BUILD)/run/
+	$(Q)mkdir -p $(BUILD)/run/esp/hv && cp $(patsubst %,$(BUILD)/guest/%.bin,$(RUN_GUESTS)) $(BUILD)/run/esp/hv/
+	$(Q)scripts/run-qemu.sh $(BUILD)/run/esp $(RUN_SMP) $(RUN_MEM)

@@ -170,15 +170,23 @@ static int payload_run(const struct boot_file *f)
 	return 0;
 }
 
+/* In name order, whatever order the boot medium listed them in. */
 unsigned int payloads_run_all(const struct boot_record *boot)
 {
-	unsigned int n = 0;
+	const struct boot_file *order[BOOT_MAX_FILES];
+	unsigned int n = 0, i, j;
 
-	for (uint32_t i = 0; i < boot->n_files; i++) {
-		if (!name_is_payload(boot->files[i].name))
+	for (i = 0; i < boot->n_files; i++) {
+		const struct boot_file *f = &boot->files[i];
+
+		if (!name_is_payload(f->name))
 			continue;
-		payload_run(&boot->files[i]);
+		for (j = n; j > 0 && strcmp(order[j - 1]->name, f->name) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = f;
 		n++;
 	}
+	for (i = 0; i < n; i++)
+		payload_run(order[i]);
 	return n;
 }

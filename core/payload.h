@@ -24,7 +24,8 @@ struct payload_header {
 _Static_assert(sizeof(struct payload_header) == 16, "payload header layout");
 
 /*
- * Runs every payload among the boot files, one VM after another, and
+ * Runs every payload among the boot files, one VM after another in name
+ * order, and
  * reports each VM's end and exit counts. Boot CPU, after the CPUs and the
  * backend are up. Returns the number of payloads run.
  */
