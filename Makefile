@@ -43,7 +43,7 @@ HV_SRCS := \
 	arch/x86/apic.c arch/x86/tsc.c arch/x86/smp.c arch/x86/trampoline.S \
 	arch/x86/paging.c arch/x86/console.c arch/x86/platform.c \
 	core/log.c core/printf.c core/errno.c core/string.c core/cmdline.c \
-	core/symbols.c core/spinlock.c core/rwlock.c \
+	core/symbols.c core/spinlock.c core/rwlock.c core/percpu_rwlock.c \
 	core/vtimer.c core/vcpu_request.c \
 	core/srcu.c core/memslots.c core/vm.c \
 	mm/frame.c mm/heap.c mm/tdp_mmu.c mm/tdp_mmu_zap.c mm/tdp_mmu_dirty.c \

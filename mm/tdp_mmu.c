@@ -172,7 +172,7 @@ int tdp_mmu_init(struct tdp_mmu *mmu, const struct tdp_mmu_params *p)
 	mmu->slots = p->slots;
 	mmu->flush_remote_tlbs = p->flush_remote_tlbs;
 	mmu->flush_ctx = p->flush_ctx;
-	rwlock_init(&mmu->mmu_lock);
+	percpu_rwlock_init(&mmu->mmu_lock);
 	tdp_mmu_stat_add(mmu, pages_allocated, 1);
 	return 0;
 }
@@ -406,9 +406,9 @@ tdp_mmu_map(struct tdp_mmu *mmu, struct tdp_fault *f, const bool shared)
 	int err;
 
 	if (shared)
-		rwlock_assert_held_read(&mmu->mmu_lock);
+		percpu_rwlock_assert_held_read(&mmu->mmu_lock);
 	else
-		rwlock_assert_held_write(&mmu->mmu_lock);
+		percpu_rwlock_assert_held_write(&mmu->mmu_lock);
 
 	tdp_iter_start(&it, fmt, mmu->root, mmu->levels, TDP_LEVEL_4K,
 		       f->gfn, f->gfn + 1);
@@ -468,8 +468,9 @@ tdp_mmu_map(struct tdp_mmu *mmu, struct tdp_fault *f, const bool shared)
 /*
  * Step 4's check, with mmu_lock held: an invalidation has begun and not
  * ended, or one began or ended since seq was sampled. Both fields are
- * written only under mmu_lock for write, whose release (write_unlock)
- * pairs with our read_lock's acquire.
+ * written only under mmu_lock for write, whose release
+ * (percpu_write_unlock()'s store of writer) pairs with the seq_cst load
+ * of writer in our percpu_read_lock().
  */
 static __always_inline bool tdp_mmu_invalidate_retry(const struct tdp_mmu *mmu,
 						     unsigned long seq)
@@ -526,6 +527,7 @@ static __always_inline int __tdp_mmu_page_fault(struct tdp_mmu *mmu,
 	};
 	const struct memslot_set *set;
 	enum tdp_outcome out;
+	unsigned int cookie;
 	unsigned long seq;
 
 	if (unlikely(f.gfn >= tdp_mmu_gfn_limit(mmu)))
@@ -551,17 +553,17 @@ static __always_inline int __tdp_mmu_page_fault(struct tdp_mmu *mmu,
 		goto out_srcu;
 
 	if (shared)
-		read_lock(&mmu->mmu_lock);
+		cookie = percpu_read_lock(&mmu->mmu_lock);
 	else
-		write_lock(&mmu->mmu_lock);
+		percpu_write_lock(&mmu->mmu_lock);
 	if (tdp_mmu_invalidate_retry(mmu, seq))
 		out = TDP_OUT_RETRY;
 	else
 		out = tdp_mmu_map(mmu, &f, shared);
 	if (shared)
-		read_unlock(&mmu->mmu_lock);
+		percpu_read_unlock(&mmu->mmu_lock, cookie);
 	else
-		write_unlock(&mmu->mmu_lock);
+		percpu_write_unlock(&mmu->mmu_lock);
 
 	/*
 	 * After the leaf is in place (memslot_mark_dirty()'s contract): a
@@ -688,15 +690,16 @@ uint64_t tdp_mmu_count_leaves(struct tdp_mmu *mmu, gfn_t start, gfn_t end)
 {
 	const struct spte_format *fmt = mmu->fmt;
 	struct tdp_iter it;
+	unsigned int cookie;
 	uint64_t n = 0;
 
-	read_lock(&mmu->mmu_lock);
+	cookie = percpu_read_lock(&mmu->mmu_lock);
 	for_each_tdp_pte(it, fmt, mmu->root, mmu->levels, TDP_LEVEL_4K,
 			 start, end) {
 		if (spte_is_shadow_present(it.old_spte) &&
 		    spte_is_leaf(fmt, it.old_spte, it.level))
 			n++;
 	}
-	read_unlock(&mmu->mmu_lock);
+	percpu_read_unlock(&mmu->mmu_lock, cookie);
 	return n;
 }

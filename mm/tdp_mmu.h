@@ -42,7 +42,7 @@
 
 #include "core/compiler.h"
 #include "core/memslots.h"
-#include "core/rwlock.h"
+#include "core/percpu_rwlock.h"
 #include "core/srcu.h"
 #include "mm/spte.h"
 
@@ -143,16 +143,18 @@ struct tdp_mmu {
 	unsigned long invalidate_seq;
 
 	/*
-	 * mmu_lock, on a line of its own: every fault's read_lock() bounces
-	 * it, and nothing read-mostly may share it.
+	 * mmu_lock, a per-CPU reader-writer lock (core/percpu_rwlock.h): a
+	 * fault's read side writes only its own CPU's slot and reads the
+	 * writer line, so parallel faults share no written cache line.
 	 *  read:  walk the tree, install tables and leaves with cmpxchg,
 	 *         write-protect and age leaves with cmpxchg.
 	 *  write: take entries out (zap) and detach tables, change the
 	 *         invalidation state.
 	 * The table entries themselves are also changed without the lock,
-	 * leaves only and by cmpxchg, by the fast path.
+	 * leaves only and by cmpxchg, by the fast path. Faults run on CPUs
+	 * with an id below PERCPU_RWLOCK_SLOTS (the hypervisor's MAX_CPUS).
 	 */
-	rwlock_t mmu_lock __aligned(64);
+	struct percpu_rwlock mmu_lock;
 
 	struct tdp_mmu_stats_slot stats[TDP_MMU_STAT_SLOTS];
 };

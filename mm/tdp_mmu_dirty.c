@@ -47,7 +47,7 @@ static bool tdp_mmu_zap_leaf_atomic(struct tdp_mmu *mmu, struct tdp_iter *it)
 {
 	uint64_t old = it->old_spte;
 
-	rwlock_assert_held_read(&mmu->mmu_lock);
+	percpu_rwlock_assert_held_read(&mmu->mmu_lock);
 	while (spte_is_shadow_present(old) &&
 	       spte_is_leaf(mmu->fmt, old, it->level)) {
 		if (spte_try_cmpxchg(it->sptep, &old, 0)) {
@@ -86,9 +86,10 @@ void tdp_mmu_write_protect_range(struct tdp_mmu *mmu, gfn_t gfn, uint64_t n)
 {
 	const struct spte_format *fmt = mmu->fmt;
 	struct tdp_iter it;
+	unsigned int cookie;
 	bool flush = false;
 
-	read_lock(&mmu->mmu_lock);
+	cookie = percpu_read_lock(&mmu->mmu_lock);
 	for_each_tdp_pte(it, fmt, mmu->root, mmu->levels, TDP_LEVEL_4K,
 			 gfn, gfn + n) {
 		if (!spte_is_shadow_present(it.old_spte) ||
@@ -99,7 +100,7 @@ void tdp_mmu_write_protect_range(struct tdp_mmu *mmu, gfn_t gfn, uint64_t n)
 		else
 			flush |= tdp_mmu_write_protect_leaf(mmu, &it);
 	}
-	read_unlock(&mmu->mmu_lock);
+	percpu_read_unlock(&mmu->mmu_lock, cookie);
 
 	/*
 	 * Until this returns, vCPUs may still write through translations
@@ -133,16 +134,17 @@ uint64_t tdp_mmu_age_range(struct tdp_mmu *mmu, gfn_t start, gfn_t end)
 {
 	const struct spte_format *fmt = mmu->fmt;
 	struct tdp_iter it;
+	unsigned int cookie;
 	uint64_t young = 0;
 
-	read_lock(&mmu->mmu_lock);
+	cookie = percpu_read_lock(&mmu->mmu_lock);
 	for_each_tdp_pte(it, fmt, mmu->root, mmu->levels, TDP_LEVEL_4K,
 			 start, end) {
 		if (spte_is_present(fmt, it.old_spte) &&
 		    spte_is_leaf(fmt, it.old_spte, it.level))
 			young += tdp_mmu_age_leaf(mmu, &it);
 	}
-	read_unlock(&mmu->mmu_lock);
+	percpu_read_unlock(&mmu->mmu_lock, cookie);
 
 	if (young) {
 		tdp_mmu_stat_add(mmu, sptes_aged, young);

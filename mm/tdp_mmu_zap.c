@@ -118,7 +118,7 @@ static void tdp_mmu_zap_table(struct tdp_mmu *mmu, uint64_t *pt, int level,
 	gfn_t span_end = base + pages * SPTE_ENTRIES;
 	unsigned int i, first, last;
 
-	rwlock_assert_held_write(&mmu->mmu_lock);
+	percpu_rwlock_assert_held_write(&mmu->mmu_lock);
 	first = (unsigned int)((MAX(start, base) - base) / pages);
 	last = (unsigned int)((MIN(end, span_end) - 1 - base) / pages);
 
@@ -213,7 +213,7 @@ static void tdp_mmu_reclaim(struct tdp_mmu *mmu, struct tdp_reclaim *rc)
  */
 static void tdp_mmu_invalidate_raise(struct tdp_mmu *mmu)
 {
-	rwlock_assert_held_write(&mmu->mmu_lock);
+	percpu_rwlock_assert_held_write(&mmu->mmu_lock);
 	WRITE_ONCE(mmu->invalidate_in_progress,
 		   READ_ONCE(mmu->invalidate_in_progress) + 1);
 	smp_store_release(&mmu->invalidate_seq,
@@ -237,7 +237,7 @@ static void tdp_mmu_zap(struct tdp_mmu *mmu, gfn_t start, gfn_t end,
 		rc.flush = false;
 		rc.stopped = false;
 
-		write_lock(&mmu->mmu_lock);
+		percpu_write_lock(&mmu->mmu_lock);
 		if (invalidate) {
 			tdp_mmu_invalidate_raise(mmu);
 			invalidate = false;
@@ -245,7 +245,7 @@ static void tdp_mmu_zap(struct tdp_mmu *mmu, gfn_t start, gfn_t end,
 		if (start < end)
 			tdp_mmu_zap_table(mmu, mmu->root, mmu->levels, 0,
 					  start, end, &rc);
-		write_unlock(&mmu->mmu_lock);
+		percpu_write_unlock(&mmu->mmu_lock);
 
 		if (rc.flush)
 			tdp_mmu_flush_remote_tlbs(mmu);
@@ -268,7 +268,7 @@ void tdp_mmu_invalidate_begin(struct tdp_mmu *mmu, gfn_t start, gfn_t end)
 
 void tdp_mmu_invalidate_end(struct tdp_mmu *mmu, gfn_t start, gfn_t end)
 {
-	write_lock(&mmu->mmu_lock);
+	percpu_write_lock(&mmu->mmu_lock);
 	ASSERT(READ_ONCE(mmu->invalidate_in_progress) != 0);
 	/*
 	 * Sequence first, then the count: a fault that sampled the sequence
@@ -280,7 +280,7 @@ void tdp_mmu_invalidate_end(struct tdp_mmu *mmu, gfn_t start, gfn_t end)
 			  READ_ONCE(mmu->invalidate_seq) + 1);
 	WRITE_ONCE(mmu->invalidate_in_progress,
 		   READ_ONCE(mmu->invalidate_in_progress) - 1);
-	write_unlock(&mmu->mmu_lock);
+	percpu_write_unlock(&mmu->mmu_lock);
 }
 
 void tdp_mmu_destroy(struct tdp_mmu *mmu)

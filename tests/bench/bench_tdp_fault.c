@@ -13,9 +13,10 @@
  * beyond the arena. Runs are interleaved over several rounds and the best
  * round of each point is kept.
  *
- * Environment: BENCH_MAX_THREADS caps the thread counts, BENCH_TDP_PAGES
- * sets the faults per thread and run (default 131072), BENCH_ROUNDS the
- * rounds (default 3).
+ * Environment: BENCH_MAX_THREADS caps the thread counts (at most
+ * PERCPU_RWLOCK_SLOTS - 1: thread i runs as CPU i + 1, and mmu_lock has a
+ * reader slot per CPU id), BENCH_TDP_PAGES sets the faults per thread and
+ * run (default 131072), BENCH_ROUNDS the rounds (default 3).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,8 @@ int main(void)
 
 	log_level_max = LOG_WARN;
 	pages_per_thread = env_u64("BENCH_TDP_PAGES", pages_per_thread);
+	/* CPU ids 1..max must have a slot in mmu_lock. */
+	max = MIN(max, PERCPU_RWLOCK_SLOTS - 1);
 	for (k = 1; k <= max && k <= 16; k *= 2)
 		counts[nr_counts++] = k;
 	if (max > 16 && max <= MAX_THREADS)
