@@ -34,6 +34,9 @@ void platform_wait_contended(unsigned long spins);
 /* Write raw bytes to the hypervisor console. Callers serialise lines. */
 void console_write(const char *s, size_t n);
 
+/* Next byte typed on the console, or -1 if none is waiting. */
+int console_getc(void);
+
 /* Monotonic nanoseconds since boot; 0 until the clock is calibrated. */
 uint64_t time_now_ns(void);
 

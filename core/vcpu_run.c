@@ -94,6 +94,26 @@ static void vcpu_record_exit(struct vcpu *vcpu, const struct vm_exit *exit)
 	vcpu->trace_next++;
 }
 
+/*
+ * The console key that prints every vCPU's exit counts and trace while
+ * the VM runs. vCPU 0 looks for it once every CONSOLE_POLL_EXITS exits:
+ * one UART status read, off the common path.
+ */
+#define CONSOLE_KEY_EXITS  's'
+#define CONSOLE_POLL_EXITS 1024
+
+static void vcpu_poll_console(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (vcpu->id != 0 || vcpu->exits_total % CONSOLE_POLL_EXITS)
+		return;
+	if (console_getc() != CONSOLE_KEY_EXITS)
+		return;
+	for (unsigned int i = 0; i < vm_nr_vcpus(vm); i++)
+		vcpu_print_exits(vm->vcpus[i]);
+}
+
 int vcpu_run(struct vcpu *vcpu)
 {
 	struct vm_exit exit;
@@ -136,6 +156,7 @@ int vcpu_run(struct vcpu *vcpu)
 		}
 		if (vcpu_handle_exit(vcpu, &exit) < 0)
 			break;
+		vcpu_poll_console(vcpu);
 	}
 	vtimer_stop(&vcpu->pv_timer, time_now_ns());
 	backend_vcpu_put(vcpu->bv);
