@@ -6,6 +6,7 @@
 #ifndef TESTS_CHECK_H
 #define TESTS_CHECK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,31 @@ void shim_set_cpu(unsigned int id);
 void shim_set_kick_handler(void (*fn)(unsigned int cpu));
 /* Allocates a zeroed arena standing for physical memory [base, base+size). */
 void *shim_phys_arena(unsigned long long base, unsigned long long size);
+
+/*
+ * Gives the host CPU away for a moment while waiting for another thread: a
+ * 1 us sleep rather than sched_yield(), for the reason given at
+ * __lock_relax() in core/spinlock.h (see also platform_wait_contended()).
+ */
+void shim_pause(void);
+
+/*
+ * A test thread: worker_start() runs fn(w) on a new thread registered as
+ * hosted CPU @cpu (shim_set_cpu()). @arg is the caller's; @result is zeroed
+ * by worker_start() for fn to fill in. Exits the test (status 2) if the
+ * thread cannot be created.
+ */
+struct worker {
+	pthread_t thread;
+	unsigned int cpu;
+	void (*fn)(struct worker *w);
+	void *arg;
+	unsigned long result;
+};
+
+void worker_start(struct worker *w, unsigned int cpu,
+		  void (*fn)(struct worker *w), void *arg);
+void worker_join(struct worker *w);
 
 /*
  * Death test: runs fn(arg) in a forked child with its stderr captured and

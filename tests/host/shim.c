@@ -44,6 +44,40 @@ void platform_wait_contended(unsigned long spins)
 		__builtin_ia32_pause();
 }
 
+void shim_pause(void)
+{
+	static const struct timespec one_us = { .tv_sec = 0, .tv_nsec = 1000 };
+
+	nanosleep(&one_us, NULL);
+}
+
+static void *worker_main(void *p)
+{
+	struct worker *w = p;
+
+	shim_set_cpu(w->cpu);
+	w->fn(w);
+	return NULL;
+}
+
+void worker_start(struct worker *w, unsigned int cpu,
+		  void (*fn)(struct worker *w), void *arg)
+{
+	w->cpu = cpu;
+	w->fn = fn;
+	w->arg = arg;
+	w->result = 0;
+	if (pthread_create(&w->thread, NULL, worker_main, w)) {
+		perror("pthread_create");
+		exit(2);
+	}
+}
+
+void worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
 static pthread_mutex_t console_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 void console_write(const char *s, size_t n)

@@ -47,41 +47,6 @@ static void setup_heap(void)
 	heap_init();
 }
 
-struct worker {
-	pthread_t thread;
-	unsigned int cpu;
-	void (*fn)(struct worker *w);
-	void *arg;
-	unsigned long result;
-};
-
-static void *worker_main(void *p)
-{
-	struct worker *w = p;
-
-	shim_set_cpu(w->cpu);
-	w->fn(w);
-	return NULL;
-}
-
-static void worker_start(struct worker *w, unsigned int cpu,
-			 void (*fn)(struct worker *w), void *arg)
-{
-	w->cpu = cpu;
-	w->fn = fn;
-	w->arg = arg;
-	w->result = 0;
-	if (pthread_create(&w->thread, NULL, worker_main, w)) {
-		perror("pthread_create");
-		exit(2);
-	}
-}
-
-static void worker_join(struct worker *w)
-{
-	pthread_join(w->thread, NULL);
-}
-
 static bool wait_ul(const unsigned long *p, unsigned long v)
 {
 	uint64_t deadline = time_now_ns() + WAIT_NS;

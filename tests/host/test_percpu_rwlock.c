@@ -32,56 +32,12 @@
 #define SETTLE_NS          20000000ull	/* let a blocked thread get stuck */
 #define WAIT_NS            10000000000ull	/* bound on any wait */
 
-struct worker {
-	pthread_t thread;
-	unsigned int cpu;
-	void (*fn)(struct worker *w);
-	unsigned long result;
-};
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-
-	shim_set_cpu(w->cpu);
-	w->fn(w);
-	return NULL;
-}
-
-static void worker_start(struct worker *w, unsigned int cpu,
-			 void (*fn)(struct worker *w))
-{
-	w->cpu = cpu;
-	w->fn = fn;
-	w->result = 0;
-	if (pthread_create(&w->thread, NULL, worker_main, w)) {
-		perror("pthread_create");
-		exit(2);
-	}
-}
-
-static void worker_join(struct worker *w)
-{
-	pthread_join(w->thread, NULL);
-}
-
-/*
- * Gives the host CPU away for a moment while waiting for another thread:
- * a short sleep, not sched_yield() (see platform_wait_contended()).
- */
-static void test_pause(void)
-{
-	const struct timespec ts = { .tv_sec = 0, .tv_nsec = 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
 static void test_sleep_ns(uint64_t ns)
 {
 	uint64_t end = time_now_ns() + ns;
 
 	while (time_now_ns() < end)
-		test_pause();
+		shim_pause();
 }
 
 /* Waits until *p == v, at most WAIT_NS. True if it got there. */
@@ -92,7 +48,7 @@ static bool wait_u32(const uint32_t *p, uint32_t v)
 	while (atomic_load(p) != v) {
 		if (time_now_ns() > deadline)
 			return false;
-		test_pause();
+		shim_pause();
 	}
 	return true;
 }
@@ -240,8 +196,8 @@ static void readers_concurrent(void)
 	struct worker w[2];
 	unsigned int cookie;
 
-	worker_start(&w[0], 1, shared_fn);
-	worker_start(&w[1], 2, shared_fn);
+	worker_start(&w[0], 1, shared_fn, NULL);
+	worker_start(&w[1], 2, shared_fn, NULL);
 	CHECK(wait_u32(&shared_inside, 2));
 	CHECK_EQ(slot_of(&shared_lock, 1), 1);
 	CHECK_EQ(slot_of(&shared_lock, 2), 1);
@@ -377,7 +333,7 @@ static void writer_exclusive(void)
 	unsigned int i;
 
 	for (i = 0; i < NR_WORKERS; i++)
-		worker_start(&w[i], i + 1, mix_fn);
+		worker_start(&w[i], i + 1, mix_fn, NULL);
 	for (i = 0; i < NR_WORKERS; i++) {
 		worker_join(&w[i]);
 		CHECK_EQ(w[i].result & 0xffffffff, 0);
@@ -428,7 +384,7 @@ static void writer_waiting_blocks_readers(void)
 	unsigned int cookie, c2;
 
 	cookie = percpu_read_lock(&pref_lock);
-	worker_start(&writer, 1, pref_writer_fn);
+	worker_start(&writer, 1, pref_writer_fn, NULL);
 	CHECK(wait_u32(&pref_lock.writer, 2));	/* claimed by CPU 1 */
 
 	/* The lock is only read-held, yet a new reader is turned away. */
@@ -440,7 +396,7 @@ static void writer_waiting_blocks_readers(void)
 	 * A blocking reader on another CPU backs out and waits: after a
 	 * while its slot is down again and it has not got in.
 	 */
-	worker_start(&reader, 2, pref_reader_fn);
+	worker_start(&reader, 2, pref_reader_fn, NULL);
 	CHECK(wait_u32(&pref_reader_started, 1));
 	test_sleep_ns(SETTLE_NS);
 	CHECK(wait_u32(&pref_lock.slots[2].readers, 0));
@@ -494,7 +450,7 @@ static void stream_reader_fn(struct worker *w)
 		deadline = time_now_ns() + STREAM_PATIENCE_NS;
 		while (atomic_load(&stream_entries) == me &&
 		       time_now_ns() < deadline)
-			test_pause();
+			shim_pause();
 		bad += stream_value != v;
 		percpu_read_unlock(&stream_lock, cookie);
 	}
@@ -524,7 +480,7 @@ static void stream_writer_fn(struct worker *w)
 		/* Let the relay run on before the next attempt. */
 		while (atomic_load(&stream_entries) - seen <
 		       STREAM_WRITER_GAP && stream_running())
-			test_pause();
+			shim_pause();
 	}
 }
 
@@ -539,9 +495,9 @@ static void writer_not_starved(void)
 	struct worker r[STREAM_READERS], writer;
 	unsigned int i;
 
-	worker_start(&writer, 1, stream_writer_fn);
+	worker_start(&writer, 1, stream_writer_fn, NULL);
 	for (i = 0; i < STREAM_READERS; i++)
-		worker_start(&r[i], i + 2, stream_reader_fn);
+		worker_start(&r[i], i + 2, stream_reader_fn, NULL);
 	for (i = 0; i < STREAM_READERS; i++) {
 		worker_join(&r[i]);
 		CHECK_EQ(r[i].result, 0);
@@ -581,7 +537,7 @@ static void trylock_other_cpu(void)
 	struct worker w;
 	unsigned int cookie;
 
-	worker_start(&w, 1, try_holder_fn);
+	worker_start(&w, 1, try_holder_fn, NULL);
 
 	CHECK(wait_u32(&try_step, 1));
 	CHECK_EQ(atomic_load(&try_lock.owner), 2);
@@ -648,7 +604,7 @@ static unsigned long wait_report(unsigned long before)
 
 	while (atomic_load(&lock_stuck_reports) == before &&
 	       time_now_ns() < deadline)
-		test_pause();
+		shim_pause();
 	return atomic_load(&lock_stuck_reports);
 }
 
@@ -709,15 +665,15 @@ static void stuck_report(void)
 	}
 	WRITE_ONCE(lock_stuck_loops, 1000);
 
-	worker_start(&holder, 3, stuck_holder_fn);
+	worker_start(&holder, 3, stuck_holder_fn, NULL);
 	CHECK(wait_u32(&stuck_step, 1));
-	worker_start(&writer, 4, stuck_writer_fn);
+	worker_start(&writer, 4, stuck_writer_fn, NULL);
 	CHECK_EQ(wait_report(before), before + 1);
 	CHECK_EQ(atomic_load(&stuck_lock.owner), 0);	/* still waiting */
 
-	worker_start(&reader, 5, stuck_reader_fn);
+	worker_start(&reader, 5, stuck_reader_fn, NULL);
 	CHECK_EQ(wait_report(before + 1), before + 2);
-	worker_start(&writer2, 6, stuck_writer2_fn);
+	worker_start(&writer2, 6, stuck_writer2_fn, NULL);
 	CHECK_EQ(wait_report(before + 2), before + 3);
 
 	atomic_store(&stuck_step, 2);

@@ -22,51 +22,6 @@
 #define STREAM_WORST_NS    2000000000ull	/* bound on one write_lock() */
 #define WAIT_NS            10000000000ull	/* bound on any wait for a thread */
 
-struct worker {
-	pthread_t thread;
-	unsigned int cpu;
-	void (*fn)(struct worker *w);
-	unsigned long result;
-};
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-
-	shim_set_cpu(w->cpu);
-	w->fn(w);
-	return NULL;
-}
-
-static void worker_start(struct worker *w, unsigned int cpu,
-			 void (*fn)(struct worker *w))
-{
-	w->cpu = cpu;
-	w->fn = fn;
-	w->result = 0;
-	if (pthread_create(&w->thread, NULL, worker_main, w)) {
-		perror("pthread_create");
-		exit(2);
-	}
-}
-
-static void worker_join(struct worker *w)
-{
-	pthread_join(w->thread, NULL);
-}
-
-/*
- * Gives the host CPU away for a moment while waiting for another thread; a
- * short sleep rather than sched_yield(), for the reason given at
- * __lock_relax() in core/spinlock.h.
- */
-static void test_pause(void)
-{
-	const struct timespec ts = { .tv_sec = 0, .tv_nsec = 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Waits until (*p & mask) == v, at most WAIT_NS. True if it got there. */
 static bool wait_mask_u32(const uint32_t *p, uint32_t mask, uint32_t v)
 {
@@ -75,7 +30,7 @@ static bool wait_mask_u32(const uint32_t *p, uint32_t mask, uint32_t v)
 	while ((atomic_load(p) & mask) != v) {
 		if (time_now_ns() > deadline)
 			return false;
-		test_pause();
+		shim_pause();
 	}
 	return true;
 }
@@ -189,8 +144,8 @@ static void readers_concurrent(void)
 {
 	struct worker w[2];
 
-	worker_start(&w[0], 1, shared_fn);
-	worker_start(&w[1], 2, shared_fn);
+	worker_start(&w[0], 1, shared_fn, NULL);
+	worker_start(&w[1], 2, shared_fn, NULL);
 	CHECK(wait_u32(&shared_inside, 2));
 	CHECK_EQ(readers_of(&shared_lock), 2);
 	/* A third reader joins them; a writer cannot. */
@@ -304,7 +259,7 @@ static void writer_exclusive(void)
 	unsigned int i;
 
 	for (i = 0; i < NR_WORKERS; i++)
-		worker_start(&w[i], i + 1, mix_fn);
+		worker_start(&w[i], i + 1, mix_fn, NULL);
 	for (i = 0; i < NR_WORKERS; i++) {
 		worker_join(&w[i]);
 		CHECK_EQ(w[i].result & 0xffffffff, 0);
@@ -346,7 +301,7 @@ static void writer_waiting_blocks_readers(void)
 	struct worker writer, reader;
 
 	read_lock(&pref_lock);
-	worker_start(&writer, 1, pref_writer_fn);
+	worker_start(&writer, 1, pref_writer_fn, NULL);
 	CHECK(wait_mask_u32(&pref_lock.cnts, RWLOCK_WAITING, RWLOCK_WAITING));
 
 	/* The lock is only read-held, yet a new reader is turned away. */
@@ -354,7 +309,7 @@ static void writer_waiting_blocks_readers(void)
 	CHECK(!write_trylock(&pref_lock));
 
 	/* A blocking reader queues behind the writer: ticket 1 after its 0. */
-	worker_start(&reader, 2, pref_reader_fn);
+	worker_start(&reader, 2, pref_reader_fn, NULL);
 	CHECK(wait_u32(&pref_lock.wait_lock.tail, 2));
 	CHECK_EQ(readers_of(&pref_lock), 1);
 
@@ -404,7 +359,7 @@ static void stream_reader_fn(struct worker *w)
 		deadline = time_now_ns() + STREAM_PATIENCE_NS;
 		while (atomic_load(&stream_entries) == me &&
 		       time_now_ns() < deadline)
-			test_pause();
+			shim_pause();
 		bad += stream_value != v;
 		read_unlock(&stream_lock);
 	}
@@ -434,7 +389,7 @@ static void stream_writer_fn(struct worker *w)
 		/* Let the relay run on before the next attempt. */
 		while (atomic_load(&stream_entries) - seen < STREAM_WRITER_GAP &&
 		       stream_running())
-			test_pause();
+			shim_pause();
 	}
 }
 
@@ -449,9 +404,9 @@ static void writer_not_starved(void)
 	struct worker r[STREAM_READERS], writer;
 	unsigned int i;
 
-	worker_start(&writer, 1, stream_writer_fn);
+	worker_start(&writer, 1, stream_writer_fn, NULL);
 	for (i = 0; i < STREAM_READERS; i++)
-		worker_start(&r[i], i + 2, stream_reader_fn);
+		worker_start(&r[i], i + 2, stream_reader_fn, NULL);
 	for (i = 0; i < STREAM_READERS; i++) {
 		worker_join(&r[i]);
 		CHECK_EQ(r[i].result, 0);
@@ -488,7 +443,7 @@ static void trylock_other_cpu(void)
 {
 	struct worker w;
 
-	worker_start(&w, 1, try_holder_fn);
+	worker_start(&w, 1, try_holder_fn, NULL);
 
 	CHECK(wait_u32(&try_step, 1));
 	CHECK_EQ(atomic_load(&try_lock.owner), 2);
@@ -533,7 +488,7 @@ static unsigned long wait_report(unsigned long before)
 
 	while (atomic_load(&lock_stuck_reports) == before &&
 	       time_now_ns() < deadline)
-		test_pause();
+		shim_pause();
 	return atomic_load(&lock_stuck_reports);
 }
 
@@ -550,13 +505,13 @@ static void stuck_report(void)
 	WRITE_ONCE(lock_stuck_loops, 1000);
 
 	write_lock(&stuck_lock);
-	worker_start(&w, 1, stuck_reader_fn);
+	worker_start(&w, 1, stuck_reader_fn, NULL);
 	CHECK_EQ(wait_report(before), before + 1);
 	write_unlock(&stuck_lock);
 	worker_join(&w);
 
 	read_lock(&stuck_lock);
-	worker_start(&w, 2, stuck_writer_fn);
+	worker_start(&w, 2, stuck_writer_fn, NULL);
 	CHECK_EQ(wait_report(before + 1), before + 2);
 	read_unlock(&stuck_lock);
 	worker_join(&w);

@@ -18,51 +18,6 @@
 #define FIFO_WAITERS   6
 #define WAIT_NS        10000000000ull	/* bound on any wait for a thread */
 
-struct worker {
-	pthread_t thread;
-	unsigned int cpu;
-	void (*fn)(struct worker *w);
-	unsigned long result;
-};
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-
-	shim_set_cpu(w->cpu);
-	w->fn(w);
-	return NULL;
-}
-
-static void worker_start(struct worker *w, unsigned int cpu,
-			 void (*fn)(struct worker *w))
-{
-	w->cpu = cpu;
-	w->fn = fn;
-	w->result = 0;
-	if (pthread_create(&w->thread, NULL, worker_main, w)) {
-		perror("pthread_create");
-		exit(2);
-	}
-}
-
-static void worker_join(struct worker *w)
-{
-	pthread_join(w->thread, NULL);
-}
-
-/*
- * Gives the host CPU away for a moment while waiting for another thread; a
- * short sleep rather than sched_yield(), for the reason given at
- * __lock_relax() in core/spinlock.h.
- */
-static void test_pause(void)
-{
-	const struct timespec ts = { .tv_sec = 0, .tv_nsec = 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Waits until *p == v, at most WAIT_NS. Returns true if it got there. */
 static bool wait_u32(const uint32_t *p, uint32_t v)
 {
@@ -71,7 +26,7 @@ static bool wait_u32(const uint32_t *p, uint32_t v)
 	while (atomic_load(p) != v) {
 		if (time_now_ns() > deadline)
 			return false;
-		test_pause();
+		shim_pause();
 	}
 	return true;
 }
@@ -188,7 +143,7 @@ static void trylock_other_cpu(void)
 
 	spin_lock(&other_lock);
 	atomic_store(&other_step, 1);
-	worker_start(&w, 1, trylock_other_fn);
+	worker_start(&w, 1, trylock_other_fn, NULL);
 	CHECK(wait_u32(&other_step, 2));
 	spin_unlock(&other_lock);
 	atomic_store(&other_step, 3);
@@ -226,7 +181,7 @@ static void counter_exact(void)
 
 	count = 0;
 	for (i = 0; i < NR_WORKERS; i++)
-		worker_start(&w[i], i + 1, counter_fn);
+		worker_start(&w[i], i + 1, counter_fn, NULL);
 	for (i = 0; i < NR_WORKERS; i++)
 		worker_join(&w[i]);
 	CHECK_EQ(count, (unsigned long)NR_WORKERS * COUNT_ITERS);
@@ -309,7 +264,7 @@ static void mutual_exclusion(void)
 	unsigned int i;
 
 	for (i = 0; i < NR_WORKERS; i++)
-		worker_start(&w[i], i + 1, mutex_fn);
+		worker_start(&w[i], i + 1, mutex_fn, NULL);
 	for (i = 0; i < NR_WORKERS; i++) {
 		worker_join(&w[i]);
 		CHECK_EQ(w[i].result, 0);
@@ -344,7 +299,7 @@ static void fifo_order_kept(void)
 
 	spin_lock(&fifo_lock);
 	for (i = 0; i < FIFO_WAITERS; i++) {
-		worker_start(&w[i], i + 1, fifo_fn);
+		worker_start(&w[i], i + 1, fifo_fn, NULL);
 		/* Ticket i + 1 taken: CPU i + 1 is queued. */
 		CHECK(wait_u32(&fifo_lock.tail, i + 2));
 	}
@@ -380,18 +335,18 @@ static void stuck_report(void)
 
 	WRITE_ONCE(lock_stuck_loops, 1000);
 	spin_lock(&stuck_lock);
-	worker_start(&w, 1, stuck_fn);
+	worker_start(&w, 1, stuck_fn, NULL);
 
 	until = time_now_ns() + WAIT_NS;
 	while (atomic_load(&lock_stuck_reports) == before &&
 	       time_now_ns() < until)
-		test_pause();
+		shim_pause();
 	CHECK_EQ(atomic_load(&lock_stuck_reports), before + 1);
 
 	/* Let the waiter spin well past the limit again: still one report. */
 	until = time_now_ns() + 50000000ull;
 	while (time_now_ns() < until)
-		test_pause();
+		shim_pause();
 	CHECK_EQ(atomic_load(&lock_stuck_reports), before + 1);
 	CHECK(spin_is_locked(&stuck_lock));
 

@@ -187,32 +187,10 @@ static uint64_t rand_next(uint64_t *state)
 	return x;
 }
 
-struct worker {
-	pthread_t thread;
-	unsigned int cpu;
-	unsigned int index;
-	void (*fn)(struct worker *w);
-};
-
-static void *worker_main(void *arg)
+/* A worker's index among its kind, passed to worker_start() as arg. */
+static unsigned int worker_index(const struct worker *w)
 {
-	struct worker *w = arg;
-
-	shim_set_cpu(w->cpu);
-	w->fn(w);
-	return NULL;
-}
-
-static void worker_start(struct worker *w, unsigned int cpu, unsigned int index,
-			 void (*fn)(struct worker *w))
-{
-	w->cpu = cpu;
-	w->index = index;
-	w->fn = fn;
-	if (pthread_create(&w->thread, NULL, worker_main, w)) {
-		perror("pthread_create");
-		exit(2);
-	}
+	return (unsigned int)(uintptr_t)w->arg;
 }
 
 /* Services every pending request as the run loop would; returns the mask. */
@@ -673,7 +651,7 @@ static void wait_for_exit(void)
 	atomic_store(&wait_step, 0);
 	atomic_store(&wait_exits, 0);
 	watch_begin(__func__, wait_vcpus, 1);
-	worker_start(&w, 1, 0, wait_vcpu_fn);
+	worker_start(&w, 1, wait_vcpu_fn, NULL);
 	CHECK(wait_u32(&wait_step, 1));
 	CHECK(vcpus_make_request(wait_vcpus, 1,
 				 VCPU_REQ_TLB_FLUSH | VCPU_REQUEST_WAIT |
@@ -682,7 +660,7 @@ static void wait_for_exit(void)
 	CHECK(READ_ONCE(wait_v.mode) != IN_GUEST_MODE);
 	CHECK_EQ(atomic_load(&ipis_to[1]), 1);
 	smp_store_release(&wait_step, 2);
-	pthread_join(w.thread, NULL);
+	worker_join(&w);
 	CHECK_EQ(wait_v.mode, OUTSIDE_GUEST_MODE);
 	CHECK(!vcpu_has_requests(&wait_v));
 	watch_end();
@@ -791,9 +769,9 @@ static void wait_stuck_report(void)
 	atomic_store(&wait_exits, 0);
 	watch_begin(__func__, wait_vcpus, 1);
 	WRITE_ONCE(lock_stuck_loops, 1000);
-	worker_start(&vcpu, 1, 0, stuck_vcpu_fn);
+	worker_start(&vcpu, 1, stuck_vcpu_fn, NULL);
 	CHECK(wait_u32(&wait_step, 1));
-	worker_start(&sender, 2, 0, stuck_sender_fn);
+	worker_start(&sender, 2, stuck_sender_fn, NULL);
 
 	until = time_now_ns() + WAIT_NS;
 	while (atomic_load(&lock_stuck_reports) == before &&
@@ -808,8 +786,8 @@ static void wait_stuck_report(void)
 	CHECK_EQ(atomic_load(&wait_step), 1);
 
 	smp_store_release(&wait_step, 2);
-	pthread_join(vcpu.thread, NULL);
-	pthread_join(sender.thread, NULL);
+	worker_join(&vcpu);
+	worker_join(&sender);
 	CHECK_EQ(atomic_load(&wait_step), 3);
 	CHECK_EQ(atomic_load(&ipis_to[1]), 1);
 	WRITE_ONCE(lock_stuck_loops, saved);
@@ -912,7 +890,7 @@ static void entry_race(void)
 	watch_begin(__func__, wait_vcpus, 1);
 	/* The sender is CPU 0; IPIs may only reach CPUs 1 and 2. */
 	WRITE_ONCE(ipi_cpu_allowed, BIT_ULL(1) | BIT_ULL(2));
-	worker_start(&w, 1, 0, race_vcpu_fn);
+	worker_start(&w, 1, race_vcpu_fn, NULL);
 	end = time_now_ns() + RACE_NS;
 	for (n = 0; n < RACE_ROUNDS && time_now_ns() < end; n++) {
 		deadline = time_now_ns() + WAIT_NS;
@@ -932,7 +910,7 @@ static void entry_race(void)
 	}
 out:
 	smp_store_release(&race_stop, 1);
-	pthread_join(w.thread, NULL);
+	worker_join(&w);
 	CHECK(atomic_load(&race_rounds) >= n - 1);
 	CHECK(n >= 100);
 	if (getenv("TEST_VERBOSE"))
@@ -1098,7 +1076,7 @@ static unsigned int st_move(unsigned int i, unsigned int cpu)
 
 static void st_vcpu_fn(struct worker *w)
 {
-	unsigned int i = w->index, cpu = w->cpu;
+	unsigned int i = worker_index(w), cpu = w->cpu;
 	struct vcpu_req_state *v = &st_v[i];
 	uint64_t rng = st_seed ^ (0x1234567ull * (i + 1));
 	uint64_t flushed_gen = 0, session = 0;
@@ -1244,7 +1222,7 @@ static void st_random_request(uint64_t *rng)
 
 static void st_sender_fn(struct worker *w)
 {
-	uint64_t rng = st_seed ^ (0xabcdefull * (w->index + 1));
+	uint64_t rng = st_seed ^ (0xabcdefull * (worker_index(w) + 1));
 	unsigned int n;
 
 	for (n = 0; n < ST_ITERS; n++) {
@@ -1335,11 +1313,13 @@ static void stress(void)
 	watch_begin(__func__, st_vcpus, ST_VCPUS);
 
 	for (i = 0; i < ST_VCPUS; i++)
-		worker_start(&vcpus[i], ST_CPU_A(i), i, st_vcpu_fn);
+		worker_start(&vcpus[i], ST_CPU_A(i), st_vcpu_fn,
+			     (void *)(uintptr_t)i);
 	for (i = 0; i < ST_SENDERS; i++)
-		worker_start(&senders[i], 1 + ST_VCPUS + i, i, st_sender_fn);
+		worker_start(&senders[i], 1 + ST_VCPUS + i, st_sender_fn,
+			     (void *)(uintptr_t)i);
 	for (i = 0; i < ST_SENDERS; i++)
-		pthread_join(senders[i].thread, NULL);
+		worker_join(&senders[i]);
 
 	st_park_phase(&rng);
 
@@ -1348,7 +1328,7 @@ static void stress(void)
 	st_request(VCPU_REQ_STOP | VCPU_REQUEST_WAIT, BIT_ULL(ST_VCPUS) - 1,
 		   true, NULL);
 	for (i = 0; i < ST_VCPUS; i++)
-		pthread_join(vcpus[i].thread, NULL);
+		worker_join(&vcpus[i]);
 
 	for (i = 0; i < ST_VCPUS; i++) {
 		CHECK_EQ(st_v[i].requests, 0);

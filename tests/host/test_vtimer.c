@@ -52,18 +52,18 @@ static uint64_t rand_below(uint64_t *state, uint64_t n)
 
 /* ---- Threads, failures from threads, watchdog ------------------------ */
 
-struct worker {
+struct vt_worker {
 	pthread_t thread;
 	unsigned int cpu;
 	unsigned int index;
-	void (*fn)(struct worker *w);
+	void (*fn)(struct vt_worker *w);
 	/* What the thread is doing, for the watchdog: a static string. */
 	const char *doing;
 };
 
-static void *worker_main(void *arg)
+static void *vt_worker_main(void *arg)
 {
-	struct worker *w = arg;
+	struct vt_worker *w = arg;
 
 	shim_set_cpu(w->cpu);
 	w->fn(w);
@@ -71,25 +71,26 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void worker_start(struct worker *w, unsigned int cpu,
-			 unsigned int index, void (*fn)(struct worker *w))
+static void vt_worker_start(struct vt_worker *w, unsigned int cpu,
+			    unsigned int index,
+			    void (*fn)(struct vt_worker *w))
 {
 	w->cpu = cpu;
 	w->index = index;
 	w->fn = fn;
 	w->doing = "starting";
-	if (pthread_create(&w->thread, NULL, worker_main, w)) {
+	if (pthread_create(&w->thread, NULL, vt_worker_main, w)) {
 		perror("pthread_create");
 		exit(2);
 	}
 }
 
-static void worker_join(struct worker *w)
+static void vt_worker_join(struct vt_worker *w)
 {
 	pthread_join(w->thread, NULL);
 }
 
-static void worker_doing(struct worker *w, const char *what)
+static void worker_doing(struct vt_worker *w, const char *what)
 {
 	atomic_store(&w->doing, what);
 }
@@ -141,7 +142,7 @@ static struct {
 	pthread_t thread;
 	uint32_t stop;			/* atomic */
 	uint64_t progress;		/* atomic, bumped by the workers */
-	struct worker *workers;
+	struct vt_worker *workers;
 	unsigned int nr_workers;
 	struct vtimer_vcpu *vcpus;
 	unsigned int nr_vcpus;
@@ -196,7 +197,7 @@ static void *watchdog_main(void *arg)
 	return NULL;
 }
 
-static void watchdog_start(struct worker *workers, unsigned int nr_workers,
+static void watchdog_start(struct vt_worker *workers, unsigned int nr_workers,
 			   struct vtimer_vcpu *vcpus, unsigned int nr_vcpus)
 {
 	/* progress only counts up; the workers may be bumping it already. */
@@ -759,12 +760,12 @@ static void dw_block_hook(struct probe *p, struct vtimer_vcpu *v)
 	wait_u32(&dw.release, 1);
 }
 
-static void dw_update_fn(struct worker *w)
+static void dw_update_fn(struct vt_worker *w)
 {
 	vtimer_update_irq(&dw.v, 10 * MS);
 }
 
-static void dw_destroy_fn(struct worker *w)
+static void dw_destroy_fn(struct vt_worker *w)
 {
 	vtimer_destroy(&dw.t);
 	atomic_store(&dw.destroyed, 1);
@@ -772,7 +773,7 @@ static void dw_destroy_fn(struct worker *w)
 
 static void destroy_waits_for_fire(void)
 {
-	struct worker upd, des;
+	struct vt_worker upd, des;
 	uint64_t until;
 	bool dead = false;
 
@@ -782,9 +783,9 @@ static void destroy_waits_for_fire(void)
 	vtimer_init(&dw.t, &dw.v, &probe_sink, &dw.p, 0, VTIMER_DELAY_MISSED);
 	vtimer_start(&dw.t, &dw.v, 0, 10 * MS, 10 * MS);
 
-	worker_start(&upd, 1, 0, dw_update_fn);
+	vt_worker_start(&upd, 1, 0, dw_update_fn);
 	CHECK(wait_u32(&dw.in_fire, 1));
-	worker_start(&des, 2, 0, dw_destroy_fn);
+	vt_worker_start(&des, 2, 0, dw_destroy_fn);
 	/* Destroy unlinks at once, then waits for the sink to return. */
 	until = time_now_ns() + WAIT_NS;
 	while (!dead && time_now_ns() < until) {
@@ -803,8 +804,8 @@ static void destroy_waits_for_fire(void)
 	CHECK_EQ(atomic_load(&dw.t.inflight), 1);
 
 	atomic_store(&dw.release, 1);
-	worker_join(&upd);
-	worker_join(&des);
+	vt_worker_join(&upd);
+	vt_worker_join(&des);
 	CHECK_EQ(dw.destroyed, 1);
 	CHECK_EQ(dw.t.inflight, 0);
 	CHECK_EQ(dw.p.ticks, 1);
@@ -820,17 +821,17 @@ static struct {
 	uint64_t dropped;
 } xs;
 
-static void xs_migrate_fn(struct worker *w)
+static void xs_migrate_fn(struct vt_worker *w)
 {
 	vtimer_migrate(&xs.t, &xs.v[w->index], 30 * MS);
 }
 
-static void xs_stop_fn(struct worker *w)
+static void xs_stop_fn(struct vt_worker *w)
 {
 	xs.dropped = vtimer_stop(&xs.t, 30 * MS);
 }
 
-static void xs_start_fn(struct worker *w)
+static void xs_start_fn(struct vt_worker *w)
 {
 	vtimer_start(&xs.t, &xs.v[1], 30 * MS, 40 * MS, 10 * MS);
 }
@@ -854,20 +855,20 @@ static void xs_setup(void)
  */
 static void xsa336_stop_vs_migrate(void)
 {
-	struct worker mover, stopper;
+	struct vt_worker mover, stopper;
 	uint32_t base, v1_base;
 
 	xs_setup();
 	vtimer_vcpu_lock(&xs.v[0]);
 	base = xs.v[0].lock.tail;
 	v1_base = xs.v[1].lock.tail;
-	worker_start(&mover, 1, 1, xs_migrate_fn);
+	vt_worker_start(&mover, 1, 1, xs_migrate_fn);
 	CHECK(wait_u32(&xs.v[0].lock.tail, base + 1));	/* mover queued */
-	worker_start(&stopper, 2, 0, xs_stop_fn);
+	vt_worker_start(&stopper, 2, 0, xs_stop_fn);
 	CHECK(wait_u32(&xs.v[0].lock.tail, base + 2));	/* stopper behind */
 	vtimer_vcpu_unlock(&xs.v[0]);
-	worker_join(&mover);
-	worker_join(&stopper);
+	vt_worker_join(&mover);
+	vt_worker_join(&stopper);
 
 	/* The stopper retried: one pass over v0's lock, then v1's. */
 	CHECK_EQ(xs.v[0].lock.tail, base + 2);
@@ -887,20 +888,20 @@ static void xsa336_stop_vs_migrate(void)
  */
 static void xsa336_start_vs_migrate(void)
 {
-	struct worker mover, starter;
+	struct vt_worker mover, starter;
 	uint32_t base, v2_base;
 
 	xs_setup();
 	vtimer_vcpu_lock(&xs.v[0]);
 	base = xs.v[0].lock.tail;
 	v2_base = xs.v[2].lock.tail;
-	worker_start(&mover, 1, 2, xs_migrate_fn);
+	vt_worker_start(&mover, 1, 2, xs_migrate_fn);
 	CHECK(wait_u32(&xs.v[0].lock.tail, base + 1));
-	worker_start(&starter, 2, 0, xs_start_fn);
+	vt_worker_start(&starter, 2, 0, xs_start_fn);
 	CHECK(wait_u32(&xs.v[0].lock.tail, base + 2));
 	vtimer_vcpu_unlock(&xs.v[0]);
-	worker_join(&mover);
-	worker_join(&starter);
+	vt_worker_join(&mover);
+	vt_worker_join(&starter);
 
 	/* The starter retried: v0's lock once, then v2's with v1's. */
 	CHECK_EQ(xs.v[0].lock.tail, base + 2);
@@ -934,7 +935,7 @@ static struct {
 	struct probe p[RACE_TIMERS];
 } rc;
 
-static void race_mover_fn(struct worker *w)
+static void race_mover_fn(struct vt_worker *w)
 {
 	uint64_t seed = 0x51ed2701u + w->cpu;
 	unsigned int i;
@@ -949,7 +950,7 @@ static void race_mover_fn(struct worker *w)
 	}
 }
 
-static void race_locker_fn(struct worker *w)
+static void race_locker_fn(struct vt_worker *w)
 {
 	uint64_t seed = 0x10c4e12u + w->cpu;
 	unsigned int i;
@@ -990,7 +991,7 @@ static void race_locker_fn(struct worker *w)
 
 static void xsa336_random(void)
 {
-	struct worker w[RACE_MOVERS + RACE_LOCKERS];
+	struct vt_worker w[RACE_MOVERS + RACE_LOCKERS];
 	unsigned int i, n = 0;
 
 	vcpus_init(rc.v, RACE_VCPUS);
@@ -1004,12 +1005,12 @@ static void xsa336_random(void)
 	}
 	atomic_store(&thread_failures, 0);
 	for (i = 0; i < RACE_MOVERS; i++, n++)
-		worker_start(&w[n], 1 + n, n, race_mover_fn);
+		vt_worker_start(&w[n], 1 + n, n, race_mover_fn);
 	for (i = 0; i < RACE_LOCKERS; i++, n++)
-		worker_start(&w[n], 1 + n, n, race_locker_fn);
+		vt_worker_start(&w[n], 1 + n, n, race_locker_fn);
 	watchdog_start(w, n, rc.v, RACE_VCPUS);
 	for (i = 0; i < n; i++)
-		worker_join(&w[i]);
+		vt_worker_join(&w[i]);
 	watchdog_stop();
 	CHECK_EQ(thread_failures, 0);
 
@@ -1122,19 +1123,19 @@ static uint64_t st_now(void)
 	return atomic_load(&st.now);
 }
 
-static void st_phase_begin(struct worker *w)
+static void st_phase_begin(struct vt_worker *w)
 {
 	worker_doing(w, "at the phase barrier");
 	pthread_barrier_wait(&st.start);
 }
 
-static void st_phase_end(struct worker *w)
+static void st_phase_end(struct vt_worker *w)
 {
 	worker_doing(w, "at the phase barrier");
 	pthread_barrier_wait(&st.end);
 }
 
-static void st_exit_fn(struct worker *w)
+static void st_exit_fn(struct vt_worker *w)
 {
 	struct vtimer_vcpu *v = &st.v[w->index];
 	unsigned int phase, i;
@@ -1167,7 +1168,7 @@ static void st_exit_fn(struct worker *w)
 	}
 }
 
-static void st_mover_fn(struct worker *w)
+static void st_mover_fn(struct vt_worker *w)
 {
 	uint64_t seed = 0x3a7e0ull + w->cpu;
 	unsigned int phase, i;
@@ -1198,7 +1199,7 @@ static void st_mover_fn(struct worker *w)
 }
 
 /* One random reconfiguration of s at now, mirrored in the model. */
-static void st_reconf_one(struct worker *w, struct st_timer *s, uint64_t now,
+static void st_reconf_one(struct vt_worker *w, struct st_timer *s, uint64_t now,
 			  uint64_t *seed)
 {
 	unsigned int r = rand_below(seed, 8);
@@ -1239,7 +1240,7 @@ static void st_reconf_one(struct worker *w, struct st_timer *s, uint64_t now,
 	}
 }
 
-static void st_reconf_fn(struct worker *w)
+static void st_reconf_fn(struct vt_worker *w)
 {
 	uint64_t seed = 0xc0ffee11ull + w->cpu;
 	unsigned int phase, i, mine = ST_TIMERS / ST_RECONFS;
@@ -1307,7 +1308,7 @@ static unsigned int st_audit(void)
 	return bad;
 }
 
-static void st_auditor_fn(struct worker *w)
+static void st_auditor_fn(struct vt_worker *w)
 {
 	unsigned int phase, i;
 
@@ -1325,7 +1326,7 @@ static void st_auditor_fn(struct worker *w)
 
 static void stress(void)
 {
-	struct worker w[ST_WORKERS];
+	struct vt_worker w[ST_WORKERS];
 	unsigned long saved_loops = lock_stuck_loops;
 	uint64_t seed = 0x5eed5eedull, now = 0;
 	uint64_t fired = 0, dropped = 0, expected = 0;
@@ -1352,12 +1353,12 @@ static void stress(void)
 	WRITE_ONCE(lock_stuck_loops, 1ul << 20);
 
 	for (i = 0; i < ST_VCPUS; i++, n++)
-		worker_start(&w[n], 1 + n, i, st_exit_fn);
+		vt_worker_start(&w[n], 1 + n, i, st_exit_fn);
 	for (i = 0; i < ST_MOVERS; i++, n++)
-		worker_start(&w[n], 1 + n, i, st_mover_fn);
+		vt_worker_start(&w[n], 1 + n, i, st_mover_fn);
 	for (i = 0; i < ST_RECONFS; i++, n++)
-		worker_start(&w[n], 1 + n, i, st_reconf_fn);
-	worker_start(&w[n], 1 + n, 0, st_auditor_fn);
+		vt_worker_start(&w[n], 1 + n, i, st_reconf_fn);
+	vt_worker_start(&w[n], 1 + n, 0, st_auditor_fn);
 	n++;
 	watchdog_start(w, n, st.v, ST_VCPUS);
 
@@ -1369,7 +1370,7 @@ static void stress(void)
 		pthread_barrier_wait(&st.end);
 	}
 	for (i = 0; i < n; i++)
-		worker_join(&w[i]);
+		vt_worker_join(&w[i]);
 	watchdog_stop();
 	WRITE_ONCE(lock_stuck_loops, saved_loops);
 	pthread_barrier_destroy(&st.start);
