@@ -49,7 +49,8 @@ HV_SRCS := \
 	mm/frame.c mm/heap.c mm/tdp_mmu.c mm/tdp_mmu_zap.c mm/tdp_mmu_dirty.c \
 	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c \
 	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_entry.S \
-	core/backend.c core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c core/payload.c
+	core/backend.c core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c core/payload.c \
+	core/dev/vuart.c core/dev/vpic.c core/dev/vpit.c
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 
@@ -153,7 +154,7 @@ HOST_SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 HOST_SAN_tsan := -fsanitize=thread
 
 define host_test_rule
-$(BUILD)/host/$(2)/$(1): tests/host/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) $$(wildcard core/*.h mm/*.h drivers/*.h arch/x86/include/asm/*.h tests/host/*.h)
+$(BUILD)/host/$(2)/$(1): tests/host/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) $$(wildcard core/*.h core/dev/*.h mm/*.h drivers/*.h arch/x86/include/asm/*.h tests/host/*.h)
 	@mkdir -p $$(dir $$@)
 	@echo "  HOSTCC  $$@"
 	$$(Q)$$(HOSTCC) $$(HOST_CFLAGS) $$(HOST_SAN_$(2)) -o $$@ tests/host/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) -lm
