@@ -32,7 +32,7 @@ static int vcpu_stop(struct vcpu *vcpu, const struct vm_exit *exit, const char *
 {
 	vm_stop(vcpu->vm, "vCPU %u: %s (rip %#llx)", vcpu->id, why,
 		(unsigned long long)vcpu->bv->regs.rip);
-	vcpu_print_exits(vcpu);
+	/* Exit counts and traces follow when the VM's end is reported. */
 	vcpu_dump_state(vcpu);
 	return -1;
 }

@@ -7,8 +7,8 @@
  *
  * Runs on the vCPU's own thread right after svm_vmrun() returned,
  * interrupts off, the vCPU loaded on this CPU; no lock held or taken.
- * Nothing here touches the hardware itself (no instruction is executed),
- * so the decoding can be exercised on the host against a fake VMCB.
+ * Nothing here touches the hardware itself: it only reads and writes the
+ * VMCB in memory.
  */
 #include "asm/msr.h"
 #include "core/string.h"

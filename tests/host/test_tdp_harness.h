@@ -1,6 +1,6 @@
 /*
  * Shared set-up of the TDP MMU hosted tests (tests/host/test_tdp_*.c):
- * one VM's memslots and TDP MMU over a fake physical memory, threads that
+ * one VM's memslots and TDP MMU over a physical memory that is a host arena, threads that
  * stand for vCPUs, and a model of a vCPU in guest mode.
  *
  * Physical memory: a 64 MiB arena. [0, 32 MiB) is RAM for the frame
