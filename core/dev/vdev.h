@@ -47,4 +47,38 @@ struct vdev_io_ops {
 	int (*write)(void *dev, uint16_t port, unsigned int size, uint32_t val);
 };
 
+/*
+ * The machine-level requests a device can raise (the ACPI sleep control,
+ * a reset register, the keyboard controller's reset line). The VM's
+ * handler stops or restarts the VM; it may be called from any vCPU's
+ * exit path and never under a device lock.
+ */
+enum vdev_power_event {
+	VDEV_POWER_OFF,		/* ACPI S5: the VM stops */
+	VDEV_POWER_RESET,	/* platform reset: the VM restarts */
+};
+
+struct vdev_power {
+	void (*event)(void *ctx, enum vdev_power_event ev);
+	void *ctx;
+};
+
+static inline void vdev_power_event(const struct vdev_power *p, enum vdev_power_event ev)
+{
+	if (p && p->event)
+		p->event(p->ctx, ev);
+}
+
+/*
+ * A guest-physical MMIO range a device answers (the local APIC page, the
+ * IOAPIC window): addr is the guest-physical address, size 1, 2, 4 or 8.
+ * The MMIO emulator (core/mmio_emul.c) decodes the guest's instruction
+ * and calls these; a handler returns 0, or a negative errno when the
+ * access itself is malformed (the VM stops with a message).
+ */
+struct vdev_mmio_ops {
+	int (*read)(void *dev, uint64_t addr, unsigned int size, uint64_t *val);
+	int (*write)(void *dev, uint64_t addr, unsigned int size, uint64_t val);
+};
+
 #endif
