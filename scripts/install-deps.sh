@@ -3,8 +3,8 @@
 # Usage: install-deps.sh build|run|test
 set -eu
 build="gcc make binutils gnu-efi grub-pc-bin grub-common xorriso mtools"
-run="$build qemu-system-x86 ovmf"
-test="$run bochs bochs-term bochsbios vgabios python3"
+run="$build qemu-system-x86 ovmf busybox-static gzip"
+test="$run bochs bochs-term bochsbios vgabios python3 clang libclang-rt-14-dev"
 case "${1:-build}" in
 	build) want=$build ;;
 	run) want=$run ;;
