@@ -50,7 +50,11 @@ HV_SRCS := \
 	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c \
 	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_entry.S \
 	core/backend.c core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c core/payload.c \
-	core/dev/vuart.c core/dev/vpic.c core/dev/vpit.c
+	core/dev/vuart.c core/dev/vpic.c core/dev/vpit.c \
+	core/dev/vlapic.c core/dev/vioapic.c core/dev/vrtc.c core/dev/vpci.c \
+	core/dev/vacpi_pm.c core/dev/vkbc.c core/mmio_emul.c core/guest_acpi.c \
+	core/vmconfig.c core/linux_boot.c core/vpc.c core/console_mux.c core/vm_launch.c \
+	arch/x86/rtc.c
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 
@@ -185,6 +189,9 @@ $(foreach b,$(BENCHES),$(eval $(call bench_rule,$(b))))
 bench: $(BENCH_BINS)
 	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
 
+# The fuzz targets (tests/fuzz/): `make fuzz` runs them for FUZZ_SECONDS.
+-include tests/fuzz/fuzz.mk
+
 .PHONY: host-build host-test integration-test test deps-test deps-run run
 host-build: $(HOST_BINS)
 host-test: host-build
@@ -198,20 +205,33 @@ deps-test:
 deps-run:
 	$(Q)scripts/install-deps.sh run
 
-# Everything: hosted tests, then every boot scenario; one summary line.
+# The default guest: Debian's stock kernel (from its package, as shipped)
+# and a busybox initramfs of ours (scripts/guest-image.sh).
+LINUX_DIR := $(BUILD)/linux
+.PHONY: guest-image
+guest-image:
+	$(Q)scripts/guest-image.sh $(LINUX_DIR)
+
+# Everything: hosted tests, the fuzz smoke run, then every boot scenario;
+# one summary line.
 test: deps-test
-	$(Q)$(MAKE) --no-print-directory hv host-build
-	$(Q){ tests/run-host.sh $(HOST_BINS); tests/integration/run.py; } 2>&1 | tests/summary.sh
+	$(Q)$(MAKE) --no-print-directory hv host-build guest-image
+	$(Q){ tests/run-host.sh $(HOST_BINS); tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | tests/summary.sh
 
 # Boots the hypervisor under QEMU (UEFI, TCG with SVM and NPT, 4 CPUs) with
-# the serial console on this terminal; Ctrl-A X quits.
+# the serial console on this terminal: Debian's kernel in a 2-vCPU VM up to
+# a shell (docs/config.md). Ctrl-A three times switches the console
+# between the guest and the hypervisor; Ctrl-] x quits QEMU.
 RUN_SMP ?= 4
 RUN_MEM ?= 1024
-# The default guests: test payloads that show real, protected and long
-# mode, a timer interrupt and four vCPUs at work (docs/run-loop.md).
-RUN_GUESTS ?= real_cpuid_io hlt_timer long_mode_pf smp_parallel_faults
+RUN_VMS ?= vm name=linux memory=256M vcpus=2 kernel=vmlinuz initrd=initrd.gz cmdline="console=ttyS0 quiet"
+# Test payloads to run before the VMs (docs/run-loop.md), e.g.
+# RUN_GUESTS="real_cpuid_io hlt_timer long_mode_pf smp_parallel_faults".
+RUN_GUESTS ?=
 run: deps-run
-	$(Q)$(MAKE) --no-print-directory hv
+	$(Q)$(MAKE) --no-print-directory hv guest-image
 	$(Q)rm -rf $(BUILD)/run && mkdir -p $(BUILD)/run && cp -r $(BUILD)/efi/esp $(BUILD)/run/
-	$(Q)mkdir -p $(BUILD)/run/esp/hv && cp $(patsubst %,$(BUILD)/guest/%.bin,$(RUN_GUESTS)) $(BUILD)/run/esp/hv/
+	$(Q)mkdir -p $(BUILD)/run/esp/hv && cp $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd.gz $(BUILD)/run/esp/hv/
+	$(Q)printf '%s\n' '$(RUN_VMS)' > $(BUILD)/run/esp/hv/vms.cfg
+	$(Q)$(if $(strip $(RUN_GUESTS)),cp $(patsubst %,$(BUILD)/guest/%.bin,$(RUN_GUESTS)) $(BUILD)/run/esp/hv/)
 	$(Q)scripts/run-qemu.sh $(BUILD)/run/esp $(RUN_SMP) $(RUN_MEM)

@@ -5,6 +5,7 @@
  * this hypervisor. Runs on the vCPU's CPU (host CPUID is executed there).
  */
 #include "asm/cpu.h"
+#include "asm/tsc.h"
 #include "core/vcpu_run.h"
 
 #define CPUID_1_ECX_MONITOR   BIT(3)
@@ -16,10 +17,20 @@
 #define CPUID_1_ECX_OSXSAVE   BIT(27)
 #define CPUID_1_ECX_AVX       BIT(28)
 #define CPUID_1_ECX_HYPERVISOR BIT(31)
+#define CPUID_1_EDX_MTRR      BIT(12)
+/*
+ * MTRRs are not virtualised (MTRRcap reads 0, so they are hidden too);
+ * machine check is, as a bank-less MCA (MCG_CAP = 0, core/vcpu_exit.c).
+ */
+#define CPUID_EDX_HIDDEN      CPUID_1_EDX_MTRR
 #define CPUID_80000001_ECX_SVM BIT(2)
 #define CPUID_MAX_BASIC       0xd
 #define CPUID_HV_BASE         0x40000000
-#define CPUID_HV_MAX          0x40000001
+#define CPUID_HV_VERSION_LEAF 0x40000001
+/* The timing leaf (as VMware and KVM define it): EAX TSC kHz, EBX APIC bus kHz. */
+#define CPUID_HV_TIMING       0x40000010
+#define CPUID_HV_MAX          CPUID_HV_TIMING
+#define HV_APIC_BUS_KHZ       1000000	/* core/dev/vlapic.c: 1 GHz */
 #define HV_CPUID_VERSION      0x00000100	/* 0.1 */
 
 /* "MicroHVisor" + NUL, as EBX, ECX, EDX of leaf 0x40000000. */
@@ -35,8 +46,11 @@ void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 		if (leaf == CPUID_HV_BASE) {
 			out[0] = CPUID_HV_MAX;
 			__builtin_memcpy(&out[1], hv_signature, 12);
-		} else if (leaf == CPUID_HV_MAX) {
+		} else if (leaf == CPUID_HV_VERSION_LEAF) {
 			out[0] = HV_CPUID_VERSION;
+		} else if (leaf == CPUID_HV_TIMING) {
+			out[0] = (uint32_t)(tsc_hz / 1000);
+			out[1] = HV_APIC_BUS_KHZ;
 		}
 		return;
 	}
@@ -50,6 +64,7 @@ void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 			   CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL | CPUID_1_ECX_XSAVE |
 			   CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX);
 		r.ecx |= CPUID_1_ECX_HYPERVISOR;
+		r.edx &= ~CPUID_EDX_HIDDEN;
 		/* Initial APIC id = vCPU index; logical count = the VM's vCPUs. */
 		r.ebx = (r.ebx & 0x0000ffff) | (vcpu->id << 24) |
 			((vm_nr_vcpus(vcpu->vm) & 0xff) << 16);
@@ -69,6 +84,7 @@ void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 		break;
 	case 0x80000001:
 		r.ecx &= ~CPUID_80000001_ECX_SVM;
+		r.edx &= ~CPUID_EDX_HIDDEN;	/* AMD repeats leaf 1's bits here */
 		break;
 	case 0x8000000a:	/* SVM features: none for the guest */
 		r.eax = r.ebx = r.ecx = r.edx = 0;

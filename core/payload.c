@@ -10,6 +10,7 @@
 #include "core/payload.h"
 #include "core/string.h"
 #include "core/vcpu_run.h"
+#include "core/vm_launch.h"
 #include "mm/frame.h"
 
 #define GUEST_CR0_RESET 0x60000010ull	/* CD | NW | ET */
@@ -179,7 +180,8 @@ unsigned int payloads_run_all(const struct boot_record *boot)
 	for (i = 0; i < boot->n_files; i++) {
 		const struct boot_file *f = &boot->files[i];
 
-		if (!name_is_payload(f->name))
+		/* A payload vms.cfg names runs as that VM's kernel instead. */
+		if (!name_is_payload(f->name) || vms_config_uses(boot, f->name))
 			continue;
 		for (j = n; j > 0 && strcmp(order[j - 1]->name, f->name) > 0; j--)
 			order[j] = order[j - 1];

@@ -40,6 +40,23 @@ int console_getc(void);
 /* Monotonic nanoseconds since boot; 0 until the clock is calibrated. */
 uint64_t time_now_ns(void);
 
+/* Wall-clock time: nanoseconds since the Unix epoch (UTC as the RTC keeps it). */
+uint64_t platform_wall_ns(void);
+
+/*
+ * Arms the running CPU's one-shot timer for deadline_ns (time_now_ns()
+ * scale; UINT64_MAX disarms): a guest running then exits, a CPU in
+ * platform_wait_irq() wakes. Interrupts off.
+ */
+void platform_timer_arm(uint64_t deadline_ns);
+
+/*
+ * Called with interrupts off after the caller checked its wake-up
+ * condition: enables interrupts and halts as one step (an interrupt that
+ * arrives after the check still wakes it), returns with interrupts off.
+ */
+void platform_wait_irq(void);
+
 /* Interrupt state of the running CPU (hosted: no-ops). */
 unsigned long irq_save(void);
 void irq_restore(unsigned long flags);

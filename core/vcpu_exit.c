@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/printf.h"
 #include "core/vcpu_run.h"
+#include "core/vpc.h"
 
 #define MSR_IA32_TSC              0x00000010
 #define MSR_IA32_APIC_BASE_MSR    0x0000001b
@@ -16,6 +17,9 @@
 #define MSR_IA32_MTRRCAP          0x000000fe
 #define MSR_IA32_MTRR_DEF_TYPE    0x000002ff
 #define MSR_IA32_BIOS_SIGN_ID     0x0000008b
+#define MSR_IA32_MCG_CAP          0x00000179
+#define MSR_IA32_MCG_STATUS       0x0000017a
+#define MSR_K8_INT_PENDING_MSG    0xc0010055
 #define APIC_BASE_DEFAULT         0xfee00000ull
 #define APIC_BASE_ENABLE          BIT_ULL(11)
 #define APIC_BASE_BSP             BIT_ULL(8)
@@ -87,36 +91,58 @@ static void guest_console_putc(struct vm *vm, char c)
 	spin_unlock(&vm->console_lock);
 }
 
+/* IN's result: a 32-bit IN zero-extends into RAX, narrower ones merge. */
+static void io_set_result(uint64_t *rax, unsigned int size, uint32_t val)
+{
+	uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
+
+	*rax = size == 4 ? val : (*rax & ~mask) | (val & mask);
+}
+
 static int handle_io(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	uint64_t *rax = gpr(vcpu, GPR_RAX);
-	uint64_t mask = exit->io.size == 4 ? 0xffffffffull : (1ull << (exit->io.size * 8)) - 1;
+	unsigned int size = exit->io.size;
+	uint32_t val = (uint32_t)*rax;
 
 	if (exit->io.string)
 		return vcpu_stop(vcpu, exit, "string I/O is not emulated");
-	if (exit->io.in) {
-		/* No device behind the port: all ones, as on an empty bus. */
-		*rax = (*rax & ~mask) | mask;
+	if (!exit->io.in && exit->io.port == GUEST_PORT_CONSOLE) {
+		guest_console_putc(vcpu->vm, (char)(val & 0xff));
 		return skip_insn(vcpu, exit);
 	}
-	switch (exit->io.port) {
-	case GUEST_PORT_CONSOLE:
-		guest_console_putc(vcpu->vm, (char)(*rax & 0xff));
-		break;
-	case GUEST_PORT_EXIT:
-		vm_stop(vcpu->vm, "guest exit, status %llu", (unsigned long long)(*rax & mask));
-		return -1;
-	default:
-		break;	/* writes to absent devices are dropped */
+	if (vcpu->vm->pc) {
+		/* The virtual PC's devices; unclaimed ports float high. */
+		vpc_port_io(vcpu, exit->io.port, size, exit->io.in, &val);
+		if (exit->io.in)
+			io_set_result(rax, size, val);
+		return skip_insn(vcpu, exit);
 	}
-	return skip_insn(vcpu, exit);
+	if (exit->io.in) {
+		/* No device behind the port: all ones, as on an empty bus. */
+		io_set_result(rax, size, 0xffffffffu);
+		return skip_insn(vcpu, exit);
+	}
+	if (exit->io.port == GUEST_PORT_EXIT) {
+		vm_stop(vcpu->vm, "guest exit, status %llu",
+			(unsigned long long)(val & (size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1)));
+		return -1;
+	}
+	return skip_insn(vcpu, exit);	/* writes to absent devices are dropped */
 }
 
 /* MSR policy: emulated ones answer; every other MSR is #GP. */
 static int handle_msr_read(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	uint64_t val;
+	int err = vcpu->vm->pc ? vpc_rdmsr(vcpu, exit->msr.index, &val) : -ENOENT;
 
+	if (err == -EINVAL) {
+		inject_exception(vcpu, VEC_GP, true, 0);
+		return 0;
+	}
+	if (!err)
+		goto done;
 	switch (exit->msr.index) {
 	case MSR_IA32_APIC_BASE_MSR:
 		val = APIC_BASE_DEFAULT | APIC_BASE_ENABLE | (vcpu->id == 0 ? APIC_BASE_BSP : 0);
@@ -128,6 +154,9 @@ static int handle_msr_read(struct vcpu *vcpu, struct vm_exit *exit)
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MTRRCAP:
 	case MSR_IA32_MTRR_DEF_TYPE:
+	case MSR_IA32_MCG_CAP:		/* machine check without banks */
+	case MSR_IA32_MCG_STATUS:
+	case MSR_K8_INT_PENDING_MSG:	/* no C1E: Linux's AMD E400 check reads it */
 		val = 0;
 		break;
 	default:
@@ -136,6 +165,7 @@ static int handle_msr_read(struct vcpu *vcpu, struct vm_exit *exit)
 		inject_exception(vcpu, VEC_GP, true, 0);
 		return 0;
 	}
+done:
 	*gpr(vcpu, GPR_RAX) = (uint32_t)val;
 	*gpr(vcpu, GPR_RDX) = val >> 32;
 	return skip_insn(vcpu, exit);
@@ -144,11 +174,19 @@ static int handle_msr_read(struct vcpu *vcpu, struct vm_exit *exit)
 static int handle_msr_write(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	uint64_t val = (uint32_t)*gpr(vcpu, GPR_RAX) | (*gpr(vcpu, GPR_RDX) << 32);
+	int err = vcpu->vm->pc ? vpc_wrmsr(vcpu, exit->msr.index, val) : -ENOENT;
 
+	if (err == -EINVAL) {
+		inject_exception(vcpu, VEC_GP, true, 0);
+		return 0;
+	}
+	if (!err)
+		return skip_insn(vcpu, exit);
 	switch (exit->msr.index) {
 	case MSR_IA32_MISC_ENABLE:
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MTRR_DEF_TYPE:
+	case MSR_IA32_MCG_STATUS:
 		break;	/* filtered: accepted and ignored */
 	default:
 		if (backend_set_msr(vcpu->bv, exit->msr.index, val) == 0)
@@ -159,18 +197,17 @@ static int handle_msr_write(struct vcpu *vcpu, struct vm_exit *exit)
 	return skip_insn(vcpu, exit);
 }
 
-static bool vcpu_irq_pending(const struct vcpu *vcpu)
+/* HLT ends on an interrupt the guest takes, or on an NMI or INIT. */
+static bool vcpu_hlt_ready(struct vcpu *vcpu)
 {
-	for (unsigned int w = 0; w < 4; w++)
-		if (READ_ONCE(vcpu->pending_irqs[w]))
-			return true;
-	return false;
+	if (vcpu->vm->pc && vpc_vcpu_wake_pending(vcpu))
+		return true;
+	return (vcpu->bv->regs.rflags & GUEST_RFLAGS_IF) && vcpu_irq_pending(vcpu);
 }
 
 /*
- * HLT: the vCPU blocks until an interrupt is pending, a timer is due or a
- * request arrives (the waker's IPI ends the wait early). The physical CPU
- * polls meanwhile: it belongs to this vCPU alone.
+ * HLT: the vCPU blocks until an interrupt it can take is pending, a timer
+ * is due or a request arrives; its physical CPU halts meanwhile.
  */
 static int handle_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 {
@@ -178,18 +215,7 @@ static int handle_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 
 	if (err)
 		return err;
-	if (!vcpu_block_begin(&vcpu->req))
-		return 0;
-	while (!vcpu_irq_pending(vcpu) && !vcpu_has_requests(&vcpu->req) &&
-	       !vm_is_stopped(vcpu->vm)) {
-		uint64_t now = time_now_ns();
-
-		if (vtimer_next_deadline(&vcpu->timers) <= now)
-			vtimer_update_irq(&vcpu->timers, now);
-		else
-			cpu_relax();
-	}
-	vcpu_block_end(&vcpu->req);
+	vcpu_block(vcpu, vcpu_hlt_ready);
 	return 0;
 }
 
@@ -204,6 +230,9 @@ static int handle_tdp_fault(struct vcpu *vcpu, struct vm_exit *exit)
 	case TDP_FAULT_RETRY:
 		return 0;
 	case TDP_FAULT_NO_SLOT:
+		/* A device register of the virtual PC (the APIC, the IOAPIC)? */
+		if (vcpu->vm->pc && vpc_mmio_claims(vcpu->vm, exit->gpa))
+			return vpc_handle_mmio(vcpu, exit);
 		hv_snprintf(why, sizeof(why), "touched guest-physical %#llx outside every memslot",
 			    (unsigned long long)exit->gpa);
 		return vcpu_stop(vcpu, exit, why);

@@ -12,6 +12,7 @@
 #include "core/platform.h"
 #include "core/printf.h"
 #include "core/vcpu_run.h"
+#include "core/vpc.h"
 
 /* Timers fire into this: the vector is queued for injection. */
 static void pv_timer_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
@@ -43,12 +44,22 @@ static int vcpu_highest_pending(const struct vcpu *vcpu)
 	return -1;
 }
 
-/* Injects the highest pending vector if the guest can take it now. */
+/*
+ * Injects the highest pending vector if the guest can take it now, else
+ * asks for an exit when it can. A VM with the virtual PC takes its
+ * interrupts from the local APIC and the PIC (core/vpc.c); a test-payload
+ * VM from its pending bitmap.
+ */
 static void vcpu_inject_pending(struct vcpu *vcpu)
 {
-	int vec = vcpu_highest_pending(vcpu);
+	int vec;
 	struct vm_event ev = { .valid = true, .type = EVENT_EXTINT };
 
+	if (vcpu->vm->pc) {
+		vpc_inject_pending(vcpu);
+		return;
+	}
+	vec = vcpu_highest_pending(vcpu);
 	if (vec < 0)
 		return;
 	if (!backend_interrupt_allowed(vcpu->bv)) {
@@ -59,6 +70,46 @@ static void vcpu_inject_pending(struct vcpu *vcpu)
 	ev.vector = (uint8_t)vec;
 	if (backend_inject_event(vcpu->bv, &ev) == 0)
 		clear_bit_atomic((unsigned long)vec, vcpu->pending_irqs);
+}
+
+bool vcpu_irq_pending(struct vcpu *vcpu)
+{
+	if (vcpu->vm->pc)
+		return vpc_irq_pending(vcpu);
+	return vcpu_highest_pending(vcpu) >= 0;
+}
+
+/*
+ * Blocks the vCPU (HLT; an AP waiting for its SIPI) until ready() holds,
+ * a request comes, a waker ends the halt or the VM stops. Its own timers
+ * keep firing meanwhile: the CPU's one-shot timer is armed for the next
+ * one and the CPU halts in between (under emulation a halted CPU costs
+ * the host nothing). The wake-up conditions are checked with interrupts
+ * off just before the atomic "sti; hlt": a kick sent after the check is
+ * taken by the halt (vcpu_wake() pairs with vcpu_block_begin()).
+ */
+void vcpu_block(struct vcpu *vcpu, bool (*ready)(struct vcpu *vcpu))
+{
+	struct vcpu_req_state *r = &vcpu->req;
+	unsigned long flags;
+
+	if (!vcpu_block_begin(r))
+		return;
+	for (;;) {
+		uint64_t now = time_now_ns();
+
+		if (vtimer_next_deadline(&vcpu->timers) <= now)
+			vtimer_update_irq(&vcpu->timers, now);
+		if (!vcpu_is_blocked(r) || vcpu_has_requests(r) || ready(vcpu) ||
+		    vm_is_stopped(vcpu->vm))
+			break;
+		flags = irq_save();
+		platform_timer_arm(vtimer_next_deadline(&vcpu->timers));
+		if (vcpu_is_blocked(r) && !vcpu_has_requests(r))
+			platform_wait_irq();
+		irq_restore(flags);
+	}
+	vcpu_block_end(r);
 }
 
 /* Returns false when the loop must end (the VM stops). */
@@ -106,7 +157,8 @@ static void vcpu_poll_console(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
-	if (vcpu->id != 0 || vcpu->exits_total % CONSOLE_POLL_EXITS)
+	/* A VM of vms.cfg: the console monitor owns the input (console_mux). */
+	if (vm->pc || vcpu->id != 0 || vcpu->exits_total % CONSOLE_POLL_EXITS)
 		return;
 	if (console_getc() != CONSOLE_KEY_EXITS)
 		return;
@@ -127,10 +179,17 @@ int vcpu_run(struct vcpu *vcpu)
 	while (!vm_is_stopped(vcpu->vm)) {
 		if (!vcpu_service_requests(vcpu))
 			break;
+		/* INIT and SIPI: an AP waits here until its SIPI comes. */
+		if (vcpu->vm->pc && !vpc_vcpu_runnable(vcpu)) {
+			vcpu_block(vcpu, vpc_vcpu_sipi_ready);
+			continue;
+		}
 		vtimer_update_irq(&vcpu->timers, time_now_ns());
 		vcpu_inject_pending(vcpu);
 
 		flags = irq_save();
+		/* The next timer of this vCPU ends the guest's run (INTR exit). */
+		platform_timer_arm(vtimer_next_deadline(&vcpu->timers));
 		if (!vcpu_enter_guest_mode(&vcpu->req)) {
 			irq_restore(flags);
 			continue;
@@ -159,6 +218,9 @@ int vcpu_run(struct vcpu *vcpu)
 		vcpu_poll_console(vcpu);
 	}
 	vtimer_stop(&vcpu->pv_timer, time_now_ns());
+	flags = irq_save();
+	platform_timer_arm(UINT64_MAX);
+	irq_restore(flags);
 	backend_vcpu_put(vcpu->bv);
 	vcpu_req_put(&vcpu->req);
 	return 0;

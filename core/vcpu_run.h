@@ -43,6 +43,18 @@ int guest_linear_to_gpa(struct vcpu *vcpu, const struct vm_exit *exit,
  */
 int guest_insn_len(struct vcpu *vcpu, const struct vm_exit *exit);
 
+/*
+ * True if an interrupt waits for the vCPU (the guest may still mask it).
+ * The vCPU's thread.
+ */
+bool vcpu_irq_pending(struct vcpu *vcpu);
+
+/*
+ * Blocks the vCPU until ready(vcpu), a request, a wake-up or the VM's
+ * stop; its timers fire meanwhile. The vCPU's thread, interrupts on.
+ */
+void vcpu_block(struct vcpu *vcpu, bool (*ready)(struct vcpu *vcpu));
+
 /* Marks vector pending and kicks the vCPU. Any CPU. */
 void vcpu_queue_irq(struct vcpu *vcpu, uint8_t vector);
 

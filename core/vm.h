@@ -25,6 +25,8 @@
 #define VCPU_TRACE_LEN 16
 
 struct vm;
+struct vpc;
+struct vlapic;
 
 struct vcpu {
 	/* Fixed at creation. */
@@ -62,6 +64,24 @@ struct vcpu {
 	struct vtimer pv_timer;
 	uint8_t pv_timer_vector;
 	int host_cpu;				/* where its loop runs, -1 */
+
+	/*
+	 * The virtual PC's per-vCPU state (core/vpc.c); unused by VMs
+	 * without the platform. lapic is fixed at creation. The pending
+	 * words are set by any CPU with atomics and consumed by the vCPU's
+	 * thread; mp_state belongs to the vCPU's thread.
+	 */
+	struct vlapic *lapic;
+	unsigned int mp_state;			/* VCPU_MP_* */
+	unsigned int init_pending;		/* an INIT arrived */
+	unsigned int sipi_pending;		/* VPC_SIPI_VALID | vector */
+	unsigned int nmi_pending;
+};
+
+/* Where a vCPU of the virtual PC stands (INIT/SIPI protocol). */
+enum vcpu_mp_state {
+	VCPU_MP_RUNNABLE,
+	VCPU_MP_WAIT_SIPI,	/* after INIT: only a SIPI starts it */
 };
 
 enum tdp_kind {
@@ -108,6 +128,8 @@ struct vm {
 	char stop_reason[96];
 	/* vCPU loops still running; the last one out reports the VM. */
 	unsigned int running;
+	/* The virtual PC (devices, interrupt routing), NULL for test payloads. */
+	struct vpc *pc;
 	/* Guest console line being assembled (port 0xE9); vCPU threads. */
 	spinlock_t console_lock;
 	char console_line[128];

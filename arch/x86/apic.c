@@ -6,6 +6,7 @@
  */
 #include "asm/apic.h"
 #include "asm/cpu.h"
+#include "asm/desc.h"
 #include "asm/msr.h"
 #include "asm/tsc.h"
 #include "core/errno.h"
@@ -16,6 +17,9 @@
 
 static bool x2apic;
 static volatile uint32_t *xapic_mmio;
+/* Timer input clock (divide by 1), measured once on the boot CPU. */
+static uint64_t apic_timer_hz;
+static uint64_t apic_timer_mult;	/* counts = (ns * mult) >> 32 */
 
 bool apic_x2apic_mode(void)
 {
@@ -177,4 +181,50 @@ int apic_init_bsp(uint64_t madt_lapic_base)
 		x2apic ? "x2APIC" : "xAPIC", apic_read_id(),
 		apic_read(APIC_REG_VERSION) & 0xff);
 	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The one-shot timer: each CPU arms its own APIC timer to the next
+ * deadline of the vCPU it runs (the VM exits on the interrupt) or to the
+ * end of an idle wait. Its only handler work is the EOI.
+ */
+#define APIC_TIMER_DIV_1     0xbu
+#define APIC_TIMER_CALIB_US  10000
+#define APIC_TIMER_MAX_COUNT 0xffffffffull
+
+/* Measures the timer's input clock against the TSC; boot CPU, before SMP. */
+void apic_timer_calibrate(void)
+{
+	uint64_t deadline;
+	uint32_t left;
+
+	apic_write(APIC_REG_LVT_TIMER, APIC_LVT_MASKED);
+	apic_write(APIC_REG_TIMER_DCR, APIC_TIMER_DIV_1);
+	apic_write(APIC_REG_TIMER_ICR, (uint32_t)APIC_TIMER_MAX_COUNT);
+	deadline = tsc_deadline_us(APIC_TIMER_CALIB_US);
+	while (!tsc_expired(deadline))
+		cpu_relax();
+	left = apic_read(APIC_REG_TIMER_CCR);
+	apic_write(APIC_REG_TIMER_ICR, 0);
+	apic_timer_hz = (APIC_TIMER_MAX_COUNT - left) * (1000000 / APIC_TIMER_CALIB_US);
+	if (!apic_timer_hz)
+		apic_timer_hz = 1000000000ull;	/* a timer that did not count: assume 1 GHz */
+	apic_timer_mult = (apic_timer_hz << 32) / 1000000000ull;	/* hz < 4 GHz */
+	pr_info("apic: timer clock %llu kHz", (unsigned long long)(apic_timer_hz / 1000));
+}
+
+/* Fires VEC_APIC_TIMER once, delta_ns from now (0: disarm). */
+void apic_timer_oneshot(uint64_t delta_ns)
+{
+	uint64_t count;
+
+	if (!delta_ns) {
+		apic_write(APIC_REG_TIMER_ICR, 0);
+		return;
+	}
+	count = (uint64_t)(((unsigned __int128)delta_ns * apic_timer_mult) >> 32);
+	count = count ? MIN(count, APIC_TIMER_MAX_COUNT) : 1;
+	apic_write(APIC_REG_TIMER_DCR, APIC_TIMER_DIV_1);
+	apic_write(APIC_REG_LVT_TIMER, VEC_APIC_TIMER);	/* one-shot, unmasked */
+	apic_write(APIC_REG_TIMER_ICR, (uint32_t)count);
 }

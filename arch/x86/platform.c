@@ -45,9 +45,43 @@ void platform_kick_cpu(unsigned int cpu)
 		apic_send_ipi(pc->apic_id, VEC_IPI_KICK);
 }
 
+static void apic_timer_handler(struct trap_frame *tf)
+{
+	this_cpu()->timer_deadline = UINT64_MAX;
+	apic_eoi();
+}
+
 void platform_init_ipis(void)
 {
 	irq_register(VEC_IPI_KICK, kick_ipi_handler);
+	irq_register(VEC_APIC_TIMER, apic_timer_handler);
+}
+
+/*
+ * Rewrites the APIC timer only when the deadline changes: a vCPU whose
+ * next timer stays put re-enters without touching the APIC. A deadline
+ * already past fires at once (the shortest count).
+ */
+void platform_timer_arm(uint64_t deadline_ns)
+{
+	struct percpu *pc = this_cpu();
+	uint64_t now;
+
+	if (deadline_ns == pc->timer_deadline)
+		return;
+	pc->timer_deadline = deadline_ns;
+	if (deadline_ns == UINT64_MAX) {
+		apic_timer_oneshot(0);
+		return;
+	}
+	now = time_now_ns();
+	apic_timer_oneshot(deadline_ns > now ? deadline_ns - now : 1);
+}
+
+void platform_wait_irq(void)
+{
+	cpu_safe_halt();
+	irq_disable();
 }
 
 unsigned int platform_nr_cpus(void)

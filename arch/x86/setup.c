@@ -17,6 +17,7 @@
 #include "core/backend.h"
 #include "core/boot.h"
 #include "core/payload.h"
+#include "core/vm_launch.h"
 #include "core/cmdline.h"
 #include "core/errno.h"
 #include "core/log.h"
@@ -32,6 +33,7 @@
 
 int console_init(uint16_t port, uint32_t baud, bool debugcon);
 void platform_init_ipis(void);
+void platform_wall_clock_init(void);
 
 static struct cmdline boot_cmdline;
 static struct acpi_info acpi_info;
@@ -284,6 +286,8 @@ void hv_main(struct boot_record *boot)
 	if (apic_init_bsp(acpi ? acpi->lapic_base : 0))
 		stop_boot("no local APIC");
 	platform_init_ipis();
+	apic_timer_calibrate();
+	platform_wall_clock_init();
 	online = smp_boot(boot, acpi);
 	answered = smp_ping_all();
 	if (answered != online)
@@ -293,7 +297,10 @@ void hv_main(struct boot_record *boot)
 	virt = setup_virtualization(online);
 	pr_info("hv: %u CPUs online, ready", online);
 	run_selftest();
-	if (virt)
+	if (virt) {
 		payloads_run_all(boot);
+		if (vms_launch_all(boot))
+			vms_monitor();
+	}
 	smp_idle_loop();
 }

@@ -52,6 +52,7 @@ static struct percpu bsp_percpu __aligned(64);
 
 void percpu_install(struct percpu *pc)
 {
+	pc->timer_deadline = UINT64_MAX;
 	pc->self = pc;
 	wrmsr(MSR_GS_BASE, (uint64_t)pc);
 }

@@ -3,6 +3,7 @@
  * the machine so that core/, mm/ and drivers/ sources compile unchanged.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,25 @@ void platform_kick_cpu(unsigned int cpu)
 
 	if (fn)
 		fn(cpu);
+}
+
+uint64_t platform_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* No timer interrupt on the host: waits poll (see platform_wait_irq). */
+void platform_timer_arm(uint64_t deadline_ns)
+{
+	(void)deadline_ns;
+}
+
+void platform_wait_irq(void)
+{
+	sched_yield();
 }
 
 unsigned long irq_save(void)

@@ -11,8 +11,16 @@ Each tests/integration/*.scn file is one scenario:
     cmdline: selftest=fault
     files: build/guest/x.bin    (boot files: ESP \\hv\\ or Multiboot2 modules)
     timeout: 120
+    vmcfg: vm name=... kernel=...   (a line of the boot medium's vms.cfg)
+    mkfile: NAME head FILE BYTES    (a boot file: the first BYTES of FILE)
+    mkfile: NAME patch FILE OFFSET HEX  (a boot file: FILE with bytes replaced)
     expect: <regex>             (in order; the last one ends the run)
+    send: text                  (typed on the console after the expects
+                                 before it matched; a newline is added)
+    sendraw: \x01\x01\x01       (typed as is, after backslash escapes)
     reject: <regex>             (must not appear anywhere)
+
+expect, send and sendraw lines are steps, taken in file order.
 
 Prints "PASS integration:<name>" or "FAIL integration:<name>: why" and
 keeps the console log in build/test/<name>/console.log.
@@ -32,7 +40,8 @@ OVMF = "/usr/share/ovmf/OVMF.fd"
 
 def parse_scenario(path):
     sc = {"machine": "qemu-uefi", "smp": "1", "memory": "512", "cpu": "",
-          "cmdline": "", "files": "", "timeout": "120", "expect": [], "reject": []}
+          "cmdline": "", "files": "", "timeout": "120", "expect": [], "reject": [],
+          "vmcfg": [], "mkfile": [], "steps": []}
     with open(path) as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -40,9 +49,19 @@ def parse_scenario(path):
                 continue
             key, sep, value = line.partition(":")
             key, value = key.strip(), value.strip()
-            if not sep or key not in sc:
+            if key in ("send", "sendraw"):
+                data = value + "\n" if key == "send" else \
+                    value.encode().decode("unicode_escape")
+                sc["steps"].append(("send", data.encode()))
+                continue
+            if not sep or key not in sc or key == "steps":
                 raise ValueError(f"{path}:{lineno}: unknown line {line!r}")
-            if isinstance(sc[key], list):
+            if key in ("vmcfg", "mkfile"):
+                sc[key].append(value)
+            elif key == "expect":
+                sc["expect"].append(re.compile(value))
+                sc["steps"].append(("expect", sc["expect"][-1]))
+            elif isinstance(sc[key], list):
                 sc[key].append(re.compile(value))
             else:
                 sc[key] = value
@@ -51,8 +70,33 @@ def parse_scenario(path):
     return sc
 
 
+def make_file(workdir, spec):
+    """A damaged copy of a file, for the negative tests."""
+    name, how, src, *args = spec.split()
+    data = bytearray(open(os.path.join(ROOT, src), "rb").read())
+    if how == "head":
+        data = data[:int(args[0], 0)]
+    elif how == "patch":
+        off, new = int(args[0], 0), bytes.fromhex(args[1])
+        data[off:off + len(new)] = new
+    else:
+        raise ValueError(f"mkfile: unknown operation {how!r}")
+    path = os.path.join(workdir, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
 def boot_files(sc):
-    return [os.path.join(ROOT, f) for f in sc["files"].split()]
+    files = [os.path.join(ROOT, f) for f in sc["files"].split()]
+    for spec in sc["mkfile"]:
+        files.append(make_file(sc["workdir"], spec))
+    if sc["vmcfg"]:
+        cfg = os.path.join(sc["workdir"], "vms.cfg")
+        with open(cfg, "w") as f:
+            f.write("\n".join(sc["vmcfg"]) + "\n")
+        files.append(cfg)
+    return files
 
 
 def make_iso(workdir, sc, cmdline):
@@ -114,6 +158,7 @@ def run_scenario(path):
     os.makedirs(workdir)
     try:
         sc = parse_scenario(path)
+        sc["workdir"] = workdir
         cmd, _ = command_for(sc, workdir)
     except (ValueError, subprocess.CalledProcessError) as e:
         return name, False, f"setup: {e}", 0.0, workdir
@@ -121,27 +166,37 @@ def run_scenario(path):
     logpath = os.path.join(workdir, "console.log")
     start = time.monotonic()
     deadline = start + float(sc["timeout"])
-    expects = list(sc["expect"])
+    steps = list(sc["steps"])
     text = ""
     why = None
     with open(logpath, "wb") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         os.set_blocking(proc.stdout.fileno(), False)
-        while expects:
+        while steps:
+            if steps[0][0] == "send":
+                # Typed a few bytes at a time, as a person would: the
+                # guest's receiver holds 16 bytes.
+                data = steps.pop(0)[1]
+                for i in range(0, len(data), 8):
+                    proc.stdin.write(data[i:i + 8])
+                    proc.stdin.flush()
+                    time.sleep(0.02)
+                continue
+            rx = steps[0][1]
             chunk = proc.stdout.read()
             if chunk:
                 log.write(chunk)
                 log.flush()
                 text += chunk.decode("utf-8", "replace").replace("\r", "")
-                while expects and expects[0].search(text):
-                    m = expects.pop(0).search(text)
-                    text = text[m.end():] if expects else text
+                while steps and steps[0][0] == "expect" and steps[0][1].search(text):
+                    m = steps.pop(0)[1].search(text)
+                    text = text[m.end():]
             elif proc.poll() is not None:
-                why = f"emulator exited (status {proc.returncode}) before: {expects[0].pattern}"
+                why = f"emulator exited (status {proc.returncode}) before: {rx.pattern}"
                 break
             elif time.monotonic() > deadline:
-                why = f"timeout after {sc['timeout']} s waiting for: {expects[0].pattern}"
+                why = f"timeout after {sc['timeout']} s waiting for: {rx.pattern}"
                 break
             else:
                 time.sleep(0.05)

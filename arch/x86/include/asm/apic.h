@@ -41,5 +41,7 @@ void apic_send_ipi(uint32_t apic_id, uint8_t vector);
 void apic_send_self_ipi(uint8_t vector);
 int apic_send_init(uint32_t apic_id);
 int apic_send_startup(uint32_t apic_id, uint32_t page);
+void apic_timer_calibrate(void);
+void apic_timer_oneshot(uint64_t delta_ns);
 
 #endif

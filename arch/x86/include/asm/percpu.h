@@ -29,6 +29,11 @@ struct percpu {
 	void (*call_fn)(void *arg);
 	void *call_arg;
 	unsigned long calls_done;
+	/*
+	 * Deadline (time_now_ns) the CPU's one-shot APIC timer is armed
+	 * for, UINT64_MAX when none: this CPU only, interrupts off.
+	 */
+	uint64_t timer_deadline;
 	uint64_t gdt[GDT_ENTRIES] __aligned(16);
 	struct tss64 tss __aligned(16);
 	uint8_t ist_stacks[IST_COUNT][IST_STACK_SIZE] __aligned(16);

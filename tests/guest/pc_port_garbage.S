@@ -1,0 +1,81 @@
+/*
+ * Runs as a VM of vms.cfg (the kernel of a VM with the virtual PC): writes
+ * pseudo-random values to every I/O port, as byte, word and dword where
+ * aligned, reads each back, and lives through it. Skipped: the ports
+ * whose whole purpose is to end the VM (ACPI PM1 control 0x604-0x605, the
+ * reset register 0xCF9, the keyboard controller's command port 0x64, port
+ * 0x92) and the debug console 0xE9. Then it powers the VM off through
+ * ACPI S5. Expect "PASS pc_port_garbage" and "powered off by the guest".
+ */
+#include "payload.h"
+
+#define PM1A_CNT    0x604
+#define SLP_S5_EN   0x3400		/* SLP_TYP 5 << 10 | SLP_EN */
+
+PAYLOAD_HEADER(1, 0)
+	cli
+	xorw %ax, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	PUTS16(msg_start)
+
+	movl $0x2545f491, %ebx		/* xorshift32 state */
+	xorl %edx, %edx			/* DX: the port, 0 .. 0xffff */
+next_port:
+	cmpw $PM1A_CNT, %dx
+	je skip
+	cmpw $PM1A_CNT + 1, %dx
+	je skip
+	cmpw $0xcf9, %dx
+	je skip
+	cmpw $0x64, %dx
+	je skip
+	cmpw $0x92, %dx
+	je skip
+	cmpw $PORT_CONSOLE, %dx
+	je skip
+
+	call rand
+	outb %al, %dx
+	inb %dx, %al
+	testw $1, %dx
+	jnz skip
+	call rand
+	outw %ax, %dx
+	inw %dx, %ax
+	testw $3, %dx
+	jnz skip
+	call rand
+	outl %eax, %dx
+	inl %dx, %eax
+skip:
+	incw %dx
+	jnz next_port
+
+	PUTS16(msg_pass)
+	movw $PM1A_CNT, %dx
+	movw $SLP_S5_EN, %ax
+	outw %ax, %dx
+	PUTS16(msg_fail)
+1:	hlt
+	jmp 1b
+
+/* xorshift32 of EBX; the new value in EAX too. */
+rand:
+	movl %ebx, %eax
+	shll $13, %eax
+	xorl %eax, %ebx
+	movl %ebx, %eax
+	shrl $17, %eax
+	xorl %eax, %ebx
+	movl %ebx, %eax
+	shll $5, %eax
+	xorl %eax, %ebx
+	movl %ebx, %eax
+	ret
+
+DEFINE_PUTS16
+
+msg_start: .asciz "pc_port_garbage: writing every port\n"
+msg_pass:  .asciz "PASS pc_port_garbage: every port written and read\n"
+msg_fail:  .asciz "FAIL pc_port_garbage: still running after the S5 request\n"
