@@ -185,9 +185,14 @@ BENCH_BINS += $(BUILD)/bench/$(1)
 endef
 $(foreach b,$(BENCHES),$(eval $(call bench_rule,$(b))))
 
+# Then Linux boot time under the hypervisor against the same kernel booted
+# directly by QEMU and as Xen's PVH dom0 (tests/bench/linux_boot.py).
+BENCH_BOOT_RUNS ?= 3
 .PHONY: bench
-bench: $(BENCH_BINS)
+bench: deps-test $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory hv guest-image
 	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
+	$(Q)tests/bench/linux_boot.py $(BENCH_BOOT_RUNS)
 
 # The fuzz targets (tests/fuzz/): `make fuzz` runs them for FUZZ_SECONDS.
 -include tests/fuzz/fuzz.mk
