@@ -53,7 +53,7 @@ HV_SRCS := \
 	core/dev/vuart.c core/dev/vpic.c core/dev/vpit.c \
 	core/dev/vlapic.c core/dev/vioapic.c core/dev/vrtc.c core/dev/vpci.c \
 	core/dev/vacpi_pm.c core/dev/vkbc.c core/mmio_emul.c core/guest_acpi.c \
-	core/vmconfig.c core/linux_boot.c core/vpc.c core/console_mux.c core/vm_launch.c \
+	core/vmconfig.c core/linux_boot.c core/ram_zero.c core/vpc.c core/console_mux.c core/vm_launch.c \
 	arch/x86/rtc.c
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c

@@ -6,6 +6,7 @@
  */
 #include "core/errno.h"
 #include "core/insn_len.h"
+#include "core/ram_zero.h"
 #include "core/string.h"
 #include "core/vcpu_run.h"
 
@@ -35,6 +36,8 @@ static int guest_access_gpa(struct vcpu *vcpu, uint64_t gpa, void *buf,
 			err = -EFAULT;
 			break;
 		}
+		if (vcpu->vm->ram_zero)
+			ram_zero_touch(vcpu->vm->ram_zero, gpa, chunk);
 		host = (uint8_t *)phys_to_virt(memslot_gfn_to_hpa(s, gpa >> PAGE_SHIFT)) +
 		       (gpa & (PAGE_SIZE - 1));
 		if (write) {

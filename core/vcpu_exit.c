@@ -7,6 +7,7 @@
  */
 #include "core/log.h"
 #include "core/printf.h"
+#include "core/ram_zero.h"
 #include "core/vcpu_run.h"
 #include "core/vpc.h"
 
@@ -225,6 +226,9 @@ static int handle_tdp_fault(struct vcpu *vcpu, struct vm_exit *exit)
 			      (exit->tdp.exec ? TDP_ACC_EXEC : 0) | TDP_ACC_READ;
 	char why[96];
 
+	/* RAM first touched: zeroed before a mapping can exist. */
+	if (vcpu->vm->ram_zero)
+		ram_zero_touch(vcpu->vm->ram_zero, exit->gpa & PAGE_MASK, PAGE_SIZE);
 	switch (tdp_mmu_page_fault(&vcpu->vm->mmu, &vcpu->srcu, exit->gpa, access)) {
 	case TDP_FAULT_FIXED:
 	case TDP_FAULT_RETRY:

@@ -26,6 +26,7 @@
 
 struct vm;
 struct vpc;
+struct ram_zero;
 struct vlapic;
 
 struct vcpu {
@@ -130,6 +131,8 @@ struct vm {
 	unsigned int running;
 	/* The virtual PC (devices, interrupt routing), NULL for test payloads. */
 	struct vpc *pc;
+	/* RAM zeroed on first touch (core/ram_zero.h); NULL: zeroed up front. */
+	struct ram_zero *ram_zero;
 	/* Guest console line being assembled (port 0xE9); vCPU threads. */
 	spinlock_t console_lock;
 	char console_line[128];

@@ -16,12 +16,14 @@
 #include "core/linux_boot.h"
 #include "core/log.h"
 #include "core/payload.h"
+#include "core/ram_zero.h"
 #include "core/string.h"
 #include "core/vcpu_run.h"
 #include "core/vm_launch.h"
 #include "core/vmconfig.h"
 #include "core/vpc.h"
 #include "mm/frame.h"
+#include "mm/heap.h"
 
 #define VMS_CONFIG_FILE   "vms.cfg"
 #define VMS_MAX           8
@@ -45,6 +47,8 @@ struct vm_slot {
 	unsigned int cpus[VM_MAX_VCPUS];
 	unsigned int restarts;
 	uint64_t acpi_rsdp;	/* guest-physical, for boot_params */
+	struct ram_zero ram_zero;	/* the VM's RAM, zeroed on first touch */
+	uint8_t *ram_state;
 	bool live;
 	/* Set by a vCPU (atomic store), read by the monitor: VDEV_POWER_* + 1. */
 	unsigned int power;
@@ -153,6 +157,8 @@ static void slot_teardown(struct vm_slot *s)
 	vm_destroy(vm);
 	s->vm = NULL;
 free_ram:
+	kfree(s->ram_state);
+	s->ram_state = NULL;
 	if (s->frames)
 		frame_free_contig(s->ram, s->frames);
 	s->frames = 0;
@@ -168,8 +174,7 @@ static int slot_alloc_ram(struct vm_slot *s)
 		s->frames = 0;
 		return -ENOMEM;
 	}
-	memset(phys_to_virt(s->ram), 0, s->frames * PAGE_SIZE);
-	return 0;
+	return 0;	/* zeroed on first touch: slot_create_vm() */
 }
 
 static int slot_create_vm(struct vm_slot *s)
@@ -179,6 +184,7 @@ static int slot_create_vm(struct vm_slot *s)
 		.name = s->cfg.name, .tdp_levels = 4, .max_vcpus = s->cfg.vcpus,
 	};
 	struct vcpu *vcpu;
+	unsigned int shift;
 	int err;
 
 	p.tdp = backend_caps.tdp_format == BACKEND_TDP_EPT ? TDP_KIND_EPT : TDP_KIND_NPT;
@@ -186,6 +192,15 @@ static int slot_create_vm(struct vm_slot *s)
 	err = vm_create(&p, &s->vm);
 	if (err)
 		return err;
+	/* Chunks of the largest TDP leaf: a fault maps no more than its chunk. */
+	shift = p.tdp_max_leaf == TDP_LEVEL_2M ? 21 : PAGE_SHIFT;
+	s->ram_state = kmalloc(ram_zero_state_bytes(s->cfg.memory, shift));
+	if (!s->ram_state)
+		return -ENOMEM;
+	ram_zero_init(&s->ram_zero, phys_to_virt(s->ram), low, s->cfg.memory, shift, s->ram_state);
+	s->vm->ram_zero = &s->ram_zero;
+	/* What the loader writes below 1 MiB (boot_params, GDT, ACPI) finds zeros. */
+	ram_zero_touch(&s->ram_zero, 0, MiB(1));
 	err = memslots_create(&s->vm->memslots, 0, 0, low >> PAGE_SHIFT, s->ram, 0);
 	if (!err && high)
 		err = memslots_create(&s->vm->memslots, 1, HIGH_RAM_BASE >> PAGE_SHIFT,
@@ -297,6 +312,14 @@ static int slot_load_guest(struct vm_slot *s)
 		s->cfg.name, s->kernel->name, (unsigned long long)info.kernel_addr,
 		info.protocol >> 8, info.protocol & 0xff, s->initrd ? s->initrd->name : "(none)",
 		(unsigned long long)(lc.initrd_size >> 10), (unsigned long long)info.initrd_addr);
+	{
+		struct ram_zero_range kept[2] = {
+			{ info.kernel_addr, info.kernel_size },
+			{ info.initrd_addr, info.initrd_size },
+		};
+
+		ram_zero_keep(&s->ram_zero, kept, info.initrd_size ? 2 : 1);
+	}
 set_state:
 	for (unsigned int i = 0; i < s->cfg.vcpus; i++) {
 		struct vcpu *vcpu = s->vm->vcpus[i];
