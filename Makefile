@@ -4,7 +4,8 @@
 #   make run        install what is needed, build, boot in QEMU (serial on the terminal)
 #   make test       install what is needed, run hosted and integration tests
 #   make host-test  hosted unit and stress tests only (ASan/UBSan, TSan)
-#   make bench      benchmarks of the hosted concurrency code
+#   make test-slow  the Linux boots under VT-x in Bochs (tests/slow/)
+#   make bench      benchmarks: the concurrency core, Linux boot time
 
 BUILD      ?= build
 HOSTCC     ?= gcc
@@ -54,7 +55,8 @@ HV_SRCS := \
 	core/dev/vlapic.c core/dev/vioapic.c core/dev/vrtc.c core/dev/vpci.c \
 	core/dev/vacpi_pm.c core/dev/vkbc.c core/mmio_emul.c core/guest_acpi.c \
 	core/vmconfig.c core/linux_boot.c core/ram_zero.c core/vpc.c core/console_mux.c core/vm_launch.c \
-	arch/x86/rtc.c
+	arch/x86/rtc.c \
+	vmx/vmx.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_entry.S
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 
@@ -222,6 +224,13 @@ guest-image:
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory hv host-build guest-image
 	$(Q){ tests/run-host.sh $(HOST_BINS); tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | tests/summary.sh
+
+# Scenarios too slow for every run (tests/slow/): Debian's kernel under
+# VT-x in Bochs, 10 to 15 minutes each.
+.PHONY: test-slow
+test-slow: deps-test
+	$(Q)$(MAKE) --no-print-directory hv guests guest-image
+	$(Q)tests/integration/run.py $(sort $(wildcard tests/slow/*.scn)) 2>&1 | tests/summary.sh
 
 # Boots the hypervisor under QEMU (UEFI, TCG with SVM and NPT, 4 CPUs) with
 # the serial console on this terminal: Debian's kernel in a 2-vCPU VM up to

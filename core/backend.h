@@ -258,6 +258,7 @@ struct backend_ops {
 
 /* The backends linked into the image. */
 extern const struct backend_ops svm_backend_ops;
+extern const struct backend_ops vmx_backend_ops;
 
 /*
  * The table in use: set once by backend_init() on the boot CPU before any
@@ -287,6 +288,7 @@ static inline const char *backend_ops_missing(const struct backend_ops *ops)
 static inline int backend_init(void)
 {
 	static const struct backend_ops *const candidates[] = {
+		&vmx_backend_ops,
 		&svm_backend_ops,
 	};
 	size_t i;

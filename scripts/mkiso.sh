@@ -15,7 +15,7 @@ cp "$elf" "$dir/boot/hv.elf"
 	echo "	multiboot2 /boot/hv.elf $cmdline"
 	for m in "$@"; do
 		cp "$m" "$dir/boot/$(basename "$m")"
-		echo "	module2 /boot/$(basename "$m") $(basename "$m")"
+		echo "	module2 --nounzip /boot/$(basename "$m") $(basename "$m")"
 	done
 	echo '	boot'
 	echo '}'

@@ -92,7 +92,7 @@ def make_iso(work, name, kernel, kernel_args, modules):
     lines.append(f"\tmultiboot2 /boot/{os.path.basename(kernel)} {kernel_args}")
     for path, arg in modules:
         shutil.copy(path, os.path.join(root, "boot", os.path.basename(path)))
-        lines.append(f"\tmodule2 /boot/{os.path.basename(path)} {arg}")
+        lines.append(f"\tmodule2 --nounzip /boot/{os.path.basename(path)} {arg}")
     lines += ["\tboot", "}"]
     with open(os.path.join(root, "boot/grub/grub.cfg"), "w") as f:
         f.write("\n".join(lines) + "\n")

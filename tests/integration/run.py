@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -126,6 +127,11 @@ def command_for(sc, workdir):
                 "-smp", smp, "-m", mem, "-cdrom", iso, "-boot", "d",
                 "-display", "none", "-serial", "stdio", "-no-reboot"], None
     if sc["machine"] == "bochs":
+        # COM1 is a TCP socket that the runner types into; the console is
+        # read live from port 0xE9 (debugcon) on Bochs's stdout.
+        with socket.socket() as probe:
+            probe.bind(("localhost", 0))
+            sc["com1_port"] = probe.getsockname()[1]
         iso = make_iso(workdir, sc, (sc["cmdline"] + " debugcon").strip())
         rc = os.path.join(workdir, "bochsrc.txt")
         with open(rc, "w") as f:
@@ -136,7 +142,7 @@ cpu: model={sc['cpu'] or 'corei7_skylake_x'}, count={smp}, ips=100000000, reset_
 ata0-master: type=cdrom, path={iso}, status=inserted
 boot: cdrom
 display_library: rfb, options="timeout=0"
-com1: enabled=1, mode=file, dev={os.path.join(workdir, 'com1.out')}
+com1: enabled=1, mode=socket-server, dev=localhost:{sc['com1_port']}
 log: {os.path.join(workdir, 'bochs.log')}
 panic: action=fatal
 clock: sync=none, time0=local
@@ -149,6 +155,27 @@ port_e9_hack: enabled=1
             f.write("c\nquit\n")
         return ["bochs", "-q", "-f", rc, "-rc", cmds], None
     raise ValueError(f"unknown machine {sc['machine']}")
+
+
+def connect_com1(sc, proc):
+    """Bochs waits for its COM1 client before it starts the machine."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            conn = socket.create_connection(("localhost", sc["com1_port"]), timeout=1)
+            conn.setblocking(False)
+            return conn
+        except OSError:
+            time.sleep(0.1)
+    return None
+
+
+def drain(conn):
+    try:
+        while conn.recv(65536):
+            pass
+    except (BlockingIOError, OSError):
+        pass
 
 
 def run_scenario(path):
@@ -173,17 +200,23 @@ def run_scenario(path):
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         os.set_blocking(proc.stdout.fileno(), False)
+        com1 = connect_com1(sc, proc) if sc["machine"] == "bochs" else None
         while steps:
             if steps[0][0] == "send":
                 # Typed a few bytes at a time, as a person would: the
                 # guest's receiver holds 16 bytes.
                 data = steps.pop(0)[1]
                 for i in range(0, len(data), 8):
-                    proc.stdin.write(data[i:i + 8])
-                    proc.stdin.flush()
+                    if com1:
+                        com1.sendall(data[i:i + 8])
+                    else:
+                        proc.stdin.write(data[i:i + 8])
+                        proc.stdin.flush()
                     time.sleep(0.02)
                 continue
             rx = steps[0][1]
+            if com1:
+                drain(com1)	# the same bytes as debugcon's, unread
             chunk = proc.stdout.read()
             if chunk:
                 log.write(chunk)

@@ -1,0 +1,941 @@
+/*
+ * Intel VT-x backend: feature probe and control computation, per-CPU
+ * VMXON, VPIDs and the TLB, vCPUs (one VMCS, one MSR bitmap, I/O bitmaps
+ * A and B each), the world switch around vmx_vmenter(), windows, and the
+ * operations table core/backend.h calls (Intel SDM vol. 3C, chapters
+ * 23-28). docs/vmx.md says which controls are used and why.
+ *
+ * Where the code runs:
+ *  - vmx_probe(): boot CPU, once, before any other CPU enables VMX.
+ *  - vmx_cpu_enable()/vmx_cpu_disable(): on the CPU concerned; they touch
+ *    only that CPU's vmx_cpus[] slot, its CR0/CR4 and MSRs.
+ *  - vcpu_create/destroy: any CPU, thread context. create borrows the
+ *    running CPU for a moment to write the new VMCS (vmx_vmcs_enter()).
+ *  - every other entry: the vCPU's own thread, vCPU loaded on this CPU
+ *    (or, before its first load, loaded nowhere); vmx_run() with
+ *    interrupts disabled.
+ * Locks: vmx_vpid_lock guards the VPID bitmap (taken in create/destroy
+ * only, interrupts saved); nothing else is shared between CPUs.
+ */
+#include "asm/cpu.h"
+#include "asm/msr.h"
+#include "core/printf.h"
+#include "core/spinlock.h"
+#include "core/string.h"
+#include "mm/frame.h"
+#include "mm/heap.h"
+#include "mm/spte.h"
+#include "vmx/vmx.h"
+
+#define CPUID_EXT_MAX        0x80000000u
+#define CPUID_EXT_ADDR_SIZES 0x80000008u
+#define VMX_VPID_MAX         0xffffu
+#define VMX_MSR_BITMAP_SIZE  4096
+#define VMX_IO_BITMAP_SIZE   8192	/* A (0-0x7fff) then B */
+
+/* MSRs passed through, as svm/ does (docs/vmx.md, "MSRs"). */
+static const uint32_t vmx_passthrough_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
+	MSR_CSTAR, MSR_SFMASK, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+	MSR_IA32_SYSENTER_EIP,
+};
+
+struct vmx_features vmx_features;
+struct vmx_cpu vmx_cpus[MAX_CPUS];
+static int vmx_probe_result = 1;	/* 1: not probed yet */
+static const char *vmx_probe_why;
+
+static spinlock_t vmx_vpid_lock = SPINLOCK_INIT;
+static uint64_t vmx_vpid_used[(VMX_VPID_MAX + 1) / 64];	/* guarded by vmx_vpid_lock */
+
+/* ------------------------------------------------------------------------
+ * Probe
+ */
+
+/*
+ * Controls from a capability MSR: the allowed-0 settings (low half) are
+ * required, what we want must be in the allowed-1 settings (high half).
+ * Returns false, with *missing the first wanted bit that is not allowed.
+ */
+static bool vmx_adjust(uint32_t msr, uint32_t want, uint32_t *out, uint32_t *missing)
+{
+	uint64_t cap = rdmsr(msr);
+	uint32_t must1 = (uint32_t)cap, may1 = (uint32_t)(cap >> 32);
+
+	*out = (want | must1) & may1;
+	*missing = want & ~may1;
+	return *missing == 0;
+}
+
+/* Sets *why to a static message naming the first missing control. */
+static int vmx_missing(const char **why, const char *set, uint32_t missing)
+{
+	static char buf[96];
+
+	hv_snprintf(buf, sizeof(buf), "VT-x lacks %s control bit %u",
+		    set, __builtin_ctz(missing));
+	*why = buf;
+	return -ENODEV;
+}
+
+static int vmx_probe_controls(struct vmx_features *f, const char **why)
+{
+	uint32_t missing, proc_all;
+	uint64_t basic = rdmsr(MSR_IA32_VMX_BASIC);
+	bool t = basic & VMX_BASIC_TRUE_CTLS;
+
+	f->true_ctls = t;
+	f->ins_outs_info = basic & VMX_BASIC_INS_OUTS;
+	f->revision = (uint32_t)(basic & VMX_BASIC_REVISION_MASK);
+	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_PINBASED : MSR_IA32_VMX_PINBASED,
+			PIN_EXT_INTR_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
+			&f->pin, &missing))
+		return vmx_missing(why, "pin-based", missing);
+	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_PROCBASED : MSR_IA32_VMX_PROCBASED,
+			PROC_HLT_EXITING | PROC_TSC_OFFSETTING | PROC_MWAIT_EXITING |
+			PROC_MONITOR_EXITING | PROC_CR8_LOAD_EXITING |
+			PROC_CR8_STORE_EXITING | PROC_IO_BITMAPS | PROC_MSR_BITMAPS |
+			PROC_SECONDARY, &f->proc, &missing))
+		return vmx_missing(why, "processor-based", missing);
+	/* The windows are turned on when asked for: they must be possible. */
+	proc_all = PROC_INTR_WINDOW | PROC_NMI_WINDOW;
+	f->proc_may1 = (uint32_t)(rdmsr(t ? MSR_IA32_VMX_TRUE_PROCBASED :
+					   MSR_IA32_VMX_PROCBASED) >> 32);
+	if (proc_all & ~f->proc_may1)
+		return vmx_missing(why, "processor-based", proc_all & ~f->proc_may1);
+
+	/* Secondary: EPT is a must; the rest is taken where offered. */
+	f->proc2 = 0;
+	{
+		uint64_t cap2 = rdmsr(MSR_IA32_VMX_PROCBASED2);
+		uint32_t may1 = (uint32_t)(cap2 >> 32);
+
+		if (!(may1 & PROC2_EPT)) {
+			*why = "VT-x without EPT: guests cannot run";
+			return -ENODEV;
+		}
+		f->proc2 = PROC2_EPT | (may1 & (PROC2_VPID | PROC2_UNRESTRICTED |
+						PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES));
+	}
+	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT,
+			EXIT_CTL_HOST_64 | EXIT_CTL_SAVE_EFER | EXIT_CTL_LOAD_EFER,
+			&f->exit, &missing))
+		return vmx_missing(why, "VM-exit", missing);
+	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_ENTRY : MSR_IA32_VMX_ENTRY,
+			ENTRY_CTL_LOAD_EFER, &f->entry, &missing))
+		return vmx_missing(why, "VM-entry", missing);
+	/* Acknowledge-on-exit stays off: the host takes the interrupt itself. */
+	f->exit &= ~EXIT_CTL_ACK_INTR;
+	f->entry &= ~ENTRY_CTL_IA32E;
+	{
+		uint32_t e2, n2, m;
+
+		f->pat = vmx_adjust(t ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT,
+				    f->exit | EXIT_CTL_SAVE_PAT | EXIT_CTL_LOAD_PAT, &e2, &m) &&
+			 vmx_adjust(t ? MSR_IA32_VMX_TRUE_ENTRY : MSR_IA32_VMX_ENTRY,
+				    f->entry | ENTRY_CTL_LOAD_PAT, &n2, &m);
+		if (f->pat) {
+			f->exit = e2 & ~EXIT_CTL_ACK_INTR;
+			f->entry = n2 & ~ENTRY_CTL_IA32E;
+		}
+	}
+	return 0;
+}
+
+static int vmx_probe_features(struct vmx_features *f, const char **why)
+{
+	struct cpuid_regs r;
+	uint64_t fc;
+	int err;
+
+	cpuid(1, &r);
+	if (!(r.ecx & CPUID_1_ECX_VMX)) {
+		*why = "no VT-x (CPUID.1:ECX.VMX clear)";
+		return -ENODEV;
+	}
+	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if ((fc & FEATURE_CONTROL_LOCK) && !(fc & FEATURE_CONTROL_VMXON)) {
+		*why = "VT-x disabled by the firmware (IA32_FEATURE_CONTROL locked without "
+		       "VMXON outside SMX): enable VT-x in its setup";
+		return -ENODEV;
+	}
+	err = vmx_probe_controls(f, why);
+	if (err)
+		return err;
+	f->ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	if (!(f->ept_vpid_cap & EPT_CAP_WALK4) || !(f->ept_vpid_cap & EPT_CAP_WB)) {
+		*why = "EPT without 4-level walks or write-back paging structures";
+		return -ENODEV;
+	}
+	if (!(f->ept_vpid_cap & EPT_CAP_INVEPT) ||
+	    !(f->ept_vpid_cap & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL))) {
+		*why = "EPT without INVEPT";
+		return -ENODEV;
+	}
+	f->invept_single = f->ept_vpid_cap & EPT_CAP_INVEPT_SINGLE;
+	f->ept_ad = f->ept_vpid_cap & EPT_CAP_AD;
+	f->vpid = (f->proc2 & PROC2_VPID) && (f->ept_vpid_cap & VPID_CAP_INVVPID) &&
+		  (f->ept_vpid_cap & (VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL));
+	if (!f->vpid)
+		f->proc2 &= ~PROC2_VPID;
+	f->invvpid_single = f->ept_vpid_cap & VPID_CAP_INVVPID_SINGLE;
+	f->unrestricted = f->proc2 & PROC2_UNRESTRICTED;
+	f->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	f->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	f->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	f->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+
+	cpuid(CPUID_EXT_MAX, &r);
+	f->phys_bits = 36;
+	if (r.eax >= CPUID_EXT_ADDR_SIZES) {
+		cpuid(CPUID_EXT_ADDR_SIZES, &r);
+		f->phys_bits = r.eax & 0xff;
+	}
+	return 0;
+}
+
+static void vmx_report_features(const struct vmx_features *f)
+{
+	pr_info("vmx: VT-x revision %#x, %s controls, EPT (4 levels%s%s%s), "
+		"%u-bit physical addresses", f->revision, f->true_ctls ? "true" : "default",
+		(f->ept_vpid_cap & EPT_CAP_2M) ? ", 2M" : "",
+		(f->ept_vpid_cap & EPT_CAP_1G) ? ", 1G" : "",
+		f->ept_ad ? ", A/D" : "", f->phys_bits);
+	pr_info("vmx: controls pin %#x proc %#x proc2 %#x exit %#x entry %#x",
+		f->pin, f->proc, f->proc2, f->exit, f->entry);
+	if (!f->unrestricted)
+		pr_info("vmx: no unrestricted guest: real-mode guests cannot run");
+	if (!f->vpid)
+		pr_info("vmx: no VPID: the TLB is flushed on every VM entry and exit");
+	if (!f->pat)
+		pr_info("vmx: no load/save IA32_PAT: the guest PAT is kept in software");
+}
+
+static int vmx_probe(const char **why)
+{
+	if (vmx_probe_result > 0) {
+		vmx_probe_result = vmx_probe_features(&vmx_features, &vmx_probe_why);
+		if (vmx_probe_result == 0)
+			vmx_report_features(&vmx_features);
+	}
+	if (vmx_probe_result)
+		*why = vmx_probe_why;
+	return vmx_probe_result;
+}
+
+static int vmx_backend_probe(struct backend_caps *caps, const char **why)
+{
+	const struct vmx_features *f = &vmx_features;
+	int err = vmx_probe(why);
+
+	if (err)
+		return err;
+	*caps = (struct backend_caps){
+		.tdp_format = BACKEND_TDP_EPT,
+		.tdp_levels = 4,
+		.tdp_large = ((f->ept_vpid_cap & EPT_CAP_2M) ? BACKEND_TDP_2M : 0) |
+			     ((f->ept_vpid_cap & EPT_CAP_1G) ? BACKEND_TDP_1G : 0),
+		.phys_bits = f->phys_bits,
+		.insn_len_on_exit = true,
+		.decode_assists = true,
+		.tagged_tlb = f->vpid,
+		.real_mode = f->unrestricted,
+	};
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Per-CPU enable
+ */
+
+/*
+ * VMXON on the running CPU: IA32_FEATURE_CONTROL locked with VMXON
+ * outside SMX (locking it so if the firmware left it open), CR0 and CR4
+ * at their fixed bits, CR4.VMXE, a VMXON region with the revision id.
+ * 0 (also if already on), -ENODEV without a probe, -EPERM if this CPU
+ * has VT-x locked off, -ENOMEM, -EIO if VMXON fails; on error the CPU
+ * is unchanged.
+ */
+static int vmx_cpu_enable(void)
+{
+	unsigned int cpu = smp_processor_id();
+	struct vmx_cpu *c = &vmx_cpus[cpu];
+	const struct vmx_features *f = &vmx_features;
+	uint64_t fc, cr0, cr4;
+	unsigned long flags;
+	int err;
+
+	if (vmx_probe_result != 0)
+		return -ENODEV;
+	if (c->enabled)
+		return 0;
+	err = frame_alloc_zeroed(&c->vmxon_pa);
+	if (err) {
+		pr_err("vmx: CPU %u: no memory for the VMXON region", cpu);
+		return err;
+	}
+	*(uint32_t *)phys_to_virt(c->vmxon_pa) = f->revision;
+
+	flags = irq_save();
+	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if (!(fc & FEATURE_CONTROL_LOCK)) {
+		fc |= FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMXON;
+		wrmsr(MSR_IA32_FEATURE_CONTROL, fc);
+	}
+	if (!(fc & FEATURE_CONTROL_VMXON)) {
+		irq_restore(flags);
+		pr_err("vmx: CPU %u: VT-x disabled by the firmware (IA32_FEATURE_CONTROL)", cpu);
+		frame_free(c->vmxon_pa);
+		return -EPERM;
+	}
+	/* CR0.NE (and whatever else VMX fixes to 1): the host does not care. */
+	cr0 = read_cr0();
+	cr4 = read_cr4();
+	if (cr0 & ~f->cr0_fixed1 & 0xffffffffull) {
+		irq_restore(flags);
+		pr_err("vmx: CPU %u: host CR0 %#llx has bits VMX requires clear", cpu,
+		       (unsigned long long)cr0);
+		frame_free(c->vmxon_pa);
+		return -EIO;
+	}
+	write_cr0(cr0 | f->cr0_fixed0);
+	write_cr4((cr4 | f->cr4_fixed0 | X86_CR4_VMXE) & (f->cr4_fixed1 | X86_CR4_VMXE));
+	if (!vmx_vmxon(c->vmxon_pa)) {
+		write_cr4(cr4);
+		write_cr0(cr0);
+		irq_restore(flags);
+		pr_err("vmx: CPU %u: VMXON failed", cpu);
+		frame_free(c->vmxon_pa);
+		return -EIO;
+	}
+	/* Nothing is known about what the TLB holds for VPIDs and EPTPs. */
+	vmx_invept(INVEPT_ALL, 0);
+	if (f->vpid)
+		vmx_invvpid(INVVPID_ALL, 0);
+	c->current = NULL;
+	c->live_owner = NULL;
+	c->enabled = true;
+	irq_restore(flags);
+	return 0;
+}
+
+/* VMXOFF on the running CPU; no vCPU may be loaded here. */
+static void vmx_cpu_disable(void)
+{
+	struct vmx_cpu *c = &vmx_cpus[smp_processor_id()];
+	unsigned long flags;
+
+	if (!c->enabled)
+		return;
+	ASSERT(!c->current && !c->live_owner);
+	flags = irq_save();
+	vmx_vmxoff();
+	write_cr4(read_cr4() & ~(uint64_t)X86_CR4_VMXE);
+	c->enabled = false;
+	irq_restore(flags);
+	frame_free(c->vmxon_pa);
+}
+
+/* ------------------------------------------------------------------------
+ * The current VMCS
+ */
+
+unsigned long vmx_vmcs_enter(struct vmx_vcpu *v)
+{
+	unsigned long flags = irq_save();
+	unsigned int cpu = smp_processor_id();
+	struct vmx_cpu *c = &vmx_cpus[cpu];
+
+	ASSERT(c->enabled && !v->borrowed);
+	if (v->common.cpu == (int)cpu) {
+		if (c->current != v) {
+			ASSERT(vmx_vmptrld(v->vmcs_pa));
+			c->current = v;
+		}
+		return flags;
+	}
+	/* Loaded nowhere (set up before the first load): borrow this CPU. */
+	ASSERT(v->common.cpu < 0);
+	v->borrowed = true;
+	v->borrow_prev = c->current;
+	ASSERT(vmx_vmptrld(v->vmcs_pa));
+	return flags;
+}
+
+void vmx_vmcs_exit(struct vmx_vcpu *v, unsigned long flags)
+{
+	if (v->borrowed) {
+		vmx_vmclear(v->vmcs_pa);
+		if (v->borrow_prev)
+			ASSERT(vmx_vmptrld(v->borrow_prev->vmcs_pa));
+		v->borrowed = false;
+		v->borrow_prev = NULL;
+	}
+	irq_restore(flags);
+}
+
+/* ------------------------------------------------------------------------
+ * VPIDs and the TLB
+ */
+
+static uint16_t vmx_vpid_alloc(void)
+{
+	unsigned long flags = spin_lock_irqsave(&vmx_vpid_lock);
+	uint16_t vpid = 0;
+	unsigned int i;
+
+	for (i = 1; i <= VMX_VPID_MAX; i++) {
+		if (!(vmx_vpid_used[i / 64] & BIT_ULL(i % 64))) {
+			vmx_vpid_used[i / 64] |= BIT_ULL(i % 64);
+			vpid = (uint16_t)i;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&vmx_vpid_lock, flags);
+	return vpid;
+}
+
+static void vmx_vpid_free(uint16_t vpid)
+{
+	unsigned long flags;
+
+	if (!vpid)
+		return;
+	flags = spin_lock_irqsave(&vmx_vpid_lock);
+	vmx_vpid_used[vpid / 64] &= ~BIT_ULL(vpid % 64);
+	spin_unlock_irqrestore(&vmx_vpid_lock, flags);
+}
+
+/* The flushes asked for, on this CPU, right before the entry. */
+static void vmx_entry_tlb(struct vmx_vcpu *v)
+{
+	const struct vmx_features *f = &vmx_features;
+	uint8_t want = v->tlb_flush;
+
+	v->tlb_flush = 0;
+	if (want & VMX_FLUSH_ALL) {
+		vmx_invept(INVEPT_ALL, 0);
+		if (f->vpid)
+			vmx_invvpid(INVVPID_ALL, 0);
+		return;
+	}
+	if (want & VMX_FLUSH_TDP) {
+		/* Combined mappings of this EPTP: every VPID's, so the guest's too. */
+		if (!f->invept_single || !vmx_invept(INVEPT_SINGLE, v->eptp))
+			vmx_invept(INVEPT_ALL, 0);
+	} else if ((want & VMX_FLUSH_GUEST) && v->vpid) {
+		if (!f->invvpid_single || !vmx_invvpid(INVVPID_SINGLE, v->vpid))
+			vmx_invvpid(INVVPID_ALL, 0);
+	}
+	/* Without VPID every entry and exit flushes the linear mappings anyway. */
+}
+
+static void vmx_tlb_flush(struct backend_vcpu *bv, enum backend_tlb_scope scope)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+
+	v->tlb_flush |= scope == BACKEND_TLB_ALL ? VMX_FLUSH_ALL :
+			scope == BACKEND_TLB_TDP ? VMX_FLUSH_TDP : VMX_FLUSH_GUEST;
+}
+
+/* ------------------------------------------------------------------------
+ * Bitmaps and intercepts
+ */
+
+static void vmx_map_bit(uint8_t *map, size_t bit, bool on)
+{
+	if (on)
+		map[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	else
+		map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+/*
+ * MSR bitmap (SDM 24.6.9): read-low at 0, read-high (0xc0000000-) at
+ * 1024, write-low at 2048, write-high at 3072; 0x2000 MSRs each.
+ */
+static int __vmx_set_msr_intercept(struct vmx_vcpu *v, uint32_t msr, bool read, bool write)
+{
+	size_t base;
+
+	if (msr <= 0x1fff)
+		base = 0;
+	else if (msr - 0xc0000000u <= 0x1fff)
+		base = 1024 * 8;
+	else
+		return -ERANGE;
+	vmx_map_bit(v->msr_bitmap, base + (msr & 0x1fff), read);
+	vmx_map_bit(v->msr_bitmap, base + 2048 * 8 + (msr & 0x1fff), write);
+	return 0;
+}
+
+static int vmx_set_msr_intercept(struct backend_vcpu *bv, uint32_t msr, bool read, bool write)
+{
+	/* EFER.LMA and the IA-32e entry control must stay in step: keep it. */
+	if (msr == MSR_EFER && !(read && write))
+		return -EPERM;
+	if (msr == MSR_IA32_PAT && !vmx_features.pat && !(read && write))
+		return -EPERM;
+	return __vmx_set_msr_intercept(to_vmx(bv), msr, read, write);
+}
+
+static int vmx_set_io_intercept(struct backend_vcpu *bv, uint32_t port, uint32_t count, bool on)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+	uint32_t p;
+
+	if (port > 0xffff || count > 0x10000 - port)
+		return -ERANGE;
+	for (p = port; p < port + count; p++)
+		vmx_map_bit(v->io_bitmap, p, on);
+	return 0;
+}
+
+static int vmx_set_exception_intercept(struct backend_vcpu *bv, unsigned int vector, bool on)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+	unsigned long flags;
+
+	if (vector >= 32)
+		return -EINVAL;
+	if (on)
+		v->exc_core |= BIT(vector);
+	else
+		v->exc_core &= ~BIT(vector);
+	flags = vmx_vmcs_enter(v);
+	vmcs_write(VMCS_EXCEPTION_BITMAP, v->exc_core | VMX_EXC_ALWAYS);
+	vmx_vmcs_exit(v, flags);
+	return 0;
+}
+
+/* Current VMCS: sets or clears primary processor-based controls. */
+void vmx_write_proc(struct vmx_vcpu *v, uint32_t bits, bool on)
+{
+	uint32_t proc = on ? v->proc | bits : v->proc & ~bits;
+
+	if (proc == v->proc)
+		return;
+	v->proc = proc;
+	vmcs_write(VMCS_PROC_CTLS, proc);
+}
+
+/* ------------------------------------------------------------------------
+ * vCPUs
+ */
+
+/* Host fields that depend on the CPU: written at every load. */
+static void vmx_host_cpu_fields(void)
+{
+	struct percpu *pc = this_cpu();
+	struct desc_ptr idt;
+
+	__asm__ __volatile__("sidt %0" : "=m"(idt));
+	vmcs_write(VMCS_HOST_CR0, read_cr0());
+	vmcs_write(VMCS_HOST_CR3, read_cr3());
+	vmcs_write(VMCS_HOST_CR4, read_cr4());
+	vmcs_write(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+	vmcs_write(VMCS_HOST_GS_BASE, (uint64_t)pc);
+	vmcs_write(VMCS_HOST_TR_BASE, (uint64_t)&pc->tss);
+	vmcs_write(VMCS_HOST_GDTR_BASE, (uint64_t)pc->gdt);
+	vmcs_write(VMCS_HOST_IDTR_BASE, idt.base);
+	vmcs_write(VMCS_HOST_EFER, rdmsr(MSR_EFER));
+	if (vmx_features.pat)
+		vmcs_write(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
+}
+
+/* Everything but the guest state, into the current (fresh) VMCS. */
+static void vmx_vmcs_init(struct vmx_vcpu *v)
+{
+	const struct vmx_features *f = &vmx_features;
+
+	vmcs_write(VMCS_PIN_CTLS, f->pin);
+	v->proc = f->proc;
+	vmcs_write(VMCS_PROC_CTLS, v->proc);
+	vmcs_write(VMCS_PROC_CTLS2, f->proc2);
+	vmcs_write(VMCS_EXIT_CTLS, f->exit);
+	v->entry = f->entry;
+	vmcs_write(VMCS_ENTRY_CTLS, v->entry);
+	vmcs_write(VMCS_EXCEPTION_BITMAP, VMX_EXC_ALWAYS);
+	vmcs_write(VMCS_PF_ERROR_MASK, 0);
+	vmcs_write(VMCS_PF_ERROR_MATCH, 0);
+	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
+	vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VMCS_ENTRY_INTR_INFO, 0);
+	vmcs_write(VMCS_IO_BITMAP_A, v->io_bitmap_pa);
+	vmcs_write(VMCS_IO_BITMAP_B, v->io_bitmap_pa + PAGE_SIZE);
+	vmcs_write(VMCS_MSR_BITMAP, v->msr_bitmap_pa);
+	vmcs_write(VMCS_TSC_OFFSET, 0);
+	vmcs_write(VMCS_LINK_POINTER, ~0ull);
+	if (v->vpid)
+		vmcs_write(VMCS_VPID, v->vpid);
+	/*
+	 * CR0: the bits VMX fixes (NE; PE and PG without unrestricted
+	 * guest) belong to the host, the guest sees its own values through
+	 * the shadow. CR4: VMXE and the fixed bits likewise.
+	 */
+	v->cr0_mask = (f->cr0_fixed0 | ~f->cr0_fixed1) & 0xffffffffull;
+	if (f->unrestricted)
+		v->cr0_mask &= ~(uint64_t)(X86_CR0_PE | X86_CR0_PG);
+	v->cr4_mask = (f->cr4_fixed0 | ~f->cr4_fixed1 | X86_CR4_VMXE) & 0xffffffffull;
+	vmcs_write(VMCS_CR0_MASK, v->cr0_mask);
+	vmcs_write(VMCS_CR4_MASK, v->cr4_mask);
+
+	vmcs_write(VMCS_HOST_CS_SEL, SEL_CODE64);
+	vmcs_write(VMCS_HOST_SS_SEL, SEL_DATA);
+	vmcs_write(VMCS_HOST_DS_SEL, SEL_DATA);
+	vmcs_write(VMCS_HOST_ES_SEL, SEL_DATA);
+	vmcs_write(VMCS_HOST_FS_SEL, 0);
+	vmcs_write(VMCS_HOST_GS_SEL, 0);
+	vmcs_write(VMCS_HOST_TR_SEL, SEL_TSS);
+	vmcs_write(VMCS_HOST_SYSENTER_CS, 0);
+	vmcs_write(VMCS_HOST_SYSENTER_ESP, 0);
+	vmcs_write(VMCS_HOST_SYSENTER_EIP, 0);
+	vmcs_write(VMCS_HOST_RIP, (uint64_t)vmx_exit_point);
+	vmx_host_cpu_fields();
+}
+
+static int vmx_vcpu_create(unsigned int id, struct backend_vcpu **out)
+{
+	struct guest_state st;
+	struct vmx_vcpu *v;
+	unsigned long flags;
+	size_t i;
+	int err;
+
+	if (!vmx_cpus[smp_processor_id()].enabled)
+		return -ENODEV;
+	v = kzalloc(sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	err = frame_alloc_zeroed(&v->vmcs_pa);
+	if (err)
+		goto free_vcpu;
+	err = frame_alloc_zeroed(&v->msr_bitmap_pa);
+	if (err)
+		goto free_vmcs;
+	err = frame_alloc_contig(VMX_IO_BITMAP_SIZE / PAGE_SIZE, 1, &v->io_bitmap_pa);
+	if (err)
+		goto free_msr;
+	if (vmx_features.vpid) {
+		v->vpid = vmx_vpid_alloc();
+		if (!v->vpid) {
+			err = -ENOSPC;
+			goto free_io;
+		}
+	}
+	v->vmcs = phys_to_virt(v->vmcs_pa);
+	v->msr_bitmap = phys_to_virt(v->msr_bitmap_pa);
+	v->io_bitmap = phys_to_virt(v->io_bitmap_pa);
+	*(uint32_t *)v->vmcs = vmx_features.revision;
+	v->common.id = id;
+	v->common.cpu = -1;
+	v->last_cpu = -1;
+	v->pat = GUEST_PAT_RESET;
+	memset(v->io_bitmap, 0xff, VMX_IO_BITMAP_SIZE);
+	memset(v->msr_bitmap, 0xff, VMX_MSR_BITMAP_SIZE);
+	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
+		__vmx_set_msr_intercept(v, vmx_passthrough_msrs[i], false, false);
+
+	flags = irq_save();
+	err = vmx_vmclear(v->vmcs_pa) ? 0 : -EIO;
+	irq_restore(flags);
+	if (err)
+		goto free_vpid;
+	flags = vmx_vmcs_enter(v);
+	vmx_vmcs_init(v);
+	guest_state_init_reset(&st);
+	vmx_write_state(v, &st);
+	vmx_vmcs_exit(v, flags);
+	*out = &v->common;
+	return 0;
+
+free_vpid:
+	vmx_vpid_free(v->vpid);
+free_io:
+	frame_free_contig(v->io_bitmap_pa, VMX_IO_BITMAP_SIZE / PAGE_SIZE);
+free_msr:
+	frame_free(v->msr_bitmap_pa);
+free_vmcs:
+	frame_free(v->vmcs_pa);
+free_vcpu:
+	kfree(v);
+	return err;
+}
+
+static void vmx_vcpu_destroy(struct backend_vcpu *bv)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+
+	ASSERT(bv->cpu < 0);
+	vmx_vpid_free(v->vpid);
+	frame_free_contig(v->io_bitmap_pa, VMX_IO_BITMAP_SIZE / PAGE_SIZE);
+	frame_free(v->msr_bitmap_pa);
+	frame_free(v->vmcs_pa);
+	kfree(v);
+}
+
+static void vmx_vcpu_load(struct backend_vcpu *bv)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+	unsigned int cpu = smp_processor_id();
+	struct vmx_cpu *c = &vmx_cpus[cpu];
+
+	ASSERT(bv->cpu < 0 && c->enabled);
+	ASSERT(vmx_vmptrld(v->vmcs_pa));
+	c->current = v;
+	bv->cpu = (int)cpu;
+	v->launched = false;
+	vmx_host_cpu_fields();
+}
+
+static void vmx_vcpu_put(struct backend_vcpu *bv)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+	struct vmx_cpu *c = &vmx_cpus[smp_processor_id()];
+	unsigned long flags = irq_save();
+
+	ASSERT(bv->cpu == (int)smp_processor_id());
+	if (c->live_owner == v) {
+		vmx_live_save(v);
+		c->live_owner = NULL;
+	}
+	vmx_vmclear(v->vmcs_pa);
+	if (c->current == v)
+		c->current = NULL;
+	v->launched = false;
+	bv->cpu = -1;
+	irq_restore(flags);
+}
+
+static int vmx_set_tdp_root(struct backend_vcpu *bv, paddr_t root, unsigned int levels)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+	unsigned long flags;
+
+	if (levels != 4 || !IS_ALIGNED(root, PAGE_SIZE) || root >> vmx_features.phys_bits)
+		return -EINVAL;
+	v->eptp = spte_ept_pointer(root, (int)levels, vmx_features.ept_ad);
+	flags = vmx_vmcs_enter(v);
+	vmcs_write(VMCS_EPT_POINTER, v->eptp);
+	vmx_vmcs_exit(v, flags);
+	vmx_tlb_flush(bv, BACKEND_TLB_TDP);
+	return 0;
+}
+
+static uint64_t vmx_get_tsc_offset(struct backend_vcpu *bv)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+	unsigned long flags = vmx_vmcs_enter(v);
+	uint64_t off = vmcs_read(VMCS_TSC_OFFSET);
+
+	vmx_vmcs_exit(v, flags);
+	return off;
+}
+
+static void vmx_set_tsc_offset(struct backend_vcpu *bv, uint64_t offset)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+	unsigned long flags = vmx_vmcs_enter(v);
+
+	vmcs_write(VMCS_TSC_OFFSET, offset);
+	vmx_vmcs_exit(v, flags);
+}
+
+/* ------------------------------------------------------------------------
+ * Events and windows
+ */
+
+static int vmx_inject_event(struct backend_vcpu *bv, const struct vm_event *ev)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+	unsigned long flags = vmx_vmcs_enter(v);
+	int err = vmx_queue_event(v, ev);
+
+	vmx_vmcs_exit(v, flags);
+	return err;
+}
+
+/* The STI / MOV SS shadow of the last exit still applies (RIP not moved). */
+static bool vmx_in_shadow(const struct vmx_vcpu *v)
+{
+	return (v->intr_state & VMX_INTR_SHADOW) && v->common.regs.rip == v->exit_rip;
+}
+
+static bool vmx_interrupt_allowed(struct backend_vcpu *bv)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+
+	return (bv->regs.rflags & GUEST_RFLAGS_IF) && !vmx_in_shadow(v) && !v->inj.valid;
+}
+
+static bool vmx_nmi_allowed(struct backend_vcpu *bv)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+
+	return !(v->intr_state & VMX_INTR_NMI) && !vmx_in_shadow(v) && !v->inj.valid;
+}
+
+static void vmx_set_window(struct vmx_vcpu *v, uint32_t bit, bool on)
+{
+	unsigned long flags = vmx_vmcs_enter(v);
+
+	vmx_write_proc(v, bit, on);
+	vmx_vmcs_exit(v, flags);
+}
+
+static void vmx_set_intr_window(struct backend_vcpu *bv, bool on)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+
+	if (on == v->intr_window)
+		return;
+	v->intr_window = on;
+	vmx_set_window(v, PROC_INTR_WINDOW, on);
+}
+
+static void vmx_set_nmi_window(struct backend_vcpu *bv, bool on)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+
+	if (on == v->nmi_window)
+		return;
+	v->nmi_window = on;
+	vmx_set_window(v, PROC_NMI_WINDOW, on);
+}
+
+/* ------------------------------------------------------------------------
+ * The world switch
+ */
+
+static void vmx_entry_regs(struct vmx_vcpu *v)
+{
+	const struct guest_regs *r = &v->common.regs;
+
+	/* Moving RIP completed the instruction: its shadow is over. */
+	if (r->rip != v->exit_rip && (v->intr_state & VMX_INTR_SHADOW)) {
+		v->intr_state &= ~VMX_INTR_SHADOW;
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, v->intr_state);
+	}
+	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
+	vmcs_write(VMCS_GUEST_RIP, r->rip);
+	vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
+}
+
+static void vmx_exit_regs(struct vmx_vcpu *v)
+{
+	struct guest_regs *r = &v->common.regs;
+
+	r->gpr[GPR_RSP] = vmcs_read(VMCS_GUEST_RSP);
+	r->rip = vmcs_read(VMCS_GUEST_RIP);
+	r->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	v->intr_state = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+}
+
+/* The live registers of v into this CPU, saving another vCPU's first. */
+static void vmx_entry_live(struct vmx_vcpu *v, struct vmx_cpu *c)
+{
+	if (c->live_owner == v)
+		return;
+	if (c->live_owner)
+		vmx_live_save(c->live_owner);
+	vmx_live_load(v);
+	c->live_owner = v;
+}
+
+static void vmx_entry_failed(struct vmx_vcpu *v, struct vm_exit *exit)
+{
+	v->insn_error = vmcs_read32(VMCS_INSN_ERROR);
+	pr_err("vmx: vCPU %u: %s failed: VM-instruction error %u (%s)", v->common.id,
+	       v->launched ? "VMRESUME" : "VMLAUNCH", v->insn_error,
+	       vmx_insn_error_name(v->insn_error));
+	vmx_exit_event_done(v, false);
+	memset(exit, 0, sizeof(*exit));
+	exit->reason = EXIT_INVALID_STATE;
+	exit->invalid.why = vmx_insn_error_name(v->insn_error);
+}
+
+static int vmx_run(struct backend_vcpu *bv, struct vm_exit *exit)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+	int cpu = (int)smp_processor_id();
+	struct vmx_cpu *c = &vmx_cpus[cpu];
+	static bool said_no_vpid;
+	uint32_t reason;
+
+	ASSERT(!(read_rflags() & X86_RFLAGS_IF));
+	ASSERT(bv->cpu == cpu && c->enabled);
+	if (!v->eptp)
+		return -EINVAL;
+	if (c->current != v) {
+		ASSERT(vmx_vmptrld(v->vmcs_pa));
+		c->current = v;
+	}
+	if (v->last_cpu != cpu) {
+		/* What this vCPU's VPID and EPTP left here before may be stale. */
+		v->tlb_flush |= VMX_FLUSH_TDP | VMX_FLUSH_GUEST;
+		v->last_cpu = cpu;
+		vmx_host_cpu_fields();
+	}
+	if (!vmx_features.vpid && !said_no_vpid) {
+		said_no_vpid = true;
+		pr_info("vmx: no VPID: every VM entry and exit flushes the guest TLB");
+	}
+	vmx_entry_tlb(v);
+	vmx_entry_live(v, c);
+	vmx_entry_regs(v);
+	v->entry_check = NULL;
+
+	if (vmx_vmenter(&bv->regs, v->launched)) {
+		vmx_entry_failed(v, exit);
+		return -EIO;
+	}
+	v->launched = true;
+	reason = vmcs_read32(VMCS_EXIT_REASON);
+	if (reason & VMX_EXIT_REASON_ENTRY_FAIL) {
+		/* The guest never ran: RSP/RIP/RFLAGS in the VMCS are ours. */
+		v->entry_check = vmx_check_guest_state(v);
+		vmx_exit_event_done(v, false);
+	} else {
+		vmx_exit_regs(v);
+		vmx_exit_event_done(v, true);
+	}
+	v->exit_rip = bv->regs.rip;
+	vmx_exit_decode(v, reason, exit);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The operations table
+ */
+
+const struct backend_ops vmx_backend_ops = {
+	.name = "vmx",
+	.probe = vmx_backend_probe,
+	.cpu_enable = vmx_cpu_enable,
+	.cpu_disable = vmx_cpu_disable,
+	.vcpu_create = vmx_vcpu_create,
+	.vcpu_destroy = vmx_vcpu_destroy,
+	.vcpu_load = vmx_vcpu_load,
+	.vcpu_put = vmx_vcpu_put,
+	.get_state = vmx_get_state,
+	.set_state = vmx_set_state,
+	.get_msr = vmx_get_msr,
+	.set_msr = vmx_set_msr,
+	.run = vmx_run,
+	.inject_event = vmx_inject_event,
+	.interrupt_allowed = vmx_interrupt_allowed,
+	.nmi_allowed = vmx_nmi_allowed,
+	.set_intr_window = vmx_set_intr_window,
+	.set_nmi_window = vmx_set_nmi_window,
+	.tlb_flush = vmx_tlb_flush,
+	.set_tdp_root = vmx_set_tdp_root,
+	.set_msr_intercept = vmx_set_msr_intercept,
+	.set_io_intercept = vmx_set_io_intercept,
+	.get_tsc_offset = vmx_get_tsc_offset,
+	.set_tsc_offset = vmx_set_tsc_offset,
+	.dump = vmx_dump,
+	.set_exception_intercept = vmx_set_exception_intercept,
+	.exit_raw_name = vmx_exit_reason_name,
+};
