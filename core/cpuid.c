@@ -24,6 +24,12 @@
  */
 #define CPUID_EDX_HIDDEN      CPUID_1_EDX_MTRR
 #define CPUID_80000001_ECX_SVM BIT(2)
+/*
+ * RDTSCP and RDPID read IA32_TSC_AUX, which neither backend switches
+ * per vCPU: hidden, so that a guest neither writes it nor trusts it.
+ */
+#define CPUID_80000001_EDX_RDTSCP BIT(27)
+#define CPUID_7_ECX_RDPID     BIT(22)
 #define CPUID_MAX_BASIC       0xd
 #define CPUID_HV_BASE         0x40000000
 #define CPUID_HV_VERSION_LEAF 0x40000001
@@ -78,13 +84,14 @@ void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 		if (subleaf != 0)
 			break;
 		r.ebx &= ~(BIT(5) | BIT(16) | BIT(17) | BIT(28) | BIT(30) | BIT(31));	/* AVX2, AVX-512 */
+		r.ecx &= ~CPUID_7_ECX_RDPID;
 		break;
 	case 0xd:	/* XSAVE state: hidden with XSAVE */
 		r.eax = r.ebx = r.ecx = r.edx = 0;
 		break;
 	case 0x80000001:
 		r.ecx &= ~CPUID_80000001_ECX_SVM;
-		r.edx &= ~CPUID_EDX_HIDDEN;	/* AMD repeats leaf 1's bits here */
+		r.edx &= ~(CPUID_EDX_HIDDEN | CPUID_80000001_EDX_RDTSCP);	/* AMD repeats leaf 1's bits here */
 		break;
 	case 0x8000000a:	/* SVM features: none for the guest */
 		r.eax = r.ebx = r.ecx = r.edx = 0;

@@ -211,6 +211,47 @@ struct vm_exit {
 	};
 };
 
+/* Architectural event rules, the same under both vendors. */
+
+static inline bool vm_event_is_soft(const struct vm_event *ev)
+{
+	return ev->type == EVENT_SOFT_INT || ev->type == EVENT_SOFT_EXCEPTION ||
+	       ev->type == EVENT_PRIV_SOFT_EXCEPTION;
+}
+
+/* Exceptions that push an error code (#DF, #TS-#PF, #AC, #CP, #VC, #SX). */
+static inline bool x86_vector_has_error(unsigned int vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
+	       vector == 21 || vector == 29 || vector == 30;
+}
+
+/*
+ * Is ev well formed for injection? Both EVENTINJ (APM 15.20) and VM-entry
+ * injection (SDM 26.2.1.3) refuse the same malformed events.
+ */
+static inline bool vm_event_valid(const struct vm_event *ev)
+{
+	switch (ev->type) {
+	case EVENT_EXTINT:
+	case EVENT_NMI:
+		return !ev->has_error;
+	case EVENT_EXCEPTION:
+		return ev->vector < 32 && ev->vector != 2 &&
+		       ev->has_error == x86_vector_has_error(ev->vector);
+	case EVENT_SOFT_INT:
+		return !ev->has_error && ev->insn_len >= 1 && ev->insn_len <= 15;
+	case EVENT_SOFT_EXCEPTION:
+		return (ev->vector == 3 || ev->vector == 4) && !ev->has_error &&
+		       ev->insn_len >= 1 && ev->insn_len <= 15;
+	case EVENT_PRIV_SOFT_EXCEPTION:
+		return ev->vector == 1 && !ev->has_error &&
+		       ev->insn_len >= 1 && ev->insn_len <= 15;
+	default:
+		return false;
+	}
+}
+
 /* Short name of a reason, for statistics and traces ("CPUID", "IO"). */
 static inline const char *exit_reason_name(enum vm_exit_reason r)
 {

@@ -624,7 +624,7 @@ static void svm_entry_regs(struct svm_vcpu *v)
 	 * A soft event returns past its instruction: with NRIP save the CPU
 	 * takes that address from nRIP, without it from RIP.
 	 */
-	if (v->inj.valid && svm_event_is_soft(&v->inj)) {
+	if (v->inj.valid && vm_event_is_soft(&v->inj)) {
 		if (svm_features.nrips)
 			vmcb->control.next_rip = r->rip + v->inj.insn_len;
 		else

@@ -208,20 +208,6 @@ static inline bool svm_in_shadow(const struct svm_vcpu *v)
 	       v->common.regs.rip == v->exit_rip;
 }
 
-/* INT n, INT3, INTO, INT1: events whose return address is past an instruction. */
-static inline bool svm_event_is_soft(const struct vm_event *ev)
-{
-	return ev->type == EVENT_SOFT_INT || ev->type == EVENT_SOFT_EXCEPTION ||
-	       ev->type == EVENT_PRIV_SOFT_EXCEPTION;
-}
-
-/* Exceptions that push an error code. */
-static inline bool svm_vector_has_error(unsigned int vector)
-{
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
-	       vector == 21 || vector == 29 || vector == 30;
-}
-
 /* svm.c */
 int svm_probe(const char **why);
 int svm_cpu_enable(void);

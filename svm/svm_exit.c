@@ -33,29 +33,6 @@ static uint32_t svm_event_type_bits(const struct vm_event *ev)
 	}
 }
 
-/* Is ev well formed for EVENTINJ (APM 15.20: an illegal one fails VMRUN)? */
-static bool svm_event_valid(const struct vm_event *ev)
-{
-	switch (ev->type) {
-	case EVENT_EXTINT:
-	case EVENT_NMI:
-		return !ev->has_error;
-	case EVENT_EXCEPTION:
-		return ev->vector < 32 && ev->vector != 2 &&
-		       ev->has_error == svm_vector_has_error(ev->vector);
-	case EVENT_SOFT_INT:
-		return !ev->has_error && ev->insn_len >= 1 && ev->insn_len <= 15;
-	case EVENT_SOFT_EXCEPTION:
-		return (ev->vector == 3 || ev->vector == 4) && !ev->has_error &&
-		       ev->insn_len >= 1 && ev->insn_len <= 15;
-	case EVENT_PRIV_SOFT_EXCEPTION:
-		return ev->vector == 1 && !ev->has_error &&
-		       ev->insn_len >= 1 && ev->insn_len <= 15;
-	default:
-		return false;
-	}
-}
-
 int svm_queue_event(struct svm_vcpu *v, const struct vm_event *ev)
 {
 	struct vmcb *vmcb = v->vmcb;
@@ -64,7 +41,7 @@ int svm_queue_event(struct svm_vcpu *v, const struct vm_event *ev)
 
 	if (svm_event_queued(v))
 		return -EBUSY;
-	if (!e.valid || !svm_event_valid(&e))
+	if (!e.valid || !vm_event_valid(&e))
 		return -EINVAL;
 	if (e.type == EVENT_NMI)
 		e.vector = 2;
@@ -95,7 +72,7 @@ void svm_exit_event_done(struct svm_vcpu *v)
 		if (in_flight || refused) {
 			v->inj_undelivered = true;
 			/* svm_run() moved RIP past the INT for the return address. */
-			if (svm_event_is_soft(&v->inj) && !svm_features.nrips)
+			if (vm_event_is_soft(&v->inj) && !svm_features.nrips)
 				v->common.regs.rip -= v->inj.insn_len;
 		} else if (v->inj.type == EVENT_NMI) {
 			/* Delivered: the guest's NMI handler runs until its IRET. */
@@ -298,7 +275,7 @@ static void svm_exit_exception(struct svm_vcpu *v, struct vm_exit *exit)
 
 	exit->reason = EXIT_EXCEPTION;
 	exit->exception.vector = vec;
-	exit->exception.has_error = svm_vector_has_error(vec);
+	exit->exception.has_error = x86_vector_has_error(vec);
 	if (exit->exception.has_error)
 		exit->exception.error_code = (uint32_t)exit->qual;
 	if (vec == SVM_VEC_PF) {

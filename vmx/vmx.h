@@ -260,18 +260,6 @@ static inline bool vmx_live_here(const struct vmx_vcpu *v)
 	return v->common.cpu >= 0 && vmx_cpus[v->common.cpu].live_owner == v;
 }
 
-static inline bool vmx_event_is_soft(const struct vm_event *ev)
-{
-	return ev->type == EVENT_SOFT_INT || ev->type == EVENT_SOFT_EXCEPTION ||
-	       ev->type == EVENT_PRIV_SOFT_EXCEPTION;
-}
-
-static inline bool vmx_vector_has_error(unsigned int vector)
-{
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
-	       vector == 21 || vector == 29 || vector == 30;
-}
-
 /* VMX access rights from the VMCB-style packing of struct guest_segment. */
 static inline uint32_t vmx_ar_from_attr(uint32_t attr)
 {

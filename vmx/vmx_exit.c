@@ -36,29 +36,6 @@ static uint32_t vmx_event_type_bits(const struct vm_event *ev)
 	}
 }
 
-/* Is ev well formed for VM-entry injection (SDM 26.2.1.3)? */
-static bool vmx_event_valid(const struct vm_event *ev)
-{
-	switch (ev->type) {
-	case EVENT_EXTINT:
-	case EVENT_NMI:
-		return !ev->has_error;
-	case EVENT_EXCEPTION:
-		return ev->vector < 32 && ev->vector != 2 &&
-		       ev->has_error == vmx_vector_has_error(ev->vector);
-	case EVENT_SOFT_INT:
-		return !ev->has_error && ev->insn_len >= 1 && ev->insn_len <= 15;
-	case EVENT_SOFT_EXCEPTION:
-		return (ev->vector == 3 || ev->vector == 4) && !ev->has_error &&
-		       ev->insn_len >= 1 && ev->insn_len <= 15;
-	case EVENT_PRIV_SOFT_EXCEPTION:
-		return ev->vector == 1 && !ev->has_error &&
-		       ev->insn_len >= 1 && ev->insn_len <= 15;
-	default:
-		return false;
-	}
-}
-
 int vmx_queue_event(struct vmx_vcpu *v, const struct vm_event *ev)
 {
 	struct vm_event e = *ev;
@@ -66,7 +43,7 @@ int vmx_queue_event(struct vmx_vcpu *v, const struct vm_event *ev)
 
 	if (v->inj.valid)
 		return -EBUSY;
-	if (!e.valid || !vmx_event_valid(&e))
+	if (!e.valid || !vm_event_valid(&e))
 		return -EINVAL;
 	if (e.type == EVENT_NMI)
 		e.vector = 2;
@@ -78,7 +55,7 @@ int vmx_queue_event(struct vmx_vcpu *v, const struct vm_event *ev)
 		info |= VMX_EVT_HAS_ERROR;
 		vmcs_write(VMCS_ENTRY_EXC_ERROR_CODE, e.error_code);
 	}
-	if (vmx_event_is_soft(&e))
+	if (vm_event_is_soft(&e))
 		vmcs_write(VMCS_ENTRY_INSN_LEN, e.insn_len);
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
 	v->inj = e;
