@@ -297,6 +297,13 @@ void hv_main(struct boot_record *boot)
 	virt = setup_virtualization(online);
 	pr_info("hv: %u CPUs online, ready", online);
 	run_selftest();
+	/*
+	 * The boot CPU runs vCPUs (test payloads) and the console monitor from
+	 * here on: both need interrupts on, as every run loop does (a host
+	 * timer interrupt that arrives while a guest runs must be taken on
+	 * the exit, or every later entry exits again at once).
+	 */
+	irq_enable();
 	if (virt) {
 		payloads_run_all(boot);
 		if (vms_launch_all(boot))
