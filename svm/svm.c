@@ -351,22 +351,14 @@ static int svm_msrpm_bit(uint32_t msr, size_t *bit)
 	return -ERANGE;
 }
 
-static void svm_map_bit(uint8_t *map, size_t bit, bool on)
-{
-	if (on)
-		map[bit / 8] |= (uint8_t)(1u << (bit % 8));
-	else
-		map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
-}
-
 static int __svm_set_msr_intercept(struct svm_vcpu *v, uint32_t msr, bool read, bool write)
 {
 	size_t bit;
 
 	if (svm_msrpm_bit(msr, &bit))
 		return -ERANGE;
-	svm_map_bit(v->msrpm, bit, read);
-	svm_map_bit(v->msrpm, bit + 1, write);
+	bitmap_assign_bit(v->msrpm, bit, read);
+	bitmap_assign_bit(v->msrpm, bit + 1, write);
 	svm_dirty(v, VMCB_CLEAN_IOPM);
 	return 0;
 }
@@ -387,7 +379,7 @@ static int svm_set_io_intercept(struct backend_vcpu *bv, uint32_t port, uint32_t
 	if (port > 0xffff || count > 0x10000 - port)
 		return -ERANGE;
 	for (p = port; p < port + count; p++)
-		svm_map_bit(v->iopm, p, on);
+		bitmap_assign_bit(v->iopm, p, on);
 	svm_dirty(v, VMCB_CLEAN_IOPM);
 	return 0;
 }

@@ -31,6 +31,7 @@
 
 #ifndef __ASSEMBLY__
 
+#include "asm/msr.h"
 #include "core/backend.h"
 #include "svm/vmcb.h"
 
@@ -55,18 +56,6 @@ SVM_REGS_CHECK(R14);
 SVM_REGS_CHECK(R15);
 #undef SVM_REGS_CHECK
 
-/* Architectural MSRs the VMCB holds (guarded: asm/msr.h may grow them). */
-#ifndef MSR_IA32_SYSENTER_CS
-#define MSR_IA32_SYSENTER_CS  0x00000174
-#define MSR_IA32_SYSENTER_ESP 0x00000175
-#define MSR_IA32_SYSENTER_EIP 0x00000176
-#endif
-#ifndef MSR_STAR
-#define MSR_STAR              0xc0000081
-#define MSR_LSTAR             0xc0000082
-#define MSR_CSTAR             0xc0000083
-#define MSR_SFMASK            0xc0000084
-#endif
 
 /* Exceptions that are always intercepted (docs/svm.md, "Intercepts"). */
 #define SVM_VEC_DB 1

@@ -442,14 +442,6 @@ static void vmx_tlb_flush(struct backend_vcpu *bv, enum backend_tlb_scope scope)
  * Bitmaps and intercepts
  */
 
-static void vmx_map_bit(uint8_t *map, size_t bit, bool on)
-{
-	if (on)
-		map[bit / 8] |= (uint8_t)(1u << (bit % 8));
-	else
-		map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
-}
-
 /*
  * MSR bitmap (SDM 24.6.9): read-low at 0, read-high (0xc0000000-) at
  * 1024, write-low at 2048, write-high at 3072; 0x2000 MSRs each.
@@ -464,8 +456,8 @@ static int __vmx_set_msr_intercept(struct vmx_vcpu *v, uint32_t msr, bool read, 
 		base = 1024 * 8;
 	else
 		return -ERANGE;
-	vmx_map_bit(v->msr_bitmap, base + (msr & 0x1fff), read);
-	vmx_map_bit(v->msr_bitmap, base + 2048 * 8 + (msr & 0x1fff), write);
+	bitmap_assign_bit(v->msr_bitmap, base + (msr & 0x1fff), read);
+	bitmap_assign_bit(v->msr_bitmap, base + 2048 * 8 + (msr & 0x1fff), write);
 	return 0;
 }
 
@@ -487,7 +479,7 @@ static int vmx_set_io_intercept(struct backend_vcpu *bv, uint32_t port, uint32_t
 	if (port > 0xffff || count > 0x10000 - port)
 		return -ERANGE;
 	for (p = port; p < port + count; p++)
-		vmx_map_bit(v->io_bitmap, p, on);
+		bitmap_assign_bit(v->io_bitmap, p, on);
 	return 0;
 }
 

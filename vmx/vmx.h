@@ -35,6 +35,7 @@
 #ifndef __ASSEMBLY__
 
 #include "asm/percpu.h"
+#include "asm/msr.h"
 #include "core/backend.h"
 #include "vmx/vmcs.h"
 
@@ -58,17 +59,6 @@ VMX_REGS_CHECK(R14);
 VMX_REGS_CHECK(R15);
 #undef VMX_REGS_CHECK
 
-#ifndef MSR_IA32_SYSENTER_CS
-#define MSR_IA32_SYSENTER_CS  0x00000174
-#define MSR_IA32_SYSENTER_ESP 0x00000175
-#define MSR_IA32_SYSENTER_EIP 0x00000176
-#endif
-#ifndef MSR_STAR
-#define MSR_STAR              0xc0000081
-#define MSR_LSTAR             0xc0000082
-#define MSR_CSTAR             0xc0000083
-#define MSR_SFMASK            0xc0000084
-#endif
 
 /* Exceptions always intercepted (as svm/: docs/vmx.md). */
 #define VMX_VEC_DB 1

@@ -74,6 +74,15 @@ static inline bool test_and_clear_bit_atomic(unsigned long nr, uint64_t *map)
 	return atomic_fetch_and(&map[nr / 64], ~m) & m;
 }
 
+/* Sets or clears bit nr of a byte-addressed bitmap (hardware permission maps). */
+static inline void bitmap_assign_bit(uint8_t *map, size_t nr, bool on)
+{
+	if (on)
+		map[nr / 8] |= (uint8_t)(1u << (nr % 8));
+	else
+		map[nr / 8] &= (uint8_t)~(1u << (nr % 8));
+}
+
 static inline bool test_bit(unsigned long nr, const uint64_t *map)
 {
 	return (atomic_load(&map[nr / 64]) >> (nr % 64)) & 1;
