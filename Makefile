@@ -27,7 +27,7 @@ OBJCOPY    := objcopy
 HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib \
 	-fno-stack-protector -fno-stack-check -fcf-protection=none \
 	-mno-red-zone -mgeneral-regs-only -mcmodel=small \
-	-fpic -fvisibility=hidden -include core/visibility.h \
+	-fpic -fvisibility=hidden -include core/lib/visibility.h \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes \
@@ -43,18 +43,18 @@ HV_SRCS := \
 	arch/x86/setup.c arch/x86/desc.c arch/x86/traps.c arch/x86/entry.S \
 	arch/x86/apic.c arch/x86/tsc.c arch/x86/smp.c arch/x86/trampoline.S \
 	arch/x86/paging.c arch/x86/console.c arch/x86/platform.c \
-	core/log.c core/printf.c core/errno.c core/string.c core/cmdline.c \
-	core/symbols.c core/spinlock.c core/rwlock.c core/percpu_rwlock.c \
+	core/lib/log.c core/lib/printf.c core/lib/errno.c core/lib/string.c core/lib/cmdline.c \
+	core/lib/symbols.c core/lib/spinlock.c core/lib/rwlock.c core/lib/percpu_rwlock.c \
 	core/vtimer.c core/vcpu_request.c \
 	core/srcu.c core/memslots.c core/vm.c \
 	mm/frame.c mm/heap.c mm/tdp_mmu.c mm/tdp_mmu_zap.c mm/tdp_mmu_dirty.c \
 	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c \
 	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_entry.S \
-	core/backend.c core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c core/payload.c \
-	core/dev/vuart.c core/dev/vpic.c core/dev/vpit.c \
-	core/dev/vlapic.c core/dev/vioapic.c core/dev/vrtc.c core/dev/vpci.c \
-	core/dev/vacpi_pm.c core/dev/vkbc.c core/mmio_emul.c core/guest_acpi.c \
-	core/vmconfig.c core/linux_boot.c core/ram_zero.c core/vpc.c core/console_mux.c core/vm_launch.c \
+	core/backend.c core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c core/payload/payload.c \
+	core/pc/dev/vuart.c core/pc/dev/vpic.c core/pc/dev/vpit.c \
+	core/pc/dev/vlapic.c core/pc/dev/vioapic.c core/pc/dev/vrtc.c core/pc/dev/vpci.c \
+	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
+	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/launch/console_mux.c core/launch/vm_launch.c \
 	arch/x86/rtc.c \
 	vmx/vmx.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_entry.S
 EFI_SRCS := arch/x86/boot/efi_main.c
@@ -128,7 +128,7 @@ $(BUILD)/hv.iso: $(MB2_DIR)/hv.elf scripts/mkiso.sh
 $(OBJ)/syms0.o: $(OBJ)/syms0.S
 	$(Q)$(CC) -c $< -o $@
 
-# Test payloads: flat real-mode binaries linked at 0x1000 (core/payload.h).
+# Test payloads: flat real-mode binaries linked at 0x1000 (core/payload/payload.h).
 GUEST_SRCS := $(sort $(wildcard tests/guest/*.S))
 GUEST_BINS := $(patsubst tests/guest/%.S,$(BUILD)/guest/%.bin,$(GUEST_SRCS))
 
@@ -150,17 +150,20 @@ clean:
 # Hosted tests: tests/host/<name>.c built with the real sources it names in
 # tests/host/<name>.mk (HOST_TESTS, <name>_SRCS, <name>_SAN := asan tsan).
 
+# Every header of the sources, for the hosted builds' dependencies.
+HDRS := $(shell find core mm drivers arch/x86/include -name '*.h')
+
 HOST_TESTS :=
 include $(sort $(wildcard tests/host/*.mk))
 
-HOST_COMMON := tests/host/shim.c core/log.c core/printf.c core/errno.c core/spinlock.c
+HOST_COMMON := tests/host/shim.c core/lib/log.c core/lib/printf.c core/lib/errno.c core/lib/spinlock.c
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I. -Iarch/x86/include -DHV_HOSTED -pthread -fno-omit-frame-pointer
 HOST_SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 HOST_SAN_tsan := -fsanitize=thread
 
 define host_test_rule
-$(BUILD)/host/$(2)/$(1): tests/host/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) $$(wildcard core/*.h core/dev/*.h mm/*.h drivers/*.h arch/x86/include/asm/*.h tests/host/*.h)
+$(BUILD)/host/$(2)/$(1): tests/host/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) $$(HDRS) $$(wildcard tests/host/*.h)
 	@mkdir -p $$(dir $$@)
 	@echo "  HOSTCC  $$@"
 	$$(Q)$$(HOSTCC) $$(HOST_CFLAGS) $$(HOST_SAN_$(2)) -o $$@ tests/host/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) -lm
@@ -179,7 +182,7 @@ BENCH_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I. -Iarch/x86/include -DHV_HOSTED -pthread
 
 define bench_rule
-$(BUILD)/bench/$(1): tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) tests/bench/bench.h $$(wildcard core/*.h mm/*.h arch/x86/include/asm/*.h)
+$(BUILD)/bench/$(1): tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) tests/bench/bench.h $$(HDRS)
 	@mkdir -p $$(dir $$@)
 	@echo "  HOSTCC  $$@"
 	$$(Q)$$(HOSTCC) $$(BENCH_CFLAGS) -o $$@ tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) -lm
@@ -202,7 +205,7 @@ bench: deps-test $(BENCH_BINS)
 .PHONY: host-build host-test integration-test test deps-test deps-run run
 host-build: $(HOST_BINS)
 host-test: host-build
-	$(Q)tests/run-host.sh $(HOST_BINS) | tests/summary.sh
+	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); } | tests/summary.sh
 
 integration-test: hv
 	$(Q)tests/integration/run.py | tests/summary.sh
@@ -223,7 +226,7 @@ guest-image:
 # one summary line.
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory hv host-build guest-image
-	$(Q){ tests/run-host.sh $(HOST_BINS); tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | tests/summary.sh
+	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | tests/summary.sh
 
 # Scenarios too slow for every run (tests/slow/): Debian's kernel under
 # VT-x in Bochs, 10 to 15 minutes each.

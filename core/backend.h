@@ -23,11 +23,11 @@
 #ifndef CORE_BACKEND_H
 #define CORE_BACKEND_H
 
-#include "core/compiler.h"
-#include "core/errno.h"
+#include "core/lib/compiler.h"
+#include "core/lib/errno.h"
 #include "core/exit.h"
-#include "core/log.h"
-#include "core/platform.h"
+#include "core/lib/log.h"
+#include "core/lib/platform.h"
 
 /* ------------------------------------------------------------------------
  * Guest register state

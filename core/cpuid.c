@@ -36,7 +36,7 @@
 /* The timing leaf (as VMware and KVM define it): EAX TSC kHz, EBX APIC bus kHz. */
 #define CPUID_HV_TIMING       0x40000010
 #define CPUID_HV_MAX          CPUID_HV_TIMING
-#define HV_APIC_BUS_KHZ       1000000	/* core/dev/vlapic.c: 1 GHz */
+#define HV_APIC_BUS_KHZ       1000000	/* core/pc/dev/vlapic.c: 1 GHz */
 #define HV_CPUID_VERSION      0x00000100	/* 0.1 */
 
 /* "MicroHVisor" + NUL, as EBX, ECX, EDX of leaf 0x40000000. */

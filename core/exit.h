@@ -22,7 +22,7 @@
 #ifndef CORE_EXIT_H
 #define CORE_EXIT_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 enum vm_exit_reason {
 	EXIT_UNKNOWN,		/* raw code not understood; the VM cannot go on */

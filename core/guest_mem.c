@@ -4,10 +4,10 @@
  * the guest's own page tables, and instruction fetch for decoding.
  * vCPU context; each access is one read section on the vCPU's reader.
  */
-#include "core/errno.h"
+#include "core/lib/errno.h"
 #include "core/insn_len.h"
 #include "core/ram_zero.h"
-#include "core/string.h"
+#include "core/lib/string.h"
 #include "core/vcpu_run.h"
 
 #define X86_CR0_PG_BIT   BIT_ULL(31)

@@ -9,7 +9,7 @@
  * than the opcode (F6/F7 group 3, LES/LDS/BOUND/POP against VEX/EVEX/XOP,
  * MOV to/from CR/DR, SSE4a EXTRQ/INSERTQ) are handled by name.
  */
-#include "core/errno.h"
+#include "core/lib/errno.h"
 #include "core/insn_len.h"
 
 /* Immediate kinds: the low four bits of a table entry. */

@@ -19,7 +19,7 @@
 #ifndef CORE_INSN_LEN_H
 #define CORE_INSN_LEN_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 #define INSN_MAX_LEN 15
 

@@ -52,10 +52,10 @@
  * (no logging) may still install a writable SPTE until its section ends.
  */
 #include "asm/atomic.h"
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "core/memslots.h"
-#include "core/string.h"
+#include "core/lib/string.h"
 #include "mm/heap.h"
 
 /* 64-bit words of a dirty bitmap for npages pages. */

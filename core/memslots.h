@@ -25,9 +25,9 @@
 #ifndef CORE_MEMSLOTS_H
 #define CORE_MEMSLOTS_H
 
-#include "core/compiler.h"
-#include "core/platform.h"
-#include "core/spinlock.h"
+#include "core/lib/compiler.h"
+#include "core/lib/platform.h"
+#include "core/lib/spinlock.h"
 #include "core/srcu.h"
 
 typedef uint64_t gfn_t;

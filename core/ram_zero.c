@@ -1,9 +1,9 @@
 /*
  * Guest RAM zeroed on first touch (see core/ram_zero.h). Any CPU, no lock.
  */
-#include "core/platform.h"
+#include "core/lib/platform.h"
 #include "core/ram_zero.h"
-#include "core/string.h"
+#include "core/lib/string.h"
 
 void ram_zero_init(struct ram_zero *z, void *host, uint64_t low, uint64_t size,
 		   unsigned int shift, uint8_t *state)

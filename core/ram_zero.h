@@ -16,7 +16,7 @@
 #ifndef CORE_RAM_ZERO_H
 #define CORE_RAM_ZERO_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 #define RAM_ZERO_HIGH_BASE (4ull << 30)	/* RAM above `low` sits at 4 GiB */
 

@@ -11,8 +11,8 @@
  * memslots"); the comments below name the pairings it relies on.
  */
 #include "asm/atomic.h"
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "core/srcu.h"
 #include "mm/heap.h"
 

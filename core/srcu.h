@@ -27,8 +27,8 @@
 #ifndef CORE_SRCU_H
 #define CORE_SRCU_H
 
-#include "core/compiler.h"
-#include "core/spinlock.h"
+#include "core/lib/compiler.h"
+#include "core/lib/spinlock.h"
 
 #define SRCU_CACHELINE 64
 

@@ -5,11 +5,11 @@
  * returns 0 to re-enter, or stops the VM (vm_stop says why) and returns
  * a negative value: a guest's error never stops the hypervisor.
  */
-#include "core/log.h"
-#include "core/printf.h"
+#include "core/lib/log.h"
+#include "core/lib/printf.h"
 #include "core/ram_zero.h"
 #include "core/vcpu_run.h"
-#include "core/vpc.h"
+#include "core/pc/vpc.h"
 
 #define MSR_IA32_TSC              0x00000010
 #define MSR_IA32_APIC_BASE_MSR    0x0000001b

@@ -106,9 +106,9 @@
  */
 #include "asm/atomic.h"
 #include "asm/percpu.h"
-#include "core/log.h"
-#include "core/platform.h"
-#include "core/spinlock.h"
+#include "core/lib/log.h"
+#include "core/lib/platform.h"
+#include "core/lib/spinlock.h"
 #include "core/vcpu_request.h"
 
 #define VCPU_REQUEST_FLAGS (VCPU_REQUEST_NO_WAKEUP | VCPU_REQUEST_WAIT)

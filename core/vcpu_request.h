@@ -42,7 +42,7 @@
 #define CORE_VCPU_REQUEST_H
 
 #include "asm/atomic.h"
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 /*
  * Request numbers: bit positions in vcpu_req_state.requests. The run loop

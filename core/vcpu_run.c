@@ -8,11 +8,11 @@
  */
 #include <stdarg.h>
 
-#include "core/log.h"
-#include "core/platform.h"
-#include "core/printf.h"
+#include "core/lib/log.h"
+#include "core/lib/platform.h"
+#include "core/lib/printf.h"
 #include "core/vcpu_run.h"
-#include "core/vpc.h"
+#include "core/pc/vpc.h"
 
 /* Timers fire into this: the vector is queued for injection. */
 static void pv_timer_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
@@ -47,7 +47,7 @@ static int vcpu_highest_pending(const struct vcpu *vcpu)
 /*
  * Injects the highest pending vector if the guest can take it now, else
  * asks for an exit when it can. A VM with the virtual PC takes its
- * interrupts from the local APIC and the PIC (core/vpc.c); a test-payload
+ * interrupts from the local APIC and the PIC (core/pc/vpc.c); a test-payload
  * VM from its pending bitmap.
  */
 static void vcpu_inject_pending(struct vcpu *vcpu)

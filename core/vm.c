@@ -6,10 +6,10 @@
  */
 #include <stdarg.h>
 
-#include "core/errno.h"
-#include "core/log.h"
-#include "core/printf.h"
-#include "core/string.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
+#include "core/lib/printf.h"
+#include "core/lib/string.h"
 #include "core/vm.h"
 #include "mm/frame.h"
 

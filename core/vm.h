@@ -67,7 +67,7 @@ struct vcpu {
 	int host_cpu;				/* where its loop runs, -1 */
 
 	/*
-	 * The virtual PC's per-vCPU state (core/vpc.c); unused by VMs
+	 * The virtual PC's per-vCPU state (core/pc/vpc.c); unused by VMs
 	 * without the platform. lapic is fixed at creation. The pending
 	 * words are set by any CPU with atomics and consumed by the vCPU's
 	 * thread; mp_state belongs to the vCPU's thread.

@@ -8,7 +8,7 @@
  * after dropping them.
  */
 #include "asm/atomic.h"
-#include "core/errno.h"
+#include "core/lib/errno.h"
 #include "core/vtimer.h"
 
 /*

@@ -32,9 +32,9 @@
 #ifndef CORE_VTIMER_H
 #define CORE_VTIMER_H
 
-#include "core/compiler.h"
-#include "core/list.h"
-#include "core/spinlock.h"
+#include "core/lib/compiler.h"
+#include "core/lib/list.h"
+#include "core/lib/spinlock.h"
 
 /* "No deadline": an inactive timer, or a one-shot that has come due. */
 #define VTIMER_NEVER UINT64_MAX

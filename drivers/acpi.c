@@ -16,9 +16,9 @@
  * byte, so a malformed table ends in an error line and a negative errno,
  * never a read beyond the table or a hang.
  */
-#include "core/errno.h"
-#include "core/log.h"
-#include "core/string.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
+#include "core/lib/string.h"
 #include "drivers/acpi.h"
 #include "drivers/acpi_internal.h"
 

@@ -14,7 +14,7 @@
 #ifndef DRIVERS_ACPI_H
 #define DRIVERS_ACPI_H
 
-#include "core/platform.h"
+#include "core/lib/platform.h"
 
 /* ------------------------------------------------------------------------
  * Signatures

@@ -15,8 +15,8 @@
  * structure, so a malformed MADT ends in an error line and -EINVAL, never a
  * read beyond the table or a hang.
  */
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "drivers/acpi.h"
 #include "drivers/acpi_internal.h"
 

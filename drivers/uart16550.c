@@ -4,7 +4,7 @@
  * off or on, any CPU.
  */
 #include "asm/cpu.h"
-#include "core/errno.h"
+#include "core/lib/errno.h"
 #include "drivers/uart16550.h"
 
 /* Register offsets from the base port. */

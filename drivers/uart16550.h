@@ -2,7 +2,7 @@
 #ifndef DRIVERS_UART16550_H
 #define DRIVERS_UART16550_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 #define UART_COM1 0x3f8
 #define UART_COM2 0x2f8

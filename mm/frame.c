@@ -28,10 +28,10 @@
  * paid for the rescan.
  */
 #include "mm/frame.h"
-#include "core/errno.h"
-#include "core/log.h"
-#include "core/spinlock.h"
-#include "core/string.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
+#include "core/lib/spinlock.h"
+#include "core/lib/string.h"
 
 #define FRAME_NONE    UINT64_MAX
 #define WORD_BITS     64ull

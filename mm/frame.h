@@ -14,8 +14,8 @@
 #ifndef MM_FRAME_H
 #define MM_FRAME_H
 
-#include "core/boot.h"
-#include "core/platform.h"
+#include "core/lib/boot.h"
+#include "core/lib/platform.h"
 
 /* Frames below this address are never handed out (BIOS area, trampoline). */
 #define FRAME_LOW_LIMIT MiB(1)

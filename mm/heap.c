@@ -44,9 +44,9 @@
 #include "mm/heap.h"
 #include "mm/frame.h"
 #include "asm/atomic.h"
-#include "core/log.h"
-#include "core/spinlock.h"
-#include "core/string.h"
+#include "core/lib/log.h"
+#include "core/lib/spinlock.h"
+#include "core/lib/string.h"
 
 #define HEAP_ALIGN     16u
 #define HEAP_SLAB_HDR  64u

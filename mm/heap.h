@@ -13,7 +13,7 @@
 #ifndef MM_HEAP_H
 #define MM_HEAP_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 /*
  * Requests up to HEAP_SMALL_MAX bytes are served from HEAP_NR_CLASSES size

@@ -62,8 +62,8 @@
 #define MM_SPTE_H
 
 #include "asm/atomic.h"
-#include "core/compiler.h"
-#include "core/platform.h"
+#include "core/lib/compiler.h"
+#include "core/lib/platform.h"
 
 /* ------------------------------------------------------------------------
  * Levels. Level 1 maps 4 KiB, 2 maps 2 MiB, 3 maps 1 GiB; 4 (and 5 for

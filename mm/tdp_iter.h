@@ -32,9 +32,9 @@
 #ifndef MM_TDP_ITER_H
 #define MM_TDP_ITER_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 #include "core/memslots.h"
-#include "core/platform.h"
+#include "core/lib/platform.h"
 #include "mm/spte.h"
 
 struct tdp_iter {

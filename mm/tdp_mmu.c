@@ -31,9 +31,9 @@
  * before dirty logging write-protects the slot.
  */
 #include "mm/tdp_mmu.h"
-#include "core/errno.h"
-#include "core/log.h"
-#include "core/string.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
+#include "core/lib/string.h"
 #include "mm/frame.h"
 #include "mm/tdp_iter.h"
 

@@ -40,9 +40,9 @@
 #ifndef MM_TDP_MMU_H
 #define MM_TDP_MMU_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 #include "core/memslots.h"
-#include "core/percpu_rwlock.h"
+#include "core/lib/percpu_rwlock.h"
 #include "core/srcu.h"
 #include "mm/spte.h"
 
@@ -143,7 +143,7 @@ struct tdp_mmu {
 	unsigned long invalidate_seq;
 
 	/*
-	 * mmu_lock, a per-CPU reader-writer lock (core/percpu_rwlock.h): a
+	 * mmu_lock, a per-CPU reader-writer lock (core/lib/percpu_rwlock.h): a
 	 * fault's read side writes only its own CPU's slot and reads the
 	 * writer line, so parallel faults share no written cache line.
 	 *  read:  walk the tree, install tables and leaves with cmpxchg,

@@ -36,7 +36,7 @@
  *    mark, maybe 2 MiB) is in the tree when the sweep runs.
  */
 #include "mm/tdp_mmu.h"
-#include "core/log.h"
+#include "core/lib/log.h"
 #include "mm/tdp_iter.h"
 
 /*

@@ -33,7 +33,7 @@
  * mapped on entry is gone on return.
  */
 #include "mm/tdp_mmu.h"
-#include "core/log.h"
+#include "core/lib/log.h"
 #include "mm/frame.h"
 
 /* Detached subtrees remembered before the zap stops to free them. */

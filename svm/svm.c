@@ -22,7 +22,7 @@
 #include "asm/cpu.h"
 #include "asm/msr.h"
 #include "asm/percpu.h"
-#include "core/string.h"
+#include "core/lib/string.h"
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "svm/svm.h"

@@ -11,7 +11,7 @@
  * VMCB in memory.
  */
 #include "asm/msr.h"
-#include "core/string.h"
+#include "core/lib/string.h"
 #include "svm/svm.h"
 
 /* ------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  * group dirty.
  */
 #include "asm/msr.h"
-#include "core/string.h"
+#include "core/lib/string.h"
 #include "svm/svm.h"
 
 /* ------------------------------------------------------------------------

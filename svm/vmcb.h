@@ -9,7 +9,7 @@
 #ifndef SVM_VMCB_H
 #define SVM_VMCB_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 /* ------------------------------------------------------------------------
  * Control area, offsets 0x000-0x3ff

@@ -13,7 +13,7 @@
 #ifndef VMX_VMCS_H
 #define VMX_VMCS_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 #define VMCS_ENC(width, type, index) (((width) << 13) | ((type) << 10) | ((index) << 1))
 #define VMCS_W16 0

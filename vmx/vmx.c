@@ -19,9 +19,9 @@
  */
 #include "asm/cpu.h"
 #include "asm/msr.h"
-#include "core/printf.h"
-#include "core/spinlock.h"
-#include "core/string.h"
+#include "core/lib/printf.h"
+#include "core/lib/spinlock.h"
+#include "core/lib/string.h"
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "mm/spte.h"

@@ -13,7 +13,7 @@
  * this CPU; no lock held or taken.
  */
 #include "asm/cpu.h"
-#include "core/string.h"
+#include "core/lib/string.h"
 #include "mm/spte.h"
 #include "vmx/vmx.h"
 

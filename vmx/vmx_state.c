@@ -11,8 +11,8 @@
  */
 #include "asm/cpu.h"
 #include "asm/msr.h"
-#include "core/printf.h"
-#include "core/string.h"
+#include "core/lib/printf.h"
+#include "core/lib/string.h"
 #include "vmx/vmx.h"
 
 #define CR0_NW BIT_ULL(29)

@@ -9,8 +9,8 @@
 #include "asm/desc.h"
 #include "asm/msr.h"
 #include "asm/tsc.h"
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 
 #define CPUID_1_ECX_X2APIC BIT(21)
 #define ICR_IDLE_TIMEOUT_US 10000

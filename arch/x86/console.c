@@ -5,7 +5,7 @@
  * (log_lock); any CPU.
  */
 #include "asm/cpu.h"
-#include "core/platform.h"
+#include "core/lib/platform.h"
 #include "drivers/uart16550.h"
 
 #define DEBUGCON_PORT 0xe9

@@ -7,7 +7,7 @@
 #include "asm/desc.h"
 #include "asm/msr.h"
 #include "asm/percpu.h"
-#include "core/log.h"
+#include "core/lib/log.h"
 
 #define GDT_CODE64 0x00af9a000000ffffull	/* P, DPL0, code, L=1 */
 #define GDT_DATA   0x00cf92000000ffffull	/* P, DPL0, data, writable */

@@ -12,8 +12,8 @@
  */
 #include "asm/cpu.h"
 #include "asm/paging.h"
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "mm/frame.h"
 
 #define PT_ENTRIES 512

@@ -1,5 +1,5 @@
 /*
- * The x86 hypervisor's side of core/platform.h (the hosted tests have
+ * The x86 hypervisor's side of core/lib/platform.h (the hosted tests have
  * theirs in tests/host/shim.c). Any CPU, any context.
  */
 #include "asm/apic.h"
@@ -7,7 +7,7 @@
 #include "asm/desc.h"
 #include "asm/percpu.h"
 #include "asm/smp.h"
-#include "core/platform.h"
+#include "core/lib/platform.h"
 
 /* The hypervisor runs identity-mapped: physical == virtual. */
 uintptr_t hv_direct_map_offset;

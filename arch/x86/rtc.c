@@ -4,7 +4,7 @@
  * start from it. Boot CPU for the read; any CPU afterwards.
  */
 #include "asm/cpu.h"
-#include "core/platform.h"
+#include "core/lib/platform.h"
 
 #define CMOS_INDEX      0x70
 #define CMOS_DATA       0x71

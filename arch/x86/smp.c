@@ -12,9 +12,9 @@
 #include "asm/percpu.h"
 #include "asm/smp.h"
 #include "asm/tsc.h"
-#include "core/errno.h"
-#include "core/log.h"
-#include "core/string.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
+#include "core/lib/string.h"
 #include "mm/frame.h"
 
 #define AP_INIT_DELAY_US    10000

@@ -8,9 +8,9 @@
 #include "asm/cpu.h"
 #include "asm/desc.h"
 #include "asm/percpu.h"
-#include "core/log.h"
-#include "core/platform.h"
-#include "core/symbols.h"
+#include "core/lib/log.h"
+#include "core/lib/platform.h"
+#include "core/lib/symbols.h"
 
 #define BACKTRACE_DEPTH 16
 

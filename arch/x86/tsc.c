@@ -8,8 +8,8 @@
  */
 #include "asm/cpu.h"
 #include "asm/tsc.h"
-#include "core/log.h"
-#include "core/platform.h"
+#include "core/lib/log.h"
+#include "core/lib/platform.h"
 
 #define PIT_HZ            1193182u
 #define PIT_CH2_DATA      0x42

@@ -13,13 +13,13 @@
  * 1, 2, 4, 8, 16 threads (BENCH_MAX_THREADS caps them), ROUNDS rounds with
  * the variants interleaved; the table shows the median round of each.
  */
-#include "core/log.h"
+#include "core/lib/log.h"
 #include "core/memslots.h"
-#include "core/rwlock.h"
+#include "core/lib/rwlock.h"
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "tests/bench/bench.h"
-#include "core/platform.h"
+#include "core/lib/platform.h"
 #include "tests/host/check.h"
 
 #define ARENA_SIZE    MiB(16)

@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/log.h"
+#include "core/lib/log.h"
 #include "core/memslots.h"
 #include "core/srcu.h"
 #include "mm/frame.h"

@@ -22,7 +22,7 @@
  * median round. With more threads than host CPUs the numbers measure the
  * host scheduler as much as the locks.
  */
-#include "core/rwlock.h"
+#include "core/lib/rwlock.h"
 #include "core/vtimer.h"
 #include "tests/bench/bench.h"
 #include "tests/host/check.h"

@@ -17,10 +17,10 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
 FUZZ_TARGETS := fuzz_mmio_emul
-fuzz_mmio_emul_SRCS := core/mmio_emul.c core/insn_len.c
+fuzz_mmio_emul_SRCS := core/pc/mmio_emul.c core/insn_len.c
 
 define fuzz_rule
-$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) $$(wildcard core/*.h core/dev/*.h arch/x86/include/asm/*.h)
+$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) $$(HDRS)
 	@mkdir -p $$(dir $$@)
 	@echo "  FUZZCC  $$@"
 	$$(Q)$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ tests/fuzz/$(1).c $$($(1)_SRCS)

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for core/mmio_emul.c: arbitrary bytes decoded as an
+ * libFuzzer target for core/pc/mmio_emul.c: arbitrary bytes decoded as an
  * instruction in 16-, 32- and 64-bit mode, and whatever decodes emulated
  * against a recording fake device. Built by tests/fuzz/fuzz.mk with
  * clang -fsanitize=fuzzer,address,undefined; tests/fuzz/run.sh runs it.
@@ -27,9 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/errno.h"
+#include "core/lib/errno.h"
 #include "core/insn_len.h"
-#include "core/mmio_emul.h"
+#include "core/pc/mmio_emul.h"
 
 #define GPA 0xfee00300ull
 #define ARITH_FLAGS 0x8d5ull	/* CF PF AF ZF SF OF */

@@ -1,6 +1,6 @@
 /*
  * Shared by the test payloads (tests/guest/*.S): the header the
- * hypervisor reads (core/payload.h) and console helpers. Real mode at
+ * hypervisor reads (core/payload/payload.h) and console helpers. Real mode at
  * entry: CS = DS = SS = 0, IP = the entry, SI = vCPU index; linked at
  * 0x1000 (PAYLOAD_LOAD_GPA).
  */

@@ -73,7 +73,7 @@ void *shim_phys_arena(unsigned long long base, unsigned long long size);
 /*
  * Gives the host CPU away for a moment while waiting for another thread: a
  * 1 us sleep rather than sched_yield(), for the reason given at
- * __lock_relax() in core/spinlock.h (see also platform_wait_contended()).
+ * __lock_relax() in core/lib/spinlock.h (see also platform_wait_contended()).
  */
 void shim_pause(void);
 

@@ -1,5 +1,5 @@
 /*
- * Hosted implementation of core/platform.h: libc and pthreads stand in for
+ * Hosted implementation of core/lib/platform.h: libc and pthreads stand in for
  * the machine so that core/, mm/ and drivers/ sources compile unchanged.
  */
 #include <pthread.h>
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/platform.h"
+#include "core/lib/platform.h"
 #include "tests/host/check.h"
 
 int check_case_failed;

@@ -10,8 +10,8 @@
  * Runs single-threaded; a watchdog alarm turns a hang in a table walk into
  * a failed run.
  */
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "drivers/acpi.h"
 
 #include <unistd.h>

@@ -1,12 +1,12 @@
 /*
- * Boot command line parser (core/cmdline.c). Hosted test, single thread.
+ * Boot command line parser (core/lib/cmdline.c). Hosted test, single thread.
  *
  * Each struct cmdline is allocated on its own on the heap, so AddressSanitizer
  * catches any write past the end of its storage. Malformed lines print their
  * pr_err() messages on stderr; that is expected.
  */
-#include "core/cmdline.h"
-#include "core/errno.h"
+#include "core/lib/cmdline.h"
+#include "core/lib/errno.h"
 #include "tests/host/check.h"
 
 static struct cmdline *cl_alloc(void)

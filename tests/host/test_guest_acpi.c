@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/guest_acpi.c: the guest's ACPI tables.
+ * Hosted test of core/pc/guest_acpi.c: the guest's ACPI tables.
  *
  * Scenario: the tables are built at 0xE0000 in an arena standing for the
  * guest's first 2 MiB, then (1) found by the legacy RSDP scan and parsed
@@ -10,8 +10,8 @@
  * the AML grammar (20.2) gives for Name (\_S5, Package (4) {5, 5, 0, 0}).
  * Single thread.
  */
-#include "core/errno.h"
-#include "core/guest_acpi.h"
+#include "core/lib/errno.h"
+#include "core/pc/guest_acpi.h"
 #include "drivers/acpi.h"
 #include "tests/host/check.h"
 

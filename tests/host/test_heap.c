@@ -10,8 +10,8 @@
  */
 #include <pthread.h>
 
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "tests/host/check.h"

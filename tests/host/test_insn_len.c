@@ -21,7 +21,7 @@
  * VEX, and knows VIA's PadLock opcodes 0F A6/A7).
  */
 #include <stdint.h>
-#include "core/errno.h"
+#include "core/lib/errno.h"
 #include "core/insn_len.h"
 #include "tests/host/check.h"
 

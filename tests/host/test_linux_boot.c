@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/linux_boot.c: the Linux boot protocol loader.
+ * Hosted test of core/pc/linux_boot.c: the Linux boot protocol loader.
  *
  * Scenario: synthetic bzImages (a setup header with the fields boot.rst
  * defines, a pseudo-random protected-mode part) loaded into a zeroed
@@ -14,8 +14,8 @@
  */
 #include <sys/stat.h>
 
-#include "core/errno.h"
-#include "core/linux_boot.h"
+#include "core/lib/errno.h"
+#include "core/pc/linux_boot.h"
 #include "tests/host/check.h"
 
 #define RAM_MAX		(128u << 20)

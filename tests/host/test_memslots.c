@@ -25,10 +25,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "core/memslots.h"
-#include "core/rwlock.h"
+#include "core/lib/rwlock.h"
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "tests/host/check.h"

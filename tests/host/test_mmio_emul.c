@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/mmio_emul.c: the MMIO instruction decoder and
+ * Hosted test of core/pc/mmio_emul.c: the MMIO instruction decoder and
  * emulator. Single thread, ASan/UBSan.
  *
  * Scenario: a fake device at 0xfee00300 that records every access and
@@ -20,9 +20,9 @@
  * - Length against core/insn_len.c for random byte strings in each mode.
  */
 #include <stdint.h>
-#include "core/errno.h"
+#include "core/lib/errno.h"
 #include "core/insn_len.h"
-#include "core/mmio_emul.h"
+#include "core/pc/mmio_emul.h"
 #include "tests/host/check.h"
 
 #define GPA 0xfee00300ull

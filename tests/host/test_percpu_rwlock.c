@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/percpu_rwlock.h: single-CPU semantics and layout,
+ * Hosted test of core/lib/percpu_rwlock.h: single-CPU semantics and layout,
  * readers sharing the lock on their own slots, writers excluding everyone
  * under eight threads, writer preference (step by step and under a relay
  * of readers), trylock across CPUs, and the bounded-wait reports.
@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/percpu_rwlock.h"
+#include "core/lib/percpu_rwlock.h"
 #include "tests/host/check.h"
 
 #define NR_WORKERS         8

@@ -1,5 +1,5 @@
 /*
- * core/printf.c against the host libc. Hosted test, single thread.
+ * core/lib/printf.c against the host libc. Hosted test, single thread.
  *
  * Every supported format is printed by both hv_snprintf() and glibc's
  * snprintf(), and the return values and bytes must agree: first a fixed
@@ -8,8 +8,8 @@
  * places where we differ from glibc on purpose (unsupported conversions,
  * output past INT_MAX) are checked against literal expectations instead.
  */
-#include "core/errno.h"
-#include "core/printf.h"
+#include "core/lib/errno.h"
+#include "core/lib/printf.h"
 #include "tests/host/check.h"
 
 #include <limits.h>

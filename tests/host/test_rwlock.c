@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/rwlock.h: single-CPU semantics, readers sharing the
+ * Hosted test of core/lib/rwlock.h: single-CPU semantics, readers sharing the
  * lock, writers excluding everyone under eight threads, writer preference
  * (deterministic and under a stream of readers), trylock across CPUs, and
  * the bounded-wait report.
@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "core/rwlock.h"
+#include "core/lib/rwlock.h"
 #include "tests/host/check.h"
 
 #define NR_WORKERS         8

@@ -1,5 +1,5 @@
 # Reader-writer spinlock: shared readers, exclusive writers, writer
-# preference, trylock, stuck report (core/spinlock.c is in HOST_COMMON).
+# preference, trylock, stuck report (core/lib/spinlock.c is in HOST_COMMON).
 HOST_TESTS += test_rwlock
-test_rwlock_SRCS := core/rwlock.c
+test_rwlock_SRCS := core/lib/rwlock.c
 test_rwlock_SAN := asan tsan

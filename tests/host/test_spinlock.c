@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/spinlock.h: the ticket spinlock's single-CPU
+ * Hosted test of core/lib/spinlock.h: the ticket spinlock's single-CPU
  * semantics, mutual exclusion and exact counting under eight threads,
  * FIFO hand-over, and the bounded-wait report.
  *
@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "core/spinlock.h"
+#include "core/lib/spinlock.h"
 #include "tests/host/check.h"
 
 #define NR_WORKERS     8

@@ -18,8 +18,8 @@
 #include <sched.h>
 #include <time.h>
 
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "core/srcu.h"
 #include "mm/frame.h"
 #include "mm/heap.h"

@@ -26,8 +26,8 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include "core/errno.h"
-#include "core/log.h"
+#include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "core/memslots.h"
 #include "core/srcu.h"
 #include "mm/frame.h"

@@ -1,11 +1,11 @@
 /*
- * Hosted test of core/dev/vacpi_pm.c: ACPI fixed hardware. Scenario: one
+ * Hosted test of core/pc/dev/vacpi_pm.c: ACPI fixed hardware. Scenario: one
  * PM block on a virtual clock, a power-event recorder, an SCI probe.
  * Accesses go through vacpi_pm_io_ops / vacpi_pm_reset_io_ops as ACPICA
  * and Linux make them. Expected values from the ACPI spec (4.8) and the
  * PM timer's 3.579545 MHz. Single thread.
  */
-#include "core/dev/vacpi_pm.h"
+#include "core/pc/dev/vacpi_pm.h"
 #include "tests/host/check.h"
 
 #define US 1000ull

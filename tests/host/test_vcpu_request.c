@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "asm/percpu.h"
-#include "core/spinlock.h"
+#include "core/lib/spinlock.h"
 #include "core/vcpu_request.h"
 #include "tests/host/check.h"
 

@@ -1,7 +1,7 @@
 /*
- * Hosted test of core/dev/vioapic.c: the virtual I/O APIC.
+ * Hosted test of core/pc/dev/vioapic.c: the virtual I/O APIC.
  *
- * Scenario: an IOAPIC and four real local APICs (core/dev/vlapic.c) on one
+ * Scenario: an IOAPIC and four real local APICs (core/pc/dev/vlapic.c) on one
  * APIC bus, the LAPICs' level-EOI callback wired to vioapic_eoi() as the
  * virtual PC wires it. Every IOAPIC access goes through vioapic_mmio_ops
  * (IOREGSEL/IOWIN as a guest does it); what arrives is read back from the
@@ -9,7 +9,7 @@
  * version 0x20 with 24 entries, entry bits, edge/level semantics, remote
  * IRR and EOI, polarity, masking, and routing. Single thread.
  */
-#include "core/dev/vioapic.h"
+#include "core/pc/dev/vioapic.h"
 #include "tests/host/check.h"
 
 #define NR_APICS	4

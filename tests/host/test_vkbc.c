@@ -1,9 +1,9 @@
 /*
- * Hosted test of core/dev/vkbc.c: the i8042's reset line and the PS/2
+ * Hosted test of core/pc/dev/vkbc.c: the i8042's reset line and the PS/2
  * system control port A (0x92). Scenario: one controller, a power-event
  * recorder; the accesses of Linux's reboot paths. Single thread.
  */
-#include "core/dev/vkbc.h"
+#include "core/pc/dev/vkbc.h"
 #include "tests/host/check.h"
 
 static unsigned int n_reset, n_other;

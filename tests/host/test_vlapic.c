@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/dev/vlapic.c: the virtual local APIC and APIC bus.
+ * Hosted test of core/pc/dev/vlapic.c: the virtual local APIC and APIC bus.
  *
  * Scenario: a VM of NR_APICS vCPUs, each with its own vtimer list and
  * local APIC on one APIC bus, a virtual clock (now_ns) and a TSC running
@@ -11,8 +11,8 @@
  * and the timer in its three modes over a simulated second. The last case
  * runs senders on three threads against the owner (TSan build).
  */
-#include "core/dev/vlapic.h"
-#include "core/errno.h"
+#include "core/pc/dev/vlapic.h"
+#include "core/lib/errno.h"
 #include "tests/host/check.h"
 
 #define NR_APICS	20

@@ -16,7 +16,7 @@
  */
 #include <pthread.h>
 
-#include "core/errno.h"
+#include "core/lib/errno.h"
 #include "core/vm.h"
 #include "mm/frame.h"
 #include "mm/heap.h"

@@ -1,15 +1,15 @@
 /*
- * Hosted test of core/vmconfig.c: the vms.cfg parser.
+ * Hosted test of core/launch/vmconfig.c: the vms.cfg parser.
  *
  * Scenario: configuration texts as a user would write them, each parsed
  * from a heap buffer of exactly its length with no NUL after it (ASan
  * catches any read past the end). Good files are checked field by field
- * against values worked out by hand from the syntax in core/vmconfig.h;
+ * against values worked out by hand from the syntax in core/launch/vmconfig.h;
  * bad files against the exact message, the line number in it, *n = 0
  * and cleared entries. Single thread.
  */
-#include "core/errno.h"
-#include "core/vmconfig.h"
+#include "core/lib/errno.h"
+#include "core/launch/vmconfig.h"
 #include "tests/host/check.h"
 
 #define MAX_VMS 4

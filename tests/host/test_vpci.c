@@ -1,11 +1,11 @@
 /*
- * Hosted test of core/dev/vpci.c: configuration mechanism #1 and the host
+ * Hosted test of core/pc/dev/vpci.c: configuration mechanism #1 and the host
  * bridge. Scenario: one config space, accessed through vpci_io_ops as the
  * guest's pci_conf1_read()/write() and pci_check_type1() would. Expected
  * values are the 82441FX datasheet's (8086:1237 rev 02, class 060000).
  * Single thread.
  */
-#include "core/dev/vpci.h"
+#include "core/pc/dev/vpci.h"
 #include "tests/host/check.h"
 
 static struct vpci pci;

@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/dev/vpic.c: the 8259A PIC pair and its ELCR.
+ * Hosted test of core/pc/dev/vpic.c: the 8259A PIC pair and its ELCR.
  *
  * Scenario: a guest programs the pair through port I/O as Linux's
  * init_8259A() does (ICW1 0x11, ICW2 0x30/0x38, ICW3 4/2, ICW4 1) and
@@ -11,7 +11,7 @@
  * that acknowledges from inside the callback. A threaded case drives
  * inputs from four CPUs and checks that the line ends at the state's level.
  */
-#include "core/dev/vpic.h"
+#include "core/pc/dev/vpic.h"
 #include "tests/host/check.h"
 
 #define BASE_M 0x30

@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/dev/vpit.c: the virtual 8254 PIT.
+ * Hosted test of core/pc/dev/vpit.c: the virtual 8254 PIT.
  *
  * Scenario: one PIT whose clock is a variable the test sets, one vCPU
  * owning the channel 0 timer, and an IRQ 0 probe counting rising edges.
@@ -9,7 +9,7 @@
  * clocks in each mode, Linux's TSC calibration on channel 2 through port
  * 0x61, and channel 0 driving IRQ 0 periodically and once. Single thread.
  */
-#include "core/dev/vpit.h"
+#include "core/pc/dev/vpit.h"
 #include "tests/host/check.h"
 
 #define US 1000ull

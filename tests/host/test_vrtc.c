@@ -1,5 +1,5 @@
 /*
- * Hosted test of core/dev/vrtc.c: the virtual MC146818 CMOS/RTC.
+ * Hosted test of core/pc/dev/vrtc.c: the virtual MC146818 CMOS/RTC.
  *
  * Scenario: one RTC whose monotonic clock is a variable the test sets and
  * whose wall clock starts at a chosen Unix instant; one vCPU owning its
@@ -9,7 +9,7 @@
  * worked out by hand (and checked with Python's datetime), not values the
  * code computed. Single thread.
  */
-#include "core/dev/vrtc.h"
+#include "core/pc/dev/vrtc.h"
 #include "tests/host/check.h"
 
 #define US 1000ull

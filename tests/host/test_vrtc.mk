@@ -1,5 +1,5 @@
 # Virtual MC146818 RTC: calendar encodings of known instants, UIP window,
 # SET, periodic / update / alarm interrupts on a virtual clock, CMOS bytes.
 HOST_TESTS += test_vrtc
-test_vrtc_SRCS := core/dev/vrtc.c core/vtimer.c
+test_vrtc_SRCS := core/pc/dev/vrtc.c core/vtimer.c
 test_vrtc_SAN := asan

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "asm/atomic.h"
-#include "core/errno.h"
+#include "core/lib/errno.h"
 #include "core/vtimer.h"
 #include "tests/host/check.h"
 

@@ -1,11 +1,11 @@
 /*
- * Virtual 16550A UART (core/dev/vuart.c) driven through its port handlers
+ * Virtual 16550A UART (core/pc/dev/vuart.c) driven through its port handlers
  * as a guest would: register read-back, transmit, receive FIFO and
  * trigger levels, IIR priorities, IER masking, OUT2 gating of the irq
  * line, the THRE interrupt as Linux's 8250 probe and startup test it,
  * loopback, FIFO reset, and Linux's whole autoconfig sequence.
  */
-#include "core/dev/vuart.h"
+#include "core/pc/dev/vuart.h"
 #include "tests/host/check.h"
 
 #define BASE VUART_COM1_BASE

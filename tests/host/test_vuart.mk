@@ -3,5 +3,5 @@
 # masking, OUT2 gating, the THRE interrupt and Linux's 8250 autoconfig,
 # loopback, FIFO reset, and the irq line under four racing vCPUs.
 HOST_TESTS += test_vuart
-test_vuart_SRCS := core/dev/vuart.c
+test_vuart_SRCS := core/pc/dev/vuart.c
 test_vuart_SAN := asan

@@ -10,8 +10,8 @@
  */
 #include <efi.h>
 
-#include "core/boot.h"
-#include "core/string.h"
+#include "core/lib/boot.h"
+#include "core/lib/string.h"
 
 #define EFI_BOOT_STACK_SIZE (32 * 1024)
 #define HV_DIR L"\\hv"

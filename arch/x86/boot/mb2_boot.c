@@ -4,8 +4,8 @@
  * interrupts off, no console yet (problems are recorded and reported by
  * hv_main once the console is up).
  */
-#include "core/boot.h"
-#include "core/string.h"
+#include "core/lib/boot.h"
+#include "core/lib/string.h"
 
 #define MB2_BOOTLOADER_MAGIC 0x36d76289
 

@@ -2,7 +2,7 @@
 #ifndef ASM_APIC_H
 #define ASM_APIC_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 /* Register offsets in the xAPIC page; x2APIC MSR = 0x800 + (offset >> 4). */
 #define APIC_REG_ID       0x020

@@ -10,7 +10,7 @@
 #ifndef ASM_ATOMIC_H
 #define ASM_ATOMIC_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 /* Full barrier: orders earlier stores before later loads. */
 #define smp_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)

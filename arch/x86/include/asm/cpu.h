@@ -6,7 +6,7 @@
 #define ASM_CPU_H
 
 #include "asm/atomic.h"
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 #define X86_CR0_PE BIT(0)
 #define X86_CR0_MP BIT(1)

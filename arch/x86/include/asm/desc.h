@@ -5,7 +5,7 @@
 #ifndef ASM_DESC_H
 #define ASM_DESC_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 #define GDT_ENTRY_NULL    0
 #define GDT_ENTRY_CODE64  1

@@ -2,7 +2,7 @@
 #ifndef ASM_MSR_H
 #define ASM_MSR_H
 
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 #define MSR_IA32_APIC_BASE        0x0000001b
 #define   APIC_BASE_BSP           BIT(8)

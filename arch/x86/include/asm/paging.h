@@ -2,7 +2,7 @@
 #ifndef ASM_PAGING_H
 #define ASM_PAGING_H
 
-#include "core/boot.h"
+#include "core/lib/boot.h"
 
 #define PTE_P    BIT_ULL(0)
 #define PTE_W    BIT_ULL(1)

@@ -6,7 +6,7 @@
 #define ASM_PERCPU_H
 
 #include "asm/desc.h"
-#include "core/compiler.h"
+#include "core/lib/compiler.h"
 
 #define MAX_CPUS 64
 #define CPU_STACK_SIZE (32 * 1024)

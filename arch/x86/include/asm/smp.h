@@ -2,7 +2,7 @@
 #ifndef ASM_SMP_H
 #define ASM_SMP_H
 
-#include "core/boot.h"
+#include "core/lib/boot.h"
 #include "drivers/acpi.h"
 
 /* Starts every enabled CPU of the MADT; returns the number online. */

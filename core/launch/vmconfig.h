@@ -1,0 +1,78 @@
+/*
+ * The VM configuration file (vms.cfg on the boot medium, docs/config.md):
+ * one VM per line,
+ *
+ *     vm name=linux memory=512M vcpus=2 kernel=vmlinuz initrd=initrd.gz \
+ *        cmdline="console=ttyS0 quiet" cpus=1,2
+ *
+ * Syntax. An entry starts with the word "vm" and goes on with key=value
+ * pairs separated by blanks (spaces, tabs; a CR is a blank, so CRLF files
+ * read the same). A backslash at the very end of a line (before LF or CRLF)
+ * continues the entry on the next line, also inside quotes. '#' outside
+ * quotes starts a comment to the end of the physical line; a comment does
+ * not continue. A value is bare (up to the next blank, '#' or line end; no
+ * '"' in it; a backslash in it is literal) or quoted as a whole ("..."),
+ * where \" and \\ stand for " and \ and any other backslash is literal; a
+ * closing quote must be followed by a blank, '#' or the line end. Control
+ * characters other than tab, CR and LF are errors anywhere.
+ *
+ * Keys (each at most once per entry):
+ *   name     required; 1-31 of [A-Za-z0-9_.-]; unique in the file
+ *   memory   required; decimal bytes, or with a K, M or G suffix (either
+ *            case; powers of 1024); a multiple of 1 MiB (the RAM is
+ *            handed out and mapped in whole MiB) from 16 MiB to 64 GiB
+ *   vcpus    1-64, default 1
+ *   kernel   required; a file name on the boot medium, 1-63 characters
+ *   initrd   optional; likewise
+ *   cmdline  optional; up to 1023 characters (may be empty)
+ *   cpus     optional; host CPUs (0-255) as a comma list of numbers and
+ *            ranges "a-b" (a <= b), no CPU twice; vCPU i runs on the i-th;
+ *            as many as vcpus
+ *
+ * Errors name the file, the line and the offending text:
+ *     vms.cfg:3: memory: "12X" is not a size (use e.g. 512M)
+ * The line is the physical line where the offending text starts (for a
+ * missing key: the line of the entry's "vm").
+ *
+ * Runs anywhere (boot CPU at start-up; hosted tests): no allocation, no
+ * locks, no global state; the caller owns every buffer.
+ */
+#ifndef CORE_VMCONFIG_H
+#define CORE_VMCONFIG_H
+
+#include "core/lib/compiler.h"
+
+#define VMCONFIG_NAME_MAX	31
+#define VMCONFIG_FILE_MAX	63	/* kernel=, initrd= */
+#define VMCONFIG_CMDLINE_MAX	1023
+#define VMCONFIG_VCPUS_MAX	64	/* = VM_MAX_VCPUS (core/vm.h) */
+#define VMCONFIG_HOST_CPUS	256	/* cpus= numbers: 0..255 */
+#define VMCONFIG_MEMORY_MIN	(16ull << 20)
+#define VMCONFIG_MEMORY_MAX	(64ull << 30)
+#define VMCONFIG_MEMORY_ALIGN	(1ull << 20)
+
+struct vm_config {
+	char name[VMCONFIG_NAME_MAX + 1];
+	uint64_t memory;			/* bytes */
+	unsigned int vcpus;
+	char kernel[VMCONFIG_FILE_MAX + 1];
+	char initrd[VMCONFIG_FILE_MAX + 1];	/* "": none */
+	char cmdline[VMCONFIG_CMDLINE_MAX + 1];
+	unsigned int nr_cpus;			/* 0: no cpus= (any free CPUs) */
+	unsigned int cpus[VMCONFIG_VCPUS_MAX];	/* host CPU of vCPU i */
+	unsigned int line;			/* line of the entry's "vm" */
+};
+
+/*
+ * Parses len bytes of text (not necessarily NUL-terminated) named
+ * file_name in messages. Returns 0 with the entries in out[0 .. *n) in
+ * file order (*n may be 0: no entry), or -EINVAL with a one-line message
+ * in err ("FILE:LINE: what is wrong", truncated to errlen) and *n = 0;
+ * more than max entries is an error too. On error out[] holds nothing
+ * usable: the entries written so far are cleared.
+ */
+int vmconfig_parse(const char *text, size_t len, const char *file_name,
+		   struct vm_config *out, unsigned int max, unsigned int *n,
+		   char *err, size_t errlen);
+
+#endif

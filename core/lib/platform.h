@@ -1,0 +1,98 @@
+/*
+ * What core/, mm/ and drivers/ need from the machine they run on.
+ *
+ * The hypervisor implements these in arch/x86/; the hosted test build
+ * implements them in tests/host/shim.c on top of pthreads and libc, so the
+ * same core/ and mm/ sources compile unchanged in both.
+ */
+#ifndef CORE_PLATFORM_H
+#define CORE_PLATFORM_H
+
+#include "core/lib/compiler.h"
+
+typedef uint64_t paddr_t;
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  4096ull
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+
+/* Dense index of the running CPU (hosted: of the registered test thread). */
+unsigned int smp_processor_id(void);
+
+/*
+ * One step of a contended wait, spins steps into it. The hypervisor
+ * executes PAUSE. The hosted build's CPUs are pthreads that the host
+ * kernel preempts, and a FIFO lock whose next waiter is off its host CPU
+ * stalls every waiter behind it for a whole timeslice; so after a short
+ * spin a hosted waiter sleeps a microsecond per step (what pv_wait() does
+ * for a paravirtual qspinlock). sched_yield() is no substitute: the
+ * yielder stays runnable; an 8-thread test took 20-60 s with it against
+ * 1-3 s with the sleep.
+ */
+void platform_wait_contended(unsigned long spins);
+
+/* Write raw bytes to the hypervisor console. Callers serialise lines. */
+void console_write(const char *s, size_t n);
+
+/* Next byte typed on the console, or -1 if none is waiting. */
+int console_getc(void);
+
+/* Monotonic nanoseconds since boot; 0 until the clock is calibrated. */
+uint64_t time_now_ns(void);
+
+/* Wall-clock time: nanoseconds since the Unix epoch (UTC as the RTC keeps it). */
+uint64_t platform_wall_ns(void);
+
+/*
+ * Arms the running CPU's one-shot timer for deadline_ns (time_now_ns()
+ * scale; UINT64_MAX disarms): a guest running then exits, a CPU in
+ * platform_wait_irq() wakes. Interrupts off.
+ */
+void platform_timer_arm(uint64_t deadline_ns);
+
+/*
+ * Called with interrupts off after the caller checked its wake-up
+ * condition: enables interrupts and halts as one step (an interrupt that
+ * arrives after the check still wakes it), returns with interrupts off.
+ */
+void platform_wait_irq(void);
+
+/* Interrupt state of the running CPU (hosted: no-ops). */
+unsigned long irq_save(void);
+void irq_restore(unsigned long flags);
+
+/*
+ * Interrupts physical CPU cpu so that a vCPU running there in guest mode
+ * exits (an IPI to a vector whose handler does nothing but EOI). Hosted:
+ * calls the handler the test registered with shim_set_kick_handler().
+ */
+void platform_kick_cpu(unsigned int cpu);
+
+/*
+ * Physical CPUs: how many are online (dense ids 0..n-1), and running
+ * fn(arg) on one of them from its idle loop (the caller's own CPU: at
+ * once, synchronously). Returns 0, -ENODEV (not online) or -EBUSY.
+ */
+unsigned int platform_nr_cpus(void);
+int platform_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
+
+/* Stop the machine after a fatal error; never returns. */
+__noreturn void platform_halt(void);
+
+/*
+ * Physical memory is reached through one linear window: identity in the
+ * hypervisor (offset 0), a malloc'd arena in hosted tests.
+ */
+extern uintptr_t hv_direct_map_offset;
+
+static inline void *phys_to_virt(paddr_t pa)
+{
+	return (void *)(uintptr_t)(pa + hv_direct_map_offset);
+}
+
+static inline paddr_t virt_to_phys(const void *va)
+{
+	return (paddr_t)((uintptr_t)va - hv_direct_map_offset);
+}
+
+#endif
