@@ -8,6 +8,7 @@
 #include "core/insn_len.h"
 #include "core/ram_zero.h"
 #include "core/lib/string.h"
+#include "core/guest_mem.h"
 #include "core/vcpu_run.h"
 
 #define X86_CR0_PG_BIT   BIT_ULL(31)
@@ -135,7 +136,7 @@ int guest_linear_to_gpa(struct vcpu *vcpu, const struct vm_exit *exit,
 
 int guest_insn_len(struct vcpu *vcpu, const struct vm_exit *exit)
 {
-	uint8_t code[INSN_MAX_LEN];
+	uint8_t code[X86_INSN_MAX_LEN];
 	uint64_t gla = exit->guest.cs_base + vcpu->bv->regs.rip, gpa;
 	enum insn_mode mode = exit->guest.mode == GUEST_MODE_LONG64 ? INSN_MODE_64 :
 			      exit->guest.mode == GUEST_MODE_PROT32 ? INSN_MODE_32 :

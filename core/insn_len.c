@@ -131,7 +131,7 @@ struct insn_ctx {
 /* Availability of bytes [pos, pos + n): the three outcomes of the header. */
 static int insn_need(const struct insn_ctx *c, size_t n)
 {
-	if (c->pos + n > INSN_MAX_LEN)
+	if (c->pos + n > X86_INSN_MAX_LEN)
 		return -E2BIG;
 	if (c->pos + n > c->avail)
 		return -EAGAIN;

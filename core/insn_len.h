@@ -19,9 +19,9 @@
 #ifndef CORE_INSN_LEN_H
 #define CORE_INSN_LEN_H
 
+#include "asm/cpu.h"
 #include "core/lib/compiler.h"
 
-#define INSN_MAX_LEN 15
 
 /* Code size of the mode (real and virtual-8086 mode decode as 16). */
 enum insn_mode {

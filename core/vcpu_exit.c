@@ -5,26 +5,13 @@
  * returns 0 to re-enter, or stops the VM (vm_stop says why) and returns
  * a negative value: a guest's error never stops the hypervisor.
  */
+#include "asm/msr.h"
 #include "core/lib/log.h"
 #include "core/lib/printf.h"
 #include "core/ram_zero.h"
 #include "core/vcpu_run.h"
 #include "core/pc/vpc.h"
 
-#define MSR_IA32_TSC              0x00000010
-#define MSR_IA32_APIC_BASE_MSR    0x0000001b
-#define MSR_IA32_MISC_ENABLE      0x000001a0
-#define MSR_IA32_PLATFORM_ID      0x00000017
-#define MSR_IA32_MTRRCAP          0x000000fe
-#define MSR_IA32_MTRR_DEF_TYPE    0x000002ff
-#define MSR_IA32_BIOS_SIGN_ID     0x0000008b
-#define MSR_IA32_MCG_CAP          0x00000179
-#define MSR_IA32_MCG_STATUS       0x0000017a
-#define MSR_K8_INT_PENDING_MSG    0xc0010055
-#define APIC_BASE_DEFAULT         0xfee00000ull
-#define APIC_BASE_ENABLE          BIT_ULL(11)
-#define APIC_BASE_BSP             BIT_ULL(8)
-#define MISC_ENABLE_FAST_STRINGS  BIT_ULL(0)
 #define VEC_GP 13
 #define VEC_UD 6
 
@@ -145,8 +132,8 @@ static int handle_msr_read(struct vcpu *vcpu, struct vm_exit *exit)
 	if (!err)
 		goto done;
 	switch (exit->msr.index) {
-	case MSR_IA32_APIC_BASE_MSR:
-		val = APIC_BASE_DEFAULT | APIC_BASE_ENABLE | (vcpu->id == 0 ? APIC_BASE_BSP : 0);
+	case MSR_IA32_APIC_BASE:
+		val = APIC_BASE_DEFAULT | APIC_BASE_EN | (vcpu->id == 0 ? APIC_BASE_BSP : 0);
 		break;
 	case MSR_IA32_MISC_ENABLE:
 		val = MISC_ENABLE_FAST_STRINGS;

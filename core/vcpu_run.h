@@ -5,6 +5,7 @@
 #ifndef CORE_VCPU_RUN_H
 #define CORE_VCPU_RUN_H
 
+#include "core/guest_mem.h"
 #include "core/vm.h"
 
 /* Test-guest ABI (docs/run-loop.md). */
@@ -27,21 +28,6 @@ void vcpu_print_exits(const struct vcpu *vcpu);
 
 /* The backend's register and control-structure dump, on the console. */
 void vcpu_dump_state(struct vcpu *vcpu);
-
-/*
- * Guest memory (core/guest_mem.c). A read section on the vCPU's srcu
- * reader is taken inside. Return 0 or -EFAULT (no memslot).
- */
-int guest_read_gpa(struct vcpu *vcpu, uint64_t gpa, void *buf, size_t len);
-int guest_write_gpa(struct vcpu *vcpu, uint64_t gpa, const void *buf, size_t len);
-/* Linear -> guest physical through the guest's own page tables. */
-int guest_linear_to_gpa(struct vcpu *vcpu, const struct vm_exit *exit,
-			uint64_t gla, uint64_t *gpa);
-/*
- * Length of the instruction at the guest's RIP, from the exit if the
- * hardware said, else decoded from guest memory. < 0 if unreadable.
- */
-int guest_insn_len(struct vcpu *vcpu, const struct vm_exit *exit);
 
 /*
  * True if an interrupt waits for the vCPU (the guest may still mask it).

@@ -40,7 +40,7 @@
 #ifndef CORE_LINUX_BOOT_H
 #define CORE_LINUX_BOOT_H
 
-#include "core/backend.h"
+#include "core/guest_state.h"
 #include "core/lib/compiler.h"
 
 /* e820 memory types (ACPI address range types). */

@@ -162,7 +162,7 @@ struct mmio_dec {
 /* Availability of n more bytes: the 15-byte limit first, then avail. */
 static int mmio_need(const struct mmio_dec *d, size_t n)
 {
-	if (d->pos + n > MMIO_INSN_MAX_LEN)
+	if (d->pos + n > X86_INSN_MAX_LEN)
 		return -E2BIG;
 	if (d->pos + n > d->avail)
 		return -EAGAIN;

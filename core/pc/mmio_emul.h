@@ -26,11 +26,11 @@
 #ifndef CORE_MMIO_EMUL_H
 #define CORE_MMIO_EMUL_H
 
-#include "core/backend.h"
+#include "core/guest_state.h"
+#include "asm/cpu.h"
 #include "core/lib/compiler.h"
 #include "core/pc/dev/vdev.h"
 
-#define MMIO_INSN_MAX_LEN 15
 
 /* What the instruction computes. */
 enum mmio_op {

@@ -38,7 +38,6 @@
 #define VPC_CR0_RESET    0x60000010ull	/* CD | NW | ET */
 #define SEG_RESET_CODE   (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_XRA)
 #define SEG_RESET_DATA   (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RWA)
-#define INSN_FETCH_MAX   15
 
 struct vpc_range {
 	uint16_t first, last;
@@ -368,8 +367,8 @@ static size_t vpc_fetch_insn(struct vcpu *vcpu, const struct vm_exit *exit, uint
 
 	if (exit->guest.mode != GUEST_MODE_LONG64)
 		gla &= 0xffffffffull;
-	while (got < INSN_FETCH_MAX) {
-		size_t chunk = MIN(INSN_FETCH_MAX - got,
+	while (got < X86_INSN_MAX_LEN) {
+		size_t chunk = MIN(X86_INSN_MAX_LEN - got,
 				   PAGE_SIZE - ((gla + got) & (PAGE_SIZE - 1)));
 
 		if (guest_linear_to_gpa(vcpu, exit, gla + got, &gpa) ||
@@ -383,10 +382,10 @@ static size_t vpc_fetch_insn(struct vcpu *vcpu, const struct vm_exit *exit, uint
 int vpc_handle_mmio(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	struct vpc *pc = vcpu->vm->pc;
-	uint8_t code[INSN_FETCH_MAX];
+	uint8_t code[X86_INSN_MAX_LEN];
 	const struct vdev_mmio_ops *ops;
 	struct mmio_insn insn;
-	char bytes[3 * INSN_FETCH_MAX + 1];
+	char bytes[3 * X86_INSN_MAX_LEN + 1];
 	void *dev;
 	size_t got;
 	int err;

@@ -106,7 +106,7 @@ static uint64_t reg_value(const struct guest_regs *r, const struct mmio_insn *in
 
 static void check_fields(const struct mmio_insn *in, size_t avail, unsigned int bits)
 {
-	FUZZ_ASSERT(in->len >= 1 && in->len <= MMIO_INSN_MAX_LEN && in->len <= avail);
+	FUZZ_ASSERT(in->len >= 1 && in->len <= X86_INSN_MAX_LEN && in->len <= avail);
 	FUZZ_ASSERT(in->size == 1 || in->size == 2 || in->size == 4 || in->size == 8);
 	FUZZ_ASSERT(in->reg_size >= in->size && in->reg_size <= 8);
 	FUZZ_ASSERT(in->op < MMIO_OP_NR && in->dir <= MMIO_DIR_RMW);

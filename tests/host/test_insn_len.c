@@ -28,7 +28,7 @@
 struct vector {
 	int mode;
 	int len;
-	uint8_t bytes[INSN_MAX_LEN];
+	uint8_t bytes[X86_INSN_MAX_LEN];
 	const char *text;
 };
 
@@ -647,7 +647,7 @@ static void case_assembled_vectors(void)
 
 	for (i = 0; i < ARRAY_SIZE(vectors); i++) {
 		const struct vector *v = &vectors[i];
-		uint8_t padded[INSN_MAX_LEN];
+		uint8_t padded[X86_INSN_MAX_LEN];
 		int r;
 
 		r = len_exact(v->bytes, (size_t)v->len, v->mode);
@@ -982,38 +982,38 @@ static void random_insn(uint8_t *b, size_t n, int mode)
 static bool result_ok(int r, size_t avail)
 {
 	if (r > 0)
-		return r <= INSN_MAX_LEN && (size_t)r <= avail;
+		return r <= X86_INSN_MAX_LEN && (size_t)r <= avail;
 	return r == -EAGAIN || r == -E2BIG || r == -EINVAL;
 }
 
 static void case_random_bytes(void)
 {
 	static const int modes[] = { 16, 32, 64 };
-	uint8_t src[INSN_MAX_LEN];
+	uint8_t src[X86_INSN_MAX_LEN];
 	int iter;
 
 	for (iter = 0; iter < 300000; iter++) {
 		int mode = modes[rng() % 3];
-		size_t avail = rng() % (INSN_MAX_LEN + 1);
+		size_t avail = rng() % (X86_INSN_MAX_LEN + 1);
 		uint8_t *p;
 		int r, again;
 
 		random_insn(src, sizeof(src), mode);
 		r = len_exact(src, avail, mode);
-		if (!result_ok(r, avail) || (r == -EAGAIN && avail == INSN_MAX_LEN)) {
+		if (!result_ok(r, avail) || (r == -EAGAIN && avail == X86_INSN_MAX_LEN)) {
 			fprintf(stderr, "  iteration %d: mode %d avail %zu: %d\n", iter, mode, avail, r);
 			check_case_failed = 1;
 			return;
 		}
 		/* Deterministic, and an over-long avail reads no more than 15 bytes. */
-		p = exact_copy(src, INSN_MAX_LEN);
+		p = exact_copy(src, X86_INSN_MAX_LEN);
 		again = insn_len(p, avail, (enum insn_mode)mode);
 		CHECK_EQ(again, r);
 		if (r != -EAGAIN) {
 			CHECK_EQ(insn_len(p, 64, (enum insn_mode)mode), r);
 		} else {
 			/* More bytes never make it end inside what was there. */
-			again = insn_len(p, INSN_MAX_LEN, (enum insn_mode)mode);
+			again = insn_len(p, X86_INSN_MAX_LEN, (enum insn_mode)mode);
 			CHECK(again < 0 || (size_t)again > avail);
 		}
 		free(p);

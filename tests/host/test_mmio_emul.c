@@ -128,7 +128,7 @@ static int emul_bits(unsigned int bits, const uint8_t *b, size_t n, struct mmio_
 struct vector {
 	unsigned int bits;
 	unsigned int len;
-	uint8_t bytes[MMIO_INSN_MAX_LEN];
+	uint8_t bytes[X86_INSN_MAX_LEN];
 	uint8_t op, dir, size, reg_size, reg;
 	bool high;
 	uint64_t imm;
@@ -268,7 +268,7 @@ static void test_decode_vectors(void)
 		free(copy);
 		/* Trailing bytes change nothing. */
 		{
-			uint8_t big[MMIO_INSN_MAX_LEN];
+			uint8_t big[X86_INSN_MAX_LEN];
 
 			memset(big, 0x90, sizeof(big));
 			memcpy(big, v->bytes, v->len);
@@ -408,7 +408,7 @@ static void test_decode_limit(void)
 struct ecase {
 	unsigned int bits;
 	unsigned int len;
-	uint8_t bytes[MMIO_INSN_MAX_LEN];
+	uint8_t bytes[X86_INSN_MAX_LEN];
 	const char *text;
 	uint8_t reg;
 	uint64_t val, rd;
@@ -766,7 +766,7 @@ static void test_len_vs_insn_len(void)
 
 	for (k = 0; k < 200000; k++) {
 		unsigned int m = k % 3;
-		size_t avail = 1 + rng() % MMIO_INSN_MAX_LEN;
+		size_t avail = 1 + rng() % X86_INSN_MAX_LEN;
 		uint8_t *b = malloc(avail);
 		struct mmio_insn in;
 		int err, len;

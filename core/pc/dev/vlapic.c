@@ -734,7 +734,7 @@ int vlapic_rdmsr(struct vlapic *a, uint32_t msr, uint64_t *val)
 	int ret = 0;
 
 	if (msr != MSR_IA32_APIC_BASE && msr != MSR_IA32_TSC_DEADLINE &&
-	    (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST))
+	    (msr < MSR_X2APIC_BASE || msr > MSR_X2APIC_LAST))
 		return -ENOENT;
 	now = vlapic_now(a);
 	*val = 0;
@@ -747,7 +747,7 @@ int vlapic_rdmsr(struct vlapic *a, uint32_t msr, uint64_t *val)
 	else if (!__vlapic_x2apic(a))
 		ret = -EINVAL;
 	else
-		ret = __vlapic_read_reg(a, (msr - MSR_X2APIC_FIRST) << 4, now, val);
+		ret = __vlapic_read_reg(a, (msr - MSR_X2APIC_BASE) << 4, now, val);
 	spin_unlock(&a->lock);
 	if (ret)
 		*val = 0;
@@ -757,7 +757,7 @@ int vlapic_rdmsr(struct vlapic *a, uint32_t msr, uint64_t *val)
 static int __vlapic_wrmsr_x2apic(struct vlapic *a, uint32_t msr, uint64_t val,
 				 uint64_t now, struct vlapic_after *after)
 {
-	unsigned int reg = (msr - MSR_X2APIC_FIRST) << 4;
+	unsigned int reg = (msr - MSR_X2APIC_BASE) << 4;
 
 	if (!__vlapic_x2apic(a))
 		return -EINVAL;
@@ -774,7 +774,7 @@ int vlapic_wrmsr(struct vlapic *a, uint32_t msr, uint64_t val)
 	int ret = 0;
 
 	if (msr != MSR_IA32_APIC_BASE && msr != MSR_IA32_TSC_DEADLINE &&
-	    (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST))
+	    (msr < MSR_X2APIC_BASE || msr > MSR_X2APIC_LAST))
 		return -ENOENT;
 	now = vlapic_now(a);
 	vlapic_after_init(&after);

@@ -38,23 +38,11 @@
 #ifndef CORE_DEV_VLAPIC_H
 #define CORE_DEV_VLAPIC_H
 
+#include "asm/msr.h"
 #include "core/lib/compiler.h"
 #include "core/pc/dev/vdev.h"
 #include "core/lib/spinlock.h"
 #include "core/vtimer.h"
-
-/* ---- MSRs ------------------------------------------------------------- */
-
-#define MSR_IA32_APIC_BASE	0x1b
-#define MSR_IA32_TSC_DEADLINE	0x6e0
-#define MSR_X2APIC_FIRST	0x800
-#define MSR_X2APIC_LAST		0x8ff
-
-#define APIC_BASE_BSP		BIT_ULL(8)
-#define APIC_BASE_EXTD		BIT_ULL(10)	/* x2APIC mode */
-#define APIC_BASE_EN		BIT_ULL(11)	/* global enable */
-#define APIC_BASE_ADDR_MASK	GENMASK_ULL(51, 12)
-#define APIC_BASE_DEFAULT	0xfee00000ull
 
 /* ---- Register offsets in the xAPIC page (x2APIC MSR = 0x800 + off/16) - */
 
@@ -86,7 +74,7 @@
 #define APIC_REG_TDCR		0x3e0
 #define APIC_REG_SELF_IPI	0x3f0	/* x2APIC only */
 
-#define APIC_MSR(reg)		(MSR_X2APIC_FIRST + ((reg) >> 4))
+#define APIC_MSR(reg)		(MSR_X2APIC_BASE + ((reg) >> 4))
 
 /* Version: version 0x14, max LVT entry 5 (six entries). */
 #define APIC_VERSION		0x14u

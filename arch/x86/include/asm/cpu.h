@@ -23,6 +23,9 @@
 
 #define X86_RFLAGS_IF BIT(9)
 
+/* The longest instruction the CPU executes; a longer one raises #GP. */
+#define X86_INSN_MAX_LEN 15
+
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
 };

@@ -1,14 +1,28 @@
-/* Architectural MSR numbers and bits used by the host. */
+/*
+ * Architectural MSR numbers and bits: the one copy, for the host and for
+ * what guests see.
+ */
 #ifndef ASM_MSR_H
 #define ASM_MSR_H
 
 #include "core/lib/compiler.h"
 
+#define MSR_IA32_TSC              0x00000010
+#define MSR_IA32_PLATFORM_ID      0x00000017
 #define MSR_IA32_APIC_BASE        0x0000001b
 #define   APIC_BASE_BSP           BIT(8)
 #define   APIC_BASE_EXTD          BIT(10)	/* x2APIC mode */
-#define   APIC_BASE_EN            BIT(11)
+#define   APIC_BASE_EN            BIT(11)	/* global enable */
 #define   APIC_BASE_ADDR_MASK     0x000ffffffffff000ull
+#define   APIC_BASE_DEFAULT       0xfee00000ull	/* after reset */
+#define MSR_IA32_BIOS_SIGN_ID     0x0000008b
+#define MSR_IA32_MTRRCAP          0x000000fe
+#define MSR_IA32_MCG_CAP          0x00000179
+#define MSR_IA32_MCG_STATUS       0x0000017a
+#define MSR_IA32_MISC_ENABLE      0x000001a0
+#define   MISC_ENABLE_FAST_STRINGS BIT(0)
+#define MSR_IA32_MTRR_DEF_TYPE    0x000002ff
+#define MSR_IA32_TSC_DEADLINE     0x000006e0
 #define MSR_IA32_FEATURE_CONTROL  0x0000003a
 #define MSR_IA32_PAT              0x00000277
 #define MSR_PLATFORM_INFO         0x000000ce
@@ -18,6 +32,7 @@
 #define MSR_IA32_SYSENTER_EIP     0x00000176
 
 #define MSR_X2APIC_BASE           0x00000800	/* + (xAPIC offset >> 4) */
+#define MSR_X2APIC_LAST           0x000008ff
 
 #define MSR_EFER                  0xc0000080
 #define   EFER_SCE                BIT(0)
@@ -32,5 +47,6 @@
 #define MSR_FS_BASE               0xc0000100
 #define MSR_GS_BASE               0xc0000101
 #define MSR_KERNEL_GS_BASE        0xc0000102
+#define MSR_K8_INT_PENDING_MSG    0xc0010055
 
 #endif
