@@ -19,8 +19,13 @@ exits per reason for one boot (to the marker, then poweroff). Wall time
 under TCG depends on the machine's load: the ratios, measured in one run,
 are what to compare.
 
+With BENCH_BASELINE=DIR (another build directory, e.g. the build of an
+earlier commit), that build's images join the run as base-iso and
+base-uefi, interleaved with the others, so that a change's cost is
+measured side by side with the build before it.
+
 Usage: linux_boot.py [RUNS]   (RUNS per configuration, default 3)
-Environment: BUILD (build), BENCH_NO_XEN=1 skips Xen.
+Environment: BUILD (build), BENCH_NO_XEN=1 skips Xen, BENCH_BASELINE=DIR.
 """
 import os
 import re
@@ -119,6 +124,23 @@ def fetch_xen(work):
     return os.path.join(x, "boot/xen-4.17-amd64.gz")
 
 
+def hv_configs(work, prefix, build, cfg, vmlinuz, initrd):
+    """The hypervisor of build booting the kernel: from its ISO and its ESP."""
+    out = {}
+    hv_iso = make_iso(work, prefix, os.path.join(build, "mb2/hv.elf"), "",
+                      [(cfg, "vms.cfg"), (vmlinuz, "vmlinuz"), (initrd, "initrd.gz")])
+    out[f"{prefix}-iso"] = QEMU + ["-smp", "2", "-m", "1024", "-cdrom", hv_iso, "-boot", "d"]
+    esp = os.path.join(work, f"{prefix}-esp")
+    shutil.copytree(os.path.join(build, "efi/esp"), esp)
+    os.makedirs(os.path.join(esp, "hv"), exist_ok=True)
+    for path in (cfg, vmlinuz, initrd):
+        shutil.copy(path, os.path.join(esp, "hv"))
+    out[f"{prefix}-uefi"] = QEMU + ["-smp", "2", "-m", "1024", "-bios", "/usr/share/ovmf/OVMF.fd",
+                                    "-nodefaults", "-drive", f"file=fat:rw:{esp},format=raw",
+                                    "-net", "none"]
+    return out
+
+
 def configs(work, with_xen):
     vmlinuz, initrd = os.path.join(LINUX, "vmlinuz"), os.path.join(LINUX, "initrd.gz")
     cfg = os.path.join(work, "vms.cfg")
@@ -126,17 +148,10 @@ def configs(work, with_xen):
         f.write(VMCFG)
     out = {"direct": QEMU + ["-smp", "1", "-m", "512", "-kernel", vmlinuz, "-initrd", initrd,
                              "-append", CMDLINE]}
-    hv_iso = make_iso(work, "hv", os.path.join(BUILD, "mb2/hv.elf"), "",
-                      [(cfg, "vms.cfg"), (vmlinuz, "vmlinuz"), (initrd, "initrd.gz")])
-    out["hv-iso"] = QEMU + ["-smp", "2", "-m", "1024", "-cdrom", hv_iso, "-boot", "d"]
-    esp = os.path.join(work, "esp")
-    shutil.copytree(os.path.join(BUILD, "efi/esp"), esp)
-    os.makedirs(os.path.join(esp, "hv"), exist_ok=True)
-    for path in (cfg, vmlinuz, initrd):
-        shutil.copy(path, os.path.join(esp, "hv"))
-    out["hv-uefi"] = QEMU + ["-smp", "2", "-m", "1024", "-bios", "/usr/share/ovmf/OVMF.fd",
-                             "-nodefaults", "-drive", f"file=fat:rw:{esp},format=raw",
-                             "-net", "none"]
+    out.update(hv_configs(work, "hv", BUILD, cfg, vmlinuz, initrd))
+    baseline = os.environ.get("BENCH_BASELINE")
+    if baseline:
+        out.update(hv_configs(work, "base", os.path.abspath(baseline), cfg, vmlinuz, initrd))
     if with_xen:
         xen = fetch_xen(work)
         xen_iso = make_iso(work, "xen", xen,
@@ -178,6 +193,10 @@ def main():
     for name, t in times.items():
         med = statistics.median(t)
         print(f"  {name:<10} {med:9.2f} {' '.join(f'{x:.1f}' for x in t):>24}  {med / base:5.2f}x")
+    for kind in ("iso", "uefi"):
+        if f"base-{kind}" in times:
+            new, old = statistics.median(times[f"hv-{kind}"]), statistics.median(times[f"base-{kind}"])
+            print(f"  hv-{kind} vs base-{kind}: {new / old:.3f}x (this build against BENCH_BASELINE)")
     if "xen" in times:
         print(f"  hv-iso vs xen: {statistics.median(times['hv-iso']) / statistics.median(times['xen']):.2f}x"
               " (below 1: faster than Xen)")
