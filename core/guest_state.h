@@ -9,6 +9,8 @@
 #ifndef CORE_GUEST_STATE_H
 #define CORE_GUEST_STATE_H
 
+#include "asm/cpu_regs.h"
+#include "asm/msr.h"
 #include "core/lib/compiler.h"
 
 /* ------------------------------------------------------------------------
@@ -34,12 +36,6 @@ struct guest_regs {
 	uint64_t rflags;
 };
 _Static_assert(sizeof(struct guest_regs) == 18 * 8, "guest_regs layout (svm_entry.S)");
-
-#define GUEST_RFLAGS_FIXED BIT(1)	/* reads as 1 */
-#define GUEST_RFLAGS_TF    BIT(8)
-#define GUEST_RFLAGS_IF    BIT(9)
-#define GUEST_RFLAGS_RF    BIT(16)
-#define GUEST_RFLAGS_VM    BIT(17)
 
 /* Segment registers in the x86 encoding order, then LDTR and TR. */
 enum guest_seg {
@@ -107,17 +103,6 @@ struct guest_state {
  * and passes *st to backend_set_state().
  */
 
-#define GUEST_CR0_ET   BIT(4)
-#define GUEST_CR0_PE   BIT(0)
-#define GUEST_CR0_PG   BIT(31)
-#define GUEST_CR0_RESET 0x60000010ull	/* CD, NW, ET */
-#define GUEST_CR4_PAE  BIT(5)
-#define GUEST_EFER_LME BIT(8)
-#define GUEST_EFER_LMA BIT(10)
-#define GUEST_DR6_RESET 0xffff0ff0ull
-#define GUEST_DR7_RESET 0x400ull
-#define GUEST_PAT_RESET 0x0007040600070406ull
-
 static inline void guest_segment_set(struct guest_segment *s, uint16_t sel,
 				     uint64_t base, uint32_t limit, uint32_t attr)
 {
@@ -131,12 +116,12 @@ static inline void guest_segment_set(struct guest_segment *s, uint16_t sel,
 static inline void guest_state_clear(struct guest_state *st)
 {
 	*st = (struct guest_state){
-		.regs.rflags = GUEST_RFLAGS_FIXED,
+		.regs.rflags = X86_RFLAGS_FIXED,
 		.gdtr.limit = 0xffff,
 		.idtr.limit = 0xffff,
-		.dr6 = GUEST_DR6_RESET,
-		.dr7 = GUEST_DR7_RESET,
-		.pat = GUEST_PAT_RESET,
+		.dr6 = X86_DR6_RESET,
+		.dr7 = X86_DR7_RESET,
+		.pat = PAT_RESET,
 	};
 	guest_segment_set(&st->seg[SEG_LDTR], 0, 0, 0xffff,
 			  SEG_ATTR_P | SEG_TYPE_LDT);
@@ -159,7 +144,7 @@ static inline void guest_state_init_real(struct guest_state *st, uint16_t cs, ui
 	guest_segment_set(&st->seg[SEG_CS], cs, (uint64_t)cs << 4, 0xffff,
 			  SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_XRA);
 	st->regs.rip = ip;
-	st->cr0 = GUEST_CR0_ET;
+	st->cr0 = X86_CR0_ET;
 }
 
 /* The x86 power-on state: F000:FFF0 with CS base 0xffff0000. */
@@ -167,7 +152,7 @@ static inline void guest_state_init_reset(struct guest_state *st)
 {
 	guest_state_init_real(st, 0xf000, 0xfff0);
 	st->seg[SEG_CS].base = 0xffff0000ull;
-	st->cr0 = GUEST_CR0_RESET;
+	st->cr0 = X86_CR0_RESET;
 }
 
 /*
@@ -189,7 +174,7 @@ static inline void guest_state_init_flat32(struct guest_state *st, uint32_t entr
 	guest_segment_set(&st->seg[SEG_CS], cs_sel, 0, 0xffffffff,
 			  flat | SEG_TYPE_CODE_XRA);
 	st->regs.rip = entry;
-	st->cr0 = GUEST_CR0_PE | GUEST_CR0_ET;
+	st->cr0 = X86_CR0_PE | X86_CR0_ET;
 }
 
 /*
@@ -205,10 +190,10 @@ static inline void guest_state_init_long64(struct guest_state *st, uint64_t entr
 	st->seg[SEG_CS].attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_L | SEG_ATTR_G |
 			       SEG_TYPE_CODE_XRA;
 	st->regs.rip = entry;
-	st->cr0 = GUEST_CR0_PE | GUEST_CR0_ET | GUEST_CR0_PG;
+	st->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_PG;
 	st->cr3 = cr3;
-	st->cr4 = GUEST_CR4_PAE;
-	st->efer = GUEST_EFER_LME | GUEST_EFER_LMA;
+	st->cr4 = X86_CR4_PAE;
+	st->efer = EFER_LME | EFER_LMA;
 }
 
 #endif

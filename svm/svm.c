@@ -44,7 +44,6 @@
 #define   CPUID_SVM_DECODE       BIT(7)
 #define   CPUID_SVM_PAUSE_FILTER BIT(10)
 #define   CPUID_SVM_VGIF         BIT(16)
-#define X86_CR4_LA57             BIT(12)
 
 /* Host-safety and run-loop intercepts every vCPU starts with (docs/svm.md). */
 #define SVM_MISC1_DEFAULT (SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI | \
@@ -542,7 +541,7 @@ static bool svm_interrupt_allowed(struct backend_vcpu *bv)
 {
 	struct svm_vcpu *v = to_svm(bv);
 
-	return (bv->regs.rflags & GUEST_RFLAGS_IF) && !svm_in_shadow(v) &&
+	return (bv->regs.rflags & X86_RFLAGS_IF) && !svm_in_shadow(v) &&
 	       !svm_event_queued(v);
 }
 
@@ -591,9 +590,9 @@ static void svm_entry_nmi_step(struct svm_vcpu *v)
 		return;
 	v->step_was_iret = v->iret_pending;
 	v->step_rip = s->rip;
-	v->step_guest_flags = s->rflags & (GUEST_RFLAGS_TF | GUEST_RFLAGS_RF);
+	v->step_guest_flags = s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF);
 	v->step_saved_dr6 = s->dr6;
-	s->rflags |= GUEST_RFLAGS_TF | GUEST_RFLAGS_RF;
+	s->rflags |= X86_RFLAGS_TF | X86_RFLAGS_RF;
 }
 
 /* ------------------------------------------------------------------------

@@ -58,11 +58,7 @@ SVM_REGS_CHECK(R15);
 
 
 /* Exceptions that are always intercepted (docs/svm.md, "Intercepts"). */
-#define SVM_VEC_DB 1
-#define SVM_VEC_PF 14
-#define SVM_VEC_AC 17
-#define SVM_VEC_MC 18
-#define SVM_EXC_ALWAYS (BIT(SVM_VEC_DB) | BIT(SVM_VEC_AC) | BIT(SVM_VEC_MC))
+#define SVM_EXC_ALWAYS (BIT(VEC_DB) | BIT(VEC_AC) | BIT(VEC_MC))
 
 /* What CPUID says the processor's AMD-V offers. Written once by svm_probe(). */
 struct svm_features {

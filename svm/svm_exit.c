@@ -46,7 +46,7 @@ int svm_queue_event(struct svm_vcpu *v, const struct vm_event *ev)
 	if (e.type == EVENT_NMI)
 		e.vector = 2;
 	/* Real mode pushes no error code; EV=1 there is an illegal injection. */
-	if (!(vmcb->save.cr0 & GUEST_CR0_PE))
+	if (!(vmcb->save.cr0 & X86_CR0_PE))
 		e.has_error = false;
 
 	inj = e.vector | svm_event_type_bits(&e) | SVM_EVTINJ_VALID;
@@ -131,11 +131,11 @@ enum guest_cpu_mode svm_guest_mode(const struct vmcb *vmcb)
 {
 	const struct vmcb_save *s = &vmcb->save;
 
-	if (!(s->cr0 & GUEST_CR0_PE))
+	if (!(s->cr0 & X86_CR0_PE))
 		return GUEST_MODE_REAL;
-	if (s->rflags & GUEST_RFLAGS_VM)
+	if (s->rflags & X86_RFLAGS_VM)
 		return GUEST_MODE_V86;
-	if ((s->efer & GUEST_EFER_LMA) && (s->cs.attrib & SEG_ATTR_L))
+	if ((s->efer & EFER_LMA) && (s->cs.attrib & SEG_ATTR_L))
 		return GUEST_MODE_LONG64;
 	return (s->cs.attrib & SEG_ATTR_DB) ? GUEST_MODE_PROT32 : GUEST_MODE_PROT16;
 }
@@ -173,7 +173,7 @@ static uint8_t svm_len_from_next(uint64_t next, uint64_t rip)
 static bool svm_exit_nmi_step(struct svm_vcpu *v, struct vm_exit *exit)
 {
 	struct guest_regs *r = &v->common.regs;
-	const uint64_t ours = GUEST_RFLAGS_TF | GUEST_RFLAGS_RF;
+	const uint64_t ours = X86_RFLAGS_TF | X86_RFLAGS_RF;
 	bool stepped;
 
 	if (v->iret_pending && r->rip != v->iret_rip) {
@@ -183,7 +183,7 @@ static bool svm_exit_nmi_step(struct svm_vcpu *v, struct vm_exit *exit)
 	if (!v->step_active)
 		return false;
 	v->step_active = false;
-	stepped = exit->raw == SVM_EXIT_EXCP_BASE + SVM_VEC_DB && r->rip != v->step_rip;
+	stepped = exit->raw == SVM_EXIT_EXCP_BASE + VEC_DB && r->rip != v->step_rip;
 	if (!stepped) {
 		/* The instruction did not complete: RFLAGS still has our bits. */
 		r->rflags = (r->rflags & ~ours) | v->step_guest_flags;
@@ -195,11 +195,11 @@ static bool svm_exit_nmi_step(struct svm_vcpu *v, struct vm_exit *exit)
 	 * instruction either way.
 	 */
 	if (!v->step_was_iret)
-		r->rflags = (r->rflags & ~ours) | (v->step_guest_flags & GUEST_RFLAGS_TF);
-	if (v->step_guest_flags & GUEST_RFLAGS_TF) {
+		r->rflags = (r->rflags & ~ours) | (v->step_guest_flags & X86_RFLAGS_TF);
+	if (v->step_guest_flags & X86_RFLAGS_TF) {
 		/* The guest was single-stepping too: the trap is also its own. */
 		struct vm_event db = { .valid = true, .type = EVENT_EXCEPTION,
-				       .vector = SVM_VEC_DB };
+				       .vector = VEC_DB };
 
 		svm_queue_event(v, &db);
 	} else {
@@ -211,7 +211,7 @@ static bool svm_exit_nmi_step(struct svm_vcpu *v, struct vm_exit *exit)
 		exit->reason = EXIT_NMI_WINDOW;
 	} else {
 		exit->reason = EXIT_EXCEPTION;
-		exit->exception.vector = SVM_VEC_DB;
+		exit->exception.vector = VEC_DB;
 		exit->handled = true;
 	}
 	return true;
@@ -278,11 +278,11 @@ static void svm_exit_exception(struct svm_vcpu *v, struct vm_exit *exit)
 	exit->exception.has_error = x86_vector_has_error(vec);
 	if (exit->exception.has_error)
 		exit->exception.error_code = (uint32_t)exit->qual;
-	if (vec == SVM_VEC_PF) {
+	if (vec == VEC_PF) {
 		exit->gla = exit->info2;
 		exit->gla_valid = true;
 	}
-	if ((vec == SVM_VEC_DB || vec == SVM_VEC_AC) && !(v->exc_core & BIT(vec))) {
+	if ((vec == VEC_DB || vec == VEC_AC) && !(v->exc_core & BIT(vec))) {
 		struct vm_event ev = {
 			.valid = true, .type = EVENT_EXCEPTION, .vector = (uint8_t)vec,
 			.has_error = exit->exception.has_error,
@@ -495,32 +495,16 @@ void svm_exit_decode(struct svm_vcpu *v, struct vm_exit *exit)
  * VMEXIT_INVALID: which consistency check failed (APM vol. 2, 15.5.1)
  */
 
-#define CR0_CD BIT_ULL(30)
-#define CR0_NW BIT_ULL(29)
-#define CR4_PAE BIT_ULL(5)
 /* EFER bits an AMD CPU may define: SCE LME LMA NXE SVME LMSLE FFXSR TCE MCOMMIT INTWB AUTOIBRS. */
-#define EFER_DEFINED (BIT_ULL(0) | BIT_ULL(8) | BIT_ULL(10) | BIT_ULL(11) | BIT_ULL(12) | \
+#define EFER_DEFINED ((uint64_t)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME) | \
 		      BIT_ULL(13) | BIT_ULL(14) | BIT_ULL(15) | BIT_ULL(17) | BIT_ULL(18) | \
 		      BIT_ULL(21))
 /* CR4 bits an AMD CPU may define (VMXE and SMXE are Intel's, reserved here). */
 #define CR4_DEFINED (GENMASK_ULL(12, 0) | GENMASK_ULL(18, 16) | GENMASK_ULL(23, 20))
 
-static bool svm_pat_valid(uint64_t pat)
-{
-	unsigned int i;
-
-	for (i = 0; i < 8; i++) {
-		unsigned int type = (pat >> (i * 8)) & 0xff;
-
-		if (type != 0 && type != 1 && type != 4 && type != 5 && type != 6 && type != 7)
-			return false;
-	}
-	return true;
-}
-
 static const char *svm_check_state(const struct vmcb_save *s, uint64_t phys_mask)
 {
-	bool long_paging = (s->efer & GUEST_EFER_LME) && (s->cr0 & GUEST_CR0_PG);
+	bool long_paging = (s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG);
 
 	if (!(s->efer & EFER_SVME))
 		return "guest EFER.SVME is clear";
@@ -528,19 +512,19 @@ static const char *svm_check_state(const struct vmcb_save *s, uint64_t phys_mask
 		return "guest EFER has a reserved bit set";
 	if (s->cr0 >> 32)
 		return "guest CR0[63:32] not zero";
-	if ((s->cr0 & CR0_NW) && !(s->cr0 & CR0_CD))
+	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
 		return "guest CR0.NW set with CR0.CD clear";
 	if (s->cr4 & ~CR4_DEFINED)
 		return "guest CR4 has a reserved bit set";
-	if ((s->efer & GUEST_EFER_LMA) && (s->cr3 & ~phys_mask & ~0xfffull))
+	if ((s->efer & EFER_LMA) && (s->cr3 & ~phys_mask & ~0xfffull))
 		return "guest CR3 has bits beyond MAXPHYADDR set";
 	if ((s->dr6 >> 32) || (s->dr7 >> 32))
 		return "guest DR6 or DR7 bits 63:32 not zero";
-	if (long_paging && !(s->cr4 & CR4_PAE))
+	if (long_paging && !(s->cr4 & X86_CR4_PAE))
 		return "guest EFER.LME and CR0.PG set with CR4.PAE clear";
-	if (long_paging && !(s->cr0 & GUEST_CR0_PE))
+	if (long_paging && !(s->cr0 & X86_CR0_PE))
 		return "guest EFER.LME and CR0.PG set with CR0.PE clear";
-	if (long_paging && (s->cr4 & CR4_PAE) && (s->cs.attrib & SEG_ATTR_L) &&
+	if (long_paging && (s->cr4 & X86_CR4_PAE) && (s->cs.attrib & SEG_ATTR_L) &&
 	    (s->cs.attrib & SEG_ATTR_DB))
 		return "guest in long mode with CS.L and CS.D both set";
 	return NULL;
@@ -559,7 +543,7 @@ static const char *svm_check_event(const struct vmcb *vmcb)
 		return "EVENTINJ has a reserved type";
 	if (type == SVM_EVTINJ_TYPE_EXCEPTION && (vector == 2 || vector > 31))
 		return "EVENTINJ injects an exception with vector 2 or above 31";
-	if ((inj & SVM_EVTINJ_EV) && !(vmcb->save.cr0 & GUEST_CR0_PE))
+	if ((inj & SVM_EVTINJ_EV) && !(vmcb->save.cr0 & X86_CR0_PE))
 		return "EVENTINJ pushes an error code in real mode";
 	return NULL;
 }
@@ -587,7 +571,7 @@ const char *svm_vmcb_check(const struct vmcb *vmcb, const struct svm_features *f
 			return "NP_ENABLE set but nested paging is not supported";
 		if (c->nested_cr3 & ~phys_mask)
 			return "N_CR3 has bits beyond MAXPHYADDR set";
-		if (!svm_pat_valid(vmcb->save.g_pat))
+		if (!pat_valid(vmcb->save.g_pat))
 			return "G_PAT holds an invalid memory type";
 	}
 	return NULL;

@@ -624,7 +624,7 @@ static int vmx_vcpu_create(unsigned int id, struct backend_vcpu **out)
 	v->common.id = id;
 	v->common.cpu = -1;
 	v->last_cpu = -1;
-	v->pat = GUEST_PAT_RESET;
+	v->pat = PAT_RESET;
 	memset(v->io_bitmap, 0xff, VMX_IO_BITMAP_SIZE);
 	memset(v->msr_bitmap, 0xff, VMX_MSR_BITMAP_SIZE);
 	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
@@ -759,7 +759,7 @@ static bool vmx_interrupt_allowed(struct backend_vcpu *bv)
 {
 	struct vmx_vcpu *v = to_vmx(bv);
 
-	return (bv->regs.rflags & GUEST_RFLAGS_IF) && !vmx_in_shadow(v) && !v->inj.valid;
+	return (bv->regs.rflags & X86_RFLAGS_IF) && !vmx_in_shadow(v) && !v->inj.valid;
 }
 
 static bool vmx_nmi_allowed(struct backend_vcpu *bv)

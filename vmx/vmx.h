@@ -61,13 +61,7 @@ VMX_REGS_CHECK(R15);
 
 
 /* Exceptions always intercepted (as svm/: docs/vmx.md). */
-#define VMX_VEC_DB 1
-#define VMX_VEC_NMI 2
-#define VMX_VEC_UD 6
-#define VMX_VEC_GP 13
-#define VMX_VEC_AC 17
-#define VMX_VEC_MC 18
-#define VMX_EXC_ALWAYS (BIT(VMX_VEC_DB) | BIT(VMX_VEC_UD) | BIT(VMX_VEC_AC) | BIT(VMX_VEC_MC))
+#define VMX_EXC_ALWAYS (BIT(VEC_DB) | BIT(VEC_UD) | BIT(VEC_AC) | BIT(VEC_MC))
 
 /* What the capability MSRs say; written once by the probe. */
 struct vmx_features {

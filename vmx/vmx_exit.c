@@ -17,9 +17,6 @@
 #include "mm/spte.h"
 #include "vmx/vmx.h"
 
-#define CR0_TS BIT_ULL(3)
-#define DR6_FIXED 0xffff0ff0ull
-
 /* ------------------------------------------------------------------------
  * Event injection and delivery
  */
@@ -129,9 +126,9 @@ enum guest_cpu_mode vmx_guest_mode(void)
 
 	if (!(vmcs_read(VMCS_GUEST_CR0) & X86_CR0_PE))
 		return GUEST_MODE_REAL;
-	if (vmcs_read(VMCS_GUEST_RFLAGS) & GUEST_RFLAGS_VM)
+	if (vmcs_read(VMCS_GUEST_RFLAGS) & X86_RFLAGS_VM)
 		return GUEST_MODE_V86;
-	if ((vmcs_read(VMCS_GUEST_EFER) & GUEST_EFER_LMA) && (cs_ar & VMX_AR_L))
+	if ((vmcs_read(VMCS_GUEST_EFER) & EFER_LMA) && (cs_ar & VMX_AR_L))
 		return GUEST_MODE_LONG64;
 	return (cs_ar & VMX_AR_DB) ? GUEST_MODE_PROT32 : GUEST_MODE_PROT16;
 }
@@ -144,7 +141,7 @@ enum guest_cpu_mode vmx_guest_mode(void)
  */
 static void vmx_exit_track_lma(struct vmx_vcpu *v, uint64_t efer)
 {
-	bool lma = efer & GUEST_EFER_LMA;
+	bool lma = efer & EFER_LMA;
 	uint32_t tr;
 
 	if (lma == !!(v->entry & ENTRY_CTL_IA32E))
@@ -179,7 +176,7 @@ static void vmx_exit_guest_info(struct vmx_vcpu *v, struct vm_exit *exit)
 static void vmx_inject_gp(struct vmx_vcpu *v)
 {
 	struct vm_event gp = { .valid = true, .type = EVENT_EXCEPTION,
-			       .vector = VMX_VEC_GP, .has_error = true };
+			       .vector = VEC_GP, .has_error = true };
 
 	vmx_queue_event(v, &gp);
 }
@@ -204,10 +201,10 @@ static bool vmx_emulate_cr0(struct vmx_vcpu *v, uint64_t val, struct vm_exit *ex
 	vmcs_write(VMCS_CR0_SHADOW, val);
 	vmcs_write(VMCS_GUEST_CR0, vmx_cr0_hw(val));
 	efer = vmcs_read(VMCS_GUEST_EFER);
-	if ((efer & GUEST_EFER_LME) && (val & X86_CR0_PG))
-		efer |= GUEST_EFER_LMA;
+	if ((efer & EFER_LME) && (val & X86_CR0_PG))
+		efer |= EFER_LMA;
 	else
-		efer &= ~(uint64_t)GUEST_EFER_LMA;
+		efer &= ~(uint64_t)EFER_LMA;
 	vmcs_write(VMCS_GUEST_EFER, efer);
 	vmx_exit_track_lma(v, efer);
 	return true;
@@ -259,7 +256,7 @@ static void vmx_exit_cr(struct vmx_vcpu *v, struct vm_exit *exit)
 		*gpr = exit->cr.cr == 3 ? vmcs_read(VMCS_GUEST_CR3) : v->cr8;
 		break;
 	case VMX_CR_TYPE_CLTS:
-		done = vmx_emulate_cr0(v, cr0 & ~CR0_TS, exit);
+		done = vmx_emulate_cr0(v, cr0 & ~(uint64_t)X86_CR0_TS, exit);
 		break;
 	default:
 		/* LMSW: PE, MP, EM, TS; PE can be set but not cleared. */
@@ -345,13 +342,13 @@ static void vmx_exit_exception(struct vmx_vcpu *v, struct vm_exit *exit)
 		exit->gla = exit->qual;
 		exit->gla_valid = true;
 	}
-	if (vec == VMX_VEC_UD && !(v->exc_core & BIT(vec)) && !exit->event.valid &&
+	if (vec == VEC_UD && !(v->exc_core & BIT(vec)) && !exit->event.valid &&
 	    vmx_ud_is_vmmcall(v, exit)) {
 		exit->reason = EXIT_VMCALL;
 		exit->insn_len = 3;
 		return;
 	}
-	if ((vec == VMX_VEC_DB || vec == VMX_VEC_UD || vec == VMX_VEC_AC) &&
+	if ((vec == VEC_DB || vec == VEC_UD || vec == VEC_AC) &&
 	    !(v->exc_core & BIT(vec))) {
 		struct vm_event ev = {
 			.valid = true, .type = EVENT_EXCEPTION, .vector = (uint8_t)vec,
@@ -360,8 +357,8 @@ static void vmx_exit_exception(struct vmx_vcpu *v, struct vm_exit *exit)
 		};
 
 		/* A #DB exit leaves DR6 alone; the qualification has its bits. */
-		if (vec == VMX_VEC_DB) {
-			uint64_t dr6 = DR6_FIXED | (exit->qual & VMX_DB_DR6_BITS);
+		if (vec == VEC_DB) {
+			uint64_t dr6 = X86_DR6_RESET | (exit->qual & VMX_DB_DR6_BITS);
 
 			__asm__ __volatile__("mov %0, %%dr6" :: "r"(dr6));
 		}

@@ -35,7 +35,6 @@
 #define VPC_IRQ_RTC      8
 #define VPC_IRQ_SCI      9
 #define VPC_PIT_PIN      2	/* IRQ 0 on IOAPIC pin 2 (MADT override) */
-#define VPC_CR0_RESET    0x60000010ull	/* CD | NW | ET */
 #define SEG_RESET_CODE   (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_XRA)
 #define SEG_RESET_DATA   (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RWA)
 
@@ -281,13 +280,13 @@ void vpc_init_state(struct guest_state *st)
 	st->seg[SEG_TR].attr = SEG_ATTR_P | SEG_TYPE_TSS16_BUSY;
 	st->gdtr.limit = 0xffff;
 	st->idtr.limit = 0xffff;
-	st->cr0 = VPC_CR0_RESET;
+	st->cr0 = X86_CR0_RESET;
 	st->regs.rip = 0xfff0;
-	st->regs.rflags = GUEST_RFLAGS_FIXED;
+	st->regs.rflags = X86_RFLAGS_FIXED;
 	st->regs.gpr[GPR_RDX] = 0x600;	/* family 6: what RDX holds after INIT */
-	st->pat = 0x0007040600070406ull;
-	st->dr6 = 0xffff0ff0;
-	st->dr7 = 0x400;
+	st->pat = PAT_RESET;
+	st->dr6 = X86_DR6_RESET;
+	st->dr7 = X86_DR7_RESET;
 }
 
 /* INIT: the vCPU goes to its reset state and waits for a SIPI. */

@@ -6,22 +6,8 @@
 #define ASM_CPU_H
 
 #include "asm/atomic.h"
+#include "asm/cpu_regs.h"
 #include "core/lib/compiler.h"
-
-#define X86_CR0_PE BIT(0)
-#define X86_CR0_MP BIT(1)
-#define X86_CR0_ET BIT(4)
-#define X86_CR0_NE BIT(5)
-#define X86_CR0_WP BIT(16)
-#define X86_CR0_PG BIT(31)
-
-#define X86_CR4_PAE        BIT(5)
-#define X86_CR4_PGE        BIT(7)
-#define X86_CR4_OSFXSR     BIT(9)
-#define X86_CR4_OSXMMEXCPT BIT(10)
-#define X86_CR4_VMXE       BIT(13)
-
-#define X86_RFLAGS_IF BIT(9)
 
 /* The longest instruction the CPU executes; a longer one raises #GP. */
 #define X86_INSN_MAX_LEN 15
