@@ -22,6 +22,7 @@
 #ifndef CORE_EXIT_H
 #define CORE_EXIT_H
 
+#include "core/guest_state.h"
 #include "core/lib/compiler.h"
 
 enum vm_exit_reason {
@@ -99,6 +100,23 @@ enum guest_cpu_mode {
 	GUEST_MODE_PROT32,
 	GUEST_MODE_LONG64,
 };
+
+/*
+ * The mode from the registers that select it: CR0.PE, RFLAGS.VM,
+ * EFER.LMA, and CS's L and D bits (cs_attr packed as struct
+ * guest_segment's attr). The one computation, for both backends.
+ */
+static inline enum guest_cpu_mode guest_cpu_mode(uint64_t cr0, uint64_t efer,
+						 uint64_t rflags, uint32_t cs_attr)
+{
+	if (!(cr0 & X86_CR0_PE))
+		return GUEST_MODE_REAL;
+	if (rflags & X86_RFLAGS_VM)
+		return GUEST_MODE_V86;
+	if ((efer & EFER_LMA) && (cs_attr & SEG_ATTR_L))
+		return GUEST_MODE_LONG64;
+	return (cs_attr & SEG_ATTR_DB) ? GUEST_MODE_PROT32 : GUEST_MODE_PROT16;
+}
 
 /* Code size of a mode in bits: 16, 32 or 64 (the insn_decode() mode). */
 static inline unsigned int guest_mode_code_bits(enum guest_cpu_mode m)

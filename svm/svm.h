@@ -33,6 +33,7 @@
 
 #include "asm/msr.h"
 #include "core/backend.h"
+#include "core/event_info.h"
 #include "svm/vmcb.h"
 
 #define SVM_REGS_CHECK(r) \
@@ -183,7 +184,7 @@ static inline uint64_t svm_exit_code(const struct vmcb *vmcb)
 
 static inline bool svm_event_queued(const struct svm_vcpu *v)
 {
-	return v->vmcb->control.event_inj & SVM_EVTINJ_VALID;
+	return v->vmcb->control.event_inj & EVENT_INFO_VALID;
 }
 
 /* The interrupt shadow still applies: set at the exit, RIP not moved. */

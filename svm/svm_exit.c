@@ -18,21 +18,6 @@
  * Event injection and delivery
  */
 
-static uint32_t svm_event_type_bits(const struct vm_event *ev)
-{
-	switch (ev->type) {
-	case EVENT_EXTINT:
-		return SVM_EVTINJ_TYPE_INTR;
-	case EVENT_NMI:
-		return SVM_EVTINJ_TYPE_NMI;
-	case EVENT_SOFT_INT:
-		return SVM_EVTINJ_TYPE_SOFT_INT;
-	default:
-		/* Hardware and soft exceptions: RIP decides fault or trap. */
-		return SVM_EVTINJ_TYPE_EXCEPTION;
-	}
-}
-
 int svm_queue_event(struct svm_vcpu *v, const struct vm_event *ev)
 {
 	struct vmcb *vmcb = v->vmcb;
@@ -49,9 +34,10 @@ int svm_queue_event(struct svm_vcpu *v, const struct vm_event *ev)
 	if (!(vmcb->save.cr0 & X86_CR0_PE))
 		e.has_error = false;
 
-	inj = e.vector | svm_event_type_bits(&e) | SVM_EVTINJ_VALID;
+	/* Hardware and soft exceptions alike: RIP decides fault or trap. */
+	inj = event_info_encode(&e, false);
 	if (e.has_error)
-		inj |= SVM_EVTINJ_EV | ((uint64_t)e.error_code << SVM_EVTINJ_ERROR_SHIFT);
+		inj |= (uint64_t)e.error_code << SVM_EVTINJ_ERROR_SHIFT;
 	vmcb->control.event_inj = inj;
 	v->inj = e;
 	return 0;
@@ -66,9 +52,7 @@ void svm_exit_event_done(struct svm_vcpu *v)
 
 	v->inj_undelivered = false;
 	if (v->inj.valid) {
-		in_flight = (info & SVM_EVTINJ_VALID) &&
-			    (info & SVM_EVTINJ_VECTOR_MASK) == v->inj.vector &&
-			    (info & SVM_EVTINJ_TYPE_MASK) == svm_event_type_bits(&v->inj);
+		in_flight = event_info_is((uint32_t)info, &v->inj, false);
 		if (in_flight || refused) {
 			v->inj_undelivered = true;
 			/* svm_run() moved RIP past the INT for the return address. */
@@ -100,27 +84,11 @@ static void svm_exit_event_info(struct svm_vcpu *v, struct vm_exit *exit)
 		ev->valid = true;
 		return;
 	}
-	if (!(info & SVM_EVTINJ_VALID))
+	/* INT3 and INTO show as exceptions here. */
+	if ((info & EVENT_INFO_TYPE_MASK) == EVENT_INFO_TYPE_HW_EXC &&
+	    ((info & EVENT_INFO_VECTOR_MASK) == VEC_BP || (info & EVENT_INFO_VECTOR_MASK) == VEC_OF))
 		return;
-	ev->vector = info & SVM_EVTINJ_VECTOR_MASK;
-	switch (info & SVM_EVTINJ_TYPE_MASK) {
-	case SVM_EVTINJ_TYPE_INTR:
-		ev->type = EVENT_EXTINT;
-		break;
-	case SVM_EVTINJ_TYPE_NMI:
-		ev->type = EVENT_NMI;
-		break;
-	case SVM_EVTINJ_TYPE_EXCEPTION:
-		if (ev->vector == 3 || ev->vector == 4)
-			return;
-		ev->type = EVENT_EXCEPTION;
-		ev->has_error = info & SVM_EVTINJ_EV;
-		ev->error_code = (uint32_t)(info >> SVM_EVTINJ_ERROR_SHIFT);
-		break;
-	default:
-		return;
-	}
-	ev->valid = true;
+	event_info_decode((uint32_t)info, (uint32_t)(info >> SVM_EVTINJ_ERROR_SHIFT), ev);
 }
 
 /* ------------------------------------------------------------------------
@@ -131,13 +99,7 @@ enum guest_cpu_mode svm_guest_mode(const struct vmcb *vmcb)
 {
 	const struct vmcb_save *s = &vmcb->save;
 
-	if (!(s->cr0 & X86_CR0_PE))
-		return GUEST_MODE_REAL;
-	if (s->rflags & X86_RFLAGS_VM)
-		return GUEST_MODE_V86;
-	if ((s->efer & EFER_LMA) && (s->cs.attrib & SEG_ATTR_L))
-		return GUEST_MODE_LONG64;
-	return (s->cs.attrib & SEG_ATTR_DB) ? GUEST_MODE_PROT32 : GUEST_MODE_PROT16;
+	return guest_cpu_mode(s->cr0, s->efer, s->rflags, s->cs.attrib);
 }
 
 static void svm_exit_guest_info(const struct vmcb *vmcb, struct vm_exit *exit)
@@ -533,17 +495,17 @@ static const char *svm_check_state(const struct vmcb_save *s, uint64_t phys_mask
 static const char *svm_check_event(const struct vmcb *vmcb)
 {
 	uint64_t inj = vmcb->control.event_inj;
-	uint32_t type = inj & SVM_EVTINJ_TYPE_MASK;
-	unsigned int vector = inj & SVM_EVTINJ_VECTOR_MASK;
+	uint32_t type = inj & EVENT_INFO_TYPE_MASK;
+	unsigned int vector = inj & EVENT_INFO_VECTOR_MASK;
 
-	if (!(inj & SVM_EVTINJ_VALID))
+	if (!(inj & EVENT_INFO_VALID))
 		return NULL;
-	if (type != SVM_EVTINJ_TYPE_INTR && type != SVM_EVTINJ_TYPE_NMI &&
-	    type != SVM_EVTINJ_TYPE_EXCEPTION && type != SVM_EVTINJ_TYPE_SOFT_INT)
+	if (type != EVENT_INFO_TYPE_EXTINT && type != EVENT_INFO_TYPE_NMI &&
+	    type != EVENT_INFO_TYPE_HW_EXC && type != EVENT_INFO_TYPE_SOFT_INT)
 		return "EVENTINJ has a reserved type";
-	if (type == SVM_EVTINJ_TYPE_EXCEPTION && (vector == 2 || vector > 31))
+	if (type == EVENT_INFO_TYPE_HW_EXC && (vector == 2 || vector > 31))
 		return "EVENTINJ injects an exception with vector 2 or above 31";
-	if ((inj & SVM_EVTINJ_EV) && !(vmcb->save.cr0 & X86_CR0_PE))
+	if ((inj & EVENT_INFO_ERROR_VALID) && !(vmcb->save.cr0 & X86_CR0_PE))
 		return "EVENTINJ pushes an error code in real mode";
 	return NULL;
 }

@@ -270,21 +270,10 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 /* ------------------------------------------------------------------------
  * Event information: VM-entry interruption information, VM-exit
  * interruption information, IDT-vectoring information (SDM 24.8.3,
- * 24.9.2, 24.9.3): one layout.
+ * 24.9.2, 24.9.3): one layout, core/event_info.h's, plus the bit below
+ * (exit interruption information only).
  */
-#define VMX_EVT_VECTOR_MASK         0xffu
-#define VMX_EVT_TYPE_SHIFT          8
-#define VMX_EVT_TYPE_MASK           (7u << 8)
-#define VMX_EVT_TYPE_EXTINT         (0u << 8)
-#define VMX_EVT_TYPE_NMI            (2u << 8)
-#define VMX_EVT_TYPE_HW_EXC         (3u << 8)
-#define VMX_EVT_TYPE_SOFT_INT       (4u << 8)
-#define VMX_EVT_TYPE_PRIV_SOFT_EXC  (5u << 8)
-#define VMX_EVT_TYPE_SOFT_EXC       (6u << 8)
-#define VMX_EVT_TYPE_OTHER          (7u << 8)
-#define VMX_EVT_HAS_ERROR           BIT(11)
 #define VMX_EVT_NMI_UNBLOCK_IRET    BIT(12)
-#define VMX_EVT_VALID               BIT(31)
 
 /* ------------------------------------------------------------------------
  * Basic exit reasons (SDM appendix C)

@@ -37,6 +37,7 @@
 #include "asm/percpu.h"
 #include "asm/msr.h"
 #include "core/backend.h"
+#include "core/event_info.h"
 #include "vmx/vmcs.h"
 
 #define VMX_REGS_CHECK(r) \

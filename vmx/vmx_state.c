@@ -433,7 +433,7 @@ static const char *vmx_check_events(struct vmx_vcpu *v, uint64_t rflags, bool re
 {
 	uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 	uint32_t info = vmcs_read32(VMCS_ENTRY_INTR_INFO);
-	uint32_t type = info & VMX_EVT_TYPE_MASK;
+	uint32_t type = info & EVENT_INFO_TYPE_MASK;
 
 	if ((intr & VMX_INTR_STI) && (intr & VMX_INTR_MOV_SS))
 		return "guest interruptibility has STI and MOV SS blocking both set";
@@ -441,15 +441,15 @@ static const char *vmx_check_events(struct vmx_vcpu *v, uint64_t rflags, bool re
 		return "guest STI blocking with RFLAGS.IF clear";
 	if (vmcs_read32(VMCS_GUEST_ACTIVITY) > VMX_ACTIVITY_WAIT_SIPI)
 		return "guest activity state invalid";
-	if (!(info & VMX_EVT_VALID))
+	if (!(info & EVENT_INFO_VALID))
 		return NULL;
-	if (type == VMX_EVT_TYPE_EXTINT && !(rflags & X86_RFLAGS_IF))
+	if (type == EVENT_INFO_TYPE_EXTINT && !(rflags & X86_RFLAGS_IF))
 		return "injecting an external interrupt with RFLAGS.IF clear";
-	if (type == VMX_EVT_TYPE_EXTINT && (intr & VMX_INTR_SHADOW))
+	if (type == EVENT_INFO_TYPE_EXTINT && (intr & VMX_INTR_SHADOW))
 		return "injecting an external interrupt in an STI / MOV SS shadow";
-	if (type == VMX_EVT_TYPE_NMI && (intr & (VMX_INTR_MOV_SS | VMX_INTR_NMI)))
+	if (type == EVENT_INFO_TYPE_NMI && (intr & (VMX_INTR_MOV_SS | VMX_INTR_NMI)))
 		return "injecting an NMI while NMIs or MOV SS shadow block it";
-	if ((info & VMX_EVT_HAS_ERROR) && real)
+	if ((info & EVENT_INFO_ERROR_VALID) && real)
 		return "injecting an error code with CR0.PE clear";
 	return NULL;
 }
