@@ -9,6 +9,26 @@
 #ifndef CORE_GUEST_STATE_H
 #define CORE_GUEST_STATE_H
 
+/* Offsets in struct guest_regs for the backends' entry code; checked below. */
+#define GUEST_REGS_RAX  0x00
+#define GUEST_REGS_RCX  0x08
+#define GUEST_REGS_RDX  0x10
+#define GUEST_REGS_RBX  0x18
+#define GUEST_REGS_RSP  0x20
+#define GUEST_REGS_RBP  0x28
+#define GUEST_REGS_RSI  0x30
+#define GUEST_REGS_RDI  0x38
+#define GUEST_REGS_R8   0x40
+#define GUEST_REGS_R9   0x48
+#define GUEST_REGS_R10  0x50
+#define GUEST_REGS_R11  0x58
+#define GUEST_REGS_R12  0x60
+#define GUEST_REGS_R13  0x68
+#define GUEST_REGS_R14  0x70
+#define GUEST_REGS_R15  0x78
+
+#ifndef __ASSEMBLY__
+
 #include "asm/cpu_regs.h"
 #include "asm/msr.h"
 #include "core/lib/compiler.h"
@@ -36,6 +56,26 @@ struct guest_regs {
 	uint64_t rflags;
 };
 _Static_assert(sizeof(struct guest_regs) == 18 * 8, "guest_regs layout (svm_entry.S)");
+#define GUEST_REGS_CHECK(r) \
+	_Static_assert(offsetof(struct guest_regs, gpr[GPR_##r]) == GUEST_REGS_##r, \
+		       "entry code offset of " #r)
+GUEST_REGS_CHECK(RAX);
+GUEST_REGS_CHECK(RCX);
+GUEST_REGS_CHECK(RDX);
+GUEST_REGS_CHECK(RBX);
+GUEST_REGS_CHECK(RSP);
+GUEST_REGS_CHECK(RBP);
+GUEST_REGS_CHECK(RSI);
+GUEST_REGS_CHECK(RDI);
+GUEST_REGS_CHECK(R8);
+GUEST_REGS_CHECK(R9);
+GUEST_REGS_CHECK(R10);
+GUEST_REGS_CHECK(R11);
+GUEST_REGS_CHECK(R12);
+GUEST_REGS_CHECK(R13);
+GUEST_REGS_CHECK(R14);
+GUEST_REGS_CHECK(R15);
+#undef GUEST_REGS_CHECK
 
 /* Segment registers in the x86 encoding order, then LDTR and TR. */
 enum guest_seg {
@@ -195,5 +235,7 @@ static inline void guest_state_init_long64(struct guest_state *st, uint64_t entr
 	st->cr4 = X86_CR4_PAE;
 	st->efer = EFER_LME | EFER_LMA;
 }
+
+#endif /* __ASSEMBLY__ */
 
 #endif

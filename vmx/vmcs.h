@@ -13,7 +13,9 @@
 #ifndef VMX_VMCS_H
 #define VMX_VMCS_H
 
+#ifndef __ASSEMBLY__
 #include "core/lib/compiler.h"
+#endif
 
 #define VMCS_ENC(width, type, index) (((width) << 13) | ((type) << 10) | ((index) << 1))
 #define VMCS_W16 0
@@ -124,6 +126,7 @@
 #define VMCS_HOST_RSP               0x6c14
 #define VMCS_HOST_RIP               0x6c16
 
+#ifndef __ASSEMBLY__
 _Static_assert(VMCS_VPID == VMCS_ENC(VMCS_W16, 0, 0), "VPID encoding");
 _Static_assert(VMCS_GUEST_ES_SEL + 2 * 7 == VMCS_ENC(VMCS_W16, 2, 7), "TR selector encoding");
 _Static_assert(VMCS_EPT_POINTER == VMCS_ENC(VMCS_W64, 0, 13), "EPTP encoding");
@@ -138,6 +141,7 @@ _Static_assert(VMCS_GUEST_RFLAGS == VMCS_ENC(VMCS_WNAT, 2, 16), "guest RFLAGS en
 _Static_assert(VMCS_HOST_RIP == VMCS_ENC(VMCS_WNAT, 3, 11), "host RIP encoding");
 _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_POINTER) == VMCS_W64,
 	       "widths");
+#endif
 
 /* ------------------------------------------------------------------------
  * Capability MSRs (SDM appendix A)
