@@ -27,7 +27,47 @@
 #define GUEST_REGS_R14  0x70
 #define GUEST_REGS_R15  0x78
 
-#ifndef __ASSEMBLY__
+#ifdef __ASSEMBLY__
+
+/*
+ * For the entry code: every general register but RAX, RSP and RDI to or
+ * from the struct guest_regs that \regs points to. RAX and RDI are left
+ * to the caller (the pointer lives in one, the vendor's instruction may
+ * want the other); RSP is in the VMCB / VMCS.
+ */
+.macro guest_regs_load regs
+	movq GUEST_REGS_RCX(\regs), %rcx
+	movq GUEST_REGS_RDX(\regs), %rdx
+	movq GUEST_REGS_RBX(\regs), %rbx
+	movq GUEST_REGS_RBP(\regs), %rbp
+	movq GUEST_REGS_RSI(\regs), %rsi
+	movq GUEST_REGS_R8(\regs), %r8
+	movq GUEST_REGS_R9(\regs), %r9
+	movq GUEST_REGS_R10(\regs), %r10
+	movq GUEST_REGS_R11(\regs), %r11
+	movq GUEST_REGS_R12(\regs), %r12
+	movq GUEST_REGS_R13(\regs), %r13
+	movq GUEST_REGS_R14(\regs), %r14
+	movq GUEST_REGS_R15(\regs), %r15
+.endm
+
+.macro guest_regs_store regs
+	movq %rcx, GUEST_REGS_RCX(\regs)
+	movq %rdx, GUEST_REGS_RDX(\regs)
+	movq %rbx, GUEST_REGS_RBX(\regs)
+	movq %rbp, GUEST_REGS_RBP(\regs)
+	movq %rsi, GUEST_REGS_RSI(\regs)
+	movq %r8, GUEST_REGS_R8(\regs)
+	movq %r9, GUEST_REGS_R9(\regs)
+	movq %r10, GUEST_REGS_R10(\regs)
+	movq %r11, GUEST_REGS_R11(\regs)
+	movq %r12, GUEST_REGS_R12(\regs)
+	movq %r13, GUEST_REGS_R13(\regs)
+	movq %r14, GUEST_REGS_R14(\regs)
+	movq %r15, GUEST_REGS_R15(\regs)
+.endm
+
+#else
 
 #include "asm/cpu_regs.h"
 #include "asm/msr.h"

@@ -50,19 +50,7 @@ vmx_vmenter:
 	testl %esi, %esi		/* the flags survive the loads below */
 
 	movq GUEST_REGS_RAX(%rdi), %rax
-	movq GUEST_REGS_RCX(%rdi), %rcx
-	movq GUEST_REGS_RDX(%rdi), %rdx
-	movq GUEST_REGS_RBX(%rdi), %rbx
-	movq GUEST_REGS_RBP(%rdi), %rbp
-	movq GUEST_REGS_RSI(%rdi), %rsi
-	movq GUEST_REGS_R8(%rdi), %r8
-	movq GUEST_REGS_R9(%rdi), %r9
-	movq GUEST_REGS_R10(%rdi), %r10
-	movq GUEST_REGS_R11(%rdi), %r11
-	movq GUEST_REGS_R12(%rdi), %r12
-	movq GUEST_REGS_R13(%rdi), %r13
-	movq GUEST_REGS_R14(%rdi), %r14
-	movq GUEST_REGS_R15(%rdi), %r15
+	guest_regs_load %rdi
 	movq GUEST_REGS_RDI(%rdi), %rdi
 
 	jz .Llaunch
@@ -84,19 +72,7 @@ vmx_exit_point:
 	pushq %rdi
 	movq 8(%rsp), %rdi		/* regs */
 	movq %rax, GUEST_REGS_RAX(%rdi)
-	movq %rcx, GUEST_REGS_RCX(%rdi)
-	movq %rdx, GUEST_REGS_RDX(%rdi)
-	movq %rbx, GUEST_REGS_RBX(%rdi)
-	movq %rbp, GUEST_REGS_RBP(%rdi)
-	movq %rsi, GUEST_REGS_RSI(%rdi)
-	movq %r8, GUEST_REGS_R8(%rdi)
-	movq %r9, GUEST_REGS_R9(%rdi)
-	movq %r10, GUEST_REGS_R10(%rdi)
-	movq %r11, GUEST_REGS_R11(%rdi)
-	movq %r12, GUEST_REGS_R12(%rdi)
-	movq %r13, GUEST_REGS_R13(%rdi)
-	movq %r14, GUEST_REGS_R14(%rdi)
-	movq %r15, GUEST_REGS_R15(%rdi)
+	guest_regs_store %rdi
 	popq GUEST_REGS_RDI(%rdi)
 	addq $8, %rsp			/* regs */
 	xorl %eax, %eax
