@@ -237,6 +237,16 @@ static inline bool vm_event_is_soft(const struct vm_event *ev)
 	       ev->type == EVENT_PRIV_SOFT_EXCEPTION;
 }
 
+/* The intercepted exception of an EXIT_EXCEPTION, as an event to reflect. */
+static inline struct vm_event vm_exit_exception_event(const struct vm_exit *exit)
+{
+	return (struct vm_event){
+		.valid = true, .type = EVENT_EXCEPTION, .vector = exit->exception.vector,
+		.has_error = exit->exception.has_error,
+		.error_code = exit->exception.error_code,
+	};
+}
+
 /* Exceptions that push an error code (#DF, #TS-#PF, #AC, #CP, #VC, #SX). */
 static inline bool x86_vector_has_error(unsigned int vector)
 {

@@ -245,11 +245,7 @@ static void svm_exit_exception(struct svm_vcpu *v, struct vm_exit *exit)
 		exit->gla_valid = true;
 	}
 	if ((vec == VEC_DB || vec == VEC_AC) && !(v->exc_core & BIT(vec))) {
-		struct vm_event ev = {
-			.valid = true, .type = EVENT_EXCEPTION, .vector = (uint8_t)vec,
-			.has_error = exit->exception.has_error,
-			.error_code = exit->exception.error_code,
-		};
+		struct vm_event ev = vm_exit_exception_event(exit);
 
 		/*
 		 * An event in flight takes the slot (core re-injects it); the

@@ -313,11 +313,7 @@ static void vmx_exit_exception(struct vmx_vcpu *v, struct vm_exit *exit)
 	}
 	if ((vec == VEC_DB || vec == VEC_UD || vec == VEC_AC) &&
 	    !(v->exc_core & BIT(vec))) {
-		struct vm_event ev = {
-			.valid = true, .type = EVENT_EXCEPTION, .vector = (uint8_t)vec,
-			.has_error = exit->exception.has_error,
-			.error_code = exit->exception.error_code,
-		};
+		struct vm_event ev = vm_exit_exception_event(exit);
 
 		/* A #DB exit leaves DR6 alone; the qualification has its bits. */
 		if (vec == VEC_DB) {
