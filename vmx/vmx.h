@@ -1,6 +1,6 @@
 /*
- * Intel VT-x backend: what vmx.c, vmx_state.c, vmx_exit.c and
- * vmx_entry.S share. Everything outside goes through vmx_backend_ops
+ * Intel VT-x backend: what vmx.c, vmx_probe.c, vmx_state.c, vmx_exit.c
+ * and vmx_entry.S share. Everything outside goes through vmx_backend_ops
  * and core/backend.h.
  *
  * Where the code runs: see core/backend.h. A VMCS can be read or written
@@ -226,6 +226,11 @@ static inline uint32_t vmx_attr_from_ar(uint32_t ar)
 
 /* vmx.c */
 void vmx_write_proc(struct vmx_vcpu *v, uint32_t bits, bool on);
+
+/* vmx_probe.c: the backend entries of the same names. */
+int vmx_backend_probe(struct backend_caps *caps, const char **why);
+int vmx_cpu_enable(void);
+void vmx_cpu_disable(void);
 
 /* vmx_state.c: the backend entries of the same names; VMCS not yet current. */
 void vmx_get_state(struct backend_vcpu *bv, struct guest_state *st);
