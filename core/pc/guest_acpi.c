@@ -41,14 +41,9 @@
 #define GACPI_P_LVL3_LAT_NONE	1001
 #define GACPI_PM_PROFILE_UNSPECIFIED 0
 
-#define GACPI_PM1_EVT_LEN	4
-#define GACPI_PM1_CNT_LEN	2
-
 /* MPS INTI flags of the SCI: level triggered, active high (ACPI 5.2.12.5). */
 #define GACPI_SCI_INTI_FLAGS	(ACPI_MPS_INTI_POLARITY_HIGH | \
 				 ACPI_MPS_INTI_TRIGGER_LEVEL)
-#define GACPI_ISA_IRQ_PIT	0
-#define GACPI_GSI_PIT		2	/* the 8254 on IOAPIC pin 2 */
 #define GACPI_NMI_LINT		1
 
 /*
@@ -186,8 +181,8 @@ static int gacpi_build_fadt(struct gacpi_buf *b,
 	f->pm1a_evt_blk = cfg->pm1a_evt_blk;
 	f->pm1a_cnt_blk = cfg->pm1a_cnt_blk;
 	f->pm_tmr_blk = cfg->pm_tmr_blk;
-	f->pm1_evt_len = GACPI_PM1_EVT_LEN;
-	f->pm1_cnt_len = GACPI_PM1_CNT_LEN;
+	f->pm1_evt_len = VACPI_PM1_EVT_LEN;
+	f->pm1_cnt_len = VACPI_PM1_CNT_LEN;
 	f->pm_tmr_len = ACPI_PM_TMR_LEN;
 	f->p_lvl2_lat = GACPI_P_LVL2_LAT_NONE;
 	f->p_lvl3_lat = GACPI_P_LVL3_LAT_NONE;
@@ -199,9 +194,9 @@ static int gacpi_build_fadt(struct gacpi_buf *b,
 	f->minor_version = GACPI_FADT_MINOR;
 	f->x_firmware_ctrl = facs;
 	f->x_dsdt = dsdt;
-	f->x_pm1a_evt_blk = gacpi_io_gas(cfg->pm1a_evt_blk, GACPI_PM1_EVT_LEN,
+	f->x_pm1a_evt_blk = gacpi_io_gas(cfg->pm1a_evt_blk, VACPI_PM1_EVT_LEN,
 					 ACPI_GAS_ACCESS_WORD);
-	f->x_pm1a_cnt_blk = gacpi_io_gas(cfg->pm1a_cnt_blk, GACPI_PM1_CNT_LEN,
+	f->x_pm1a_cnt_blk = gacpi_io_gas(cfg->pm1a_cnt_blk, VACPI_PM1_CNT_LEN,
 					 ACPI_GAS_ACCESS_WORD);
 	f->x_pm_tmr_blk = gacpi_io_gas(cfg->pm_tmr_blk, ACPI_PM_TMR_LEN,
 				       ACPI_GAS_ACCESS_DWORD);
@@ -268,7 +263,7 @@ static int gacpi_build_madt(struct gacpi_buf *b,
 	}
 	memcpy(p, &io, sizeof(io));
 	p += sizeof(io);
-	gacpi_madt_override(p, GACPI_ISA_IRQ_PIT, GACPI_GSI_PIT, 0);
+	gacpi_madt_override(p, PC_IRQ_PIT, PC_PIT_IOAPIC_PIN, 0);
 	p += sizeof(struct acpi_madt_int_override);
 	gacpi_madt_override(p, cfg->sci_irq, cfg->sci_irq,
 			    GACPI_SCI_INTI_FLAGS);
