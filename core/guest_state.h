@@ -147,6 +147,12 @@ struct guest_segment {
 #define SEG_ATTR_G          BIT(11)
 #define SEG_ATTR_UNUSABLE   BIT(16)
 
+/* Bits of a code/data segment's type, then whole types. */
+#define SEG_TYPE_A          0x1u	/* accessed */
+#define SEG_TYPE_RW         0x2u	/* code: readable; data: writable */
+#define SEG_TYPE_EC         0x4u	/* code: conforming; data: expand-down */
+#define SEG_TYPE_CODE       0x8u
+
 #define SEG_TYPE_DATA_RWA   0x3u	/* read/write, accessed */
 #define SEG_TYPE_CODE_XRA   0xbu	/* execute/read, accessed */
 #define SEG_TYPE_LDT        0x2u

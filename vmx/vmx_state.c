@@ -382,19 +382,21 @@ static const char *vmx_check_segments(bool ia32e, bool ug, bool real)
 	tr = ar[SEG_TR];
 	ldtr = ar[SEG_LDTR];
 	type = cs & VMX_AR_TYPE_MASK;
-	if (!(type == 9 || type == 11 || type == 13 || type == 15 || (ug && type == 3)))
+	if ((type & (SEG_TYPE_CODE | SEG_TYPE_A)) != (SEG_TYPE_CODE | SEG_TYPE_A) &&
+	    !(ug && type == SEG_TYPE_DATA_RWA))
 		return "guest CS type is not an accessed code segment";
 	if (!(cs & VMX_AR_S) || !(cs & VMX_AR_P) || (cs & VMX_AR_UNUSABLE))
 		return "guest CS not present or not a code/data descriptor";
-	if (type == 3 && (cs & VMX_AR_DPL_MASK))
+	if (type == SEG_TYPE_DATA_RWA && (cs & VMX_AR_DPL_MASK))
 		return "guest CS type 3 (unrestricted guest) with DPL not 0";
-	if ((type == 9 || type == 11) && (cs & VMX_AR_DPL_MASK) != (ss & VMX_AR_DPL_MASK))
+	if ((type & SEG_TYPE_CODE) && !(type & SEG_TYPE_EC) &&
+	    (cs & VMX_AR_DPL_MASK) != (ss & VMX_AR_DPL_MASK))
 		return "guest CS DPL differs from SS DPL (non-conforming code)";
 	if (ia32e && (cs & VMX_AR_L) && (cs & VMX_AR_DB))
 		return "guest in IA-32e mode with CS.L and CS.D both set";
 	if (!(ss & VMX_AR_UNUSABLE)) {
 		type = ss & VMX_AR_TYPE_MASK;
-		if (type != 3 && type != 7)
+		if ((type & (SEG_TYPE_CODE | SEG_TYPE_RW | SEG_TYPE_A)) != (SEG_TYPE_RW | SEG_TYPE_A))
 			return "guest SS type is not a writable accessed data segment";
 		if (!(ss & VMX_AR_S) || !(ss & VMX_AR_P))
 			return "guest SS not present or not a code/data descriptor";
@@ -404,21 +406,21 @@ static const char *vmx_check_segments(bool ia32e, bool ug, bool real)
 	for (i = SEG_ES; i <= SEG_GS; i++) {
 		if (i == SEG_CS || i == SEG_SS || (ar[i] & VMX_AR_UNUSABLE))
 			continue;
-		if (!(ar[i] & 1) || !(ar[i] & VMX_AR_S) || !(ar[i] & VMX_AR_P) ||
-		    ((ar[i] & 8) && !(ar[i] & 2))) {
+		if (!(ar[i] & SEG_TYPE_A) || !(ar[i] & VMX_AR_S) || !(ar[i] & VMX_AR_P) ||
+		    ((ar[i] & SEG_TYPE_CODE) && !(ar[i] & SEG_TYPE_RW))) {
 			hv_snprintf(buf, sizeof(buf), "guest %s is not an accessed, present, "
 				    "readable segment", names[i]);
 			return buf;
 		}
 	}
 	type = tr & VMX_AR_TYPE_MASK;
-	if (!(type == 11 || (!ia32e && type == 3)))
+	if (!(type == SEG_TYPE_TSS_BUSY || (!ia32e && type == SEG_TYPE_TSS16_BUSY)))
 		return ia32e ? "guest TR is not a busy 64-bit TSS (IA-32e mode)" :
 			       "guest TR is not a busy TSS";
 	if ((tr & VMX_AR_S) || !(tr & VMX_AR_P) || (tr & VMX_AR_UNUSABLE))
 		return "guest TR unusable, not present or not a system descriptor";
 	if (!(ldtr & VMX_AR_UNUSABLE) &&
-	    ((ldtr & VMX_AR_TYPE_MASK) != 2 || (ldtr & VMX_AR_S) || !(ldtr & VMX_AR_P)))
+	    ((ldtr & VMX_AR_TYPE_MASK) != SEG_TYPE_LDT || (ldtr & VMX_AR_S) || !(ldtr & VMX_AR_P)))
 		return "guest LDTR is usable but not a present LDT descriptor";
 	if (!vmx_canonical(vmcs_read(VMCS_GUEST_ES_BASE + 2 * SEG_FS)) ||
 	    !vmx_canonical(vmcs_read(VMCS_GUEST_ES_BASE + 2 * SEG_GS)) ||
