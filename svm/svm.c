@@ -27,13 +27,7 @@
 #include "mm/heap.h"
 #include "svm/svm.h"
 
-#define CPUID_EXT_MAX            0x80000000u
-#define CPUID_EXT_FEATURES       0x80000001u
-#define   CPUID_EXT_ECX_SVM      BIT(2)
-#define   CPUID_EXT_EDX_NX       BIT(20)
-#define   CPUID_EXT_EDX_GBPAGES  BIT(26)
-#define CPUID_EXT_ADDR_SIZES     0x80000008u
-#define CPUID_SVM                0x8000000au
+/* CPUID_LEAF_SVM EDX. */
 #define   CPUID_SVM_NP           BIT(0)
 #define   CPUID_SVM_LBRV         BIT(1)
 #define   CPUID_SVM_SVML         BIT(2)
@@ -96,22 +90,22 @@ static int svm_probe_features(struct svm_features *f, const char **why)
 	struct cpuid_regs r;
 
 	cpuid(CPUID_EXT_MAX, &r);
-	if (r.eax < CPUID_SVM) {
+	if (r.eax < CPUID_LEAF_SVM) {
 		*why = "no AMD-V (CPUID leaf 0x8000000a absent)";
 		return -ENODEV;
 	}
 	cpuid(CPUID_EXT_FEATURES, &r);
-	if (!(r.ecx & CPUID_EXT_ECX_SVM)) {
+	if (!(r.ecx & CPUID_80000001_ECX_SVM)) {
 		*why = "no AMD-V (CPUID 0x80000001 ECX.SVM clear)";
 		return -ENODEV;
 	}
-	f->gbpages = r.edx & CPUID_EXT_EDX_GBPAGES;
-	if (!(r.edx & CPUID_EXT_EDX_NX)) {
+	f->gbpages = r.edx & CPUID_80000001_EDX_GBPAGES;
+	if (!(r.edx & CPUID_80000001_EDX_NX)) {
 		*why = "no NX: nested page tables could not forbid execution";
 		return -ENODEV;
 	}
 
-	cpuid(CPUID_SVM, &r);
+	cpuid(CPUID_LEAF_SVM, &r);
 	f->revision = r.eax & 0xff;
 	f->nasid = r.ebx;
 	f->np = r.edx & CPUID_SVM_NP;
@@ -141,12 +135,7 @@ static int svm_probe_features(struct svm_features *f, const char **why)
 	}
 	f->max_asid = f->nasid - 1;
 
-	cpuid(CPUID_EXT_MAX, &r);
-	f->phys_bits = 36;
-	if (r.eax >= CPUID_EXT_ADDR_SIZES) {
-		cpuid(CPUID_EXT_ADDR_SIZES, &r);
-		f->phys_bits = r.eax & 0xff;
-	}
+	f->phys_bits = cpuid_phys_bits();
 	/* Nested paging walks with the host's paging mode. */
 	f->npt_levels = (read_cr4() & X86_CR4_LA57) ? 5 : 4;
 	return 0;

@@ -169,10 +169,6 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 #define VMX_BASIC_INS_OUTS          BIT_ULL(54)
 #define VMX_BASIC_TRUE_CTLS         BIT_ULL(55)
 
-#define FEATURE_CONTROL_LOCK        BIT_ULL(0)
-#define FEATURE_CONTROL_VMXON_SMX   BIT_ULL(1)
-#define FEATURE_CONTROL_VMXON       BIT_ULL(2)	/* outside SMX */
-
 #define EPT_CAP_WALK4               BIT_ULL(6)
 #define EPT_CAP_WB                  BIT_ULL(14)
 #define EPT_CAP_2M                  BIT_ULL(16)
@@ -184,8 +180,6 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 #define VPID_CAP_INVVPID            BIT_ULL(32)
 #define VPID_CAP_INVVPID_SINGLE     BIT_ULL(41)
 #define VPID_CAP_INVVPID_ALL        BIT_ULL(42)
-
-#define CPUID_1_ECX_VMX             BIT(5)
 
 /* INVEPT / INVVPID types. */
 #define INVEPT_SINGLE               1

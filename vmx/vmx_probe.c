@@ -17,9 +17,6 @@
 #include "mm/frame.h"
 #include "vmx/vmx.h"
 
-#define CPUID_EXT_MAX        0x80000000u
-#define CPUID_EXT_ADDR_SIZES 0x80000008u
-
 struct vmx_features vmx_features;
 static int vmx_probe_result = 1;	/* 1: not probed yet */
 static const char *vmx_probe_why;
@@ -124,7 +121,7 @@ static int vmx_probe_features(struct vmx_features *f, const char **why)
 	uint64_t fc;
 	int err;
 
-	cpuid(1, &r);
+	cpuid(CPUID_LEAF_FEATURES, &r);
 	if (!(r.ecx & CPUID_1_ECX_VMX)) {
 		*why = "no VT-x (CPUID.1:ECX.VMX clear)";
 		return -ENODEV;
@@ -161,12 +158,7 @@ static int vmx_probe_features(struct vmx_features *f, const char **why)
 	f->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
 	f->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 
-	cpuid(CPUID_EXT_MAX, &r);
-	f->phys_bits = 36;
-	if (r.eax >= CPUID_EXT_ADDR_SIZES) {
-		cpuid(CPUID_EXT_ADDR_SIZES, &r);
-		f->phys_bits = r.eax & 0xff;
-	}
+	f->phys_bits = cpuid_phys_bits();
 	return 0;
 }
 

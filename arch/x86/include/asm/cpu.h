@@ -6,6 +6,7 @@
 #define ASM_CPU_H
 
 #include "asm/atomic.h"
+#include "asm/cpuid.h"
 #include "asm/cpu_regs.h"
 #include "core/lib/compiler.h"
 
@@ -26,6 +27,18 @@ static inline void cpuid_count(uint32_t leaf, uint32_t sub, struct cpuid_regs *r
 static inline void cpuid(uint32_t leaf, struct cpuid_regs *r)
 {
 	cpuid_count(leaf, 0, r);
+}
+
+/* Physical address bits of this CPU (CPUID 0x80000008, else 36). */
+static inline unsigned int cpuid_phys_bits(void)
+{
+	struct cpuid_regs r;
+
+	cpuid(CPUID_EXT_MAX, &r);
+	if (r.eax < CPUID_EXT_ADDR_SIZES)
+		return CPUID_PHYS_BITS_DEFAULT;
+	cpuid(CPUID_EXT_ADDR_SIZES, &r);
+	return r.eax & CPUID_ADDR_SIZES_PHYS_MASK;
 }
 
 static inline uint64_t rdmsr(uint32_t msr)

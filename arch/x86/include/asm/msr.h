@@ -24,6 +24,9 @@
 #define MSR_IA32_MTRR_DEF_TYPE    0x000002ff
 #define MSR_IA32_TSC_DEADLINE     0x000006e0
 #define MSR_IA32_FEATURE_CONTROL  0x0000003a
+#define   FEATURE_CONTROL_LOCK    BIT_ULL(0)
+#define   FEATURE_CONTROL_VMXON_SMX BIT_ULL(1)
+#define   FEATURE_CONTROL_VMXON   BIT_ULL(2)	/* outside SMX */
 #define MSR_IA32_PAT              0x00000277
 #define   PAT_TYPE_UC             0x00	/* memory types an entry may hold */
 #define   PAT_TYPE_WC             0x01
