@@ -172,6 +172,15 @@ extern const struct backend_ops svm_backend_ops;
 extern const struct backend_ops vmx_backend_ops;
 
 /*
+ * The MSRs every new vCPU passes through, in both backends: segment bases
+ * and SYSENTER fields the VMCB / VMCS switch, and the SYSCALL MSRs and
+ * KERNEL_GS_BASE (VMLOAD/VMSAVE under SVM; under VMX live in the CPU
+ * while the vCPU owns it, docs/vmx.md "MSRs"). Defined in core/backend.c.
+ */
+#define BACKEND_PASSTHROUGH_MSRS 10
+extern const uint32_t backend_passthrough_msrs[BACKEND_PASSTHROUGH_MSRS];
+
+/*
  * The table in use: set once by backend_init() on the boot CPU before any
  * other CPU enables the backend, constant afterwards. Defined in
  * core/backend.c.

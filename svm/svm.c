@@ -55,13 +55,6 @@
 #define SVM_DIRTY_CHECKED (VMCB_CLEAN_INTERCEPTS | VMCB_CLEAN_IOPM | VMCB_CLEAN_ASID | \
 			   VMCB_CLEAN_NP | VMCB_CLEAN_CRX | VMCB_CLEAN_DRX | VMCB_CLEAN_SEG)
 
-/* MSRs the VMCB switches exactly (VMLOAD/VMSAVE): passed through. */
-static const uint32_t svm_passthrough_msrs[] = {
-	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
-	MSR_CSTAR, MSR_SFMASK, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-	MSR_IA32_SYSENTER_EIP,
-};
-
 struct svm_features svm_features;
 static int svm_probe_result = 1;	/* 1: not probed yet */
 static const char *svm_probe_why;
@@ -418,8 +411,9 @@ static void svm_vmcb_init(struct svm_vcpu *v)
 	c->int_ctl = SVM_V_INTR_MASKING;
 	memset(v->iopm, 0xff, SVM_IOPM_SIZE);
 	memset(v->msrpm, 0xff, SVM_MSRPM_SIZE);
-	for (i = 0; i < ARRAY_SIZE(svm_passthrough_msrs); i++)
-		__svm_set_msr_intercept(v, svm_passthrough_msrs[i], false, false);
+	/* The VMCB switches them exactly (VMLOAD/VMSAVE). */
+	for (i = 0; i < BACKEND_PASSTHROUGH_MSRS; i++)
+		__svm_set_msr_intercept(v, backend_passthrough_msrs[i], false, false);
 }
 
 static int svm_vcpu_create(unsigned int id, struct backend_vcpu **out)

@@ -29,13 +29,6 @@
 #define VMX_MSR_BITMAP_SIZE  4096
 #define VMX_IO_BITMAP_SIZE   8192	/* A (0-0x7fff) then B */
 
-/* MSRs passed through, as svm/ does (docs/vmx.md, "MSRs"). */
-static const uint32_t vmx_passthrough_msrs[] = {
-	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
-	MSR_CSTAR, MSR_SFMASK, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-	MSR_IA32_SYSENTER_EIP,
-};
-
 struct vmx_cpu vmx_cpus[MAX_CPUS];
 
 static spinlock_t vmx_vpid_lock = SPINLOCK_INIT;
@@ -332,8 +325,8 @@ static int vmx_vcpu_create(unsigned int id, struct backend_vcpu **out)
 	v->pat = PAT_RESET;
 	memset(v->io_bitmap, 0xff, VMX_IO_BITMAP_SIZE);
 	memset(v->msr_bitmap, 0xff, VMX_MSR_BITMAP_SIZE);
-	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
-		__vmx_set_msr_intercept(v, vmx_passthrough_msrs[i], false, false);
+	for (i = 0; i < BACKEND_PASSTHROUGH_MSRS; i++)
+		__vmx_set_msr_intercept(v, backend_passthrough_msrs[i], false, false);
 
 	flags = irq_save();
 	err = vmx_vmclear(v->vmcs_pa) ? 0 : -EIO;
