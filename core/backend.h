@@ -23,6 +23,7 @@
 #ifndef CORE_BACKEND_H
 #define CORE_BACKEND_H
 
+#include "asm/atomic.h"
 #include "core/exit.h"
 #include "core/guest_state.h"
 #include "core/lib/compiler.h"
@@ -179,6 +180,23 @@ extern const struct backend_ops vmx_backend_ops;
  */
 #define BACKEND_PASSTHROUGH_MSRS 10
 extern const uint32_t backend_passthrough_msrs[BACKEND_PASSTHROUGH_MSRS];
+
+/*
+ * For set_io_intercept: the I/O permission map both vendors use, one bit
+ * per port, set = intercept. Ports [port, port + count) on or off;
+ * -ERANGE past the port space.
+ */
+static inline int backend_io_bitmap_assign(uint8_t *map, uint32_t port, uint32_t count,
+					   bool on)
+{
+	uint32_t p;
+
+	if (port >= X86_IO_PORTS || count > X86_IO_PORTS - port)
+		return -ERANGE;
+	for (p = port; p < port + count; p++)
+		bitmap_assign_bit(map, p, on);
+	return 0;
+}
 
 /*
  * The table in use: set once by backend_init() on the boot CPU before any

@@ -22,6 +22,7 @@
 #ifndef CORE_EXIT_H
 #define CORE_EXIT_H
 
+#include "asm/cpu.h"
 #include "core/guest_state.h"
 #include "core/lib/compiler.h"
 
@@ -250,8 +251,8 @@ static inline struct vm_event vm_exit_exception_event(const struct vm_exit *exit
 /* Exceptions that push an error code (#DF, #TS-#PF, #AC, #CP, #VC, #SX). */
 static inline bool x86_vector_has_error(unsigned int vector)
 {
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
-	       vector == 21 || vector == 29 || vector == 30;
+	return vector == VEC_DF || (vector >= VEC_TS && vector <= VEC_PF) ||
+	       vector == VEC_AC || vector == VEC_CP || vector == VEC_VC || vector == VEC_SX;
 }
 
 /*
@@ -265,16 +266,16 @@ static inline bool vm_event_valid(const struct vm_event *ev)
 	case EVENT_NMI:
 		return !ev->has_error;
 	case EVENT_EXCEPTION:
-		return ev->vector < 32 && ev->vector != 2 &&
+		return ev->vector < VEC_EXCEPTIONS && ev->vector != VEC_NMI &&
 		       ev->has_error == x86_vector_has_error(ev->vector);
 	case EVENT_SOFT_INT:
-		return !ev->has_error && ev->insn_len >= 1 && ev->insn_len <= 15;
+		return !ev->has_error && ev->insn_len >= 1 && ev->insn_len <= X86_INSN_MAX_LEN;
 	case EVENT_SOFT_EXCEPTION:
-		return (ev->vector == 3 || ev->vector == 4) && !ev->has_error &&
-		       ev->insn_len >= 1 && ev->insn_len <= 15;
+		return (ev->vector == VEC_BP || ev->vector == VEC_OF) && !ev->has_error &&
+		       ev->insn_len >= 1 && ev->insn_len <= X86_INSN_MAX_LEN;
 	case EVENT_PRIV_SOFT_EXCEPTION:
-		return ev->vector == 1 && !ev->has_error &&
-		       ev->insn_len >= 1 && ev->insn_len <= 15;
+		return ev->vector == VEC_DB && !ev->has_error &&
+		       ev->insn_len >= 1 && ev->insn_len <= X86_INSN_MAX_LEN;
 	default:
 		return false;
 	}

@@ -355,21 +355,18 @@ static int svm_set_msr_intercept(struct backend_vcpu *bv, uint32_t msr, bool rea
 static int svm_set_io_intercept(struct backend_vcpu *bv, uint32_t port, uint32_t count, bool on)
 {
 	struct svm_vcpu *v = to_svm(bv);
-	uint32_t p;
+	int err = backend_io_bitmap_assign(v->iopm, port, count, on);
 
-	if (port > 0xffff || count > 0x10000 - port)
-		return -ERANGE;
-	for (p = port; p < port + count; p++)
-		bitmap_assign_bit(v->iopm, p, on);
-	svm_dirty(v, VMCB_CLEAN_IOPM);
-	return 0;
+	if (!err)
+		svm_dirty(v, VMCB_CLEAN_IOPM);
+	return err;
 }
 
 static int svm_set_exception_intercept(struct backend_vcpu *bv, unsigned int vector, bool on)
 {
 	struct svm_vcpu *v = to_svm(bv);
 
-	if (vector >= 32)
+	if (vector >= VEC_EXCEPTIONS)
 		return -EINVAL;
 	if (on)
 		v->exc_core |= BIT(vector);

@@ -118,7 +118,7 @@ static uint8_t svm_len_from_next(uint64_t next, uint64_t rip)
 {
 	uint64_t len = next - rip;
 
-	return (next && len >= 1 && len <= 15) ? (uint8_t)len : 0;
+	return (next && len >= 1 && len <= X86_INSN_MAX_LEN) ? (uint8_t)len : 0;
 }
 
 /* ------------------------------------------------------------------------

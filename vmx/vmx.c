@@ -171,14 +171,7 @@ static int vmx_set_msr_intercept(struct backend_vcpu *bv, uint32_t msr, bool rea
 
 static int vmx_set_io_intercept(struct backend_vcpu *bv, uint32_t port, uint32_t count, bool on)
 {
-	struct vmx_vcpu *v = to_vmx(bv);
-	uint32_t p;
-
-	if (port > 0xffff || count > 0x10000 - port)
-		return -ERANGE;
-	for (p = port; p < port + count; p++)
-		bitmap_assign_bit(v->io_bitmap, p, on);
-	return 0;
+	return backend_io_bitmap_assign(to_vmx(bv)->io_bitmap, port, count, on);
 }
 
 static int vmx_set_exception_intercept(struct backend_vcpu *bv, unsigned int vector, bool on)
@@ -186,7 +179,7 @@ static int vmx_set_exception_intercept(struct backend_vcpu *bv, unsigned int vec
 	struct vmx_vcpu *v = to_vmx(bv);
 	unsigned long flags;
 
-	if (vector >= 32)
+	if (vector >= VEC_EXCEPTIONS)
 		return -EINVAL;
 	if (on)
 		v->exc_core |= BIT(vector);

@@ -38,7 +38,7 @@
 #define X86_DR6_RESET 0xffff0ff0ull	/* also the bits that read as 1 */
 #define X86_DR7_RESET 0x400ull
 
-/* Exception vectors. */
+/* Exception vectors: 0 to VEC_EXCEPTIONS - 1. */
 #define VEC_DE  0
 #define VEC_DB  1
 #define VEC_NMI 2
@@ -46,9 +46,18 @@
 #define VEC_OF  4
 #define VEC_UD  6
 #define VEC_DF  8
+#define VEC_TS  10
+#define VEC_NP  11
+#define VEC_SS  12
 #define VEC_GP  13
 #define VEC_PF  14
 #define VEC_AC  17
 #define VEC_MC  18
+#define VEC_CP  21
+#define VEC_VC  29
+#define VEC_SX  30
+#define VEC_EXCEPTIONS 32
+
+#define X86_IO_PORTS 0x10000u	/* the I/O port space: ports 0-0xffff */
 
 #endif
