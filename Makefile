@@ -56,7 +56,7 @@ HV_SRCS := \
 	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
 	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/launch/console_mux.c core/launch/vm_launch.c \
 	arch/x86/rtc.c \
-	vmx/vmx.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_entry.S
+	vmx/vmx.c vmx/vmx_probe.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_entry.S
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 

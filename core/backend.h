@@ -23,6 +23,7 @@
 #ifndef CORE_BACKEND_H
 #define CORE_BACKEND_H
 
+#include "asm/atomic.h"
 #include "core/exit.h"
 #include "core/guest_state.h"
 #include "core/lib/compiler.h"
@@ -170,6 +171,32 @@ struct backend_ops {
 /* The backends linked into the image. */
 extern const struct backend_ops svm_backend_ops;
 extern const struct backend_ops vmx_backend_ops;
+
+/*
+ * The MSRs every new vCPU passes through, in both backends: segment bases
+ * and SYSENTER fields the VMCB / VMCS switch, and the SYSCALL MSRs and
+ * KERNEL_GS_BASE (VMLOAD/VMSAVE under SVM; under VMX live in the CPU
+ * while the vCPU owns it, docs/vmx.md "MSRs"). Defined in core/backend.c.
+ */
+#define BACKEND_PASSTHROUGH_MSRS 10
+extern const uint32_t backend_passthrough_msrs[BACKEND_PASSTHROUGH_MSRS];
+
+/*
+ * For set_io_intercept: the I/O permission map both vendors use, one bit
+ * per port, set = intercept. Ports [port, port + count) on or off;
+ * -ERANGE past the port space.
+ */
+static inline int backend_io_bitmap_assign(uint8_t *map, uint32_t port, uint32_t count,
+					   bool on)
+{
+	uint32_t p;
+
+	if (port >= X86_IO_PORTS || count > X86_IO_PORTS - port)
+		return -ERANGE;
+	for (p = port; p < port + count; p++)
+		bitmap_assign_bit(map, p, on);
+	return 0;
+}
 
 /*
  * The table in use: set once by backend_init() on the boot CPU before any

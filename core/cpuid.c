@@ -8,28 +8,17 @@
 #include "asm/tsc.h"
 #include "core/vcpu_run.h"
 
-#define CPUID_1_ECX_MONITOR   BIT(3)
-#define CPUID_1_ECX_VMX       BIT(5)
-#define CPUID_1_ECX_SMX       BIT(6)
-#define CPUID_1_ECX_X2APIC    BIT(21)
-#define CPUID_1_ECX_TSC_DL    BIT(24)
-#define CPUID_1_ECX_XSAVE     BIT(26)
-#define CPUID_1_ECX_OSXSAVE   BIT(27)
-#define CPUID_1_ECX_AVX       BIT(28)
-#define CPUID_1_ECX_HYPERVISOR BIT(31)
-#define CPUID_1_EDX_MTRR      BIT(12)
 /*
  * MTRRs are not virtualised (MTRRcap reads 0, so they are hidden too);
  * machine check is, as a bank-less MCA (MCG_CAP = 0, core/vcpu_exit.c).
  */
 #define CPUID_EDX_HIDDEN      CPUID_1_EDX_MTRR
-#define CPUID_80000001_ECX_SVM BIT(2)
 /*
- * RDTSCP and RDPID read IA32_TSC_AUX, which neither backend switches
- * per vCPU: hidden, so that a guest neither writes it nor trusts it.
+ * RDTSCP and RDPID (CPUID_80000001_EDX_RDTSCP, CPUID_7_ECX_RDPID) read
+ * IA32_TSC_AUX, which neither backend switches per vCPU: hidden, so that
+ * a guest neither writes it nor trusts it.
  */
-#define CPUID_80000001_EDX_RDTSCP BIT(27)
-#define CPUID_7_ECX_RDPID     BIT(22)
+
 #define CPUID_MAX_BASIC       0xd
 #define CPUID_HV_BASE         0x40000000
 #define CPUID_HV_VERSION_LEAF 0x40000001

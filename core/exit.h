@@ -22,6 +22,8 @@
 #ifndef CORE_EXIT_H
 #define CORE_EXIT_H
 
+#include "asm/cpu.h"
+#include "core/guest_state.h"
 #include "core/lib/compiler.h"
 
 enum vm_exit_reason {
@@ -99,6 +101,23 @@ enum guest_cpu_mode {
 	GUEST_MODE_PROT32,
 	GUEST_MODE_LONG64,
 };
+
+/*
+ * The mode from the registers that select it: CR0.PE, RFLAGS.VM,
+ * EFER.LMA, and CS's L and D bits (cs_attr packed as struct
+ * guest_segment's attr). The one computation, for both backends.
+ */
+static inline enum guest_cpu_mode guest_cpu_mode(uint64_t cr0, uint64_t efer,
+						 uint64_t rflags, uint32_t cs_attr)
+{
+	if (!(cr0 & X86_CR0_PE))
+		return GUEST_MODE_REAL;
+	if (rflags & X86_RFLAGS_VM)
+		return GUEST_MODE_V86;
+	if ((efer & EFER_LMA) && (cs_attr & SEG_ATTR_L))
+		return GUEST_MODE_LONG64;
+	return (cs_attr & SEG_ATTR_DB) ? GUEST_MODE_PROT32 : GUEST_MODE_PROT16;
+}
 
 /* Code size of a mode in bits: 16, 32 or 64 (the insn_decode() mode). */
 static inline unsigned int guest_mode_code_bits(enum guest_cpu_mode m)
@@ -219,11 +238,21 @@ static inline bool vm_event_is_soft(const struct vm_event *ev)
 	       ev->type == EVENT_PRIV_SOFT_EXCEPTION;
 }
 
+/* The intercepted exception of an EXIT_EXCEPTION, as an event to reflect. */
+static inline struct vm_event vm_exit_exception_event(const struct vm_exit *exit)
+{
+	return (struct vm_event){
+		.valid = true, .type = EVENT_EXCEPTION, .vector = exit->exception.vector,
+		.has_error = exit->exception.has_error,
+		.error_code = exit->exception.error_code,
+	};
+}
+
 /* Exceptions that push an error code (#DF, #TS-#PF, #AC, #CP, #VC, #SX). */
 static inline bool x86_vector_has_error(unsigned int vector)
 {
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
-	       vector == 21 || vector == 29 || vector == 30;
+	return vector == VEC_DF || (vector >= VEC_TS && vector <= VEC_PF) ||
+	       vector == VEC_AC || vector == VEC_CP || vector == VEC_VC || vector == VEC_SX;
 }
 
 /*
@@ -237,16 +266,16 @@ static inline bool vm_event_valid(const struct vm_event *ev)
 	case EVENT_NMI:
 		return !ev->has_error;
 	case EVENT_EXCEPTION:
-		return ev->vector < 32 && ev->vector != 2 &&
+		return ev->vector < VEC_EXCEPTIONS && ev->vector != VEC_NMI &&
 		       ev->has_error == x86_vector_has_error(ev->vector);
 	case EVENT_SOFT_INT:
-		return !ev->has_error && ev->insn_len >= 1 && ev->insn_len <= 15;
+		return !ev->has_error && ev->insn_len >= 1 && ev->insn_len <= X86_INSN_MAX_LEN;
 	case EVENT_SOFT_EXCEPTION:
-		return (ev->vector == 3 || ev->vector == 4) && !ev->has_error &&
-		       ev->insn_len >= 1 && ev->insn_len <= 15;
+		return (ev->vector == VEC_BP || ev->vector == VEC_OF) && !ev->has_error &&
+		       ev->insn_len >= 1 && ev->insn_len <= X86_INSN_MAX_LEN;
 	case EVENT_PRIV_SOFT_EXCEPTION:
-		return ev->vector == 1 && !ev->has_error &&
-		       ev->insn_len >= 1 && ev->insn_len <= 15;
+		return ev->vector == VEC_DB && !ev->has_error &&
+		       ev->insn_len >= 1 && ev->insn_len <= X86_INSN_MAX_LEN;
 	default:
 		return false;
 	}

@@ -4,6 +4,8 @@
  * the guest's own page tables, and instruction fetch for decoding.
  * vCPU context; each access is one read section on the vCPU's reader.
  */
+#include "asm/cpu_regs.h"
+#include "asm/msr.h"
 #include "core/lib/errno.h"
 #include "core/insn_len.h"
 #include "core/ram_zero.h"
@@ -11,11 +13,6 @@
 #include "core/guest_mem.h"
 #include "core/vcpu_run.h"
 
-#define X86_CR0_PG_BIT   BIT_ULL(31)
-#define X86_CR4_PSE_BIT  BIT_ULL(4)
-#define X86_CR4_PAE_BIT  BIT_ULL(5)
-#define X86_CR4_LA57_BIT BIT_ULL(12)
-#define X86_EFER_LMA_BIT BIT_ULL(10)
 #define GPTE_P           BIT_ULL(0)
 #define GPTE_PS          BIT_ULL(7)
 #define GPTE_ADDR        0x000ffffffffff000ull
@@ -83,14 +80,14 @@ int guest_linear_to_gpa(struct vcpu *vcpu, const struct vm_exit *exit,
 	uint64_t cr3 = exit->guest.cr3, e, table;
 	int level, shift;
 
-	if (!(exit->guest.cr0 & X86_CR0_PG_BIT)) {
+	if (!(exit->guest.cr0 & X86_CR0_PG)) {
 		*gpa = gla & 0xffffffffull;
 		if (exit->guest.mode == GUEST_MODE_LONG64)
 			*gpa = gla;
 		return 0;
 	}
-	if (exit->guest.efer & X86_EFER_LMA_BIT) {
-		level = (exit->guest.cr4 & X86_CR4_LA57_BIT) ? 5 : 4;
+	if (exit->guest.efer & EFER_LMA) {
+		level = (exit->guest.cr4 & X86_CR4_LA57) ? 5 : 4;
 		table = cr3 & GPTE_ADDR;
 		for (shift = 12 + 9 * (level - 1); level > 0; level--, shift -= 9) {
 			if (walk_level(vcpu, table, gla, shift, 9, 8, &e))
@@ -105,7 +102,7 @@ int guest_linear_to_gpa(struct vcpu *vcpu, const struct vm_exit *exit,
 		}
 		return -EFAULT;
 	}
-	if (exit->guest.cr4 & X86_CR4_PAE_BIT) {
+	if (exit->guest.cr4 & X86_CR4_PAE) {
 		table = cr3 & 0xffffffe0ull;
 		if (walk_level(vcpu, table, gla, 30, 2, 8, &e))
 			return -EFAULT;
@@ -124,7 +121,7 @@ int guest_linear_to_gpa(struct vcpu *vcpu, const struct vm_exit *exit,
 	table = cr3 & 0xfffff000ull;
 	if (walk_level(vcpu, table, gla, 22, 10, 4, &e))
 		return -EFAULT;
-	if ((e & GPTE_PS) && (exit->guest.cr4 & X86_CR4_PSE_BIT)) {
+	if ((e & GPTE_PS) && (exit->guest.cr4 & X86_CR4_PSE)) {
 		*gpa = (e & 0xffc00000ull) | (gla & 0x3fffff);
 		return 0;
 	}

@@ -9,6 +9,68 @@
 #ifndef CORE_GUEST_STATE_H
 #define CORE_GUEST_STATE_H
 
+/* Offsets in struct guest_regs for the backends' entry code; checked below. */
+#define GUEST_REGS_RAX  0x00
+#define GUEST_REGS_RCX  0x08
+#define GUEST_REGS_RDX  0x10
+#define GUEST_REGS_RBX  0x18
+#define GUEST_REGS_RSP  0x20
+#define GUEST_REGS_RBP  0x28
+#define GUEST_REGS_RSI  0x30
+#define GUEST_REGS_RDI  0x38
+#define GUEST_REGS_R8   0x40
+#define GUEST_REGS_R9   0x48
+#define GUEST_REGS_R10  0x50
+#define GUEST_REGS_R11  0x58
+#define GUEST_REGS_R12  0x60
+#define GUEST_REGS_R13  0x68
+#define GUEST_REGS_R14  0x70
+#define GUEST_REGS_R15  0x78
+
+#ifdef __ASSEMBLY__
+
+/*
+ * For the entry code: every general register but RAX, RSP and RDI to or
+ * from the struct guest_regs that \regs points to. RAX and RDI are left
+ * to the caller (the pointer lives in one, the vendor's instruction may
+ * want the other); RSP is in the VMCB / VMCS.
+ */
+.macro guest_regs_load regs
+	movq GUEST_REGS_RCX(\regs), %rcx
+	movq GUEST_REGS_RDX(\regs), %rdx
+	movq GUEST_REGS_RBX(\regs), %rbx
+	movq GUEST_REGS_RBP(\regs), %rbp
+	movq GUEST_REGS_RSI(\regs), %rsi
+	movq GUEST_REGS_R8(\regs), %r8
+	movq GUEST_REGS_R9(\regs), %r9
+	movq GUEST_REGS_R10(\regs), %r10
+	movq GUEST_REGS_R11(\regs), %r11
+	movq GUEST_REGS_R12(\regs), %r12
+	movq GUEST_REGS_R13(\regs), %r13
+	movq GUEST_REGS_R14(\regs), %r14
+	movq GUEST_REGS_R15(\regs), %r15
+.endm
+
+.macro guest_regs_store regs
+	movq %rcx, GUEST_REGS_RCX(\regs)
+	movq %rdx, GUEST_REGS_RDX(\regs)
+	movq %rbx, GUEST_REGS_RBX(\regs)
+	movq %rbp, GUEST_REGS_RBP(\regs)
+	movq %rsi, GUEST_REGS_RSI(\regs)
+	movq %r8, GUEST_REGS_R8(\regs)
+	movq %r9, GUEST_REGS_R9(\regs)
+	movq %r10, GUEST_REGS_R10(\regs)
+	movq %r11, GUEST_REGS_R11(\regs)
+	movq %r12, GUEST_REGS_R12(\regs)
+	movq %r13, GUEST_REGS_R13(\regs)
+	movq %r14, GUEST_REGS_R14(\regs)
+	movq %r15, GUEST_REGS_R15(\regs)
+.endm
+
+#else
+
+#include "asm/cpu_regs.h"
+#include "asm/msr.h"
 #include "core/lib/compiler.h"
 
 /* ------------------------------------------------------------------------
@@ -34,12 +96,26 @@ struct guest_regs {
 	uint64_t rflags;
 };
 _Static_assert(sizeof(struct guest_regs) == 18 * 8, "guest_regs layout (svm_entry.S)");
-
-#define GUEST_RFLAGS_FIXED BIT(1)	/* reads as 1 */
-#define GUEST_RFLAGS_TF    BIT(8)
-#define GUEST_RFLAGS_IF    BIT(9)
-#define GUEST_RFLAGS_RF    BIT(16)
-#define GUEST_RFLAGS_VM    BIT(17)
+#define GUEST_REGS_CHECK(r) \
+	_Static_assert(offsetof(struct guest_regs, gpr[GPR_##r]) == GUEST_REGS_##r, \
+		       "entry code offset of " #r)
+GUEST_REGS_CHECK(RAX);
+GUEST_REGS_CHECK(RCX);
+GUEST_REGS_CHECK(RDX);
+GUEST_REGS_CHECK(RBX);
+GUEST_REGS_CHECK(RSP);
+GUEST_REGS_CHECK(RBP);
+GUEST_REGS_CHECK(RSI);
+GUEST_REGS_CHECK(RDI);
+GUEST_REGS_CHECK(R8);
+GUEST_REGS_CHECK(R9);
+GUEST_REGS_CHECK(R10);
+GUEST_REGS_CHECK(R11);
+GUEST_REGS_CHECK(R12);
+GUEST_REGS_CHECK(R13);
+GUEST_REGS_CHECK(R14);
+GUEST_REGS_CHECK(R15);
+#undef GUEST_REGS_CHECK
 
 /* Segment registers in the x86 encoding order, then LDTR and TR. */
 enum guest_seg {
@@ -70,6 +146,12 @@ struct guest_segment {
 #define SEG_ATTR_DB         BIT(10)	/* 32-bit default size */
 #define SEG_ATTR_G          BIT(11)
 #define SEG_ATTR_UNUSABLE   BIT(16)
+
+/* Bits of a code/data segment's type, then whole types. */
+#define SEG_TYPE_A          0x1u	/* accessed */
+#define SEG_TYPE_RW         0x2u	/* code: readable; data: writable */
+#define SEG_TYPE_EC         0x4u	/* code: conforming; data: expand-down */
+#define SEG_TYPE_CODE       0x8u
 
 #define SEG_TYPE_DATA_RWA   0x3u	/* read/write, accessed */
 #define SEG_TYPE_CODE_XRA   0xbu	/* execute/read, accessed */
@@ -107,17 +189,6 @@ struct guest_state {
  * and passes *st to backend_set_state().
  */
 
-#define GUEST_CR0_ET   BIT(4)
-#define GUEST_CR0_PE   BIT(0)
-#define GUEST_CR0_PG   BIT(31)
-#define GUEST_CR0_RESET 0x60000010ull	/* CD, NW, ET */
-#define GUEST_CR4_PAE  BIT(5)
-#define GUEST_EFER_LME BIT(8)
-#define GUEST_EFER_LMA BIT(10)
-#define GUEST_DR6_RESET 0xffff0ff0ull
-#define GUEST_DR7_RESET 0x400ull
-#define GUEST_PAT_RESET 0x0007040600070406ull
-
 static inline void guest_segment_set(struct guest_segment *s, uint16_t sel,
 				     uint64_t base, uint32_t limit, uint32_t attr)
 {
@@ -131,12 +202,12 @@ static inline void guest_segment_set(struct guest_segment *s, uint16_t sel,
 static inline void guest_state_clear(struct guest_state *st)
 {
 	*st = (struct guest_state){
-		.regs.rflags = GUEST_RFLAGS_FIXED,
+		.regs.rflags = X86_RFLAGS_FIXED,
 		.gdtr.limit = 0xffff,
 		.idtr.limit = 0xffff,
-		.dr6 = GUEST_DR6_RESET,
-		.dr7 = GUEST_DR7_RESET,
-		.pat = GUEST_PAT_RESET,
+		.dr6 = X86_DR6_RESET,
+		.dr7 = X86_DR7_RESET,
+		.pat = PAT_RESET,
 	};
 	guest_segment_set(&st->seg[SEG_LDTR], 0, 0, 0xffff,
 			  SEG_ATTR_P | SEG_TYPE_LDT);
@@ -159,7 +230,7 @@ static inline void guest_state_init_real(struct guest_state *st, uint16_t cs, ui
 	guest_segment_set(&st->seg[SEG_CS], cs, (uint64_t)cs << 4, 0xffff,
 			  SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_XRA);
 	st->regs.rip = ip;
-	st->cr0 = GUEST_CR0_ET;
+	st->cr0 = X86_CR0_ET;
 }
 
 /* The x86 power-on state: F000:FFF0 with CS base 0xffff0000. */
@@ -167,7 +238,7 @@ static inline void guest_state_init_reset(struct guest_state *st)
 {
 	guest_state_init_real(st, 0xf000, 0xfff0);
 	st->seg[SEG_CS].base = 0xffff0000ull;
-	st->cr0 = GUEST_CR0_RESET;
+	st->cr0 = X86_CR0_RESET;
 }
 
 /*
@@ -189,7 +260,7 @@ static inline void guest_state_init_flat32(struct guest_state *st, uint32_t entr
 	guest_segment_set(&st->seg[SEG_CS], cs_sel, 0, 0xffffffff,
 			  flat | SEG_TYPE_CODE_XRA);
 	st->regs.rip = entry;
-	st->cr0 = GUEST_CR0_PE | GUEST_CR0_ET;
+	st->cr0 = X86_CR0_PE | X86_CR0_ET;
 }
 
 /*
@@ -205,10 +276,12 @@ static inline void guest_state_init_long64(struct guest_state *st, uint64_t entr
 	st->seg[SEG_CS].attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_L | SEG_ATTR_G |
 			       SEG_TYPE_CODE_XRA;
 	st->regs.rip = entry;
-	st->cr0 = GUEST_CR0_PE | GUEST_CR0_ET | GUEST_CR0_PG;
+	st->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_PG;
 	st->cr3 = cr3;
-	st->cr4 = GUEST_CR4_PAE;
-	st->efer = GUEST_EFER_LME | GUEST_EFER_LMA;
+	st->cr4 = X86_CR4_PAE;
+	st->efer = EFER_LME | EFER_LMA;
 }
+
+#endif /* __ASSEMBLY__ */
 
 #endif

@@ -5,15 +5,13 @@
  * returns 0 to re-enter, or stops the VM (vm_stop says why) and returns
  * a negative value: a guest's error never stops the hypervisor.
  */
+#include "asm/cpu_regs.h"
 #include "asm/msr.h"
 #include "core/lib/log.h"
 #include "core/lib/printf.h"
 #include "core/ram_zero.h"
 #include "core/vcpu_run.h"
 #include "core/pc/vpc.h"
-
-#define VEC_GP 13
-#define VEC_UD 6
 
 static uint64_t *gpr(struct vcpu *vcpu, unsigned int r)
 {
@@ -190,7 +188,7 @@ static bool vcpu_hlt_ready(struct vcpu *vcpu)
 {
 	if (vcpu->vm->pc && vpc_vcpu_wake_pending(vcpu))
 		return true;
-	return (vcpu->bv->regs.rflags & GUEST_RFLAGS_IF) && vcpu_irq_pending(vcpu);
+	return (vcpu->bv->regs.rflags & X86_RFLAGS_IF) && vcpu_irq_pending(vcpu);
 }
 
 /*

@@ -60,16 +60,6 @@ static struct acpi_root_view acpi_root;
  * Helpers
  */
 
-uint8_t acpi_checksum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint8_t sum = 0;
-
-	while (len--)
-		sum = (uint8_t)(sum + *b++);
-	return sum;
-}
-
 static bool acpi_printable(char c)
 {
 	return c >= 0x20 && c <= 0x7e;

@@ -27,13 +27,7 @@
 #include "mm/heap.h"
 #include "svm/svm.h"
 
-#define CPUID_EXT_MAX            0x80000000u
-#define CPUID_EXT_FEATURES       0x80000001u
-#define   CPUID_EXT_ECX_SVM      BIT(2)
-#define   CPUID_EXT_EDX_NX       BIT(20)
-#define   CPUID_EXT_EDX_GBPAGES  BIT(26)
-#define CPUID_EXT_ADDR_SIZES     0x80000008u
-#define CPUID_SVM                0x8000000au
+/* CPUID_LEAF_SVM EDX. */
 #define   CPUID_SVM_NP           BIT(0)
 #define   CPUID_SVM_LBRV         BIT(1)
 #define   CPUID_SVM_SVML         BIT(2)
@@ -44,7 +38,6 @@
 #define   CPUID_SVM_DECODE       BIT(7)
 #define   CPUID_SVM_PAUSE_FILTER BIT(10)
 #define   CPUID_SVM_VGIF         BIT(16)
-#define X86_CR4_LA57             BIT(12)
 
 /* Host-safety and run-loop intercepts every vCPU starts with (docs/svm.md). */
 #define SVM_MISC1_DEFAULT (SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI | \
@@ -61,13 +54,6 @@
 /* Groups whose host-side changes svm_run() checks before VMRUN. */
 #define SVM_DIRTY_CHECKED (VMCB_CLEAN_INTERCEPTS | VMCB_CLEAN_IOPM | VMCB_CLEAN_ASID | \
 			   VMCB_CLEAN_NP | VMCB_CLEAN_CRX | VMCB_CLEAN_DRX | VMCB_CLEAN_SEG)
-
-/* MSRs the VMCB switches exactly (VMLOAD/VMSAVE): passed through. */
-static const uint32_t svm_passthrough_msrs[] = {
-	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
-	MSR_CSTAR, MSR_SFMASK, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-	MSR_IA32_SYSENTER_EIP,
-};
 
 struct svm_features svm_features;
 static int svm_probe_result = 1;	/* 1: not probed yet */
@@ -97,22 +83,22 @@ static int svm_probe_features(struct svm_features *f, const char **why)
 	struct cpuid_regs r;
 
 	cpuid(CPUID_EXT_MAX, &r);
-	if (r.eax < CPUID_SVM) {
+	if (r.eax < CPUID_LEAF_SVM) {
 		*why = "no AMD-V (CPUID leaf 0x8000000a absent)";
 		return -ENODEV;
 	}
 	cpuid(CPUID_EXT_FEATURES, &r);
-	if (!(r.ecx & CPUID_EXT_ECX_SVM)) {
+	if (!(r.ecx & CPUID_80000001_ECX_SVM)) {
 		*why = "no AMD-V (CPUID 0x80000001 ECX.SVM clear)";
 		return -ENODEV;
 	}
-	f->gbpages = r.edx & CPUID_EXT_EDX_GBPAGES;
-	if (!(r.edx & CPUID_EXT_EDX_NX)) {
+	f->gbpages = r.edx & CPUID_80000001_EDX_GBPAGES;
+	if (!(r.edx & CPUID_80000001_EDX_NX)) {
 		*why = "no NX: nested page tables could not forbid execution";
 		return -ENODEV;
 	}
 
-	cpuid(CPUID_SVM, &r);
+	cpuid(CPUID_LEAF_SVM, &r);
 	f->revision = r.eax & 0xff;
 	f->nasid = r.ebx;
 	f->np = r.edx & CPUID_SVM_NP;
@@ -142,12 +128,7 @@ static int svm_probe_features(struct svm_features *f, const char **why)
 	}
 	f->max_asid = f->nasid - 1;
 
-	cpuid(CPUID_EXT_MAX, &r);
-	f->phys_bits = 36;
-	if (r.eax >= CPUID_EXT_ADDR_SIZES) {
-		cpuid(CPUID_EXT_ADDR_SIZES, &r);
-		f->phys_bits = r.eax & 0xff;
-	}
+	f->phys_bits = cpuid_phys_bits();
 	/* Nested paging walks with the host's paging mode. */
 	f->npt_levels = (read_cr4() & X86_CR4_LA57) ? 5 : 4;
 	return 0;
@@ -374,21 +355,18 @@ static int svm_set_msr_intercept(struct backend_vcpu *bv, uint32_t msr, bool rea
 static int svm_set_io_intercept(struct backend_vcpu *bv, uint32_t port, uint32_t count, bool on)
 {
 	struct svm_vcpu *v = to_svm(bv);
-	uint32_t p;
+	int err = backend_io_bitmap_assign(v->iopm, port, count, on);
 
-	if (port > 0xffff || count > 0x10000 - port)
-		return -ERANGE;
-	for (p = port; p < port + count; p++)
-		bitmap_assign_bit(v->iopm, p, on);
-	svm_dirty(v, VMCB_CLEAN_IOPM);
-	return 0;
+	if (!err)
+		svm_dirty(v, VMCB_CLEAN_IOPM);
+	return err;
 }
 
 static int svm_set_exception_intercept(struct backend_vcpu *bv, unsigned int vector, bool on)
 {
 	struct svm_vcpu *v = to_svm(bv);
 
-	if (vector >= 32)
+	if (vector >= VEC_EXCEPTIONS)
 		return -EINVAL;
 	if (on)
 		v->exc_core |= BIT(vector);
@@ -430,8 +408,9 @@ static void svm_vmcb_init(struct svm_vcpu *v)
 	c->int_ctl = SVM_V_INTR_MASKING;
 	memset(v->iopm, 0xff, SVM_IOPM_SIZE);
 	memset(v->msrpm, 0xff, SVM_MSRPM_SIZE);
-	for (i = 0; i < ARRAY_SIZE(svm_passthrough_msrs); i++)
-		__svm_set_msr_intercept(v, svm_passthrough_msrs[i], false, false);
+	/* The VMCB switches them exactly (VMLOAD/VMSAVE). */
+	for (i = 0; i < BACKEND_PASSTHROUGH_MSRS; i++)
+		__svm_set_msr_intercept(v, backend_passthrough_msrs[i], false, false);
 }
 
 static int svm_vcpu_create(unsigned int id, struct backend_vcpu **out)
@@ -542,7 +521,7 @@ static bool svm_interrupt_allowed(struct backend_vcpu *bv)
 {
 	struct svm_vcpu *v = to_svm(bv);
 
-	return (bv->regs.rflags & GUEST_RFLAGS_IF) && !svm_in_shadow(v) &&
+	return (bv->regs.rflags & X86_RFLAGS_IF) && !svm_in_shadow(v) &&
 	       !svm_event_queued(v);
 }
 
@@ -591,9 +570,9 @@ static void svm_entry_nmi_step(struct svm_vcpu *v)
 		return;
 	v->step_was_iret = v->iret_pending;
 	v->step_rip = s->rip;
-	v->step_guest_flags = s->rflags & (GUEST_RFLAGS_TF | GUEST_RFLAGS_RF);
+	v->step_guest_flags = s->rflags & (X86_RFLAGS_TF | X86_RFLAGS_RF);
 	v->step_saved_dr6 = s->dr6;
-	s->rflags |= GUEST_RFLAGS_TF | GUEST_RFLAGS_RF;
+	s->rflags |= X86_RFLAGS_TF | X86_RFLAGS_RF;
 }
 
 /* ------------------------------------------------------------------------

@@ -11,58 +11,17 @@
 #ifndef SVM_SVM_H
 #define SVM_SVM_H
 
-/* Offsets of struct guest_regs for svm_entry.S; checked below. */
-#define SVM_REGS_RAX    0x00
-#define SVM_REGS_RCX    0x08
-#define SVM_REGS_RDX    0x10
-#define SVM_REGS_RBX    0x18
-#define SVM_REGS_RSP    0x20
-#define SVM_REGS_RBP    0x28
-#define SVM_REGS_RSI    0x30
-#define SVM_REGS_RDI    0x38
-#define SVM_REGS_R8     0x40
-#define SVM_REGS_R9     0x48
-#define SVM_REGS_R10    0x50
-#define SVM_REGS_R11    0x58
-#define SVM_REGS_R12    0x60
-#define SVM_REGS_R13    0x68
-#define SVM_REGS_R14    0x70
-#define SVM_REGS_R15    0x78
+#include "core/guest_state.h"
 
 #ifndef __ASSEMBLY__
 
 #include "asm/msr.h"
 #include "core/backend.h"
+#include "core/event_info.h"
 #include "svm/vmcb.h"
 
-#define SVM_REGS_CHECK(r) \
-	_Static_assert(offsetof(struct guest_regs, gpr[GPR_##r]) == SVM_REGS_##r, \
-		       "svm_entry.S offset of " #r)
-SVM_REGS_CHECK(RAX);
-SVM_REGS_CHECK(RCX);
-SVM_REGS_CHECK(RDX);
-SVM_REGS_CHECK(RBX);
-SVM_REGS_CHECK(RSP);
-SVM_REGS_CHECK(RBP);
-SVM_REGS_CHECK(RSI);
-SVM_REGS_CHECK(RDI);
-SVM_REGS_CHECK(R8);
-SVM_REGS_CHECK(R9);
-SVM_REGS_CHECK(R10);
-SVM_REGS_CHECK(R11);
-SVM_REGS_CHECK(R12);
-SVM_REGS_CHECK(R13);
-SVM_REGS_CHECK(R14);
-SVM_REGS_CHECK(R15);
-#undef SVM_REGS_CHECK
-
-
 /* Exceptions that are always intercepted (docs/svm.md, "Intercepts"). */
-#define SVM_VEC_DB 1
-#define SVM_VEC_PF 14
-#define SVM_VEC_AC 17
-#define SVM_VEC_MC 18
-#define SVM_EXC_ALWAYS (BIT(SVM_VEC_DB) | BIT(SVM_VEC_AC) | BIT(SVM_VEC_MC))
+#define SVM_EXC_ALWAYS (BIT(VEC_DB) | BIT(VEC_AC) | BIT(VEC_MC))
 
 /* What CPUID says the processor's AMD-V offers. Written once by svm_probe(). */
 struct svm_features {
@@ -187,7 +146,7 @@ static inline uint64_t svm_exit_code(const struct vmcb *vmcb)
 
 static inline bool svm_event_queued(const struct svm_vcpu *v)
 {
-	return v->vmcb->control.event_inj & SVM_EVTINJ_VALID;
+	return v->vmcb->control.event_inj & EVENT_INFO_VALID;
 }
 
 /* The interrupt shadow still applies: set at the exit, RIP not moved. */

@@ -58,20 +58,8 @@ svm_vmrun:
 	movq %rsi, %rax
 	vmload %rax			/* the guest's */
 
-	movq SVM_REGS_RCX(%rdi), %rcx
-	movq SVM_REGS_RDX(%rdi), %rdx
-	movq SVM_REGS_RBX(%rdi), %rbx
-	movq SVM_REGS_RBP(%rdi), %rbp
-	movq SVM_REGS_RSI(%rdi), %rsi
-	movq SVM_REGS_R8(%rdi), %r8
-	movq SVM_REGS_R9(%rdi), %r9
-	movq SVM_REGS_R10(%rdi), %r10
-	movq SVM_REGS_R11(%rdi), %r11
-	movq SVM_REGS_R12(%rdi), %r12
-	movq SVM_REGS_R13(%rdi), %r13
-	movq SVM_REGS_R14(%rdi), %r14
-	movq SVM_REGS_R15(%rdi), %r15
-	movq SVM_REGS_RDI(%rdi), %rdi
+	guest_regs_load %rdi
+	movq GUEST_REGS_RDI(%rdi), %rdi
 
 	sti				/* GIF=0: nothing is taken here */
 	vmrun %rax
@@ -80,20 +68,8 @@ svm_vmrun:
 	/* RAX = vmcb_pa and RSP restored; the rest hold guest values. */
 	pushq %rdi
 	movq 24(%rsp), %rdi		/* regs */
-	movq %rcx, SVM_REGS_RCX(%rdi)
-	movq %rdx, SVM_REGS_RDX(%rdi)
-	movq %rbx, SVM_REGS_RBX(%rdi)
-	movq %rbp, SVM_REGS_RBP(%rdi)
-	movq %rsi, SVM_REGS_RSI(%rdi)
-	movq %r8, SVM_REGS_R8(%rdi)
-	movq %r9, SVM_REGS_R9(%rdi)
-	movq %r10, SVM_REGS_R10(%rdi)
-	movq %r11, SVM_REGS_R11(%rdi)
-	movq %r12, SVM_REGS_R12(%rdi)
-	movq %r13, SVM_REGS_R13(%rdi)
-	movq %r14, SVM_REGS_R14(%rdi)
-	movq %r15, SVM_REGS_R15(%rdi)
-	popq SVM_REGS_RDI(%rdi)
+	guest_regs_store %rdi
+	popq GUEST_REGS_RDI(%rdi)
 
 	popq %rax			/* vmcb_pa */
 	vmsave %rax			/* the guest's FS/GS/TR/... into its VMCB */

@@ -18,21 +18,6 @@
  * Event injection and delivery
  */
 
-static uint32_t svm_event_type_bits(const struct vm_event *ev)
-{
-	switch (ev->type) {
-	case EVENT_EXTINT:
-		return SVM_EVTINJ_TYPE_INTR;
-	case EVENT_NMI:
-		return SVM_EVTINJ_TYPE_NMI;
-	case EVENT_SOFT_INT:
-		return SVM_EVTINJ_TYPE_SOFT_INT;
-	default:
-		/* Hardware and soft exceptions: RIP decides fault or trap. */
-		return SVM_EVTINJ_TYPE_EXCEPTION;
-	}
-}
-
 int svm_queue_event(struct svm_vcpu *v, const struct vm_event *ev)
 {
 	struct vmcb *vmcb = v->vmcb;
@@ -46,12 +31,13 @@ int svm_queue_event(struct svm_vcpu *v, const struct vm_event *ev)
 	if (e.type == EVENT_NMI)
 		e.vector = 2;
 	/* Real mode pushes no error code; EV=1 there is an illegal injection. */
-	if (!(vmcb->save.cr0 & GUEST_CR0_PE))
+	if (!(vmcb->save.cr0 & X86_CR0_PE))
 		e.has_error = false;
 
-	inj = e.vector | svm_event_type_bits(&e) | SVM_EVTINJ_VALID;
+	/* Hardware and soft exceptions alike: RIP decides fault or trap. */
+	inj = event_info_encode(&e, false);
 	if (e.has_error)
-		inj |= SVM_EVTINJ_EV | ((uint64_t)e.error_code << SVM_EVTINJ_ERROR_SHIFT);
+		inj |= (uint64_t)e.error_code << SVM_EVTINJ_ERROR_SHIFT;
 	vmcb->control.event_inj = inj;
 	v->inj = e;
 	return 0;
@@ -66,9 +52,7 @@ void svm_exit_event_done(struct svm_vcpu *v)
 
 	v->inj_undelivered = false;
 	if (v->inj.valid) {
-		in_flight = (info & SVM_EVTINJ_VALID) &&
-			    (info & SVM_EVTINJ_VECTOR_MASK) == v->inj.vector &&
-			    (info & SVM_EVTINJ_TYPE_MASK) == svm_event_type_bits(&v->inj);
+		in_flight = event_info_is((uint32_t)info, &v->inj, false);
 		if (in_flight || refused) {
 			v->inj_undelivered = true;
 			/* svm_run() moved RIP past the INT for the return address. */
@@ -100,27 +84,11 @@ static void svm_exit_event_info(struct svm_vcpu *v, struct vm_exit *exit)
 		ev->valid = true;
 		return;
 	}
-	if (!(info & SVM_EVTINJ_VALID))
+	/* INT3 and INTO show as exceptions here. */
+	if ((info & EVENT_INFO_TYPE_MASK) == EVENT_INFO_TYPE_HW_EXC &&
+	    ((info & EVENT_INFO_VECTOR_MASK) == VEC_BP || (info & EVENT_INFO_VECTOR_MASK) == VEC_OF))
 		return;
-	ev->vector = info & SVM_EVTINJ_VECTOR_MASK;
-	switch (info & SVM_EVTINJ_TYPE_MASK) {
-	case SVM_EVTINJ_TYPE_INTR:
-		ev->type = EVENT_EXTINT;
-		break;
-	case SVM_EVTINJ_TYPE_NMI:
-		ev->type = EVENT_NMI;
-		break;
-	case SVM_EVTINJ_TYPE_EXCEPTION:
-		if (ev->vector == 3 || ev->vector == 4)
-			return;
-		ev->type = EVENT_EXCEPTION;
-		ev->has_error = info & SVM_EVTINJ_EV;
-		ev->error_code = (uint32_t)(info >> SVM_EVTINJ_ERROR_SHIFT);
-		break;
-	default:
-		return;
-	}
-	ev->valid = true;
+	event_info_decode((uint32_t)info, (uint32_t)(info >> SVM_EVTINJ_ERROR_SHIFT), ev);
 }
 
 /* ------------------------------------------------------------------------
@@ -131,13 +99,7 @@ enum guest_cpu_mode svm_guest_mode(const struct vmcb *vmcb)
 {
 	const struct vmcb_save *s = &vmcb->save;
 
-	if (!(s->cr0 & GUEST_CR0_PE))
-		return GUEST_MODE_REAL;
-	if (s->rflags & GUEST_RFLAGS_VM)
-		return GUEST_MODE_V86;
-	if ((s->efer & GUEST_EFER_LMA) && (s->cs.attrib & SEG_ATTR_L))
-		return GUEST_MODE_LONG64;
-	return (s->cs.attrib & SEG_ATTR_DB) ? GUEST_MODE_PROT32 : GUEST_MODE_PROT16;
+	return guest_cpu_mode(s->cr0, s->efer, s->rflags, s->cs.attrib);
 }
 
 static void svm_exit_guest_info(const struct vmcb *vmcb, struct vm_exit *exit)
@@ -156,7 +118,7 @@ static uint8_t svm_len_from_next(uint64_t next, uint64_t rip)
 {
 	uint64_t len = next - rip;
 
-	return (next && len >= 1 && len <= 15) ? (uint8_t)len : 0;
+	return (next && len >= 1 && len <= X86_INSN_MAX_LEN) ? (uint8_t)len : 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -173,7 +135,7 @@ static uint8_t svm_len_from_next(uint64_t next, uint64_t rip)
 static bool svm_exit_nmi_step(struct svm_vcpu *v, struct vm_exit *exit)
 {
 	struct guest_regs *r = &v->common.regs;
-	const uint64_t ours = GUEST_RFLAGS_TF | GUEST_RFLAGS_RF;
+	const uint64_t ours = X86_RFLAGS_TF | X86_RFLAGS_RF;
 	bool stepped;
 
 	if (v->iret_pending && r->rip != v->iret_rip) {
@@ -183,7 +145,7 @@ static bool svm_exit_nmi_step(struct svm_vcpu *v, struct vm_exit *exit)
 	if (!v->step_active)
 		return false;
 	v->step_active = false;
-	stepped = exit->raw == SVM_EXIT_EXCP_BASE + SVM_VEC_DB && r->rip != v->step_rip;
+	stepped = exit->raw == SVM_EXIT_EXCP_BASE + VEC_DB && r->rip != v->step_rip;
 	if (!stepped) {
 		/* The instruction did not complete: RFLAGS still has our bits. */
 		r->rflags = (r->rflags & ~ours) | v->step_guest_flags;
@@ -195,11 +157,11 @@ static bool svm_exit_nmi_step(struct svm_vcpu *v, struct vm_exit *exit)
 	 * instruction either way.
 	 */
 	if (!v->step_was_iret)
-		r->rflags = (r->rflags & ~ours) | (v->step_guest_flags & GUEST_RFLAGS_TF);
-	if (v->step_guest_flags & GUEST_RFLAGS_TF) {
+		r->rflags = (r->rflags & ~ours) | (v->step_guest_flags & X86_RFLAGS_TF);
+	if (v->step_guest_flags & X86_RFLAGS_TF) {
 		/* The guest was single-stepping too: the trap is also its own. */
 		struct vm_event db = { .valid = true, .type = EVENT_EXCEPTION,
-				       .vector = SVM_VEC_DB };
+				       .vector = VEC_DB };
 
 		svm_queue_event(v, &db);
 	} else {
@@ -211,7 +173,7 @@ static bool svm_exit_nmi_step(struct svm_vcpu *v, struct vm_exit *exit)
 		exit->reason = EXIT_NMI_WINDOW;
 	} else {
 		exit->reason = EXIT_EXCEPTION;
-		exit->exception.vector = SVM_VEC_DB;
+		exit->exception.vector = VEC_DB;
 		exit->handled = true;
 	}
 	return true;
@@ -278,16 +240,12 @@ static void svm_exit_exception(struct svm_vcpu *v, struct vm_exit *exit)
 	exit->exception.has_error = x86_vector_has_error(vec);
 	if (exit->exception.has_error)
 		exit->exception.error_code = (uint32_t)exit->qual;
-	if (vec == SVM_VEC_PF) {
+	if (vec == VEC_PF) {
 		exit->gla = exit->info2;
 		exit->gla_valid = true;
 	}
-	if ((vec == SVM_VEC_DB || vec == SVM_VEC_AC) && !(v->exc_core & BIT(vec))) {
-		struct vm_event ev = {
-			.valid = true, .type = EVENT_EXCEPTION, .vector = (uint8_t)vec,
-			.has_error = exit->exception.has_error,
-			.error_code = exit->exception.error_code,
-		};
+	if ((vec == VEC_DB || vec == VEC_AC) && !(v->exc_core & BIT(vec))) {
+		struct vm_event ev = vm_exit_exception_event(exit);
 
 		/*
 		 * An event in flight takes the slot (core re-injects it); the
@@ -495,32 +453,16 @@ void svm_exit_decode(struct svm_vcpu *v, struct vm_exit *exit)
  * VMEXIT_INVALID: which consistency check failed (APM vol. 2, 15.5.1)
  */
 
-#define CR0_CD BIT_ULL(30)
-#define CR0_NW BIT_ULL(29)
-#define CR4_PAE BIT_ULL(5)
 /* EFER bits an AMD CPU may define: SCE LME LMA NXE SVME LMSLE FFXSR TCE MCOMMIT INTWB AUTOIBRS. */
-#define EFER_DEFINED (BIT_ULL(0) | BIT_ULL(8) | BIT_ULL(10) | BIT_ULL(11) | BIT_ULL(12) | \
+#define EFER_DEFINED ((uint64_t)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME) | \
 		      BIT_ULL(13) | BIT_ULL(14) | BIT_ULL(15) | BIT_ULL(17) | BIT_ULL(18) | \
 		      BIT_ULL(21))
 /* CR4 bits an AMD CPU may define (VMXE and SMXE are Intel's, reserved here). */
 #define CR4_DEFINED (GENMASK_ULL(12, 0) | GENMASK_ULL(18, 16) | GENMASK_ULL(23, 20))
 
-static bool svm_pat_valid(uint64_t pat)
-{
-	unsigned int i;
-
-	for (i = 0; i < 8; i++) {
-		unsigned int type = (pat >> (i * 8)) & 0xff;
-
-		if (type != 0 && type != 1 && type != 4 && type != 5 && type != 6 && type != 7)
-			return false;
-	}
-	return true;
-}
-
 static const char *svm_check_state(const struct vmcb_save *s, uint64_t phys_mask)
 {
-	bool long_paging = (s->efer & GUEST_EFER_LME) && (s->cr0 & GUEST_CR0_PG);
+	bool long_paging = (s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG);
 
 	if (!(s->efer & EFER_SVME))
 		return "guest EFER.SVME is clear";
@@ -528,19 +470,19 @@ static const char *svm_check_state(const struct vmcb_save *s, uint64_t phys_mask
 		return "guest EFER has a reserved bit set";
 	if (s->cr0 >> 32)
 		return "guest CR0[63:32] not zero";
-	if ((s->cr0 & CR0_NW) && !(s->cr0 & CR0_CD))
+	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
 		return "guest CR0.NW set with CR0.CD clear";
 	if (s->cr4 & ~CR4_DEFINED)
 		return "guest CR4 has a reserved bit set";
-	if ((s->efer & GUEST_EFER_LMA) && (s->cr3 & ~phys_mask & ~0xfffull))
+	if ((s->efer & EFER_LMA) && (s->cr3 & ~phys_mask & ~0xfffull))
 		return "guest CR3 has bits beyond MAXPHYADDR set";
 	if ((s->dr6 >> 32) || (s->dr7 >> 32))
 		return "guest DR6 or DR7 bits 63:32 not zero";
-	if (long_paging && !(s->cr4 & CR4_PAE))
+	if (long_paging && !(s->cr4 & X86_CR4_PAE))
 		return "guest EFER.LME and CR0.PG set with CR4.PAE clear";
-	if (long_paging && !(s->cr0 & GUEST_CR0_PE))
+	if (long_paging && !(s->cr0 & X86_CR0_PE))
 		return "guest EFER.LME and CR0.PG set with CR0.PE clear";
-	if (long_paging && (s->cr4 & CR4_PAE) && (s->cs.attrib & SEG_ATTR_L) &&
+	if (long_paging && (s->cr4 & X86_CR4_PAE) && (s->cs.attrib & SEG_ATTR_L) &&
 	    (s->cs.attrib & SEG_ATTR_DB))
 		return "guest in long mode with CS.L and CS.D both set";
 	return NULL;
@@ -549,17 +491,17 @@ static const char *svm_check_state(const struct vmcb_save *s, uint64_t phys_mask
 static const char *svm_check_event(const struct vmcb *vmcb)
 {
 	uint64_t inj = vmcb->control.event_inj;
-	uint32_t type = inj & SVM_EVTINJ_TYPE_MASK;
-	unsigned int vector = inj & SVM_EVTINJ_VECTOR_MASK;
+	uint32_t type = inj & EVENT_INFO_TYPE_MASK;
+	unsigned int vector = inj & EVENT_INFO_VECTOR_MASK;
 
-	if (!(inj & SVM_EVTINJ_VALID))
+	if (!(inj & EVENT_INFO_VALID))
 		return NULL;
-	if (type != SVM_EVTINJ_TYPE_INTR && type != SVM_EVTINJ_TYPE_NMI &&
-	    type != SVM_EVTINJ_TYPE_EXCEPTION && type != SVM_EVTINJ_TYPE_SOFT_INT)
+	if (type != EVENT_INFO_TYPE_EXTINT && type != EVENT_INFO_TYPE_NMI &&
+	    type != EVENT_INFO_TYPE_HW_EXC && type != EVENT_INFO_TYPE_SOFT_INT)
 		return "EVENTINJ has a reserved type";
-	if (type == SVM_EVTINJ_TYPE_EXCEPTION && (vector == 2 || vector > 31))
+	if (type == EVENT_INFO_TYPE_HW_EXC && (vector == 2 || vector > 31))
 		return "EVENTINJ injects an exception with vector 2 or above 31";
-	if ((inj & SVM_EVTINJ_EV) && !(vmcb->save.cr0 & GUEST_CR0_PE))
+	if ((inj & EVENT_INFO_ERROR_VALID) && !(vmcb->save.cr0 & X86_CR0_PE))
 		return "EVENTINJ pushes an error code in real mode";
 	return NULL;
 }
@@ -587,7 +529,7 @@ const char *svm_vmcb_check(const struct vmcb *vmcb, const struct svm_features *f
 			return "NP_ENABLE set but nested paging is not supported";
 		if (c->nested_cr3 & ~phys_mask)
 			return "N_CR3 has bits beyond MAXPHYADDR set";
-		if (!svm_pat_valid(vmcb->save.g_pat))
+		if (!pat_valid(vmcb->save.g_pat))
 			return "G_PAT holds an invalid memory type";
 	}
 	return NULL;

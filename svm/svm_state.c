@@ -84,9 +84,9 @@ void svm_get_state(struct backend_vcpu *bv, struct guest_state *st)
 
 static uint8_t svm_cpl_of(const struct guest_state *st)
 {
-	if (!(st->cr0 & GUEST_CR0_PE))
+	if (!(st->cr0 & X86_CR0_PE))
 		return 0;
-	if (st->regs.rflags & GUEST_RFLAGS_VM)
+	if (st->regs.rflags & X86_RFLAGS_VM)
 		return 3;
 	return (st->seg[SEG_SS].attr & SEG_ATTR_DPL_MASK) >> SEG_ATTR_DPL_SHIFT;
 }
@@ -94,9 +94,9 @@ static uint8_t svm_cpl_of(const struct guest_state *st)
 /* EFER as the VMCB must hold it: SVME set, LMA = LME && CR0.PG. */
 static uint64_t svm_efer_for_vmcb(uint64_t efer, uint64_t cr0)
 {
-	efer &= ~(uint64_t)GUEST_EFER_LMA;
-	if ((efer & GUEST_EFER_LME) && (cr0 & GUEST_CR0_PG))
-		efer |= GUEST_EFER_LMA;
+	efer &= ~(uint64_t)EFER_LMA;
+	if ((efer & EFER_LME) && (cr0 & X86_CR0_PG))
+		efer |= EFER_LMA;
 	return efer | EFER_SVME;
 }
 
@@ -175,7 +175,7 @@ int svm_set_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t val)
 	switch (msr) {
 	case MSR_EFER:
 		/* LMA is the CPU's to set; keep what paging has made it. */
-		s->efer = (val & ~(uint64_t)GUEST_EFER_LMA) | (s->efer & GUEST_EFER_LMA) |
+		s->efer = (val & ~(uint64_t)EFER_LMA) | (s->efer & EFER_LMA) |
 			  EFER_SVME;
 		svm_dirty(v, VMCB_CLEAN_CRX);
 		break;

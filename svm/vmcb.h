@@ -76,16 +76,10 @@
 /* nested_ctl (offset 0x090). */
 #define SVM_NESTED_CTL_NP_ENABLE   BIT(0)
 
-/* EVENTINJ (0x0a8) and EXITINTINFO (0x088): one format. */
-#define SVM_EVTINJ_VECTOR_MASK     0xffu
-#define SVM_EVTINJ_TYPE_SHIFT      8
-#define SVM_EVTINJ_TYPE_MASK       (7u << SVM_EVTINJ_TYPE_SHIFT)
-#define SVM_EVTINJ_TYPE_INTR       (0u << SVM_EVTINJ_TYPE_SHIFT)
-#define SVM_EVTINJ_TYPE_NMI        (2u << SVM_EVTINJ_TYPE_SHIFT)
-#define SVM_EVTINJ_TYPE_EXCEPTION  (3u << SVM_EVTINJ_TYPE_SHIFT)
-#define SVM_EVTINJ_TYPE_SOFT_INT   (4u << SVM_EVTINJ_TYPE_SHIFT)
-#define SVM_EVTINJ_EV              BIT(11)	/* error code valid */
-#define SVM_EVTINJ_VALID           BIT(31)
+/*
+ * EVENTINJ (0x0a8) and EXITINTINFO (0x088): one format, bits 31:0 as
+ * core/event_info.h has them, the error code in bits 63:32.
+ */
 #define SVM_EVTINJ_ERROR_SHIFT     32
 
 /*

@@ -13,7 +13,9 @@
 #ifndef VMX_VMCS_H
 #define VMX_VMCS_H
 
+#ifndef __ASSEMBLY__
 #include "core/lib/compiler.h"
+#endif
 
 #define VMCS_ENC(width, type, index) (((width) << 13) | ((type) << 10) | ((index) << 1))
 #define VMCS_W16 0
@@ -124,6 +126,7 @@
 #define VMCS_HOST_RSP               0x6c14
 #define VMCS_HOST_RIP               0x6c16
 
+#ifndef __ASSEMBLY__
 _Static_assert(VMCS_VPID == VMCS_ENC(VMCS_W16, 0, 0), "VPID encoding");
 _Static_assert(VMCS_GUEST_ES_SEL + 2 * 7 == VMCS_ENC(VMCS_W16, 2, 7), "TR selector encoding");
 _Static_assert(VMCS_EPT_POINTER == VMCS_ENC(VMCS_W64, 0, 13), "EPTP encoding");
@@ -138,6 +141,7 @@ _Static_assert(VMCS_GUEST_RFLAGS == VMCS_ENC(VMCS_WNAT, 2, 16), "guest RFLAGS en
 _Static_assert(VMCS_HOST_RIP == VMCS_ENC(VMCS_WNAT, 3, 11), "host RIP encoding");
 _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_POINTER) == VMCS_W64,
 	       "widths");
+#endif
 
 /* ------------------------------------------------------------------------
  * Capability MSRs (SDM appendix A)
@@ -165,10 +169,6 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 #define VMX_BASIC_INS_OUTS          BIT_ULL(54)
 #define VMX_BASIC_TRUE_CTLS         BIT_ULL(55)
 
-#define FEATURE_CONTROL_LOCK        BIT_ULL(0)
-#define FEATURE_CONTROL_VMXON_SMX   BIT_ULL(1)
-#define FEATURE_CONTROL_VMXON       BIT_ULL(2)	/* outside SMX */
-
 #define EPT_CAP_WALK4               BIT_ULL(6)
 #define EPT_CAP_WB                  BIT_ULL(14)
 #define EPT_CAP_2M                  BIT_ULL(16)
@@ -180,8 +180,6 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 #define VPID_CAP_INVVPID            BIT_ULL(32)
 #define VPID_CAP_INVVPID_SINGLE     BIT_ULL(41)
 #define VPID_CAP_INVVPID_ALL        BIT_ULL(42)
-
-#define CPUID_1_ECX_VMX             BIT(5)
 
 /* INVEPT / INVVPID types. */
 #define INVEPT_SINGLE               1
@@ -270,21 +268,10 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 /* ------------------------------------------------------------------------
  * Event information: VM-entry interruption information, VM-exit
  * interruption information, IDT-vectoring information (SDM 24.8.3,
- * 24.9.2, 24.9.3): one layout.
+ * 24.9.2, 24.9.3): one layout, core/event_info.h's, plus the bit below
+ * (exit interruption information only).
  */
-#define VMX_EVT_VECTOR_MASK         0xffu
-#define VMX_EVT_TYPE_SHIFT          8
-#define VMX_EVT_TYPE_MASK           (7u << 8)
-#define VMX_EVT_TYPE_EXTINT         (0u << 8)
-#define VMX_EVT_TYPE_NMI            (2u << 8)
-#define VMX_EVT_TYPE_HW_EXC         (3u << 8)
-#define VMX_EVT_TYPE_SOFT_INT       (4u << 8)
-#define VMX_EVT_TYPE_PRIV_SOFT_EXC  (5u << 8)
-#define VMX_EVT_TYPE_SOFT_EXC       (6u << 8)
-#define VMX_EVT_TYPE_OTHER          (7u << 8)
-#define VMX_EVT_HAS_ERROR           BIT(11)
 #define VMX_EVT_NMI_UNBLOCK_IRET    BIT(12)
-#define VMX_EVT_VALID               BIT(31)
 
 /* ------------------------------------------------------------------------
  * Basic exit reasons (SDM appendix C)

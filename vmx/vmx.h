@@ -1,6 +1,6 @@
 /*
- * Intel VT-x backend: what vmx.c, vmx_state.c, vmx_exit.c and
- * vmx_entry.S share. Everything outside goes through vmx_backend_ops
+ * Intel VT-x backend: what vmx.c, vmx_probe.c, vmx_state.c, vmx_exit.c
+ * and vmx_entry.S share. Everything outside goes through vmx_backend_ops
  * and core/backend.h.
  *
  * Where the code runs: see core/backend.h. A VMCS can be read or written
@@ -15,59 +15,18 @@
 #ifndef VMX_VMX_H
 #define VMX_VMX_H
 
-/* Offsets of struct guest_regs for vmx_entry.S; checked below. */
-#define VMX_REGS_RAX    0x00
-#define VMX_REGS_RCX    0x08
-#define VMX_REGS_RDX    0x10
-#define VMX_REGS_RBX    0x18
-#define VMX_REGS_RBP    0x28
-#define VMX_REGS_RSI    0x30
-#define VMX_REGS_RDI    0x38
-#define VMX_REGS_R8     0x40
-#define VMX_REGS_R9     0x48
-#define VMX_REGS_R10    0x50
-#define VMX_REGS_R11    0x58
-#define VMX_REGS_R12    0x60
-#define VMX_REGS_R13    0x68
-#define VMX_REGS_R14    0x70
-#define VMX_REGS_R15    0x78
+#include "core/guest_state.h"
+#include "vmx/vmcs.h"
 
 #ifndef __ASSEMBLY__
 
 #include "asm/percpu.h"
 #include "asm/msr.h"
 #include "core/backend.h"
-#include "vmx/vmcs.h"
-
-#define VMX_REGS_CHECK(r) \
-	_Static_assert(offsetof(struct guest_regs, gpr[GPR_##r]) == VMX_REGS_##r, \
-		       "vmx_entry.S offset of " #r)
-VMX_REGS_CHECK(RAX);
-VMX_REGS_CHECK(RCX);
-VMX_REGS_CHECK(RDX);
-VMX_REGS_CHECK(RBX);
-VMX_REGS_CHECK(RBP);
-VMX_REGS_CHECK(RSI);
-VMX_REGS_CHECK(RDI);
-VMX_REGS_CHECK(R8);
-VMX_REGS_CHECK(R9);
-VMX_REGS_CHECK(R10);
-VMX_REGS_CHECK(R11);
-VMX_REGS_CHECK(R12);
-VMX_REGS_CHECK(R13);
-VMX_REGS_CHECK(R14);
-VMX_REGS_CHECK(R15);
-#undef VMX_REGS_CHECK
-
+#include "core/event_info.h"
 
 /* Exceptions always intercepted (as svm/: docs/vmx.md). */
-#define VMX_VEC_DB 1
-#define VMX_VEC_NMI 2
-#define VMX_VEC_UD 6
-#define VMX_VEC_GP 13
-#define VMX_VEC_AC 17
-#define VMX_VEC_MC 18
-#define VMX_EXC_ALWAYS (BIT(VMX_VEC_DB) | BIT(VMX_VEC_UD) | BIT(VMX_VEC_AC) | BIT(VMX_VEC_MC))
+#define VMX_EXC_ALWAYS (BIT(VEC_DB) | BIT(VEC_UD) | BIT(VEC_AC) | BIT(VEC_MC))
 
 /* What the capability MSRs say; written once by the probe. */
 struct vmx_features {
@@ -267,6 +226,11 @@ static inline uint32_t vmx_attr_from_ar(uint32_t ar)
 
 /* vmx.c */
 void vmx_write_proc(struct vmx_vcpu *v, uint32_t bits, bool on);
+
+/* vmx_probe.c: the backend entries of the same names. */
+int vmx_backend_probe(struct backend_caps *caps, const char **why);
+int vmx_cpu_enable(void);
+void vmx_cpu_disable(void);
 
 /* vmx_state.c: the backend entries of the same names; VMCS not yet current. */
 void vmx_get_state(struct backend_vcpu *bv, struct guest_state *st);

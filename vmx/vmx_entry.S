@@ -26,8 +26,6 @@
  */
 #include "vmx/vmx.h"
 
-#define VMCS_HOST_RSP_ENC 0x6c14
-
 	.section .text
 	.code64
 
@@ -45,27 +43,15 @@ vmx_vmenter:
 	pushq %r15
 	pushq %rdi			/* 0(%rsp): regs, for after the exit */
 
-	movl $VMCS_HOST_RSP_ENC, %eax
+	movl $VMCS_HOST_RSP, %eax
 	vmwrite %rsp, %rax
 	jbe .Lfail_early
 
 	testl %esi, %esi		/* the flags survive the loads below */
 
-	movq VMX_REGS_RAX(%rdi), %rax
-	movq VMX_REGS_RCX(%rdi), %rcx
-	movq VMX_REGS_RDX(%rdi), %rdx
-	movq VMX_REGS_RBX(%rdi), %rbx
-	movq VMX_REGS_RBP(%rdi), %rbp
-	movq VMX_REGS_RSI(%rdi), %rsi
-	movq VMX_REGS_R8(%rdi), %r8
-	movq VMX_REGS_R9(%rdi), %r9
-	movq VMX_REGS_R10(%rdi), %r10
-	movq VMX_REGS_R11(%rdi), %r11
-	movq VMX_REGS_R12(%rdi), %r12
-	movq VMX_REGS_R13(%rdi), %r13
-	movq VMX_REGS_R14(%rdi), %r14
-	movq VMX_REGS_R15(%rdi), %r15
-	movq VMX_REGS_RDI(%rdi), %rdi
+	movq GUEST_REGS_RAX(%rdi), %rax
+	guest_regs_load %rdi
+	movq GUEST_REGS_RDI(%rdi), %rdi
 
 	jz .Llaunch
 	vmresume
@@ -85,21 +71,9 @@ vmx_exit_point:
 	/* RSP is HOST_RSP again; every GPR but RSP holds a guest value. */
 	pushq %rdi
 	movq 8(%rsp), %rdi		/* regs */
-	movq %rax, VMX_REGS_RAX(%rdi)
-	movq %rcx, VMX_REGS_RCX(%rdi)
-	movq %rdx, VMX_REGS_RDX(%rdi)
-	movq %rbx, VMX_REGS_RBX(%rdi)
-	movq %rbp, VMX_REGS_RBP(%rdi)
-	movq %rsi, VMX_REGS_RSI(%rdi)
-	movq %r8, VMX_REGS_R8(%rdi)
-	movq %r9, VMX_REGS_R9(%rdi)
-	movq %r10, VMX_REGS_R10(%rdi)
-	movq %r11, VMX_REGS_R11(%rdi)
-	movq %r12, VMX_REGS_R12(%rdi)
-	movq %r13, VMX_REGS_R13(%rdi)
-	movq %r14, VMX_REGS_R14(%rdi)
-	movq %r15, VMX_REGS_R15(%rdi)
-	popq VMX_REGS_RDI(%rdi)
+	movq %rax, GUEST_REGS_RAX(%rdi)
+	guest_regs_store %rdi
+	popq GUEST_REGS_RDI(%rdi)
 	addq $8, %rsp			/* regs */
 	xorl %eax, %eax
 .Lout:

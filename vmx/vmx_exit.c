@@ -17,24 +17,9 @@
 #include "mm/spte.h"
 #include "vmx/vmx.h"
 
-#define CR0_TS BIT_ULL(3)
-#define DR6_FIXED 0xffff0ff0ull
-
 /* ------------------------------------------------------------------------
  * Event injection and delivery
  */
-
-static uint32_t vmx_event_type_bits(const struct vm_event *ev)
-{
-	switch (ev->type) {
-	case EVENT_EXTINT: return VMX_EVT_TYPE_EXTINT;
-	case EVENT_NMI: return VMX_EVT_TYPE_NMI;
-	case EVENT_SOFT_INT: return VMX_EVT_TYPE_SOFT_INT;
-	case EVENT_SOFT_EXCEPTION: return VMX_EVT_TYPE_SOFT_EXC;
-	case EVENT_PRIV_SOFT_EXCEPTION: return VMX_EVT_TYPE_PRIV_SOFT_EXC;
-	default: return VMX_EVT_TYPE_HW_EXC;
-	}
-}
 
 int vmx_queue_event(struct vmx_vcpu *v, const struct vm_event *ev)
 {
@@ -50,11 +35,9 @@ int vmx_queue_event(struct vmx_vcpu *v, const struct vm_event *ev)
 	/* Real mode pushes no error code; delivering one fails the entry. */
 	if (!(vmcs_read(VMCS_GUEST_CR0) & X86_CR0_PE))
 		e.has_error = false;
-	info = e.vector | vmx_event_type_bits(&e) | VMX_EVT_VALID;
-	if (e.has_error) {
-		info |= VMX_EVT_HAS_ERROR;
+	info = event_info_encode(&e, true);
+	if (e.has_error)
 		vmcs_write(VMCS_ENTRY_EXC_ERROR_CODE, e.error_code);
-	}
 	if (vm_event_is_soft(&e))
 		vmcs_write(VMCS_ENTRY_INSN_LEN, e.insn_len);
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
@@ -73,9 +56,7 @@ void vmx_exit_event_done(struct vmx_vcpu *v, bool entered)
 		v->inj_undelivered = true;
 	} else {
 		idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
-		v->inj_undelivered = (idt & VMX_EVT_VALID) &&
-				     (idt & VMX_EVT_VECTOR_MASK) == v->inj.vector &&
-				     (idt & VMX_EVT_TYPE_MASK) == vmx_event_type_bits(&v->inj);
+		v->inj_undelivered = event_info_is(idt, &v->inj, true);
 	}
 	v->inj.valid = false;
 	/* A VM exit clears the valid bit; a failed entry leaves it. */
@@ -98,25 +79,9 @@ static void vmx_exit_event_info(struct vmx_vcpu *v, struct vm_exit *exit)
 		ev->valid = true;
 		return;
 	}
-	if (!(idt & VMX_EVT_VALID))
+	if (!(idt & EVENT_INFO_VALID))
 		return;
-	ev->vector = idt & VMX_EVT_VECTOR_MASK;
-	switch (idt & VMX_EVT_TYPE_MASK) {
-	case VMX_EVT_TYPE_EXTINT:
-		ev->type = EVENT_EXTINT;
-		break;
-	case VMX_EVT_TYPE_NMI:
-		ev->type = EVENT_NMI;
-		break;
-	case VMX_EVT_TYPE_HW_EXC:
-		ev->type = EVENT_EXCEPTION;
-		ev->has_error = idt & VMX_EVT_HAS_ERROR;
-		ev->error_code = vmcs_read32(VMCS_IDT_VECTORING_ERROR);
-		break;
-	default:
-		return;
-	}
-	ev->valid = true;
+	event_info_decode(idt, vmcs_read32(VMCS_IDT_VECTORING_ERROR), ev);
 }
 
 /* ------------------------------------------------------------------------
@@ -127,13 +92,8 @@ enum guest_cpu_mode vmx_guest_mode(void)
 {
 	uint32_t cs_ar = vmcs_read32(VMCS_GUEST_ES_AR + 2 * SEG_CS);
 
-	if (!(vmcs_read(VMCS_GUEST_CR0) & X86_CR0_PE))
-		return GUEST_MODE_REAL;
-	if (vmcs_read(VMCS_GUEST_RFLAGS) & GUEST_RFLAGS_VM)
-		return GUEST_MODE_V86;
-	if ((vmcs_read(VMCS_GUEST_EFER) & GUEST_EFER_LMA) && (cs_ar & VMX_AR_L))
-		return GUEST_MODE_LONG64;
-	return (cs_ar & VMX_AR_DB) ? GUEST_MODE_PROT32 : GUEST_MODE_PROT16;
+	return guest_cpu_mode(vmcs_read(VMCS_GUEST_CR0), vmcs_read(VMCS_GUEST_EFER),
+			      vmcs_read(VMCS_GUEST_RFLAGS), vmx_attr_from_ar(cs_ar));
 }
 
 /*
@@ -144,7 +104,7 @@ enum guest_cpu_mode vmx_guest_mode(void)
  */
 static void vmx_exit_track_lma(struct vmx_vcpu *v, uint64_t efer)
 {
-	bool lma = efer & GUEST_EFER_LMA;
+	bool lma = efer & EFER_LMA;
 	uint32_t tr;
 
 	if (lma == !!(v->entry & ENTRY_CTL_IA32E))
@@ -179,7 +139,7 @@ static void vmx_exit_guest_info(struct vmx_vcpu *v, struct vm_exit *exit)
 static void vmx_inject_gp(struct vmx_vcpu *v)
 {
 	struct vm_event gp = { .valid = true, .type = EVENT_EXCEPTION,
-			       .vector = VMX_VEC_GP, .has_error = true };
+			       .vector = VEC_GP, .has_error = true };
 
 	vmx_queue_event(v, &gp);
 }
@@ -204,10 +164,10 @@ static bool vmx_emulate_cr0(struct vmx_vcpu *v, uint64_t val, struct vm_exit *ex
 	vmcs_write(VMCS_CR0_SHADOW, val);
 	vmcs_write(VMCS_GUEST_CR0, vmx_cr0_hw(val));
 	efer = vmcs_read(VMCS_GUEST_EFER);
-	if ((efer & GUEST_EFER_LME) && (val & X86_CR0_PG))
-		efer |= GUEST_EFER_LMA;
+	if ((efer & EFER_LME) && (val & X86_CR0_PG))
+		efer |= EFER_LMA;
 	else
-		efer &= ~(uint64_t)GUEST_EFER_LMA;
+		efer &= ~(uint64_t)EFER_LMA;
 	vmcs_write(VMCS_GUEST_EFER, efer);
 	vmx_exit_track_lma(v, efer);
 	return true;
@@ -259,7 +219,7 @@ static void vmx_exit_cr(struct vmx_vcpu *v, struct vm_exit *exit)
 		*gpr = exit->cr.cr == 3 ? vmcs_read(VMCS_GUEST_CR3) : v->cr8;
 		break;
 	case VMX_CR_TYPE_CLTS:
-		done = vmx_emulate_cr0(v, cr0 & ~CR0_TS, exit);
+		done = vmx_emulate_cr0(v, cr0 & ~(uint64_t)X86_CR0_TS, exit);
 		break;
 	default:
 		/* LMSW: PE, MP, EM, TS; PE can be set but not cleared. */
@@ -328,9 +288,9 @@ static bool vmx_ud_is_vmmcall(struct vmx_vcpu *v, const struct vm_exit *exit)
 static void vmx_exit_exception(struct vmx_vcpu *v, struct vm_exit *exit)
 {
 	uint32_t info = (uint32_t)exit->info2;
-	unsigned int vec = info & VMX_EVT_VECTOR_MASK;
+	unsigned int vec = info & EVENT_INFO_VECTOR_MASK;
 
-	if ((info & VMX_EVT_TYPE_MASK) == VMX_EVT_TYPE_NMI) {
+	if ((info & EVENT_INFO_TYPE_MASK) == EVENT_INFO_TYPE_NMI) {
 		__asm__ __volatile__("int $2" ::: "memory");
 		exit->reason = EXIT_NMI;
 		exit->handled = true;
@@ -338,30 +298,26 @@ static void vmx_exit_exception(struct vmx_vcpu *v, struct vm_exit *exit)
 	}
 	exit->reason = EXIT_EXCEPTION;
 	exit->exception.vector = (uint8_t)vec;
-	exit->exception.has_error = info & VMX_EVT_HAS_ERROR;
+	exit->exception.has_error = info & EVENT_INFO_ERROR_VALID;
 	if (exit->exception.has_error)
 		exit->exception.error_code = vmcs_read32(VMCS_EXIT_INTR_ERROR_CODE);
 	if (vec == 14) {
 		exit->gla = exit->qual;
 		exit->gla_valid = true;
 	}
-	if (vec == VMX_VEC_UD && !(v->exc_core & BIT(vec)) && !exit->event.valid &&
+	if (vec == VEC_UD && !(v->exc_core & BIT(vec)) && !exit->event.valid &&
 	    vmx_ud_is_vmmcall(v, exit)) {
 		exit->reason = EXIT_VMCALL;
 		exit->insn_len = 3;
 		return;
 	}
-	if ((vec == VMX_VEC_DB || vec == VMX_VEC_UD || vec == VMX_VEC_AC) &&
+	if ((vec == VEC_DB || vec == VEC_UD || vec == VEC_AC) &&
 	    !(v->exc_core & BIT(vec))) {
-		struct vm_event ev = {
-			.valid = true, .type = EVENT_EXCEPTION, .vector = (uint8_t)vec,
-			.has_error = exit->exception.has_error,
-			.error_code = exit->exception.error_code,
-		};
+		struct vm_event ev = vm_exit_exception_event(exit);
 
 		/* A #DB exit leaves DR6 alone; the qualification has its bits. */
-		if (vec == VMX_VEC_DB) {
-			uint64_t dr6 = DR6_FIXED | (exit->qual & VMX_DB_DR6_BITS);
+		if (vec == VEC_DB) {
+			uint64_t dr6 = X86_DR6_RESET | (exit->qual & VMX_DB_DR6_BITS);
 
 			__asm__ __volatile__("mov %0, %%dr6" :: "r"(dr6));
 		}
@@ -556,7 +512,7 @@ static void vmx_exit_nmi_unblock(struct vmx_vcpu *v, uint32_t basic, struct vm_e
 		return;
 	if (basic == VMX_EXIT_EXCEPTION_NMI)
 		unblock = (exit->info2 & VMX_EVT_NMI_UNBLOCK_IRET) &&
-			  (exit->info2 & VMX_EVT_VECTOR_MASK) != 8;
+			  (exit->info2 & EVENT_INFO_VECTOR_MASK) != 8;
 	else if (basic == VMX_EXIT_EPT_VIOLATION)
 		unblock = exit->qual & VMX_EPT_NMI_UNBLOCK;
 	if (unblock && !(v->intr_state & VMX_INTR_NMI)) {

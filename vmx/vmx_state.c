@@ -15,10 +15,8 @@
 #include "core/lib/string.h"
 #include "vmx/vmx.h"
 
-#define CR0_NW BIT_ULL(29)
-#define CR0_CD BIT_ULL(30)
-#define CR4_PCIDE BIT_ULL(17)
-#define EFER_DEFINED (BIT_ULL(0) | BIT_ULL(8) | BIT_ULL(10) | BIT_ULL(11))
+/* EFER bits an Intel CPU defines. */
+#define EFER_DEFINED (uint64_t)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
 /* ------------------------------------------------------------------------
  * Live registers (docs/vmx.md, "Guest state")
@@ -157,12 +155,12 @@ void vmx_get_state(struct backend_vcpu *bv, struct guest_state *st)
 /* Current VMCS: EFER with LMA = LME && CR0.PG and the IA-32e control to match. */
 static void vmx_write_efer(struct vmx_vcpu *v, uint64_t efer, uint64_t cr0)
 {
-	bool lma = (efer & GUEST_EFER_LME) && (cr0 & GUEST_CR0_PG);
+	bool lma = (efer & EFER_LME) && (cr0 & X86_CR0_PG);
 	uint32_t entry;
 
-	efer &= ~(uint64_t)GUEST_EFER_LMA;
+	efer &= ~(uint64_t)EFER_LMA;
 	if (lma)
-		efer |= GUEST_EFER_LMA;
+		efer |= EFER_LMA;
 	vmcs_write(VMCS_GUEST_EFER, efer);
 	entry = lma ? v->entry | ENTRY_CTL_IA32E : v->entry & ~ENTRY_CTL_IA32E;
 	if (entry != v->entry) {
@@ -221,7 +219,7 @@ void vmx_write_state(struct vmx_vcpu *v, const struct guest_state *st)
 	vmcs_write(VMCS_GUEST_ACTIVITY, VMX_ACTIVITY_ACTIVE);
 	/* STI blocking needs IF set; without it the shadow is MOV SS's. */
 	if (st->interrupt_shadow)
-		intr = (st->regs.rflags & GUEST_RFLAGS_IF) ? VMX_INTR_STI : VMX_INTR_MOV_SS;
+		intr = (st->regs.rflags & X86_RFLAGS_IF) ? VMX_INTR_STI : VMX_INTR_MOV_SS;
 	if (st->nmi_masked)
 		intr |= VMX_INTR_NMI;
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr);
@@ -248,12 +246,12 @@ int vmx_set_state(struct backend_vcpu *bv, const struct guest_state *st)
 			return -EINVAL;
 	if (st->cr8 > 0xf)
 		return -EINVAL;
-	if (!vmx_features.unrestricted && !(st->cr0 & GUEST_CR0_PE)) {
+	if (!vmx_features.unrestricted && !(st->cr0 & X86_CR0_PE)) {
 		pr_err("vmx: vCPU %u: real-mode guests need unrestricted guest, "
 		       "which this CPU lacks", bv->id);
 		return -ENOTSUP;	/* EOPNOTSUPP: the same value, 95 */
 	}
-	if (!vmx_features.unrestricted && !(st->cr0 & GUEST_CR0_PG)) {
+	if (!vmx_features.unrestricted && !(st->cr0 & X86_CR0_PG)) {
 		pr_err("vmx: vCPU %u: protected mode without paging needs unrestricted "
 		       "guest, which this CPU lacks", bv->id);
 		return -ENOTSUP;	/* EOPNOTSUPP: the same value, 95 */
@@ -346,19 +344,6 @@ static bool vmx_canonical(uint64_t a)
 	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
 }
 
-static bool vmx_pat_valid(uint64_t pat)
-{
-	unsigned int i;
-
-	for (i = 0; i < 8; i++) {
-		unsigned int t = (pat >> (i * 8)) & 0xff;
-
-		if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
-			return false;
-	}
-	return true;
-}
-
 /* Limit and G agree (SDM 26.3.1.2, "Limit"). */
 static bool vmx_limit_ok(uint32_t limit, uint32_t ar)
 {
@@ -397,19 +382,21 @@ static const char *vmx_check_segments(bool ia32e, bool ug, bool real)
 	tr = ar[SEG_TR];
 	ldtr = ar[SEG_LDTR];
 	type = cs & VMX_AR_TYPE_MASK;
-	if (!(type == 9 || type == 11 || type == 13 || type == 15 || (ug && type == 3)))
+	if ((type & (SEG_TYPE_CODE | SEG_TYPE_A)) != (SEG_TYPE_CODE | SEG_TYPE_A) &&
+	    !(ug && type == SEG_TYPE_DATA_RWA))
 		return "guest CS type is not an accessed code segment";
 	if (!(cs & VMX_AR_S) || !(cs & VMX_AR_P) || (cs & VMX_AR_UNUSABLE))
 		return "guest CS not present or not a code/data descriptor";
-	if (type == 3 && (cs & VMX_AR_DPL_MASK))
+	if (type == SEG_TYPE_DATA_RWA && (cs & VMX_AR_DPL_MASK))
 		return "guest CS type 3 (unrestricted guest) with DPL not 0";
-	if ((type == 9 || type == 11) && (cs & VMX_AR_DPL_MASK) != (ss & VMX_AR_DPL_MASK))
+	if ((type & SEG_TYPE_CODE) && !(type & SEG_TYPE_EC) &&
+	    (cs & VMX_AR_DPL_MASK) != (ss & VMX_AR_DPL_MASK))
 		return "guest CS DPL differs from SS DPL (non-conforming code)";
 	if (ia32e && (cs & VMX_AR_L) && (cs & VMX_AR_DB))
 		return "guest in IA-32e mode with CS.L and CS.D both set";
 	if (!(ss & VMX_AR_UNUSABLE)) {
 		type = ss & VMX_AR_TYPE_MASK;
-		if (type != 3 && type != 7)
+		if ((type & (SEG_TYPE_CODE | SEG_TYPE_RW | SEG_TYPE_A)) != (SEG_TYPE_RW | SEG_TYPE_A))
 			return "guest SS type is not a writable accessed data segment";
 		if (!(ss & VMX_AR_S) || !(ss & VMX_AR_P))
 			return "guest SS not present or not a code/data descriptor";
@@ -419,21 +406,21 @@ static const char *vmx_check_segments(bool ia32e, bool ug, bool real)
 	for (i = SEG_ES; i <= SEG_GS; i++) {
 		if (i == SEG_CS || i == SEG_SS || (ar[i] & VMX_AR_UNUSABLE))
 			continue;
-		if (!(ar[i] & 1) || !(ar[i] & VMX_AR_S) || !(ar[i] & VMX_AR_P) ||
-		    ((ar[i] & 8) && !(ar[i] & 2))) {
+		if (!(ar[i] & SEG_TYPE_A) || !(ar[i] & VMX_AR_S) || !(ar[i] & VMX_AR_P) ||
+		    ((ar[i] & SEG_TYPE_CODE) && !(ar[i] & SEG_TYPE_RW))) {
 			hv_snprintf(buf, sizeof(buf), "guest %s is not an accessed, present, "
 				    "readable segment", names[i]);
 			return buf;
 		}
 	}
 	type = tr & VMX_AR_TYPE_MASK;
-	if (!(type == 11 || (!ia32e && type == 3)))
+	if (!(type == SEG_TYPE_TSS_BUSY || (!ia32e && type == SEG_TYPE_TSS16_BUSY)))
 		return ia32e ? "guest TR is not a busy 64-bit TSS (IA-32e mode)" :
 			       "guest TR is not a busy TSS";
 	if ((tr & VMX_AR_S) || !(tr & VMX_AR_P) || (tr & VMX_AR_UNUSABLE))
 		return "guest TR unusable, not present or not a system descriptor";
 	if (!(ldtr & VMX_AR_UNUSABLE) &&
-	    ((ldtr & VMX_AR_TYPE_MASK) != 2 || (ldtr & VMX_AR_S) || !(ldtr & VMX_AR_P)))
+	    ((ldtr & VMX_AR_TYPE_MASK) != SEG_TYPE_LDT || (ldtr & VMX_AR_S) || !(ldtr & VMX_AR_P)))
 		return "guest LDTR is usable but not a present LDT descriptor";
 	if (!vmx_canonical(vmcs_read(VMCS_GUEST_ES_BASE + 2 * SEG_FS)) ||
 	    !vmx_canonical(vmcs_read(VMCS_GUEST_ES_BASE + 2 * SEG_GS)) ||
@@ -448,23 +435,23 @@ static const char *vmx_check_events(struct vmx_vcpu *v, uint64_t rflags, bool re
 {
 	uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 	uint32_t info = vmcs_read32(VMCS_ENTRY_INTR_INFO);
-	uint32_t type = info & VMX_EVT_TYPE_MASK;
+	uint32_t type = info & EVENT_INFO_TYPE_MASK;
 
 	if ((intr & VMX_INTR_STI) && (intr & VMX_INTR_MOV_SS))
 		return "guest interruptibility has STI and MOV SS blocking both set";
-	if ((intr & VMX_INTR_STI) && !(rflags & GUEST_RFLAGS_IF))
+	if ((intr & VMX_INTR_STI) && !(rflags & X86_RFLAGS_IF))
 		return "guest STI blocking with RFLAGS.IF clear";
 	if (vmcs_read32(VMCS_GUEST_ACTIVITY) > VMX_ACTIVITY_WAIT_SIPI)
 		return "guest activity state invalid";
-	if (!(info & VMX_EVT_VALID))
+	if (!(info & EVENT_INFO_VALID))
 		return NULL;
-	if (type == VMX_EVT_TYPE_EXTINT && !(rflags & GUEST_RFLAGS_IF))
+	if (type == EVENT_INFO_TYPE_EXTINT && !(rflags & X86_RFLAGS_IF))
 		return "injecting an external interrupt with RFLAGS.IF clear";
-	if (type == VMX_EVT_TYPE_EXTINT && (intr & VMX_INTR_SHADOW))
+	if (type == EVENT_INFO_TYPE_EXTINT && (intr & VMX_INTR_SHADOW))
 		return "injecting an external interrupt in an STI / MOV SS shadow";
-	if (type == VMX_EVT_TYPE_NMI && (intr & (VMX_INTR_MOV_SS | VMX_INTR_NMI)))
+	if (type == EVENT_INFO_TYPE_NMI && (intr & (VMX_INTR_MOV_SS | VMX_INTR_NMI)))
 		return "injecting an NMI while NMIs or MOV SS shadow block it";
-	if ((info & VMX_EVT_HAS_ERROR) && real)
+	if ((info & EVENT_INFO_ERROR_VALID) && real)
 		return "injecting an error code with CR0.PE clear";
 	return NULL;
 }
@@ -484,25 +471,25 @@ const char *vmx_check_guest_state(struct vmx_vcpu *v)
 		return "guest CR0 outside IA32_VMX_CR0_FIXED0/1";
 	if ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE))
 		return "guest CR0.PG set with CR0.PE clear";
-	if ((cr0 & CR0_NW) && !(cr0 & CR0_CD))
+	if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
 		return "guest CR0.NW set with CR0.CD clear";
 	if ((cr4 & f->cr4_fixed0) != f->cr4_fixed0 || (cr4 & ~f->cr4_fixed1))
 		return "guest CR4 outside IA32_VMX_CR4_FIXED0/1";
 	if (ia32e && (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE)))
 		return "IA-32e mode guest without CR0.PG and CR4.PAE";
-	if (!ia32e && (cr4 & CR4_PCIDE))
+	if (!ia32e && (cr4 & X86_CR4_PCIDE))
 		return "guest CR4.PCIDE set outside IA-32e mode";
 	if (vmcs_read(VMCS_GUEST_CR3) & ~phys_mask & ~0xfffull)
 		return "guest CR3 has bits beyond MAXPHYADDR set";
 	if (vmcs_read(VMCS_GUEST_DR7) >> 32)
 		return "guest DR7 bits 63:32 not zero";
-	if (f->pat && !vmx_pat_valid(vmcs_read(VMCS_GUEST_PAT)))
+	if (f->pat && !pat_valid(vmcs_read(VMCS_GUEST_PAT)))
 		return "guest IA32_PAT holds an invalid memory type";
 	if (efer & ~EFER_DEFINED & ~(uint64_t)EFER_NXE)
 		return "guest IA32_EFER has a reserved bit set";
-	if (!!(efer & GUEST_EFER_LMA) != ia32e)
+	if (!!(efer & EFER_LMA) != ia32e)
 		return "guest EFER.LMA differs from the IA-32e mode guest entry control";
-	if ((cr0 & X86_CR0_PG) && !!(efer & GUEST_EFER_LMA) != !!(efer & GUEST_EFER_LME))
+	if ((cr0 & X86_CR0_PG) && !!(efer & EFER_LMA) != !!(efer & EFER_LME))
 		return "guest EFER.LMA differs from EFER.LME with CR0.PG set";
 	why = vmx_check_segments(ia32e, ug, !(cr0 & X86_CR0_PE));
 	if (why)
@@ -514,9 +501,9 @@ const char *vmx_check_guest_state(struct vmx_vcpu *v)
 		return "guest GDTR or IDTR limit above 0xffff";
 	if (!ia32e && (vmcs_read(VMCS_GUEST_RIP) >> 32))
 		return "guest RIP bits 63:32 not zero outside IA-32e mode";
-	if ((rflags & ~0x3f7fd7ull) || !(rflags & GUEST_RFLAGS_FIXED))
+	if ((rflags & ~0x3f7fd7ull) || !(rflags & X86_RFLAGS_FIXED))
 		return "guest RFLAGS reserved bits wrong (bit 1 must be 1; 3, 5, 15, 63:22 zero)";
-	if ((rflags & GUEST_RFLAGS_VM) && (ia32e || !(cr0 & X86_CR0_PE)))
+	if ((rflags & X86_RFLAGS_VM) && (ia32e || !(cr0 & X86_CR0_PE)))
 		return "guest RFLAGS.VM set in IA-32e mode or with CR0.PE clear";
 	if (vmcs_read(VMCS_LINK_POINTER) != ~0ull)
 		return "VMCS link pointer is not all ones";

@@ -12,7 +12,6 @@
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 
-#define CPUID_1_ECX_X2APIC BIT(21)
 #define ICR_IDLE_TIMEOUT_US 10000
 
 static bool x2apic;
@@ -163,7 +162,7 @@ int apic_init_bsp(uint64_t madt_lapic_base)
 	uint64_t msr = rdmsr(MSR_IA32_APIC_BASE);
 
 	legacy_pic_disable();
-	cpuid(1, &r);
+	cpuid(CPUID_LEAF_FEATURES, &r);
 	x2apic = r.ecx & CPUID_1_ECX_X2APIC;
 	if (!x2apic) {
 		uint64_t pa = msr & APIC_BASE_ADDR_MASK;

@@ -14,6 +14,7 @@
 #include "core/lib/errno.h"
 #include "core/pc/guest_acpi.h"
 #include "core/pc/linux_boot.h"
+#include "core/pc/machine.h"
 #include "core/lib/log.h"
 #include "core/payload/payload.h"
 #include "core/ram_zero.h"
@@ -29,8 +30,6 @@
 #define VMS_MAX           8
 #define LOW_RAM_MAX       (3ull << 30)	/* RAM above this goes above 4 GiB */
 #define HIGH_RAM_BASE     (4ull << 30)
-#define ACPI_TABLES_GPA   0xe0000ull
-#define ACPI_TABLES_ROOM  0x20000ull
 #define RAM_ALIGN_FRAMES  512		/* 2 MiB: large TDP leaves */
 #define VM_MAX_RESTARTS   8
 #define MONITOR_PERIOD_NS 5000000ull	/* console poll: 5 ms */
@@ -233,7 +232,7 @@ static int slot_create_platform(struct vm_slot *s)
 	err = vpc_create(s->vm, &p);
 	if (err)
 		return err;
-	err = guest_acpi_build(ram + ACPI_TABLES_GPA, ACPI_TABLES_GPA, ACPI_TABLES_ROOM,
+	err = guest_acpi_build(ram + PC_ACPI_TABLES_GPA, PC_ACPI_TABLES_GPA, PC_ACPI_TABLES_ROOM,
 			       &acfg, &rsdp, &used);
 	if (err) {
 		pr_err("vm %s: cannot build the ACPI tables: %s", s->cfg.name, errno_name(err));

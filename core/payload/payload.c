@@ -13,7 +13,6 @@
 #include "core/launch/vm_launch.h"
 #include "mm/frame.h"
 
-#define GUEST_CR0_RESET 0x60000010ull	/* CD | NW | ET */
 #define SEG_REAL_CODE (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_XRA)
 #define SEG_REAL_DATA (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RWA)
 #define GUEST_STACK_PER_VCPU 0x100
@@ -40,14 +39,14 @@ static void payload_reset_state(struct guest_state *st, uint64_t entry, unsigned
 	st->seg[SEG_TR].attr = SEG_ATTR_P | SEG_TYPE_TSS16_BUSY;
 	st->gdtr.limit = 0xffff;
 	st->idtr.limit = 0x3ff;
-	st->cr0 = GUEST_CR0_RESET;
+	st->cr0 = X86_CR0_RESET;
 	st->regs.rip = entry;
-	st->regs.rflags = GUEST_RFLAGS_FIXED;
+	st->regs.rflags = X86_RFLAGS_FIXED;
 	st->regs.gpr[GPR_RSI] = id;
 	st->regs.gpr[GPR_RSP] = PAYLOAD_LOAD_GPA - id * GUEST_STACK_PER_VCPU;
-	st->pat = 0x0007040600070406ull;
-	st->dr6 = 0xffff0ff0;
-	st->dr7 = 0x400;
+	st->pat = PAT_RESET;
+	st->dr6 = X86_DR6_RESET;
+	st->dr7 = X86_DR7_RESET;
 }
 
 static void vcpu_thread(void *arg)

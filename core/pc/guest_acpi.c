@@ -6,19 +6,16 @@
  * host's parser uses (drivers/acpi.h), so both sides agree on every offset
  * the static assertions there pin down.
  */
+#include "core/lib/acpi_tables.h"
 #include "core/lib/errno.h"
 #include "core/pc/guest_acpi.h"
 #include "core/lib/string.h"
-#include "drivers/acpi.h"
 
 #define GACPI_OEM_ID		"MICROH"	/* 6 bytes */
 #define GACPI_OEM_TABLE_ID	"MicroHV "	/* 8 bytes */
 #define GACPI_OEM_REVISION	1
 #define GACPI_CREATOR_ID	"MHV "		/* 4 bytes */
 #define GACPI_CREATOR_REVISION	1
-
-#define GACPI_SIG_FACS		"FACS"
-#define GACPI_SIG_DSDT		"DSDT"
 
 /* Table revisions: ACPI 6.0. */
 #define GACPI_ROOT_REVISION	1	/* RSDT, XSDT */
@@ -32,52 +29,22 @@
 #define GACPI_FACS_ALIGN	64	/* ACPI 5.2.10 */
 #define GACPI_ROOT_ENTRIES	2	/* FADT, MADT */
 
-/* FADT.flags (ACPI 5.2.9, Table 5.10) beyond those in drivers/acpi.h. */
-#define GACPI_FADT_WBINVD	BIT(0)	/* WBINVD works */
-#define GACPI_FADT_PROC_C1	BIT(2)	/* C1 (HLT) on every CPU */
-#define GACPI_FADT_PWR_BUTTON	BIT(4)	/* no fixed-feature power button */
-#define GACPI_FADT_SLP_BUTTON	BIT(5)	/* no fixed-feature sleep button */
-#define GACPI_FADT_RESET_REG_SUP BIT(10)
-#define GACPI_FADT_FLAGS	(GACPI_FADT_WBINVD | GACPI_FADT_PROC_C1 | \
-				 GACPI_FADT_PWR_BUTTON |		\
-				 GACPI_FADT_SLP_BUTTON |		\
+/* FADT.flags (ACPI 5.2.9, Table 5.10). */
+#define GACPI_FADT_FLAGS	(ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 |	\
+				 ACPI_FADT_PWR_BUTTON |			\
+				 ACPI_FADT_SLP_BUTTON |			\
 				 ACPI_FADT_TMR_VAL_EXT |		\
-				 GACPI_FADT_RESET_REG_SUP)
+				 ACPI_FADT_RESET_REG_SUP)
 
 /* Latencies above these mean "C2 / C3 not supported" (FADT P_LVLx_LAT). */
 #define GACPI_P_LVL2_LAT_NONE	101
 #define GACPI_P_LVL3_LAT_NONE	1001
 #define GACPI_PM_PROFILE_UNSPECIFIED 0
 
-#define GACPI_PM1_EVT_LEN	4
-#define GACPI_PM1_CNT_LEN	2
-
 /* MPS INTI flags of the SCI: level triggered, active high (ACPI 5.2.12.5). */
 #define GACPI_SCI_INTI_FLAGS	(ACPI_MPS_INTI_POLARITY_HIGH | \
 				 ACPI_MPS_INTI_TRIGGER_LEVEL)
-#define GACPI_ISA_IRQ_PIT	0
-#define GACPI_GSI_PIT		2	/* the 8254 on IOAPIC pin 2 */
 #define GACPI_NMI_LINT		1
-
-/* Firmware ACPI Control Structure (ACPI 5.2.10, Table 5.13). */
-struct gacpi_facs {
-	char signature[ACPI_SIG_LEN];
-	uint32_t length;
-	uint32_t hardware_signature;
-	uint32_t firmware_waking_vector;
-	uint32_t global_lock;
-	uint32_t flags;
-	uint64_t x_firmware_waking_vector;
-	uint8_t version;
-	uint8_t reserved0[3];
-	uint32_t ospm_flags;
-	uint8_t reserved1[24];
-} __packed;
-
-_Static_assert(offsetof(struct gacpi_facs, x_firmware_waking_vector) == 24,
-	       "FACS layout");
-_Static_assert(offsetof(struct gacpi_facs, version) == 32, "FACS layout");
-_Static_assert(sizeof(struct gacpi_facs) == 64, "FACS is 64 bytes");
 
 /*
  * The DSDT's AML (ACPI 20.2): Name (\_S5, Package (4) {5, 5, 0, 0}).
@@ -166,12 +133,12 @@ static struct acpi_gas gacpi_io_gas(uint16_t port, unsigned int bytes,
 
 static int gacpi_build_facs(struct gacpi_buf *b, uint64_t *gpa)
 {
-	struct gacpi_facs *f = gacpi_alloc(b, sizeof(*f), GACPI_FACS_ALIGN,
+	struct acpi_facs *f = gacpi_alloc(b, sizeof(*f), GACPI_FACS_ALIGN,
 					   gpa);
 
 	if (!f)
 		return -ENOSPC;
-	memcpy(f->signature, GACPI_SIG_FACS, ACPI_SIG_LEN);
+	memcpy(f->signature, ACPI_SIG_FACS, ACPI_SIG_LEN);
 	f->length = sizeof(*f);
 	f->version = GACPI_FACS_VERSION;
 	return 0;	/* the FACS has no checksum */
@@ -187,7 +154,7 @@ static int gacpi_build_dsdt(struct gacpi_buf *b,
 
 	if (!h)
 		return -ENOSPC;
-	gacpi_header(h, GACPI_SIG_DSDT, len, GACPI_DSDT_REVISION);
+	gacpi_header(h, ACPI_SIG_DSDT, len, GACPI_DSDT_REVISION);
 	aml = (uint8_t *)(h + 1);
 	memcpy(aml, gacpi_dsdt_aml, sizeof(gacpi_dsdt_aml));
 	aml[GACPI_AML_S5_TYPA] = cfg->slp_typ_s5;
@@ -214,8 +181,8 @@ static int gacpi_build_fadt(struct gacpi_buf *b,
 	f->pm1a_evt_blk = cfg->pm1a_evt_blk;
 	f->pm1a_cnt_blk = cfg->pm1a_cnt_blk;
 	f->pm_tmr_blk = cfg->pm_tmr_blk;
-	f->pm1_evt_len = GACPI_PM1_EVT_LEN;
-	f->pm1_cnt_len = GACPI_PM1_CNT_LEN;
+	f->pm1_evt_len = VACPI_PM1_EVT_LEN;
+	f->pm1_cnt_len = VACPI_PM1_CNT_LEN;
 	f->pm_tmr_len = ACPI_PM_TMR_LEN;
 	f->p_lvl2_lat = GACPI_P_LVL2_LAT_NONE;
 	f->p_lvl3_lat = GACPI_P_LVL3_LAT_NONE;
@@ -227,9 +194,9 @@ static int gacpi_build_fadt(struct gacpi_buf *b,
 	f->minor_version = GACPI_FADT_MINOR;
 	f->x_firmware_ctrl = facs;
 	f->x_dsdt = dsdt;
-	f->x_pm1a_evt_blk = gacpi_io_gas(cfg->pm1a_evt_blk, GACPI_PM1_EVT_LEN,
+	f->x_pm1a_evt_blk = gacpi_io_gas(cfg->pm1a_evt_blk, VACPI_PM1_EVT_LEN,
 					 ACPI_GAS_ACCESS_WORD);
-	f->x_pm1a_cnt_blk = gacpi_io_gas(cfg->pm1a_cnt_blk, GACPI_PM1_CNT_LEN,
+	f->x_pm1a_cnt_blk = gacpi_io_gas(cfg->pm1a_cnt_blk, VACPI_PM1_CNT_LEN,
 					 ACPI_GAS_ACCESS_WORD);
 	f->x_pm_tmr_blk = gacpi_io_gas(cfg->pm_tmr_blk, ACPI_PM_TMR_LEN,
 				       ACPI_GAS_ACCESS_DWORD);
@@ -296,7 +263,7 @@ static int gacpi_build_madt(struct gacpi_buf *b,
 	}
 	memcpy(p, &io, sizeof(io));
 	p += sizeof(io);
-	gacpi_madt_override(p, GACPI_ISA_IRQ_PIT, GACPI_GSI_PIT, 0);
+	gacpi_madt_override(p, PC_IRQ_PIT, PC_PIT_IOAPIC_PIN, 0);
 	p += sizeof(struct acpi_madt_int_override);
 	gacpi_madt_override(p, cfg->sci_irq, cfg->sci_irq,
 			    GACPI_SCI_INTI_FLAGS);

@@ -27,6 +27,9 @@
 #define CORE_GUEST_ACPI_H
 
 #include "core/lib/compiler.h"
+#include "core/pc/dev/vacpi_pm.h"
+#include "core/pc/dev/vrtc.h"
+#include "core/pc/machine.h"
 
 /* The machine the tables describe; guest_acpi_default_cfg() fills it. */
 struct guest_acpi_cfg {
@@ -47,33 +50,26 @@ struct guest_acpi_cfg {
 /* APIC ids 0..nr_vcpus-1 and the IOAPIC id nr_vcpus stay below 0xFF. */
 #define GUEST_ACPI_MAX_VCPUS	254
 
-#define GUEST_ACPI_LAPIC_ADDRESS	0xfee00000u
-#define GUEST_ACPI_IOAPIC_ADDRESS	0xfec00000u
-#define GUEST_ACPI_SCI_IRQ		9
-#define GUEST_ACPI_PM1A_EVT_BLK		0x600
-#define GUEST_ACPI_PM1A_CNT_BLK		0x604
-#define GUEST_ACPI_PM_TMR_BLK		0x608
-#define GUEST_ACPI_RESET_PORT		0xcf9
-#define GUEST_ACPI_RESET_VALUE		0x06
-#define GUEST_ACPI_SLP_TYP_S5		5
-#define GUEST_ACPI_RTC_CENTURY		0x32
-
-/* The virtual PC with nr_vcpus vCPUs: the addresses and ports above. */
+/*
+ * The virtual PC with nr_vcpus vCPUs: the addresses and ports of its
+ * machine map (core/pc/machine.h), the values its ACPI PM block and RTC
+ * act on.
+ */
 static inline struct guest_acpi_cfg guest_acpi_default_cfg(unsigned int nr_vcpus)
 {
 	return (struct guest_acpi_cfg){
 		.nr_vcpus = nr_vcpus,
-		.lapic_address = GUEST_ACPI_LAPIC_ADDRESS,
-		.ioapic_address = GUEST_ACPI_IOAPIC_ADDRESS,
+		.lapic_address = PC_LAPIC_BASE,
+		.ioapic_address = PC_IOAPIC_BASE,
 		.ioapic_id = (uint8_t)nr_vcpus,
-		.sci_irq = GUEST_ACPI_SCI_IRQ,
-		.pm1a_evt_blk = GUEST_ACPI_PM1A_EVT_BLK,
-		.pm1a_cnt_blk = GUEST_ACPI_PM1A_CNT_BLK,
-		.pm_tmr_blk = GUEST_ACPI_PM_TMR_BLK,
-		.reset_port = GUEST_ACPI_RESET_PORT,
-		.reset_value = GUEST_ACPI_RESET_VALUE,
-		.slp_typ_s5 = GUEST_ACPI_SLP_TYP_S5,
-		.rtc_century = GUEST_ACPI_RTC_CENTURY,
+		.sci_irq = PC_IRQ_SCI,
+		.pm1a_evt_blk = PC_ACPI_PM_BASE + VACPI_PM1_EVT_BLK,
+		.pm1a_cnt_blk = PC_ACPI_PM_BASE + VACPI_PM1_CNT_BLK,
+		.pm_tmr_blk = PC_ACPI_PM_BASE + VACPI_PM_TMR_BLK,
+		.reset_port = PC_RESET_PORT,
+		.reset_value = VACPI_RESET_VALUE,
+		.slp_typ_s5 = VACPI_SLP_TYP_S5,
+		.rtc_century = VRTC_CENTURY,
 	};
 }
 

@@ -13,6 +13,7 @@
  */
 #include "core/lib/errno.h"
 #include "core/pc/linux_boot.h"
+#include "core/pc/machine.h"
 #include "core/lib/printf.h"
 #include "core/lib/string.h"
 
@@ -405,14 +406,6 @@ int linux_boot_load(uint8_t *ram, uint64_t ram_size, const struct linux_boot_cfg
 }
 
 /* ---- The PC memory map ------------------------------------------------- */
-
-#define PC_EBDA_START		0x9fc00ull
-#define PC_EBDA_END		0xa0000ull
-#define PC_BIOS_START		0xe0000ull	/* ACPI tables (core/launch/vm_launch.c) */
-#define PC_BIOS_END		0x100000ull
-#define PC_IOAPIC_BASE		0xfec00000ull
-#define PC_LAPIC_BASE		0xfee00000ull
-#define PC_APIC_SIZE		0x1000ull
 
 unsigned int linux_boot_e820_for(uint64_t low_ram, uint64_t high_ram,
 				 struct e820_entry *out, unsigned int max)

@@ -605,7 +605,7 @@ static void mmio_advance(struct guest_regs *regs, const struct mmio_insn *in)
 	regs->rip += in->len;
 	if (in->code_bits != 64)
 		regs->rip &= 0xffffffffull;
-	regs->rflags &= ~(uint64_t)GUEST_RFLAGS_RF;
+	regs->rflags &= ~(uint64_t)X86_RFLAGS_RF;
 }
 
 int mmio_emulate(struct guest_regs *regs, const struct mmio_insn *in, uint64_t gpa,

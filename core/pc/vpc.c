@@ -30,12 +30,6 @@
 
 #define VPC_MAX_RANGES   24
 #define VPC_PORTS        65536
-#define VPC_POST_PORT    0x80
-#define VPC_IRQ_PIT      0
-#define VPC_IRQ_RTC      8
-#define VPC_IRQ_SCI      9
-#define VPC_PIT_PIN      2	/* IRQ 0 on IOAPIC pin 2 (MADT override) */
-#define VPC_CR0_RESET    0x60000010ull	/* CD | NW | ET */
 #define SEG_RESET_CODE   (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_CODE_XRA)
 #define SEG_RESET_DATA   (SEG_ATTR_P | SEG_ATTR_S | SEG_TYPE_DATA_RWA)
 
@@ -134,7 +128,7 @@ static void vpc_isa_irq_set(void *ctx, unsigned int irq, int level)
 	struct vpc *pc = ctx;
 
 	vpic_set_irq(&pc->pic, irq, level);
-	vioapic_set_irq(&pc->ioapic, irq == VPC_IRQ_PIT ? VPC_PIT_PIN : irq, level);
+	vioapic_set_irq(&pc->ioapic, irq == PC_IRQ_PIT ? PC_PIT_IOAPIC_PIN : irq, level);
 }
 
 /* The PIC's INTR output: vCPU 0 looks at it when it next injects. */
@@ -281,13 +275,13 @@ void vpc_init_state(struct guest_state *st)
 	st->seg[SEG_TR].attr = SEG_ATTR_P | SEG_TYPE_TSS16_BUSY;
 	st->gdtr.limit = 0xffff;
 	st->idtr.limit = 0xffff;
-	st->cr0 = VPC_CR0_RESET;
+	st->cr0 = X86_CR0_RESET;
 	st->regs.rip = 0xfff0;
-	st->regs.rflags = GUEST_RFLAGS_FIXED;
+	st->regs.rflags = X86_RFLAGS_FIXED;
 	st->regs.gpr[GPR_RDX] = 0x600;	/* family 6: what RDX holds after INIT */
-	st->pat = 0x0007040600070406ull;
-	st->dr6 = 0xffff0ff0;
-	st->dr7 = 0x400;
+	st->pat = PAT_RESET;
+	st->dr6 = X86_DR6_RESET;
+	st->dr7 = X86_DR7_RESET;
 }
 
 /* INIT: the vCPU goes to its reset state and waits for a SIPI. */
@@ -356,7 +350,7 @@ bool vpc_mmio_claims(const struct vm *vm, uint64_t gpa)
 {
 	uint64_t page = gpa & PAGE_MASK;
 
-	return page == VPC_LAPIC_BASE || page == VPC_IOAPIC_BASE;
+	return page == PC_LAPIC_BASE || page == PC_IOAPIC_BASE;
 }
 
 /* The instruction at the guest's RIP: as many bytes as are readable. */
@@ -390,7 +384,7 @@ int vpc_handle_mmio(struct vcpu *vcpu, const struct vm_exit *exit)
 	size_t got;
 	int err;
 
-	if ((exit->gpa & PAGE_MASK) == VPC_LAPIC_BASE) {
+	if ((exit->gpa & PAGE_MASK) == PC_LAPIC_BASE) {
 		ops = &vlapic_mmio_ops;
 		dev = vcpu->lapic;
 	} else {
@@ -439,15 +433,15 @@ static void vpc_build_ports(struct vpc *pc)
 	vpc_claim(pc, 0x64, 0x64, &vkbc_io_ops, &pc->kbc, "kbc status");
 	vpc_claim(pc, 0x92, 0x92, &vkbc_port92_io_ops, &pc->kbc, "port 92");
 	vpc_claim(pc, 0x70, 0x71, &vrtc_io_ops, &pc->rtc, "rtc");
-	vpc_claim(pc, VPC_POST_PORT, VPC_POST_PORT, &vpost_io_ops, &pc->post, "post");
-	vpc_claim(pc, VPC_COM1_BASE, VPC_COM1_BASE + VUART_NR_PORTS - 1, &vuart_io_ops,
+	vpc_claim(pc, PC_POST_PORT, PC_POST_PORT, &vpost_io_ops, &pc->post, "post");
+	vpc_claim(pc, PC_COM1_BASE, PC_COM1_BASE + VUART_NR_PORTS - 1, &vuart_io_ops,
 		  &pc->com1, "com1");
-	vpc_claim(pc, VPC_COM2_BASE, VPC_COM2_BASE + VUART_NR_PORTS - 1, &vuart_io_ops,
+	vpc_claim(pc, PC_COM2_BASE, PC_COM2_BASE + VUART_NR_PORTS - 1, &vuart_io_ops,
 		  &pc->com2, "com2");
-	vpc_claim(pc, VACPI_PM_BASE, VACPI_PM_BASE + VACPI_PM_NR_PORTS - 1, &vacpi_pm_io_ops,
+	vpc_claim(pc, PC_ACPI_PM_BASE, PC_ACPI_PM_BASE + VACPI_PM_NR_PORTS - 1, &vacpi_pm_io_ops,
 		  &pc->pm, "acpi pm");
 	vpc_claim(pc, 0xcf8, 0xcf8, &vpci_io_ops, &pc->pci, "pci address");
-	vpc_claim(pc, 0xcf9, 0xcf9, &vacpi_pm_reset_io_ops, &pc->pm, "reset");
+	vpc_claim(pc, PC_RESET_PORT, PC_RESET_PORT, &vacpi_pm_reset_io_ops, &pc->pm, "reset");
 	vpc_claim(pc, 0xcfa, 0xcff, &vpci_io_ops, &pc->pci, "pci data");
 }
 
@@ -484,13 +478,13 @@ int vpc_create(struct vm *vm, const struct vpc_params *p)
 	/* As a PC BIOS leaves it: the PIC reaches the BSP through LINT0. */
 	vlapic_setup_virtual_wire(&pc->lapics[0]);
 	vpic_init(&pc->pic, &intr);
-	vpit_init(&pc->pit, bsp_timers, &pc->isa[VPC_IRQ_PIT], NULL);
-	vrtc_init(&pc->rtc, bsp_timers, &pc->isa[VPC_IRQ_RTC], time_now_ns, p->wall_ns,
+	vpit_init(&pc->pit, bsp_timers, &pc->isa[PC_IRQ_PIT], NULL);
+	vrtc_init(&pc->rtc, bsp_timers, &pc->isa[PC_IRQ_RTC], time_now_ns, p->wall_ns,
 		  p->ram_bytes);
-	vuart_init(&pc->com1, VPC_COM1_BASE, &pc->isa[VPC_COM1_IRQ], p->console_tx, p->console_ctx);
-	vuart_init(&pc->com2, VPC_COM2_BASE, &pc->isa[VPC_COM2_IRQ], NULL, NULL);
+	vuart_init(&pc->com1, PC_COM1_BASE, &pc->isa[PC_IRQ_COM1], p->console_tx, p->console_ctx);
+	vuart_init(&pc->com2, PC_COM2_BASE, &pc->isa[PC_IRQ_COM2], NULL, NULL);
 	vpci_init(&pc->pci);
-	vacpi_pm_init(&pc->pm, &pc->isa[VPC_IRQ_SCI], &pc->power, time_now_ns);
+	vacpi_pm_init(&pc->pm, PC_ACPI_PM_BASE, &pc->isa[PC_IRQ_SCI], &pc->power, time_now_ns);
 	vkbc_init(&pc->kbc, &pc->power);
 	vpc_build_ports(pc);
 	/* Published before any vCPU of the VM runs (their start is a release). */

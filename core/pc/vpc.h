@@ -22,16 +22,10 @@
 #define CORE_VPC_H
 
 #include "core/pc/dev/vdev.h"
+#include "core/pc/machine.h"
 #include "core/vm.h"
 
-#define VPC_IOAPIC_BASE   0xfec00000ull
-#define VPC_LAPIC_BASE    0xfee00000ull
-#define VPC_IOAPIC_PINS   24
 #define VPC_SIPI_VALID    0x100u
-#define VPC_COM1_BASE     0x3f8
-#define VPC_COM2_BASE     0x2f8
-#define VPC_COM1_IRQ      4
-#define VPC_COM2_IRQ      3
 
 struct vpc_params {
 	uint64_t ram_bytes;			/* for the CMOS memory bytes */

@@ -48,7 +48,7 @@ static void setup(void)
 	n_off = n_reset = 0;
 	sci_level = 0;
 	sci_sets = 0;
-	vacpi_pm_init(&pm, &sci, &power, test_clock);
+	vacpi_pm_init(&pm, 0x600, &sci, &power, test_clock);	/* the PC's block */
 }
 
 static uint32_t in(uint16_t port, unsigned int size)

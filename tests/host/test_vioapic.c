@@ -10,6 +10,7 @@
  * IRR and EOI, polarity, masking, and routing. Single thread.
  */
 #include "core/pc/dev/vioapic.h"
+#include "core/pc/machine.h"
 #include "tests/host/check.h"
 
 #define NR_APICS	4
@@ -78,14 +79,14 @@ static void teardown(void)
 
 static void mmio_wr(uint64_t off, unsigned int size, uint32_t val)
 {
-	CHECK_EQ(vioapic_mmio_ops.write(&io, VIOAPIC_BASE_DEFAULT + off, size, val), 0);
+	CHECK_EQ(vioapic_mmio_ops.write(&io, PC_IOAPIC_BASE + off, size, val), 0);
 }
 
 static uint32_t mmio_rd(uint64_t off, unsigned int size)
 {
 	uint64_t v = 0xdead;
 
-	CHECK_EQ(vioapic_mmio_ops.read(&io, VIOAPIC_BASE_DEFAULT + off, size, &v), 0);
+	CHECK_EQ(vioapic_mmio_ops.read(&io, PC_IOAPIC_BASE + off, size, &v), 0);
 	return (uint32_t)v;
 }
 

@@ -6,9 +6,10 @@
  * loopback, FIFO reset, and Linux's whole autoconfig sequence.
  */
 #include "core/pc/dev/vuart.h"
+#include "core/pc/machine.h"
 #include "tests/host/check.h"
 
-#define BASE VUART_COM1_BASE
+#define BASE PC_COM1_BASE
 
 struct rig {
 	struct vuart u;
@@ -30,7 +31,7 @@ static void rig_irq_set(void *ctx, unsigned int line, int level)
 {
 	struct rig *r = ctx;
 
-	CHECK_EQ(line, VUART_COM1_IRQ);
+	CHECK_EQ(line, PC_IRQ_COM1);
 	r->level = level;
 	r->irq_calls++;
 }
@@ -38,7 +39,7 @@ static void rig_irq_set(void *ctx, unsigned int line, int level)
 static void rig_init(struct rig *r)
 {
 	struct irq_line irq = { .set = rig_irq_set, .ctx = r,
-				.line = VUART_COM1_IRQ };
+				.line = PC_IRQ_COM1 };
 
 	memset(r, 0, sizeof(*r));
 	r->level = -1;

@@ -25,8 +25,8 @@ static uint64_t vacpi_pm_ticks(const struct vacpi_pm *p, uint64_t now)
 {
 	uint64_t ns = now > p->base_ns ? now - p->base_ns : 0;
 
-	return ns / NS_PER_SEC * VACPI_PM_TMR_HZ +
-	       ns % NS_PER_SEC * VACPI_PM_TMR_HZ / NS_PER_SEC;
+	return ns / NS_PER_SEC * ACPI_PM_TIMER_FREQ_HZ +
+	       ns % NS_PER_SEC * ACPI_PM_TIMER_FREQ_HZ / NS_PER_SEC;
 }
 
 static uint64_t vacpi_pm_tmr_epoch(const struct vacpi_pm *p, uint64_t now)
@@ -51,7 +51,7 @@ static uint8_t vacpi_pm_read_byte(struct vacpi_pm *p, unsigned int off,
 {
 	unsigned int shift = 8 * (off & 1);
 
-	switch (off + VACPI_PM_BASE) {
+	switch (off) {
 	case VACPI_PM1_STS:
 	case VACPI_PM1_STS + 1:
 		return (uint8_t)(vacpi_pm_sts(p, now) >> shift);
@@ -66,8 +66,8 @@ static uint8_t vacpi_pm_read_byte(struct vacpi_pm *p, unsigned int off,
 	case VACPI_PM_TMR_BLK + 2:
 	case VACPI_PM_TMR_BLK + 3:
 		return (uint8_t)(vacpi_pm_ticks(p, now) >>
-				 (8 * (off + VACPI_PM_BASE - VACPI_PM_TMR_BLK)));
-	default:	/* 0x606-0x607: nothing */
+				 (8 * (off - VACPI_PM_TMR_BLK)));
+	default:	/* offsets 6-7: nothing */
 		return 0xff;
 	}
 }
@@ -163,7 +163,7 @@ static int vacpi_pm_io_read(void *dev, uint16_t port, unsigned int size,
 
 	spin_lock(&p->lock);
 	for (i = 0; i < size; i++) {
-		unsigned int off = port + i - VACPI_PM_BASE;
+		unsigned int off = port + i - p->base;
 		uint8_t b = off < VACPI_PM_NR_PORTS ?
 			    vacpi_pm_read_byte(p, off, now) : 0xff;
 
@@ -185,12 +185,12 @@ static int vacpi_pm_io_write(void *dev, uint16_t port, unsigned int size,
 	uint16_t v, mask;
 
 	spin_lock(&p->lock);
-	if (vacpi_pm_overlap(port, size, val, VACPI_PM1_STS, &v, &mask))
+	if (vacpi_pm_overlap(port, size, val, p->base + VACPI_PM1_STS, &v, &mask))
 		vacpi_pm_clear_sts(p, v & mask, now);
-	if (vacpi_pm_overlap(port, size, val, VACPI_PM1_EN, &v, &mask))
+	if (vacpi_pm_overlap(port, size, val, p->base + VACPI_PM1_EN, &v, &mask))
 		p->en = (uint16_t)((p->en & ~mask) |
 				   (v & mask & VACPI_PM1_EN_WRITABLE));
-	if (vacpi_pm_overlap(port, size, val, VACPI_PM1_CNT_BLK, &v, &mask))
+	if (vacpi_pm_overlap(port, size, val, p->base + VACPI_PM1_CNT_BLK, &v, &mask))
 		vacpi_pm_write_cnt(p, v, mask, &after);
 	/* PM_TMR is read only. */
 	vacpi_pm_update_sci(p, now, &after);
@@ -241,11 +241,12 @@ const struct vdev_io_ops vacpi_pm_reset_io_ops = {
 
 /* ---- Set-up ----------------------------------------------------------- */
 
-void vacpi_pm_init(struct vacpi_pm *p, const struct irq_line *sci,
+void vacpi_pm_init(struct vacpi_pm *p, uint16_t base, const struct irq_line *sci,
 		   const struct vdev_power *power, uint64_t (*clock)(void))
 {
 	*p = (struct vacpi_pm){ 0 };
 	spin_lock_init(&p->lock);
+	p->base = base;
 	p->clock = clock;
 	p->base_ns = vacpi_pm_now(p);
 	p->sci = *sci;

@@ -42,7 +42,6 @@
 #include "core/pc/dev/vlapic.h"
 #include "core/lib/spinlock.h"
 
-#define VIOAPIC_BASE_DEFAULT	0xfec00000ull
 #define VIOAPIC_PINS		24
 
 /* MMIO offsets */

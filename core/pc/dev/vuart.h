@@ -21,11 +21,6 @@
 #include "core/pc/dev/vdev.h"
 #include "core/lib/spinlock.h"
 
-#define VUART_COM1_BASE 0x3f8
-#define VUART_COM1_IRQ  4
-#define VUART_COM2_BASE 0x2f8
-#define VUART_COM2_IRQ  3
-
 /* Ports claimed: base .. base + VUART_NR_PORTS - 1. */
 #define VUART_NR_PORTS  8
 #define VUART_FIFO_SIZE 16

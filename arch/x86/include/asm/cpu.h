@@ -6,22 +6,9 @@
 #define ASM_CPU_H
 
 #include "asm/atomic.h"
+#include "asm/cpuid.h"
+#include "asm/cpu_regs.h"
 #include "core/lib/compiler.h"
-
-#define X86_CR0_PE BIT(0)
-#define X86_CR0_MP BIT(1)
-#define X86_CR0_ET BIT(4)
-#define X86_CR0_NE BIT(5)
-#define X86_CR0_WP BIT(16)
-#define X86_CR0_PG BIT(31)
-
-#define X86_CR4_PAE        BIT(5)
-#define X86_CR4_PGE        BIT(7)
-#define X86_CR4_OSFXSR     BIT(9)
-#define X86_CR4_OSXMMEXCPT BIT(10)
-#define X86_CR4_VMXE       BIT(13)
-
-#define X86_RFLAGS_IF BIT(9)
 
 /* The longest instruction the CPU executes; a longer one raises #GP. */
 #define X86_INSN_MAX_LEN 15
@@ -40,6 +27,18 @@ static inline void cpuid_count(uint32_t leaf, uint32_t sub, struct cpuid_regs *r
 static inline void cpuid(uint32_t leaf, struct cpuid_regs *r)
 {
 	cpuid_count(leaf, 0, r);
+}
+
+/* Physical address bits of this CPU (CPUID 0x80000008, else 36). */
+static inline unsigned int cpuid_phys_bits(void)
+{
+	struct cpuid_regs r;
+
+	cpuid(CPUID_EXT_MAX, &r);
+	if (r.eax < CPUID_EXT_ADDR_SIZES)
+		return CPUID_PHYS_BITS_DEFAULT;
+	cpuid(CPUID_EXT_ADDR_SIZES, &r);
+	return r.eax & CPUID_ADDR_SIZES_PHYS_MASK;
 }
 
 static inline uint64_t rdmsr(uint32_t msr)

@@ -5,6 +5,7 @@
 #ifndef ASM_DESC_H
 #define ASM_DESC_H
 
+#include "asm/cpu_regs.h"
 #include "core/lib/compiler.h"
 
 #define GDT_ENTRY_NULL    0
@@ -51,8 +52,7 @@ struct desc_ptr {
 	uint64_t base;
 } __packed;
 
-/* Vectors used by the host. */
-#define VEC_EXCEPTIONS  32
+/* Vectors used by the host (exceptions below VEC_EXCEPTIONS, asm/cpu_regs.h). */
 #define VEC_IPI_PING    0xf0
 #define VEC_IPI_CALL    0xf1
 #define VEC_IPI_HALT    0xf2

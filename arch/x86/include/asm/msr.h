@@ -24,7 +24,19 @@
 #define MSR_IA32_MTRR_DEF_TYPE    0x000002ff
 #define MSR_IA32_TSC_DEADLINE     0x000006e0
 #define MSR_IA32_FEATURE_CONTROL  0x0000003a
+#define   FEATURE_CONTROL_LOCK    BIT_ULL(0)
+#define   FEATURE_CONTROL_VMXON_SMX BIT_ULL(1)
+#define   FEATURE_CONTROL_VMXON   BIT_ULL(2)	/* outside SMX */
 #define MSR_IA32_PAT              0x00000277
+#define   PAT_TYPE_UC             0x00	/* memory types an entry may hold */
+#define   PAT_TYPE_WC             0x01
+#define   PAT_TYPE_WT             0x04
+#define   PAT_TYPE_WP             0x05
+#define   PAT_TYPE_WB             0x06
+#define   PAT_TYPE_UC_MINUS       0x07
+#define   PAT_ENTRIES             8
+#define   PAT_ENTRY_BITS          8
+#define   PAT_RESET               0x0007040600070406ull	/* WB WT UC- UC, twice */
 #define MSR_PLATFORM_INFO         0x000000ce
 
 #define MSR_IA32_SYSENTER_CS      0x00000174
@@ -48,5 +60,20 @@
 #define MSR_GS_BASE               0xc0000101
 #define MSR_KERNEL_GS_BASE        0xc0000102
 #define MSR_K8_INT_PENDING_MSG    0xc0010055
+
+/* Every entry of a PAT value names a memory type (else WRMSR raises #GP). */
+static inline bool pat_valid(uint64_t pat)
+{
+	unsigned int i;
+
+	for (i = 0; i < PAT_ENTRIES; i++) {
+		unsigned int type = (pat >> (i * PAT_ENTRY_BITS)) & 0xff;
+
+		if (type != PAT_TYPE_UC && type != PAT_TYPE_WC && type != PAT_TYPE_WT &&
+		    type != PAT_TYPE_WP && type != PAT_TYPE_WB && type != PAT_TYPE_UC_MINUS)
+			return false;
+	}
+	return true;
+}
 
 #endif

@@ -1,0 +1,63 @@
+/*
+ * Architectural bits and reset values of the x86 registers the host and
+ * its guests share (CR0, CR4, RFLAGS, DR6, DR7) and the exception
+ * vectors: the one copy, for the host, the backends and the virtual PC.
+ * Constants only: any context, hosted tests included.
+ */
+#ifndef ASM_CPU_REGS_H
+#define ASM_CPU_REGS_H
+
+#include "core/lib/compiler.h"
+
+#define X86_CR0_PE BIT(0)
+#define X86_CR0_MP BIT(1)
+#define X86_CR0_TS BIT(3)
+#define X86_CR0_ET BIT(4)
+#define X86_CR0_NE BIT(5)
+#define X86_CR0_WP BIT(16)
+#define X86_CR0_NW BIT(29)
+#define X86_CR0_CD BIT(30)
+#define X86_CR0_PG BIT(31)
+#define X86_CR0_RESET (X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)	/* after RESET/INIT */
+
+#define X86_CR4_PSE        BIT(4)
+#define X86_CR4_PAE        BIT(5)
+#define X86_CR4_PGE        BIT(7)
+#define X86_CR4_OSFXSR     BIT(9)
+#define X86_CR4_OSXMMEXCPT BIT(10)
+#define X86_CR4_LA57       BIT(12)
+#define X86_CR4_VMXE       BIT(13)
+#define X86_CR4_PCIDE      BIT(17)
+
+#define X86_RFLAGS_FIXED BIT(1)		/* reads as 1 */
+#define X86_RFLAGS_TF    BIT(8)
+#define X86_RFLAGS_IF    BIT(9)
+#define X86_RFLAGS_RF    BIT(16)
+#define X86_RFLAGS_VM    BIT(17)
+
+#define X86_DR6_RESET 0xffff0ff0ull	/* also the bits that read as 1 */
+#define X86_DR7_RESET 0x400ull
+
+/* Exception vectors: 0 to VEC_EXCEPTIONS - 1. */
+#define VEC_DE  0
+#define VEC_DB  1
+#define VEC_NMI 2
+#define VEC_BP  3
+#define VEC_OF  4
+#define VEC_UD  6
+#define VEC_DF  8
+#define VEC_TS  10
+#define VEC_NP  11
+#define VEC_SS  12
+#define VEC_GP  13
+#define VEC_PF  14
+#define VEC_AC  17
+#define VEC_MC  18
+#define VEC_CP  21
+#define VEC_VC  29
+#define VEC_SX  30
+#define VEC_EXCEPTIONS 32
+
+#define X86_IO_PORTS 0x10000u	/* the I/O port space: ports 0-0xffff */
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * The machine map of the virtual PC: where its devices sit in guest
+ * physical memory and in port space, and which ISA IRQs they drive. The
+ * one copy for the code that wires the devices (core/pc/vpc.c), the
+ * guest's ACPI tables (core/pc/guest_acpi.h), the E820 map of the Linux
+ * boot protocol (core/pc/linux_boot.c) and the VM builder
+ * (core/launch/). Device models (core/pc/dev/) do not include it: their
+ * creator gives them their addresses. The guest RAM layout is not here.
+ *
+ * Constants only: any context.
+ */
+#ifndef CORE_PC_MACHINE_H
+#define CORE_PC_MACHINE_H
+
+#include "asm/msr.h"
+
+/* ---- Memory below 1 MiB ----------------------------------------------- */
+
+#define PC_EBDA_START		0x9fc00ull	/* reserved to the end of 640 KiB */
+#define PC_EBDA_END		0xa0000ull
+#define PC_BIOS_START		0xe0000ull	/* reserved to 1 MiB: the ACPI tables */
+#define PC_BIOS_END		0x100000ull
+
+/* The guest's ACPI tables: the whole BIOS area, the RSDP first (where the
+ * legacy scan of 0xE0000-0xFFFFF looks first). */
+#define PC_ACPI_TABLES_GPA	PC_BIOS_START
+#define PC_ACPI_TABLES_ROOM	(PC_BIOS_END - PC_BIOS_START)
+
+/* ---- MMIO below 4 GiB ------------------------------------------------- */
+
+#define PC_IOAPIC_BASE		0xfec00000ull	/* one IOAPIC, id = number of vCPUs */
+#define PC_LAPIC_BASE		APIC_BASE_DEFAULT	/* every vCPU's, never moved */
+#define PC_APIC_SIZE		0x1000ull	/* each APIC's MMIO page */
+
+/* ---- Ports ------------------------------------------------------------ */
+
+#define PC_POST_PORT		0x80		/* POST codes: a sink */
+#define PC_COM1_BASE		0x3f8
+#define PC_COM2_BASE		0x2f8
+#define PC_ACPI_PM_BASE		0x600		/* PM1a event, PM1a control, PM timer */
+#define PC_RESET_PORT		0xcf9		/* the FADT's RESET_REG */
+
+/* ---- ISA IRQs --------------------------------------------------------- */
+
+#define PC_IRQ_PIT		0
+#define PC_IRQ_COM2		3
+#define PC_IRQ_COM1		4
+#define PC_IRQ_RTC		8
+#define PC_IRQ_SCI		9		/* level, active high */
+#define PC_PIT_IOAPIC_PIN	2		/* IRQ 0 on pin 2: the MADT's override */
+
+#endif
