@@ -15,6 +15,7 @@
 #include "core/lib/log.h"
 #include "mm/frame.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define ARENA_SIZE   MiB(96)
 #define ARENA_FRAMES (ARENA_SIZE >> PAGE_SHIFT)
@@ -741,14 +742,6 @@ static void thread_release(const struct held *h, uint8_t id)
 	frame_free_contig(h->pa, h->count);
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void *thread_main(void *arg)
 {
 	uint8_t id = (uint8_t)(uintptr_t)arg;
@@ -758,7 +751,7 @@ static void *thread_main(void *arg)
 
 	shim_set_cpu(id);
 	for (iter = 0; iter < THREAD_ITERS; iter++) {
-		uint64_t r = xorshift(&rnd);
+		uint64_t r = rand_next(&rnd);
 		struct held h = { 0, 1, r };
 		int err;
 

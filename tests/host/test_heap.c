@@ -15,6 +15,7 @@
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define ARENA_SIZE MiB(64)
 
@@ -413,14 +414,6 @@ static void case_bad_free_panics(void)
 
 static int thread_errors;	/* atomics */
 
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Mostly small objects, some up to the largest class, a few large. */
 static size_t thread_size(uint64_t r)
 {
@@ -443,7 +436,7 @@ static void *thread_main(void *arg)
 
 	shim_set_cpu(id);
 	for (iter = 0; iter < THREAD_ITERS; iter++) {
-		uint64_t r = xorshift(&rnd);
+		uint64_t r = rand_next(&rnd);
 
 		if (n && (n == THREAD_HELD || r % 2 == 0)) {
 			i = (r >> 4) % n;

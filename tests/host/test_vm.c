@@ -21,6 +21,7 @@
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define ARENA_SIZE   MiB(64)
 #define RAM_SIZE     MiB(32)		/* frame allocator: tables, heap */
@@ -63,17 +64,6 @@ struct tlb_entry {
 	paddr_t hpa;
 	bool valid;
 };
-
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
 
 static paddr_t slot_host_base(unsigned int s)
 {
@@ -163,12 +153,12 @@ static bool guest_access(struct vcpu *vcpu, struct tlb_entry *tlb, gfn_t gfn)
  */
 static gfn_t pick_gfn(const struct tlb_entry *tlb, uint64_t *seed)
 {
-	uint64_t r = rnd(seed);
+	uint64_t r = rand_next(seed);
 	const struct tlb_entry *e = &tlb[(r >> 8) % TLB_ENTRIES];
 
 	if ((r & 7) != 0 && e->valid)
 		return e->gfn;
-	return rnd(seed) % GFN_SPACE;
+	return rand_next(seed) % GFN_SPACE;
 }
 
 static void *vcpu_thread(void *arg)
@@ -256,7 +246,7 @@ static bool pick_base(const bool *present, const gfn_t *base, unsigned int s,
 		      uint64_t *seed, gfn_t *out)
 {
 	for (unsigned int tries = 0; tries < 16; tries++) {
-		gfn_t b = (rnd(seed) % (GFN_SPACE / SLOT_PAGES)) * SLOT_PAGES;
+		gfn_t b = (rand_next(seed) % (GFN_SPACE / SLOT_PAGES)) * SLOT_PAGES;
 		bool clash = false;
 
 		for (unsigned int o = 0; o < NR_SLOTS; o++)
@@ -277,7 +267,7 @@ static void control_ops(struct vm *vm)
 	uint64_t seed = 12345;
 
 	for (unsigned int op = 0; op < CONTROL_OPS; op++) {
-		unsigned int s = rnd(&seed) % NR_SLOTS;
+		unsigned int s = rand_next(&seed) % NR_SLOTS;
 		gfn_t b;
 
 		if (!present[s]) {
@@ -289,7 +279,7 @@ static void control_ops(struct vm *vm)
 						 slot_host_base(s), 0), 0);
 			present[s] = true;
 			base[s] = b;
-		} else if (rnd(&seed) % 2) {
+		} else if (rand_next(&seed) % 2) {
 			CHECK_EQ(memslots_delete(&vm->memslots, s), 0);
 			present[s] = false;
 			history_close(s);
