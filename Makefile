@@ -223,10 +223,13 @@ guest-image:
 	$(Q)scripts/guest-image.sh $(LINUX_DIR)
 
 # Everything: hosted tests, the fuzz smoke run, then every boot scenario;
-# one summary line.
+# one summary line, after the total wall time counted from when make read
+# this file, the build included (TEST_START_NS, see tests/summary.sh).
+test: TEST_START_NS := $(shell date +%s%N)
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory hv host-build guest-image
-	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | tests/summary.sh
+	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | \
+		TEST_START_NS=$(TEST_START_NS) tests/summary.sh
 
 # Scenarios too slow for every run (tests/slow/): Debian's kernel under
 # VT-x in Bochs, 10 to 15 minutes each.
