@@ -10,10 +10,10 @@
  * goes through lands on the slot's frame, and at the end a full zap
  * leaves no leaf and no table behind.
  *
- * Scenario 2, the seed's lost dirty bit: the "hardware" of six vCPUs sets
- * the dirty bit of writable leaves with a locked cmpxchg, as the CPU's
- * A/D assist does, while a zapper takes leaves out of the same 64 pages
- * again and again. Leaves are installed
+ * Scenario 2, the lost dirty bit (docs/races.md): the "hardware" of six
+ * vCPUs sets the dirty bit of writable leaves with a locked cmpxchg, as
+ * the CPU's A/D assist does, while a zapper takes leaves out of the same
+ * 64 pages again and again. Leaves are installed
  * by read faults only, so they start clean. Every dirty bit the hardware
  * set must be seen by exactly one zap: the count of clean-to-dirty
  * transitions equals the MMU's count of dirty leaves zapped. A zap that

@@ -1,7 +1,7 @@
 /*
  * Hosted stress test of faults racing with memslot delete, move and
  * create (mm/tdp_mmu.c, mm/tdp_mmu_zap.c through core/memslots.c): the
- * stale-gfn race of seed kvm-slots-lock-srcu-thread.txt.
+ * stale-gfn race (docs/races.md, "Fault installs after the zap").
  *
  * Scenario: one slot of 512 pages jumps around: deleted, created again at
  * one of two gfn ranges on one of three host ranges (2 MiB-aligned or

@@ -9,10 +9,11 @@
  *
  * Invariant: once a memslot update has returned, no guest-mode section
  * that began afterwards reaches a frame through a gfn the update took
- * away (seed kvm-slots-lock-srcu-thread.txt: a fault that resolved a gfn
- * under the old set must not leave a mapping behind; seed
- * kvm-vcpu-request-mask.txt: the flush must reach every vCPU in guest
- * mode). Also: every frame comes back at teardown (no leaked tables).
+ * away (docs/races.md, "Fault installs after the zap": a fault that
+ * resolved a gfn under the old set must not leave a mapping behind; and
+ * "Request set while the vCPU enters guest mode": the flush must reach
+ * every vCPU in guest mode). Also: every frame comes back at teardown (no
+ * leaked tables).
  */
 #include <pthread.h>
 
