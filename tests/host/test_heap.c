@@ -8,7 +8,6 @@
  * frame_free_count() after heap_trim() shows leaks. A small map makes the
  * heap run dry. Bugs that must panic are checked in a forked child.
  */
-#include <pthread.h>
 
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
@@ -427,14 +426,13 @@ static size_t thread_size(uint64_t r)
 	}
 }
 
-static void *thread_main(void *arg)
+static void thread_main(struct worker *w)
 {
-	unsigned int id = (unsigned int)(uintptr_t)arg;
+	unsigned int id = w->cpu;
 	struct { uint8_t *p; size_t size; } held[THREAD_HELD];
 	uint64_t rnd = 0x9e3779b97f4a7c15ull * id;
 	size_t n = 0, i, iter;
 
-	shim_set_cpu(id);
 	for (iter = 0; iter < THREAD_ITERS; iter++) {
 		uint64_t r = rand_next(&rnd);
 
@@ -461,21 +459,19 @@ static void *thread_main(void *arg)
 			__atomic_fetch_add(&thread_errors, 1, __ATOMIC_RELAXED);
 		kfree(held[n].p);
 	}
-	return NULL;
 }
 
 static void case_threads(void)
 {
-	pthread_t t[NR_THREADS];
-	uintptr_t i;
+	struct worker t[NR_THREADS];
+	unsigned int i;
 
 	setup(map_big, ARRAY_SIZE(map_big));
 	thread_errors = 0;
 	for (i = 0; i < NR_THREADS; i++)
-		CHECK_EQ(pthread_create(&t[i], NULL, thread_main,
-					(void *)(i + 1)), 0);
+		worker_start(&t[i], i + 1, thread_main, NULL);
 	for (i = 0; i < NR_THREADS; i++)
-		pthread_join(t[i], NULL);
+		worker_join(&t[i]);
 	CHECK_EQ(thread_errors, 0);
 	check_no_leak();
 }
