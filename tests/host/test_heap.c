@@ -27,8 +27,7 @@ static uint64_t frames_at_start;
 
 static void setup(const struct boot_mem_region *map, size_t n)
 {
-	CHECK_EQ(frame_init(map, n, NULL, 0), 0);
-	heap_init();
+	setup_heap_on(map, n);
 	frames_at_start = frame_free_count();
 }
 

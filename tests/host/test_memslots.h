@@ -34,8 +34,7 @@ static const struct boot_mem_region arena_map[] = {
 
 static inline void setup_heap(void)
 {
-	CHECK_EQ(frame_init(arena_map, ARRAY_SIZE(arena_map), NULL, 0), 0);
-	heap_init();
+	setup_heap_on(arena_map, ARRAY_SIZE(arena_map));
 }
 
 /* The host address of slot id: ids can be checked against it. */

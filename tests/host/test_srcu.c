@@ -43,8 +43,7 @@ static const struct boot_mem_region arena_map[] = {
 
 static void setup(void)
 {
-	CHECK_EQ(frame_init(arena_map, ARRAY_SIZE(arena_map), NULL, 0), 0);
-	heap_init();
+	setup_heap_on(arena_map, ARRAY_SIZE(arena_map));
 }
 
 /* ---------------------------------------------------------------------

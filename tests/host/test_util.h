@@ -1,7 +1,8 @@
 /*
  * Helpers shared by the hosted tests: bounded spin-waits for another
- * thread, and the xorshift generator behind their reproducible random
- * choices. One copy here instead of one per test file.
+ * thread, the xorshift generator behind their reproducible random
+ * choices, and the heap on a host arena. One copy here instead of one per
+ * test file (check.h has the harness and the worker threads).
  *
  * Waits give the CPU away with shim_pause() between looks and give up
  * after TEST_WAIT_NS, so that a thread that never arrives fails the case
@@ -15,6 +16,8 @@
 
 #include "asm/atomic.h"
 #include "core/lib/platform.h"
+#include "mm/frame.h"
+#include "mm/heap.h"
 #include "tests/host/check.h"
 
 #define TEST_WAIT_NS 10000000000ull	/* bound on any wait for a thread */
@@ -94,6 +97,17 @@ static inline uint64_t rand_next(uint64_t *state)
 	x ^= x << 17;
 	*state = x;
 	return x;
+}
+
+/*
+ * The frame allocator and the heap over the n regions of @map (a host
+ * arena from shim_phys_arena() standing for physical memory), for code
+ * under test that allocates. @map must outlive the test.
+ */
+static inline void setup_heap_on(const struct boot_mem_region *map, size_t n)
+{
+	CHECK_EQ(frame_init(map, n, NULL, 0), 0);
+	heap_init();
 }
 
 /* A choice in [0, n), n > 0. */

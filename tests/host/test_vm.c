@@ -380,8 +380,7 @@ static void case_vm_create_errors(void)
 int main(void)
 {
 	shim_phys_arena(0, ARENA_SIZE);
-	CHECK_EQ(frame_init(ram_map, ARRAY_SIZE(ram_map), NULL, 0), 0);
-	heap_init();
+	setup_heap_on(ram_map, ARRAY_SIZE(ram_map));
 	sign_pages();
 	pthread_mutex_init(&t.history_lock, NULL);
 	shim_set_kick_handler(kick_handler);
