@@ -52,7 +52,7 @@ HV_SRCS := \
 	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_entry.S \
 	core/backend.c core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c core/payload/payload.c \
 	core/pc/dev/vuart.c core/pc/dev/vpic.c core/pc/dev/vpit.c \
-	core/pc/dev/vlapic.c core/pc/dev/vioapic.c core/pc/dev/vrtc.c core/pc/dev/vpci.c \
+	core/pc/dev/vlapic.c core/pc/dev/vlapic_timer.c core/pc/dev/vapic_bus.c core/pc/dev/vioapic.c core/pc/dev/vrtc.c core/pc/dev/vpci.c \
 	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
 	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/launch/console_mux.c core/launch/vm_launch.c \
 	arch/x86/rtc.c \
@@ -182,7 +182,8 @@ BENCH_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I. -Iarch/x86/include -DHV_HOSTED -pthread
 
 define bench_rule
-$(BUILD)/bench/$(1): tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) tests/bench/bench.h $$(HDRS)
+$(BUILD)/bench/$(1): tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) tests/bench/bench.h $$(HDRS) \
+		$$(wildcard tests/host/*.h)
 	@mkdir -p $$(dir $$@)
 	@echo "  HOSTCC  $$@"
 	$$(Q)$$(HOSTCC) $$(BENCH_CFLAGS) -o $$@ tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) -lm
@@ -223,10 +224,13 @@ guest-image:
 	$(Q)scripts/guest-image.sh $(LINUX_DIR)
 
 # Everything: hosted tests, the fuzz smoke run, then every boot scenario;
-# one summary line.
+# one summary line, after the total wall time counted from when make read
+# this file, the build included (TEST_START_NS, see tests/summary.sh).
+test: TEST_START_NS := $(shell date +%s%N)
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory hv host-build guest-image
-	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | tests/summary.sh
+	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | \
+		TEST_START_NS=$(TEST_START_NS) tests/summary.sh
 
 # Scenarios too slow for every run (tests/slow/): Debian's kernel under
 # VT-x in Bochs, 10 to 15 minutes each.

@@ -11,9 +11,9 @@
  * bitmap) before it calls a hook or publishes anything, so every error
  * leaves the published set, the TDP MMU and the heap as they were.
  *
- * Why the invalidation straddles the publish (seed
- * kvm-slots-lock-srcu-thread.txt, problem 1: "a fault that resolved a gfn
- * under the old set must not install a mapping after the zap"). The TDP
+ * Why the invalidation straddles the publish (docs/races.md, "Fault
+ * installs after the zap": a fault that resolved a gfn under the old set
+ * must not install a mapping after the zap). The TDP
  * MMU's fault samples its invalidation sequence, resolves gfn -> hpa with
  * memslot_find(), and installs the SPTE under mmu_lock for read only if
  * the sequence has not moved and no invalidation is in progress (count 0);

@@ -12,7 +12,7 @@
  * mapped range out of the TDP MMU: the update calls the VM's invalidate
  * hooks (struct memslots_ops) around the publish so that a fault which
  * resolved a gfn under the old set cannot install a mapping afterwards
- * (seed kvm-slots-lock-srcu-thread.txt, problem 1; see mm/tdp_mmu.h and
+ * (docs/races.md, "Fault installs after the zap"; see mm/tdp_mmu.h and
  * the timeline in core/memslots.c).
  *
  * Where it runs: lookups (memslot_find, memslot_gfn_to_hpa,

@@ -22,7 +22,8 @@
  * under the domain's own leaf spinlock.
  *
  * The algorithm and its proof are in docs/locking.md ("SRCU epoch and
- * memslots").
+ * memslots"); the race it rules out in docs/races.md ("Memslot set freed
+ * under a reader").
  */
 #ifndef CORE_SRCU_H
 #define CORE_SRCU_H

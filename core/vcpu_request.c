@@ -44,7 +44,8 @@
  *     the cpu it reads next is the one the vCPU entered on (halted on),
  *     or a later one.
  *
- * The benign race on v->cpu (seed kvm-vcpu-request-mask.txt). A sender
+ * The benign race on v->cpu (docs/races.md, "Stale CPU number in a
+ * kick"; syzbot found it in KVM's kvm_vcpu_kick()). A sender
  * reads v->cpu without a lock, after its cmpxchg moved the vCPU from
  * IN_GUEST_MODE to EXITING_GUEST_MODE. A vCPU in guest mode cannot change
  * CPU (vcpu_req_load() and vcpu_req_put() assert OUTSIDE_GUEST_MODE), so
@@ -57,8 +58,9 @@
  * entering (pair 1). The same holds for VCPU_REQUEST_WAIT: a WAIT
  * sender watches the vCPU's mode, not an acknowledgement from a CPU, and
  * the vCPU had to leave guest mode to move, which is what the sender
- * waits for. Reading v->cpu before setting the request, as the code the
- * seed reviews did, would not be benign: between that read and the
+ * waits for. Reading v->cpu before setting the request, as a proposed
+ * kvm_make_vcpus_request_mask() did, would not be benign: between that
+ * read and the
  * request the vCPU can move and enter guest mode on another CPU, and the
  * one IPI that the cmpxchg entitles the sender to would go to the CPU it
  * left, leaving it in guest mode with the request pending (and a WAIT

@@ -4,7 +4,9 @@
  * event, stop), and gets it out of guest mode, or out of HLT, to do so.
  *
  * The model is KVM's (kvm_make_request(), kvm_vcpu_kick(),
- * kvm_make_vcpus_request_mask(); seed kvm-vcpu-request-mask.txt):
+ * kvm_make_vcpus_request_mask(), Linux's
+ * Documentation/virt/kvm/vcpu-requests.rst; docs/races.md, "Request set
+ * while the vCPU enters guest mode"):
  *
  *  - A request is a bit in v->requests. A sender sets it with a LOCK OR (a
  *    full barrier), then looks at v->mode: only a vCPU in guest mode
@@ -107,8 +109,8 @@ struct vcpu_req_state {
 	 * senders by the xchg of IN_GUEST_MODE or of blocked. Senders read it
 	 * without a lock after winning the IN -> EXITING cmpxchg (or the
 	 * blocked xchg): the value can be stale, which only sends a harmless
-	 * IPI to the wrong CPU (the benign race of seed
-	 * kvm-vcpu-request-mask.txt; see vcpu_request.c).
+	 * IPI to the wrong CPU (docs/races.md, "Stale CPU number in a
+	 * kick"; see vcpu_request.c).
 	 */
 	int cpu;
 

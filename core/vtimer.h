@@ -18,9 +18,10 @@
  * so the result never depends on when the last exit happened.
  *
  * Locking: Xen's vpt after "x86/vpt: do not take pt_migrate rwlock in some
- * cases" (shared/seeds/xen-vpt-per-vcpu-locks.txt). There is no global
- * lock; each vCPU's lock guards its list and the timers on it. The users
- * fall in three groups, each with its own helper below:
+ * cases" (Xen commit 1f3d87c7; docs/races.md, "Timer moved while its
+ * locker waits (XSA-336)" and "A global lock on every exit"). There is no
+ * global lock; each vCPU's lock guards its list and the timers on it. The
+ * users fall in three groups, each with its own helper below:
  *   1. functions that walk all timers of one vCPU: vtimer_vcpu_lock();
  *   2. functions that change one timer: vtimer_lock(), which locks the
  *      vCPU the timer is on and re-checks that it did not move meanwhile

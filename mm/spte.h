@@ -34,13 +34,14 @@
  *   SPTE_HOST_WRITABLE  bit 52: the memslot allows guest writes to the
  *                       frame (not MEMSLOT_READONLY).
  *   SPTE_MMU_WRITABLE   bit 53: the MMU has not write-protected the gfn
- *                       for its own purposes (the seed's shadow-page
+ *                       for its own purposes (KVM's shadow-page
  *                       write-protection: a gfn whose writes must reach
  *                       the hypervisor, e.g. a shadowed page table).
  *   SPTE_SAVED_R/_X     bits 54, 55: R and X of a leaf marked for access
  *                       tracking (EPT R/X; NPT P; NPT keeps X in NX).
  *
- * As in KVM's fast page fault (shared/seeds/kvm-locking-overview.txt): a
+ * As in KVM's fast page fault (Linux's Documentation/virt/kvm/locking.rst;
+ * docs/races.md, "Fast path ABA on the frame"): a
  * leaf that is not writable may be made writable without mmu_lock, by a
  * cmpxchg that adds W (and D), only if SPTE_HOST_WRITABLE and
  * SPTE_MMU_WRITABLE are both set. So:
@@ -214,7 +215,7 @@ extern const struct spte_format spte_format_npt;
  * the hardware walker and by the lockless fast path at any time, and a
  * leaf may be changed by the fast path (cmpxchg) and by the hardware (A/D
  * assists) at any time: no plain read-modify-write of an SPTE, ever
- * (seed, "Dirty bit tracking": a lost dirty bit).
+ * (docs/races.md, "Lost dirty bit").
  */
 
 /*
@@ -396,12 +397,12 @@ static __always_inline uint64_t spte_make_leaf(const struct spte_format *f,
 }
 
 /* ------------------------------------------------------------------------
- * Access tracking (seed, "Lockless Access Tracking"): a leaf is made
- * not-present, its R and X saved in software bits, so that the next access
- * faults and the fast path can restore it with one cmpxchg. W is not
- * saved: the restore grants it only for a write access, through the same
- * rule as any fast write (both software write bits set), and dirty
- * logging sees that write. D is kept, so a dirty leaf stays dirty.
+ * Access tracking (KVM's locking.rst, "Lockless Access Tracking"): a leaf
+ * is made not-present, its R and X saved in software bits, so that the
+ * next access faults and the fast path can restore it with one cmpxchg.
+ * W is not saved: the restore grants it only for a write access, through
+ * the same rule as any fast write (both software write bits set), and
+ * dirty logging sees that write. D is kept, so a dirty leaf stays dirty.
  */
 static __always_inline uint64_t
 spte_mark_for_access_track(const struct spte_format *f, uint64_t spte)

@@ -118,10 +118,10 @@ void tdp_mmu_account_zapped_leaf(struct tdp_mmu *mmu, uint64_t old)
 {
 	/*
 	 * old came from the xchg (or cmpxchg) that took the leaf out, so its
-	 * D bit is the last one the hardware or the fast path set: the seed's
-	 * lost dirty bit cannot happen. Guest memory is never paged out, so
-	 * nothing needs a write-back; the dirty log was fed when W was
-	 * granted. The count is for the monitor.
+	 * D bit is the last one the hardware or the fast path set: the lost
+	 * dirty bit (docs/races.md) cannot happen. Guest memory is never
+	 * paged out, so nothing needs a write-back; the dirty log was fed
+	 * when W was granted. The count is for the monitor.
 	 */
 	tdp_mmu_stat_add(mmu, sptes_zapped, 1);
 	if (spte_is_dirty(mmu->fmt, old))
@@ -204,20 +204,22 @@ static uint64_t tdp_fast_fixed_spte(const struct spte_format *fmt,
 
 /*
  * Fixes a write-protected or access-tracked leaf without mmu_lock (KVM's
- * fast_page_fault, seed kvm-locking-overview.txt). Runs in the fault's
- * read section, which keeps every table the walk reaches allocated: a zap
- * that detaches one frees it only after srcu_synchronize().
+ * fast_page_fault, Linux's Documentation/virt/kvm/locking.rst). Runs in
+ * the fault's read section, which keeps every table the walk reaches
+ * allocated: a zap that detaches one frees it only after
+ * srcu_synchronize().
  *
  * Races it closes:
  *  - The leaf changes between the read and the cmpxchg (a zap, a
  *    write-protect, another fixer, the hardware setting A/D): the cmpxchg
  *    compares the whole entry and fails; we re-read and decide again.
- *  - ABA on the frame (seed, "The mapping from gfn to pfn"): the leaf is
- *    zapped and re-installed with another frame between our read and our
- *    cmpxchg. The cmpxchg fails, its value differs. If the same value came
- *    back, it maps the same frame for the same gfn, and adding W is right
- *    for it. Either way the gfn we log is right: this is a direct tree,
- *    so the gfn of an entry is fixed by its position, not by its frame.
+ *  - ABA on the frame (docs/races.md, "Fast path ABA on the frame"): the
+ *    leaf is zapped and re-installed with another frame between our read
+ *    and our cmpxchg. The cmpxchg fails, its value differs. If the same
+ *    value came back, it maps the same frame for the same gfn, and adding
+ *    W is right for it. Either way the gfn we log is right: this is a
+ *    direct tree, so the gfn of an entry is fixed by its position, not by
+ *    its frame.
  *  - The slot to log the gfn in: see the comment at the mark below.
  */
 static enum tdp_outcome tdp_mmu_fast_page_fault(struct tdp_mmu *mmu,

@@ -26,13 +26,14 @@
  *    read-only) raise invalidate_in_progress and bump invalidate_seq
  *    around the update; a fault samples invalidate_seq before it resolves
  *    gfn -> host frame and installs nothing if the sequence moved or an
- *    invalidation is in progress when it holds mmu_lock (seeds
- *    kvm-zap-gfn-range-mmu-lock.txt and kvm-slots-lock-srcu-thread.txt).
+ *    invalidation is in progress when it holds mmu_lock (KVM's
+ *    mmu_invalidate_seq; docs/races.md, "Fault installs after the zap").
  *  - Write-protection faults (dirty logging) and access-tracking restores
- *    are fixed without mmu_lock, by one cmpxchg on the leaf (seed
- *    kvm-locking-overview.txt, "Fast page fault"); everything else that
- *    changes a leaf the fast path or the hardware may change concurrently
- *    uses cmpxchg or xchg, so no A/D bit is lost.
+ *    are fixed without mmu_lock, by one cmpxchg on the leaf (Linux's
+ *    Documentation/virt/kvm/locking.rst, "Fast page fault"; docs/races.md,
+ *    "Fast path ABA on the frame"); everything else that changes a leaf
+ *    the fast path or the hardware may change concurrently uses cmpxchg
+ *    or xchg, so no A/D bit is lost (docs/races.md, "Lost dirty bit").
  *  - Reclaim: tables taken out of the tree are freed only after the remote
  *    TLB flush hook returned and srcu_synchronize() on the memslots domain
  *    (the fast path walks inside a read section of it).

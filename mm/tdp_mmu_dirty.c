@@ -63,9 +63,9 @@ static bool tdp_mmu_zap_leaf_atomic(struct tdp_mmu *mmu, struct tdp_iter *it)
 /*
  * Clears W of the 4 KiB leaf at the iterator, and only W: the software
  * write bits stay, so the next write is fixed by the fast path, which
- * logs it (seed: dirty logging is the fast path's "Write-Protection"
- * case). Returns true if it was writable, i.e. a TLB may cache a writable
- * translation of it.
+ * logs it (KVM's locking.rst: dirty logging is the fast path's
+ * "Write-Protection" case). Returns true if it was writable, i.e. a TLB
+ * may cache a writable translation of it.
  */
 static bool tdp_mmu_write_protect_leaf(struct tdp_mmu *mmu,
 				       struct tdp_iter *it)
@@ -105,7 +105,7 @@ void tdp_mmu_write_protect_range(struct tdp_mmu *mmu, gfn_t gfn, uint64_t n)
 	/*
 	 * Until this returns, vCPUs may still write through translations
 	 * they cached; the harvest's caller copies the pages only after we
-	 * return (seed, "flush tlbs due to spte updated").
+	 * return (KVM's locking.rst, "flush tlbs due to spte updated").
 	 */
 	if (flush)
 		tdp_mmu_flush_remote_tlbs(mmu);

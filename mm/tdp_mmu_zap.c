@@ -10,7 +10,7 @@
  * Zap (mmu_lock for write, so no fault, write-protect or aging runs; the
  * fast path and the hardware still may touch leaves):
  *  - a leaf that covers a gfn of the range is taken out with xchg, whose
- *    result carries the last A/D bits (seed, "Dirty bit tracking");
+ *    result carries the last A/D bits (docs/races.md, "Lost dirty bit");
  *  - a table wholly inside the range is detached from its parent with
  *    xchg, then every leaf under it is taken out with xchg too: a fast
  *    path that walked into the subtree before the detach may still hold

@@ -159,7 +159,8 @@ static void lapic_nmi(void *ctx)
 /*
  * INIT cancels a SIPI that came before it, never one that comes after:
  * the sender clears the SIPI first (Linux sends INIT and SIPI back to
- * back, and the AP may take both at its next look).
+ * back, and the AP may take both at its next look; docs/races.md, "INIT
+ * and SIPI back to back").
  */
 static void lapic_init(void *ctx)
 {

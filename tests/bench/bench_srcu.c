@@ -21,6 +21,7 @@
 #include "tests/bench/bench.h"
 #include "core/lib/platform.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define ARENA_SIZE    MiB(16)
 #define NR_SLOTS      8		/* a typical VM: RAM below and above 4G, ROMs */
@@ -56,17 +57,6 @@ static uint64_t round_end(void)
 				    time_now_ns() + ROUND_NS, false,
 				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	return __atomic_load_n(&round_end_ns, __ATOMIC_RELAXED);
-}
-
-static uint64_t rand_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
 }
 
 static inline uint64_t lookup(const struct memslot_set *set, gfn_t gfn)

@@ -4,8 +4,9 @@
 # fixed seed, a few seconds. Prints one line per target for
 # tests/summary.sh: "PASS fuzz:<name>", "FAIL fuzz:<name>", or
 # "SKIP fuzz:<name> (why)" where clang or its libFuzzer runtime is
-# missing; details of a failure follow on stderr. Exits non-zero if any
-# target failed.
+# missing; details of a failure follow on stderr. A target that was built
+# is followed by its wall time, build and run together:
+# "TIME fuzz:<name> <seconds>s". Exits non-zero if any target failed.
 #
 # Environment: BUILD (build), FUZZ_CC (clang), FUZZ_RUNS (200000),
 # FUZZ_SEED (1), MAKE (make).
@@ -23,6 +24,7 @@ for name in fuzz_mmio_emul; do
 		continue
 	fi
 	log=$(mktemp)
+	start=$(date +%s%N)
 	if ! ${MAKE:-make} --no-print-directory BUILD="$BUILD" FUZZ_CC="$FUZZ_CC" \
 			"$BUILD/fuzz/$name" >"$log" 2>&1; then
 		if grep -q 'libclang_rt\.fuzzer\|fsanitize=fuzzer' "$log"; then
@@ -43,6 +45,8 @@ for name in fuzz_mmio_emul; do
 		{ echo "---- fuzz:$name (last 40 lines) ----"; tail -n 40 "$log"; } >&2
 		status=1
 	fi
+	awk -v s="$start" -v e="$(date +%s%N)" -v n="fuzz:$name" \
+		'BEGIN { printf "TIME %s %.1fs\n", n, (e - s) / 1e9 }'
 	rm -f "$log"
 done
 exit $status

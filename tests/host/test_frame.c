@@ -9,12 +9,12 @@
  * says which frames the allocator may hand out; every case checks the
  * allocator against it. Bugs that must panic are checked in a forked child.
  */
-#include <pthread.h>
 
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "mm/frame.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define ARENA_SIZE   MiB(96)
 #define ARENA_FRAMES (ARENA_SIZE >> PAGE_SHIFT)
@@ -741,24 +741,15 @@ static void thread_release(const struct held *h, uint8_t id)
 	frame_free_contig(h->pa, h->count);
 }
 
-static uint64_t xorshift(uint64_t *s)
+static void thread_main(struct worker *w)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static void *thread_main(void *arg)
-{
-	uint8_t id = (uint8_t)(uintptr_t)arg;
+	uint8_t id = (uint8_t)w->cpu;
 	struct held held[THREAD_HELD];
 	uint64_t rnd = 0x9e3779b97f4a7c15ull * id;
 	size_t n = 0, i, iter;
 
-	shim_set_cpu(id);
 	for (iter = 0; iter < THREAD_ITERS; iter++) {
-		uint64_t r = xorshift(&rnd);
+		uint64_t r = rand_next(&rnd);
 		struct held h = { 0, 1, r };
 		int err;
 
@@ -799,22 +790,20 @@ static void *thread_main(void *arg)
 	}
 	while (n)
 		thread_release(&held[--n], id);
-	return NULL;
 }
 
 static void case_threads(void)
 {
-	pthread_t t[NR_THREADS];
-	uintptr_t i;
+	struct worker t[NR_THREADS];
+	unsigned int i;
 
 	CHECK_EQ(init_map1(), 0);
 	memset(thread_owner, 0, sizeof(thread_owner));
 	thread_errors = 0;
 	for (i = 0; i < NR_THREADS; i++)
-		CHECK_EQ(pthread_create(&t[i], NULL, thread_main,
-					(void *)(i + 1)), 0);
+		worker_start(&t[i], i + 1, thread_main, NULL);
 	for (i = 0; i < NR_THREADS; i++)
-		pthread_join(t[i], NULL);
+		worker_join(&t[i]);
 	CHECK_EQ(thread_errors, 0);
 	CHECK_EQ(frame_free_count(), frame_total_count());
 	CHECK_EQ(alloc_all(), frame_total_count());

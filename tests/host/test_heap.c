@@ -8,13 +8,13 @@
  * frame_free_count() after heap_trim() shows leaks. A small map makes the
  * heap run dry. Bugs that must panic are checked in a forked child.
  */
-#include <pthread.h>
 
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define ARENA_SIZE MiB(64)
 
@@ -27,8 +27,7 @@ static uint64_t frames_at_start;
 
 static void setup(const struct boot_mem_region *map, size_t n)
 {
-	CHECK_EQ(frame_init(map, n, NULL, 0), 0);
-	heap_init();
+	setup_heap_on(map, n);
 	frames_at_start = frame_free_count();
 }
 
@@ -413,14 +412,6 @@ static void case_bad_free_panics(void)
 
 static int thread_errors;	/* atomics */
 
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /* Mostly small objects, some up to the largest class, a few large. */
 static size_t thread_size(uint64_t r)
 {
@@ -434,16 +425,15 @@ static size_t thread_size(uint64_t r)
 	}
 }
 
-static void *thread_main(void *arg)
+static void thread_main(struct worker *w)
 {
-	unsigned int id = (unsigned int)(uintptr_t)arg;
+	unsigned int id = w->cpu;
 	struct { uint8_t *p; size_t size; } held[THREAD_HELD];
 	uint64_t rnd = 0x9e3779b97f4a7c15ull * id;
 	size_t n = 0, i, iter;
 
-	shim_set_cpu(id);
 	for (iter = 0; iter < THREAD_ITERS; iter++) {
-		uint64_t r = xorshift(&rnd);
+		uint64_t r = rand_next(&rnd);
 
 		if (n && (n == THREAD_HELD || r % 2 == 0)) {
 			i = (r >> 4) % n;
@@ -468,21 +458,19 @@ static void *thread_main(void *arg)
 			__atomic_fetch_add(&thread_errors, 1, __ATOMIC_RELAXED);
 		kfree(held[n].p);
 	}
-	return NULL;
 }
 
 static void case_threads(void)
 {
-	pthread_t t[NR_THREADS];
-	uintptr_t i;
+	struct worker t[NR_THREADS];
+	unsigned int i;
 
 	setup(map_big, ARRAY_SIZE(map_big));
 	thread_errors = 0;
 	for (i = 0; i < NR_THREADS; i++)
-		CHECK_EQ(pthread_create(&t[i], NULL, thread_main,
-					(void *)(i + 1)), 0);
+		worker_start(&t[i], i + 1, thread_main, NULL);
 	for (i = 0; i < NR_THREADS; i++)
-		pthread_join(t[i], NULL);
+		worker_join(&t[i]);
 	CHECK_EQ(thread_errors, 0);
 	check_no_leak();
 }

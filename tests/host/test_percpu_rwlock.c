@@ -21,6 +21,7 @@
 
 #include "core/lib/percpu_rwlock.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define NR_WORKERS         8
 #define MIX_ITERS          3000		/* per worker, writer_exclusive */
@@ -30,7 +31,6 @@
 #define STREAM_WRITER_GAP  20		/* read sections between writes */
 #define STREAM_WORST_NS    2000000000ull	/* bound on one write lock */
 #define SETTLE_NS          20000000ull	/* let a blocked thread get stuck */
-#define WAIT_NS            10000000000ull	/* bound on any wait */
 
 static void test_sleep_ns(uint64_t ns)
 {
@@ -38,31 +38,6 @@ static void test_sleep_ns(uint64_t ns)
 
 	while (time_now_ns() < end)
 		shim_pause();
-}
-
-/* Waits until *p == v, at most WAIT_NS. True if it got there. */
-static bool wait_u32(const uint32_t *p, uint32_t v)
-{
-	uint64_t deadline = time_now_ns() + WAIT_NS;
-
-	while (atomic_load(p) != v) {
-		if (time_now_ns() > deadline)
-			return false;
-		shim_pause();
-	}
-	return true;
-}
-
-/* xorshift64: reproducible per-thread choices. */
-static uint64_t rand_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
 }
 
 static uint32_t slot_of(struct percpu_rwlock *l, unsigned int cpu)
@@ -597,10 +572,10 @@ static void stuck_writer2_fn(struct worker *w)
 	percpu_write_unlock(&stuck_lock);
 }
 
-/* Waits up to WAIT_NS for the report count to leave before. */
+/* Waits up to TEST_WAIT_NS for the report count to leave before. */
 static unsigned long wait_report(unsigned long before)
 {
-	uint64_t deadline = time_now_ns() + WAIT_NS;
+	uint64_t deadline = time_now_ns() + TEST_WAIT_NS;
 
 	while (atomic_load(&lock_stuck_reports) == before &&
 	       time_now_ns() < deadline)

@@ -12,6 +12,7 @@
 
 #include "core/lib/rwlock.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define NR_WORKERS         8
 #define MIX_ITERS          3000		/* per worker, writer_exclusive */
@@ -20,37 +21,6 @@
 #define STREAM_PATIENCE_NS 2000000ull	/* a reader waits for a successor */
 #define STREAM_WRITER_GAP  20		/* read sections between writes */
 #define STREAM_WORST_NS    2000000000ull	/* bound on one write_lock() */
-#define WAIT_NS            10000000000ull	/* bound on any wait for a thread */
-
-/* Waits until (*p & mask) == v, at most WAIT_NS. True if it got there. */
-static bool wait_mask_u32(const uint32_t *p, uint32_t mask, uint32_t v)
-{
-	uint64_t deadline = time_now_ns() + WAIT_NS;
-
-	while ((atomic_load(p) & mask) != v) {
-		if (time_now_ns() > deadline)
-			return false;
-		shim_pause();
-	}
-	return true;
-}
-
-static bool wait_u32(const uint32_t *p, uint32_t v)
-{
-	return wait_mask_u32(p, ~0u, v);
-}
-
-/* xorshift64: reproducible per-thread choices. */
-static uint64_t rand_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
-}
 
 static unsigned int readers_of(rwlock_t *l)
 {
@@ -481,10 +451,10 @@ static void stuck_writer_fn(struct worker *w)
 	write_unlock(&stuck_lock);
 }
 
-/* Waits up to WAIT_NS for the report count to leave before. */
+/* Waits up to TEST_WAIT_NS for the report count to leave before. */
 static unsigned long wait_report(unsigned long before)
 {
-	uint64_t deadline = time_now_ns() + WAIT_NS;
+	uint64_t deadline = time_now_ns() + TEST_WAIT_NS;
 
 	while (atomic_load(&lock_stuck_reports) == before &&
 	       time_now_ns() < deadline)

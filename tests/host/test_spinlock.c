@@ -11,37 +11,12 @@
 
 #include "core/lib/spinlock.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define NR_WORKERS     8
 #define COUNT_ITERS    4000	/* per worker, counter_exact */
 #define MUTEX_ITERS    1500	/* per worker, mutual_exclusion */
 #define FIFO_WAITERS   6
-#define WAIT_NS        10000000000ull	/* bound on any wait for a thread */
-
-/* Waits until *p == v, at most WAIT_NS. Returns true if it got there. */
-static bool wait_u32(const uint32_t *p, uint32_t v)
-{
-	uint64_t deadline = time_now_ns() + WAIT_NS;
-
-	while (atomic_load(p) != v) {
-		if (time_now_ns() > deadline)
-			return false;
-		shim_pause();
-	}
-	return true;
-}
-
-/* xorshift64: reproducible per-thread choices. */
-static uint64_t rand_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
-}
 
 /* ---------------------------------------------------------------------- */
 
@@ -337,7 +312,7 @@ static void stuck_report(void)
 	spin_lock(&stuck_lock);
 	worker_start(&w, 1, stuck_fn, NULL);
 
-	until = time_now_ns() + WAIT_NS;
+	until = time_now_ns() + TEST_WAIT_NS;
 	while (atomic_load(&lock_stuck_reports) == before &&
 	       time_now_ns() < until)
 		shim_pause();

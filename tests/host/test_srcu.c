@@ -11,7 +11,7 @@
  * magic is poisoned before the free, so that a late reader fails its
  * check under any build (and races the poisoning store under TSan).
  *
- * Every wait for another thread is bounded (WAIT_NS): a broken
+ * Every wait for another thread is bounded (TEST_WAIT_NS): a broken
  * srcu_synchronize() fails a case instead of hanging it.
  */
 #include <pthread.h>
@@ -24,10 +24,9 @@
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define ARENA_SIZE   MiB(16)
-#define WAIT_NS      10000000000ull	/* bound on any wait for a thread */
-#define HOLD_NS      30000000ull	/* how long "has not returned" is watched */
 
 #define STRESS_READERS     8
 #define STRESS_READ_ITERS  20000	/* per reader */
@@ -44,46 +43,7 @@ static const struct boot_mem_region arena_map[] = {
 
 static void setup(void)
 {
-	CHECK_EQ(frame_init(arena_map, ARRAY_SIZE(arena_map), NULL, 0), 0);
-	heap_init();
-}
-
-/* Waits until *p == v, at most WAIT_NS. True if it got there. */
-static bool wait_ul(const unsigned long *p, unsigned long v)
-{
-	uint64_t deadline = time_now_ns() + WAIT_NS;
-
-	while (atomic_load(p) != v) {
-		if (time_now_ns() > deadline)
-			return false;
-		sched_yield();
-	}
-	return true;
-}
-
-/* True if *p stays different from v for HOLD_NS. */
-static bool stays_not(const unsigned long *p, unsigned long v)
-{
-	uint64_t deadline = time_now_ns() + HOLD_NS;
-
-	while (time_now_ns() < deadline) {
-		if (atomic_load(p) == v)
-			return false;
-		sched_yield();
-	}
-	return true;
-}
-
-/* xorshift64: reproducible per-thread choices. */
-static uint64_t rand_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
+	setup_heap_on(arena_map, ARRAY_SIZE(arena_map));
 }
 
 /* ---------------------------------------------------------------------
@@ -398,7 +358,7 @@ static void pub_holder_fn(struct worker *w)
 
 static unsigned long wait_report(unsigned long before)
 {
-	uint64_t deadline = time_now_ns() + WAIT_NS;
+	uint64_t deadline = time_now_ns() + TEST_WAIT_NS;
 
 	while (atomic_load(&lock_stuck_reports) == before &&
 	       time_now_ns() < deadline)

@@ -10,10 +10,10 @@
  * goes through lands on the slot's frame, and at the end a full zap
  * leaves no leaf and no table behind.
  *
- * Scenario 2, the seed's lost dirty bit: the "hardware" of six vCPUs sets
- * the dirty bit of writable leaves with a locked cmpxchg, as the CPU's
- * A/D assist does, while a zapper takes leaves out of the same 64 pages
- * again and again. Leaves are installed
+ * Scenario 2, the lost dirty bit (docs/races.md): the "hardware" of six
+ * vCPUs sets the dirty bit of writable leaves with a locked cmpxchg, as
+ * the CPU's A/D assist does, while a zapper takes leaves out of the same
+ * 64 pages again and again. Leaves are installed
  * by read faults only, so they start clean. Every dirty bit the hardware
  * set must be seen by exactly one zap: the count of clean-to-dirty
  * transitions equals the MMU's count of dirty leaves zapped. A zap that
@@ -46,7 +46,7 @@ static unsigned long transitions[NR_VCPUS];
 
 static gfn_t random_gfn(struct th_vcpu *v)
 {
-	uint64_t r = th_rand(&v->rng);
+	uint64_t r = rand_next(&v->rng);
 
 	if (r & 1)
 		return BIG_GFN + (r >> 1) % BIG_PAGES;
@@ -86,7 +86,7 @@ static void zapper_fn(struct th_vcpu *v, void *arg)
 	unsigned int i;
 
 	for (i = 0; i < ZAPS || !enough_restores(); i++) {
-		uint64_t r = th_rand(&v->rng);
+		uint64_t r = rand_next(&v->rng);
 		gfn_t start = BIG_GFN + r % (SMALL_GFN + SMALL_PAGES - BIG_GFN);
 		gfn_t len = 1 + (r >> 32) % 600;
 
@@ -102,7 +102,7 @@ static void dirty_zapper_fn(struct th_vcpu *v, void *arg)
 	unsigned int i;
 
 	for (i = 0; i < DIRTY_ZAPS; i++) {
-		gfn_t start = SMALL_GFN + th_rand(&v->rng) % DIRTY_PAGES;
+		gfn_t start = SMALL_GFN + rand_next(&v->rng) % DIRTY_PAGES;
 
 		tdp_mmu_zap_range(&th.mmu, start, start + 8);
 		if (i % 16 == 0)
@@ -116,7 +116,7 @@ static void accessor_fn(struct th_vcpu *v, void *arg)
 	unsigned int me = (unsigned int)(uintptr_t)arg;
 
 	while (!__atomic_load_n(&zapper_done, __ATOMIC_ACQUIRE)) {
-		uint64_t r = th_rand(&v->rng);
+		uint64_t r = rand_next(&v->rng);
 		uint64_t gpa = (random_gfn(v) << PAGE_SHIFT) | ((r >> 24) & 0xff8);
 		unsigned int access = TDP_ACC_READ << ((r >> 40) % 3);
 		paddr_t hpa = 0;
@@ -222,7 +222,7 @@ static void hardware_fn(struct th_vcpu *v, void *arg)
 	unsigned int me = (unsigned int)(uintptr_t)arg;
 
 	while (!__atomic_load_n(&zapper_done, __ATOMIC_ACQUIRE)) {
-		gfn_t gfn = SMALL_GFN + th_rand(&v->rng) % DIRTY_PAGES;
+		gfn_t gfn = SMALL_GFN + rand_next(&v->rng) % DIRTY_PAGES;
 
 		/* A read maps the page clean (and writable: no logging). */
 		if (th_access(v, gfn << PAGE_SHIFT, TDP_ACC_READ, NULL) !=

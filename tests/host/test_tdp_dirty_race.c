@@ -68,7 +68,7 @@ static void writer_fn(struct th_vcpu *v, void *arg)
 	for (i = 0; i < WRITES ||
 		    __atomic_load_n(&harvests_done, __ATOMIC_RELAXED) < HARVESTS;
 	     i++) {
-		uint64_t r = th_rand(&v->rng);
+		uint64_t r = rand_next(&v->rng);
 		unsigned int page = (r & 1) ? (r >> 8) % HOT_PAGES :
 					      (r >> 8) % SLOT_PAGES;
 		unsigned int access = (r >> 40) % 4 ? TDP_ACC_WRITE :

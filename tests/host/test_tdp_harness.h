@@ -35,6 +35,7 @@
 #include "mm/tdp_iter.h"
 #include "mm/tdp_mmu.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define TH_ARENA_SIZE    MiB(64)
 #define TH_RAM_SIZE      MiB(32)
@@ -67,18 +68,6 @@ static struct th_state th;
 static const struct boot_mem_region th_ram_map[] = {
 	{ 0x0, TH_RAM_SIZE, BOOT_MEM_USABLE },
 };
-
-/* xorshift64: reproducible per-thread choices. */
-static inline uint64_t th_rand(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*state = x;
-	return x;
-}
 
 /*
  * Frames that are free or held by the heap (memslot sets and bitmaps come

@@ -67,7 +67,7 @@ static void shuffle(struct th_vcpu *v, gfn_t *pages, unsigned int n)
 	unsigned int i;
 
 	for (i = n - 1; i > 0; i--) {
-		unsigned int j = th_rand(&v->rng) % (i + 1);
+		unsigned int j = rand_next(&v->rng) % (i + 1);
 		gfn_t t = pages[i];
 
 		pages[i] = pages[j];
@@ -83,8 +83,8 @@ static void vcpu_fn(struct th_vcpu *v, void *arg)
 	shuffle(v, job->pages, job->nr);
 	for (i = 0; i < job->nr; i++) {
 		uint64_t gpa = (job->pages[i] << PAGE_SHIFT) |
-			       (th_rand(&v->rng) & 0xff8);
-		unsigned int access = kinds[th_rand(&v->rng) % 4];
+			       (rand_next(&v->rng) & 0xff8);
+		unsigned int access = kinds[rand_next(&v->rng) % 4];
 		paddr_t hpa = 0;
 
 		if (th_access(v, gpa, access, &hpa) != TDP_FAULT_FIXED ||

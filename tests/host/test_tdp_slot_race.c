@@ -1,7 +1,7 @@
 /*
  * Hosted stress test of faults racing with memslot delete, move and
  * create (mm/tdp_mmu.c, mm/tdp_mmu_zap.c through core/memslots.c): the
- * stale-gfn race of seed kvm-slots-lock-srcu-thread.txt.
+ * stale-gfn race (docs/races.md, "Fault installs after the zap").
  *
  * Scenario: one slot of 512 pages jumps around: deleted, created again at
  * one of two gfn ranges on one of three host ranges (2 MiB-aligned or
@@ -79,7 +79,7 @@ static void faulter_fn(struct th_vcpu *v, void *arg)
 	unsigned int me = (unsigned int)(uintptr_t)arg;
 
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
-		uint64_t r = th_rand(&v->rng);
+		uint64_t r = rand_next(&v->rng);
 		gfn_t gfn = bases[r & 1] + ((r >> 1) % SLOT_PAGES);
 		uint64_t gpa = (gfn << PAGE_SHIFT) | ((r >> 20) & 0xff8);
 		unsigned int access = TDP_ACC_READ << ((r >> 40) % 3);
@@ -138,7 +138,7 @@ static void updater_fn(struct th_vcpu *v, void *arg)
 
 	for (r = 1; r <= ROUNDS; r++) {
 		uint64_t prev = __atomic_load_n(&states[r - 1], __ATOMIC_RELAXED);
-		uint64_t rnd = th_rand(&v->rng);
+		uint64_t rnd = rand_next(&v->rng);
 		uint64_t next;
 		gfn_t gone = 0;
 		int err;

@@ -1,6 +1,6 @@
 # vCPU requests and kicks: request/entry/halt semantics, one IPI per kick,
-# mask iteration, WAIT, the stuck report, and a stress test of vCPU
-# threads against sender threads (core/lib/spinlock.c is in HOST_COMMON).
+# mask iteration, WAIT, the stuck report (core/lib/spinlock.c is in
+# HOST_COMMON).
 HOST_TESTS += test_vcpu_request
 test_vcpu_request_SRCS := core/vcpu_request.c
 test_vcpu_request_SAN := asan tsan

@@ -3,5 +3,6 @@
 # timer in its three modes on a virtual clock, and senders on three threads
 # against the owner acking and EOIing (TSan).
 HOST_TESTS += test_vlapic
-test_vlapic_SRCS := core/pc/dev/vlapic.c core/vtimer.c
+test_vlapic_SRCS := core/pc/dev/vlapic.c core/pc/dev/vlapic_timer.c \
+	core/pc/dev/vapic_bus.c core/vtimer.c
 test_vlapic_SAN := asan tsan

@@ -9,10 +9,11 @@
  *
  * Invariant: once a memslot update has returned, no guest-mode section
  * that began afterwards reaches a frame through a gfn the update took
- * away (seed kvm-slots-lock-srcu-thread.txt: a fault that resolved a gfn
- * under the old set must not leave a mapping behind; seed
- * kvm-vcpu-request-mask.txt: the flush must reach every vCPU in guest
- * mode). Also: every frame comes back at teardown (no leaked tables).
+ * away (docs/races.md, "Fault installs after the zap": a fault that
+ * resolved a gfn under the old set must not leave a mapping behind; and
+ * "Request set while the vCPU enters guest mode": the flush must reach
+ * every vCPU in guest mode). Also: every frame comes back at teardown (no
+ * leaked tables).
  */
 #include <pthread.h>
 
@@ -21,6 +22,7 @@
 #include "mm/frame.h"
 #include "mm/heap.h"
 #include "tests/host/check.h"
+#include "tests/host/test_util.h"
 
 #define ARENA_SIZE   MiB(64)
 #define RAM_SIZE     MiB(32)		/* frame allocator: tables, heap */
@@ -63,17 +65,6 @@ struct tlb_entry {
 	paddr_t hpa;
 	bool valid;
 };
-
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
 
 static paddr_t slot_host_base(unsigned int s)
 {
@@ -163,12 +154,12 @@ static bool guest_access(struct vcpu *vcpu, struct tlb_entry *tlb, gfn_t gfn)
  */
 static gfn_t pick_gfn(const struct tlb_entry *tlb, uint64_t *seed)
 {
-	uint64_t r = rnd(seed);
+	uint64_t r = rand_next(seed);
 	const struct tlb_entry *e = &tlb[(r >> 8) % TLB_ENTRIES];
 
 	if ((r & 7) != 0 && e->valid)
 		return e->gfn;
-	return rnd(seed) % GFN_SPACE;
+	return rand_next(seed) % GFN_SPACE;
 }
 
 static void *vcpu_thread(void *arg)
@@ -256,7 +247,7 @@ static bool pick_base(const bool *present, const gfn_t *base, unsigned int s,
 		      uint64_t *seed, gfn_t *out)
 {
 	for (unsigned int tries = 0; tries < 16; tries++) {
-		gfn_t b = (rnd(seed) % (GFN_SPACE / SLOT_PAGES)) * SLOT_PAGES;
+		gfn_t b = (rand_next(seed) % (GFN_SPACE / SLOT_PAGES)) * SLOT_PAGES;
 		bool clash = false;
 
 		for (unsigned int o = 0; o < NR_SLOTS; o++)
@@ -277,7 +268,7 @@ static void control_ops(struct vm *vm)
 	uint64_t seed = 12345;
 
 	for (unsigned int op = 0; op < CONTROL_OPS; op++) {
-		unsigned int s = rnd(&seed) % NR_SLOTS;
+		unsigned int s = rand_next(&seed) % NR_SLOTS;
 		gfn_t b;
 
 		if (!present[s]) {
@@ -289,7 +280,7 @@ static void control_ops(struct vm *vm)
 						 slot_host_base(s), 0), 0);
 			present[s] = true;
 			base[s] = b;
-		} else if (rnd(&seed) % 2) {
+		} else if (rand_next(&seed) % 2) {
 			CHECK_EQ(memslots_delete(&vm->memslots, s), 0);
 			present[s] = false;
 			history_close(s);
@@ -389,8 +380,7 @@ static void case_vm_create_errors(void)
 int main(void)
 {
 	shim_phys_arena(0, ARENA_SIZE);
-	CHECK_EQ(frame_init(ram_map, ARRAY_SIZE(ram_map), NULL, 0), 0);
-	heap_init();
+	setup_heap_on(ram_map, ARRAY_SIZE(ram_map));
 	sign_pages();
 	pthread_mutex_init(&t.history_lock, NULL);
 	shim_set_kick_handler(kick_handler);

@@ -22,8 +22,10 @@ Each tests/integration/*.scn file is one scenario:
 
 expect, send and sendraw lines are steps, taken in file order.
 
-Prints "PASS integration:<name>" or "FAIL integration:<name>: why" and
-keeps the console log in build/test/<name>/console.log.
+Prints "PASS integration:<name>" or "FAIL integration:<name>: why", then
+the scenario's wall time from set-up to the emulator's exit,
+"TIME integration:<name> <seconds>s", and keeps the console log in
+build/test/<name>/console.log.
 """
 import os
 import re
@@ -263,7 +265,9 @@ def main():
         for f in os.listdir(os.path.join(ROOT, "tests/integration")) if f.endswith(".scn"))
     failed = 0
     for path in paths:
+        wall_start = time.monotonic()
         name, ok, why, elapsed, workdir = run_scenario(path)
+        wall = time.monotonic() - wall_start
         if ok:
             print(f"PASS integration:{name} ({elapsed:.1f} s)", flush=True)
         else:
@@ -275,6 +279,7 @@ def main():
                 print(f"---- {name}: last 30 console lines ----")
                 for line in lines[-30:]:
                     print("  " + line.replace("\r", ""))
+        print(f"TIME integration:{name} {wall:.1f}s", flush=True)
     return 1 if failed else 0
 
 

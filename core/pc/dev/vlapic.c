@@ -1,5 +1,7 @@
 /*
- * Virtual local APIC: registers, priorities, the timer and the APIC bus.
+ * Virtual local APIC: registers, priorities, acceptance, the MSRs and the
+ * xAPIC page, set-up and reset. The timer is in vlapic_timer.c, the APIC
+ * bus in vapic_bus.c, what the three share in vlapic_internal.h.
  *
  * Runs in vCPU context on any CPU. Register accesses, MSRs, injection and
  * the timer sink run on the owner vCPU; vlapic_set_irq() and
@@ -11,31 +13,11 @@
  * take the owner's vtimer lock inside it (order: vlapic.lock, then
  * vtimer_vcpu.lock); the sink takes a->lock with no vtimer lock held.
  */
-#include "core/pc/dev/vlapic.h"
+#include "core/pc/dev/vlapic_internal.h"
 #include "core/lib/errno.h"
 #include "core/lib/platform.h"
 #include "core/lib/printf.h"
 #include "core/lib/string.h"
-
-#define NS_PER_MS		1000000ull
-#define VLAPIC_FIRST_VECTOR	16	/* 0-15 are illegal */
-#define VLAPIC_X2APIC_CLUSTER_SHIFT 16
-#define VLAPIC_X2APIC_DEST_BITS	0xffffu
-
-enum vlapic_mode {
-	VLAPIC_MODE_DISABLED,
-	VLAPIC_MODE_XAPIC,
-	VLAPIC_MODE_X2APIC,
-	VLAPIC_MODE_INVALID,	/* EXTD without EN */
-};
-
-/* What a locked section leaves for after the unlock. */
-struct vlapic_after {
-	bool kick;		/* a vector is injectable */
-	bool send;		/* an IPI: msg */
-	int eoi_vector;		/* level-triggered EOI, or -1 */
-	struct vapic_msg msg;
-};
 
 /* Bits in the LVT entries that software can write. */
 static const uint32_t vlapic_lvt_writable[VLAPIC_NR_LVT] = {
@@ -52,104 +34,7 @@ static const uint32_t vlapic_lvt_writable[VLAPIC_NR_LVT] = {
 	[VLAPIC_LVT_ERROR] = APIC_VECTOR_MASK | APIC_LVT_MASKED,
 };
 
-static const struct vtimer_sink vlapic_timer_sink;
-
-/* ---- Vector bitmaps (IRR, ISR, TMR: register n holds vectors 32n..) --- */
-
-static void vlapic_vec_set(uint32_t *map, uint8_t vec)
-{
-	map[vec / 32] |= 1u << (vec % 32);
-}
-
-static void vlapic_vec_clear(uint32_t *map, uint8_t vec)
-{
-	map[vec / 32] &= ~(1u << (vec % 32));
-}
-
-static bool vlapic_vec_test(const uint32_t *map, uint8_t vec)
-{
-	return map[vec / 32] >> (vec % 32) & 1;
-}
-
-/* The highest vector set in map, or -1. */
-static int vlapic_vec_highest(const uint32_t *map)
-{
-	for (int i = 7; i >= 0; i--) {
-		if (map[i])
-			return i * 32 + 31 - __builtin_clz(map[i]);
-	}
-	return -1;
-}
-
-/* ---- Mode and priorities (a->lock held) -------------------------------- */
-
-static enum vlapic_mode vlapic_mode_of(uint64_t base)
-{
-	if (!(base & APIC_BASE_EN))
-		return base & APIC_BASE_EXTD ? VLAPIC_MODE_INVALID :
-					       VLAPIC_MODE_DISABLED;
-	return base & APIC_BASE_EXTD ? VLAPIC_MODE_X2APIC : VLAPIC_MODE_XAPIC;
-}
-
-static bool __vlapic_x2apic(const struct vlapic *a)
-{
-	return vlapic_mode_of(a->apic_base) == VLAPIC_MODE_X2APIC;
-}
-
-static bool __vlapic_hw_enabled(const struct vlapic *a)
-{
-	return a->apic_base & APIC_BASE_EN;
-}
-
-static bool __vlapic_sw_enabled(const struct vlapic *a)
-{
-	return __vlapic_hw_enabled(a) && (a->svr & APIC_SVR_ENABLE);
-}
-
-/* x2APIC logical ID: cluster (id[31:4]) in 31:16, 1 << id[3:0] in 15:0. */
-static uint32_t vlapic_x2apic_ldr(uint32_t id)
-{
-	return (id >> 4) << VLAPIC_X2APIC_CLUSTER_SHIFT | 1u << (id & 0xf);
-}
-
-/* PPR (SDM 10.8.3.1): TPR if its class is at least ISRV's, else ISRV's class. */
-static uint32_t __vlapic_ppr(const struct vlapic *a)
-{
-	int isrv = vlapic_vec_highest(a->isr);
-	uint32_t isr_class = isrv < 0 ? 0 : APIC_PRIO_CLASS((uint32_t)isrv);
-
-	if (APIC_PRIO_CLASS(a->tpr) >= isr_class)
-		return a->tpr;
-	return isr_class;
-}
-
-/* APR (SDM 10.8.3.1 for the P6 family, the lowest-priority arbitration). */
-static uint32_t __vlapic_apr(const struct vlapic *a)
-{
-	int irrv = vlapic_vec_highest(a->irr), isrv = vlapic_vec_highest(a->isr);
-	uint32_t v = (uint32_t)MAX(MAX(irrv, isrv), 0);
-
-	if (APIC_PRIO_CLASS(a->tpr) >= APIC_PRIO_CLASS(v))
-		return a->tpr;
-	return APIC_PRIO_CLASS(v);
-}
-
-static int __vlapic_pending(const struct vlapic *a)
-{
-	int irrv;
-
-	if (!__vlapic_sw_enabled(a))
-		return -1;
-	irrv = vlapic_vec_highest(a->irr);
-	if (irrv < 0 ||
-	    APIC_PRIO_CLASS((uint32_t)irrv) <= APIC_PRIO_CLASS(__vlapic_ppr(a)))
-		return -1;
-	return irrv;
-}
-
 /* ---- Acceptance -------------------------------------------------------- */
-
-static bool __vlapic_accept(struct vlapic *a, uint8_t vec, bool level);
 
 /*
  * Records an error in the ESR (visible after the next ESR write) and
@@ -172,7 +57,7 @@ static bool __vlapic_error(struct vlapic *a, uint32_t bit)
  * Accepts fixed interrupt vec into IRR (TMR set if level, else cleared).
  * Returns true if a vector is injectable afterwards.
  */
-static bool __vlapic_accept(struct vlapic *a, uint8_t vec, bool level)
+bool __vlapic_accept(struct vlapic *a, uint8_t vec, bool level)
 {
 	spin_assert_held(&a->lock);
 	if (vec < VLAPIC_FIRST_VECTOR)
@@ -188,7 +73,7 @@ static bool __vlapic_accept(struct vlapic *a, uint8_t vec, bool level)
 }
 
 /* Drops a->lock, then does what the locked section left in after. */
-static void vlapic_unlock_act(struct vlapic *a, struct vlapic_after *after)
+void vlapic_unlock_act(struct vlapic *a, struct vlapic_after *after)
 {
 	spin_unlock(&a->lock);
 	if (after->eoi_vector >= 0 && a->ops->eoi_level)
@@ -204,7 +89,7 @@ static void vlapic_unlock_act(struct vlapic *a, struct vlapic_after *after)
 		a->ops->kick(a->ctx);
 }
 
-static void vlapic_after_init(struct vlapic_after *after)
+void vlapic_after_init(struct vlapic_after *after)
 {
 	after->kick = false;
 	after->send = false;
@@ -266,117 +151,6 @@ static void __vlapic_eoi(struct vlapic *a, struct vlapic_after *after)
 	after->kick = __vlapic_pending(a) >= 0;
 }
 
-/* ---- Timer ------------------------------------------------------------- */
-
-static uint64_t vlapic_now(const struct vlapic *a)
-{
-	return a->clock_ns ? a->clock_ns() : time_now_ns();
-}
-
-static unsigned int __vlapic_timer_mode(const struct vlapic *a)
-{
-	unsigned int m = (a->lvt[VLAPIC_LVT_TIMER] & APIC_LVT_TIMER_MODE_MASK) >>
-			 APIC_LVT_TIMER_MODE_SHIFT;
-
-	/* Mode 3 is reserved: it counts as one-shot. */
-	return m == APIC_TIMER_PERIODIC || m == APIC_TIMER_TSC_DEADLINE ?
-	       m : APIC_TIMER_ONESHOT;
-}
-
-/* Bus clocks per count: TDCR bits 3,1:0 = 000 -> 2 ... 110 -> 128, 111 -> 1. */
-static uint64_t __vlapic_divisor(const struct vlapic *a)
-{
-	unsigned int code = (a->tdcr & 3u) | (a->tdcr >> 1 & 4u);
-
-	return 1ull << ((code + 1) & 7);
-}
-
-/*
- * (Re)arms the count-down timer at now with first_count counts to the
- * first interrupt (1 count = divisor ns); stops it if first_count or the
- * initial count is 0.
- */
-static void __vlapic_timer_program(struct vlapic *a, uint64_t now,
-				   uint64_t first_count)
-{
-	uint64_t div = __vlapic_divisor(a), period = 0;
-
-	if (!a->tmict || !first_count) {
-		vtimer_stop(&a->timer, now);
-		return;
-	}
-	if (__vlapic_timer_mode(a) == APIC_TIMER_PERIODIC)
-		period = MAX(a->tmict * div, VLAPIC_MIN_PERIOD_NS);
-	vtimer_start(&a->timer, a->owner, now, now + first_count * div, period);
-}
-
-/* TMCCT at now: counts left to the next interrupt, 0 once a one-shot ended. */
-static uint32_t __vlapic_timer_current(struct vlapic *a, uint64_t now)
-{
-	uint64_t div = __vlapic_divisor(a), left;
-
-	if (__vlapic_timer_mode(a) == APIC_TIMER_TSC_DEADLINE || !a->tmict)
-		return 0;
-	left = vtimer_remaining(&a->timer, now);
-	if (left == VTIMER_NEVER)
-		return 0;
-	return (uint32_t)MIN((left + div - 1) / div, (uint64_t)a->tmict);
-}
-
-/* ns for cycles TSC cycles, rounded up; VTIMER_NEVER past 2^64. */
-static uint64_t vlapic_tsc_to_ns(const struct vlapic *a, uint64_t cycles)
-{
-	uint64_t q = cycles / a->tsc_khz, r = cycles % a->tsc_khz, ns;
-
-	if (__builtin_mul_overflow(q, NS_PER_MS, &ns) ||
-	    __builtin_add_overflow(ns, (r * NS_PER_MS + a->tsc_khz - 1) /
-				       a->tsc_khz, &ns))
-		return VTIMER_NEVER;
-	return ns;
-}
-
-/* Arms the timer for IA32_TSC_DEADLINE (0: disarmed). */
-static void __vlapic_deadline_program(struct vlapic *a, uint64_t now)
-{
-	uint64_t tsc, ns = 0, first;
-
-	if (!a->tsc_deadline) {
-		vtimer_stop(&a->timer, now);
-		return;
-	}
-	tsc = a->read_tsc();
-	if (a->tsc_deadline > tsc)
-		ns = vlapic_tsc_to_ns(a, a->tsc_deadline - tsc);
-	if (ns == VTIMER_NEVER || __builtin_add_overflow(now, ns, &first)) {
-		vtimer_stop(&a->timer, now);	/* beyond the end of time */
-		return;
-	}
-	vtimer_start(&a->timer, a->owner, now, first, 0);
-}
-
-/* The timer came due: one interrupt unless the LVT is masked. */
-static void vlapic_timer_fire(struct vtimer_vcpu *v, void *ctx,
-			      unsigned int irq, unsigned int ticks)
-{
-	struct vlapic *a = ctx;
-	struct vlapic_after after;
-	uint32_t lvt;
-
-	vlapic_after_init(&after);
-	spin_lock(&a->lock);
-	/* SDM 10.5.4.1: the MSR reads 0 once the deadline has passed. */
-	if (__vlapic_timer_mode(a) == APIC_TIMER_TSC_DEADLINE)
-		a->tsc_deadline = 0;
-	lvt = a->lvt[VLAPIC_LVT_TIMER];
-	if (!(lvt & APIC_LVT_MASKED))
-		after.kick = __vlapic_accept(a, lvt & APIC_VECTOR_MASK, false);
-	vlapic_unlock_act(a, &after);
-}
-
-static const struct vtimer_sink vlapic_timer_sink = {
-	.fire = vlapic_timer_fire,
-	.name = "vlapic",
-};
 
 /* ---- Register writes (a->lock held) ------------------------------------ */
 
@@ -792,136 +566,6 @@ int vlapic_wrmsr(struct vlapic *a, uint32_t msr, uint64_t val)
 	}
 	vlapic_unlock_act(a, &after);
 	return ret;
-}
-
-/* ---- The bus ----------------------------------------------------------- */
-
-void vapic_bus_attach(struct vapic_bus *bus, struct vlapic *a)
-{
-	ASSERT(a->id < VAPIC_BUS_MAX);
-	bus->lapics[a->id] = a;
-	bus->nr = MAX(bus->nr, a->id + 1);
-	a->bus = bus;
-}
-
-/* Does t's logical ID match dest (t's lock held)? */
-static bool __vlapic_match_logical(const struct vlapic *t, uint32_t dest)
-{
-	uint32_t ldr = t->ldr, dest8 = dest & 0xffu, id8;
-
-	if (__vlapic_x2apic(t))
-		return dest == VAPIC_BCAST_X2APIC ||
-		       (dest >> VLAPIC_X2APIC_CLUSTER_SHIFT ==
-			ldr >> VLAPIC_X2APIC_CLUSTER_SHIFT &&
-			(dest & ldr & VLAPIC_X2APIC_DEST_BITS));
-	if (dest == VAPIC_BCAST_X2APIC || dest8 == VAPIC_BCAST_XAPIC)
-		return true;
-	id8 = ldr >> APIC_XAPIC_ID_SHIFT;
-	if (t->dfr >> APIC_DFR_MODEL_SHIFT == APIC_DFR_FLAT)
-		return dest8 & id8;
-	/* Cluster model: cluster in bits 7:4, one bit per APIC in 3:0. */
-	return dest8 >> 4 == id8 >> 4 && (dest8 & id8 & 0xfu);
-}
-
-/* Does t's physical ID match dest (t's lock held)? */
-static bool __vlapic_match_physical(const struct vlapic *t, uint32_t dest)
-{
-	if (dest == VAPIC_BCAST_X2APIC)
-		return true;
-	if (__vlapic_x2apic(t))
-		return dest == t->id;
-	return dest == VAPIC_BCAST_XAPIC || dest == (t->id & 0xffu);
-}
-
-/*
- * Is t a destination of m? For lowest priority, *prio is t's arbitration
- * priority (UINT32_MAX: software disabled, not eligible).
- */
-static bool vlapic_addressed(struct vlapic *t, const struct vapic_msg *m,
-			     uint32_t *prio)
-{
-	bool hit;
-
-	spin_lock(&t->lock);
-	switch (m->shorthand) {
-	case VAPIC_SH_SELF:
-		hit = t->id == m->src_id;
-		break;
-	case VAPIC_SH_ALL_INCL:
-		hit = true;
-		break;
-	case VAPIC_SH_ALL_EXCL:
-		hit = t->id != m->src_id;
-		break;
-	default:
-		hit = m->logical ? __vlapic_match_logical(t, m->dest) :
-				   __vlapic_match_physical(t, m->dest);
-		break;
-	}
-	/* A hardware-disabled APIC is off the bus. */
-	hit = hit && __vlapic_hw_enabled(t);
-	*prio = __vlapic_sw_enabled(t) ? __vlapic_apr(t) : UINT32_MAX;
-	spin_unlock(&t->lock);
-	return hit;
-}
-
-/* Hands m to one target, no lock held. */
-static void vlapic_deliver_one(struct vlapic *t, const struct vapic_msg *m)
-{
-	const struct vlapic_ops *ops = t->ops;
-
-	switch (m->delivery) {
-	case VAPIC_DM_FIXED:
-	case VAPIC_DM_LOWEST:
-		vlapic_set_irq(t, m->vector, m->level);
-		break;
-	case VAPIC_DM_NMI:
-		if (ops->nmi)
-			ops->nmi(t->ctx);
-		break;
-	case VAPIC_DM_INIT:
-		/* INIT level de-assert: no effect since the Pentium 4. */
-		if (m->level && !m->assert)
-			break;
-		if (ops->init)
-			ops->init(t->ctx);
-		break;
-	case VAPIC_DM_SIPI:
-		if (ops->sipi)
-			ops->sipi(t->ctx, m->vector);
-		break;
-	case VAPIC_DM_EXTINT:
-		/* The vector comes from the 8259: let the target look. */
-		if (ops->kick)
-			ops->kick(t->ctx);
-		break;
-	default:	/* SMI, reserved */
-		break;
-	}
-}
-
-void vapic_bus_deliver(struct vapic_bus *bus, const struct vapic_msg *msg)
-{
-	struct vlapic *best = NULL;
-	uint32_t best_prio = UINT32_MAX, prio;
-
-	for (unsigned int i = 0; i < bus->nr; i++) {
-		struct vlapic *t = bus->lapics[i];
-
-		if (!t || !vlapic_addressed(t, msg, &prio))
-			continue;
-		if (msg->delivery != VAPIC_DM_LOWEST) {
-			vlapic_deliver_one(t, msg);
-			continue;
-		}
-		/* Lowest priority: the first of the lowest APR wins. */
-		if (prio < best_prio) {
-			best = t;
-			best_prio = prio;
-		}
-	}
-	if (best)
-		vlapic_deliver_one(best, msg);
 }
 
 /* ---- Set-up, reset, teardown ------------------------------------------- */
