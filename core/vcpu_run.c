@@ -2,9 +2,11 @@
  * The per-vCPU run loop: service requests, inject pending events, enter
  * the guest, dispatch the exit, repeat. One loop per vCPU, on the
  * physical CPU the vCPU is pinned to, interrupts on except around the
- * entry. No global lock on this path: requests are lock-free bits, the
- * timer update takes only this vCPU's timer lock, faults take the VM's
- * mmu_lock for read.
+ * entry. What surrounds the CPU (interrupt sources, start-up signals,
+ * devices) is the VM's platform, reached through core/vm_platform.h only.
+ * No global lock on this path: requests are lock-free bits, the timer
+ * update takes only this vCPU's timer lock, faults take the VM's mmu_lock
+ * for read.
  */
 #include <stdarg.h>
 
