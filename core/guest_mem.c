@@ -131,26 +131,38 @@ int guest_linear_to_gpa(struct vcpu *vcpu, const struct vm_exit *exit,
 	return 0;
 }
 
-int guest_insn_len(struct vcpu *vcpu, const struct vm_exit *exit)
+size_t guest_fetch_insn(struct vcpu *vcpu, const struct vm_exit *exit,
+			uint8_t code[X86_INSN_MAX_LEN])
 {
-	uint8_t code[X86_INSN_MAX_LEN];
 	uint64_t gla = exit->guest.cs_base + vcpu->bv->regs.rip, gpa;
-	enum insn_mode mode = exit->guest.mode == GUEST_MODE_LONG64 ? INSN_MODE_64 :
-			      exit->guest.mode == GUEST_MODE_PROT32 ? INSN_MODE_32 :
-			      INSN_MODE_16;
 	size_t got = 0;
 
-	if (exit->insn_len)
-		return exit->insn_len;
-	/* Byte by byte across a page boundary: the next page may be absent. */
-	while (got < sizeof(code)) {
-		size_t chunk = MIN(sizeof(code) - got, PAGE_SIZE - ((gla + got) & (PAGE_SIZE - 1)));
+	if (exit->guest.mode != GUEST_MODE_LONG64)
+		gla &= 0xffffffffull;
+	/* Page by page: the next page may be absent. */
+	while (got < X86_INSN_MAX_LEN) {
+		size_t chunk = MIN(X86_INSN_MAX_LEN - got,
+				   PAGE_SIZE - ((gla + got) & (PAGE_SIZE - 1)));
 
 		if (guest_linear_to_gpa(vcpu, exit, gla + got, &gpa) ||
 		    guest_read_gpa(vcpu, gpa, code + got, chunk))
 			break;
 		got += chunk;
 	}
+	return got;
+}
+
+int guest_insn_len(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	uint8_t code[X86_INSN_MAX_LEN];
+	enum insn_mode mode = exit->guest.mode == GUEST_MODE_LONG64 ? INSN_MODE_64 :
+			      exit->guest.mode == GUEST_MODE_PROT32 ? INSN_MODE_32 :
+			      INSN_MODE_16;
+	size_t got;
+
+	if (exit->insn_len)
+		return exit->insn_len;
+	got = guest_fetch_insn(vcpu, exit, code);
 	if (!got)
 		return -EFAULT;
 	return insn_len(code, got, mode);

@@ -7,6 +7,7 @@
 #ifndef CORE_GUEST_MEM_H
 #define CORE_GUEST_MEM_H
 
+#include "asm/cpu.h"
 #include "core/vm.h"
 
 /*
@@ -18,6 +19,13 @@ int guest_write_gpa(struct vcpu *vcpu, uint64_t gpa, const void *buf, size_t len
 /* Linear -> guest physical through the guest's own page tables. */
 int guest_linear_to_gpa(struct vcpu *vcpu, const struct vm_exit *exit,
 			uint64_t gla, uint64_t *gpa);
+/*
+ * The instruction at the guest's RIP (CS base + RIP, truncated to 32 bits
+ * outside 64-bit mode), through the guest's page tables: as many bytes,
+ * up to X86_INSN_MAX_LEN, as are readable. Returns the count (0: none).
+ */
+size_t guest_fetch_insn(struct vcpu *vcpu, const struct vm_exit *exit,
+			uint8_t code[X86_INSN_MAX_LEN]);
 /*
  * Length of the instruction at the guest's RIP, from the exit if the
  * hardware said, else decoded from guest memory. < 0 if unreadable.

@@ -1,9 +1,12 @@
 /*
  * Exit dispatch: one switch on the normalised reason into small
  * handlers, a shared step that advances RIP past the instruction that
- * exited. vCPU context, interrupts on, no lock held on entry. A handler
- * returns 0 to re-enter, or stops the VM (vm_stop says why) and returns
- * a negative value: a guest's error never stops the hypervisor.
+ * exited. What depends on the VM's platform (ports, device pages, the
+ * platform's MSRs, hypercalls, interrupt sources) goes through its table
+ * (core/vm_platform.h). vCPU context, interrupts on, no lock held on
+ * entry. A handler returns 0 to re-enter, or stops the VM (vm_stop says
+ * why) and returns a negative value: a guest's error never stops the
+ * hypervisor.
  */
 #include "asm/cpu_regs.h"
 #include "asm/msr.h"
@@ -11,7 +14,6 @@
 #include "core/lib/printf.h"
 #include "core/ram_zero.h"
 #include "core/vcpu_run.h"
-#include "core/pc/vpc.h"
 
 static uint64_t *gpr(struct vcpu *vcpu, unsigned int r)
 {
@@ -63,20 +65,6 @@ static int handle_cpuid(struct vcpu *vcpu, struct vm_exit *exit)
 	return skip_insn(vcpu, exit);
 }
 
-/* The guest console: bytes to port 0xE9, one log line per guest line. */
-static void guest_console_putc(struct vm *vm, char c)
-{
-	spin_lock(&vm->console_lock);
-	if (c != '\n' && c != '\r')
-		vm->console_line[vm->console_len++] = c;
-	if (c == '\n' || vm->console_len == sizeof(vm->console_line) - 1) {
-		vm->console_line[vm->console_len] = '\0';
-		pr_info("[%s] %s", vm->name, vm->console_line);
-		vm->console_len = 0;
-	}
-	spin_unlock(&vm->console_lock);
-}
-
 /* IN's result: a 32-bit IN zero-extends into RAX, narrower ones merge. */
 static void io_set_result(uint64_t *rax, unsigned int size, uint32_t val)
 {
@@ -85,43 +73,34 @@ static void io_set_result(uint64_t *rax, unsigned int size, uint32_t val)
 	*rax = size == 4 ? val : (*rax & ~mask) | (val & mask);
 }
 
+/*
+ * Port I/O: the platform's devices answer; a port without one floats
+ * high on reads and drops writes, as on an empty bus.
+ */
 static int handle_io(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	uint64_t *rax = gpr(vcpu, GPR_RAX);
 	unsigned int size = exit->io.size;
 	uint32_t val = (uint32_t)*rax;
+	int err;
 
 	if (exit->io.string)
 		return vcpu_stop(vcpu, exit, "string I/O is not emulated");
-	if (!exit->io.in && exit->io.port == GUEST_PORT_CONSOLE) {
-		guest_console_putc(vcpu->vm, (char)(val & 0xff));
-		return skip_insn(vcpu, exit);
-	}
-	if (vcpu->vm->pc) {
-		/* The virtual PC's devices; unclaimed ports float high. */
-		vpc_port_io(vcpu, exit->io.port, size, exit->io.in, &val);
-		if (exit->io.in)
-			io_set_result(rax, size, val);
-		return skip_insn(vcpu, exit);
-	}
-	if (exit->io.in) {
-		/* No device behind the port: all ones, as on an empty bus. */
-		io_set_result(rax, size, 0xffffffffu);
-		return skip_insn(vcpu, exit);
-	}
-	if (exit->io.port == GUEST_PORT_EXIT) {
-		vm_stop(vcpu->vm, "guest exit, status %llu",
-			(unsigned long long)(val & (size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1)));
-		return -1;
-	}
-	return skip_insn(vcpu, exit);	/* writes to absent devices are dropped */
+	err = vm_platform_port_io(vcpu, exit->io.port, size, exit->io.in, &val);
+	if (err == -ENOENT)
+		val = 0xffffffffu;
+	else if (err)
+		return -1;	/* the platform stopped the VM */
+	if (exit->io.in)
+		io_set_result(rax, size, val);
+	return skip_insn(vcpu, exit);
 }
 
 /* MSR policy: emulated ones answer; every other MSR is #GP. */
 static int handle_msr_read(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	uint64_t val;
-	int err = vcpu->vm->pc ? vpc_rdmsr(vcpu, exit->msr.index, &val) : -ENOENT;
+	int err = vm_platform_rdmsr(vcpu, exit->msr.index, &val);
 
 	if (err == -EINVAL) {
 		inject_exception(vcpu, VEC_GP, true, 0);
@@ -160,7 +139,7 @@ done:
 static int handle_msr_write(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	uint64_t val = (uint32_t)*gpr(vcpu, GPR_RAX) | (*gpr(vcpu, GPR_RDX) << 32);
-	int err = vcpu->vm->pc ? vpc_wrmsr(vcpu, exit->msr.index, val) : -ENOENT;
+	int err = vm_platform_wrmsr(vcpu, exit->msr.index, val);
 
 	if (err == -EINVAL) {
 		inject_exception(vcpu, VEC_GP, true, 0);
@@ -186,7 +165,7 @@ static int handle_msr_write(struct vcpu *vcpu, struct vm_exit *exit)
 /* HLT ends on an interrupt the guest takes, or on an NMI or INIT. */
 static bool vcpu_hlt_ready(struct vcpu *vcpu)
 {
-	if (vcpu->vm->pc && vpc_vcpu_wake_pending(vcpu))
+	if (vm_platform_wake_pending(vcpu))
 		return true;
 	return (vcpu->bv->regs.rflags & X86_RFLAGS_IF) && vcpu_irq_pending(vcpu);
 }
@@ -209,7 +188,8 @@ static int handle_tdp_fault(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	unsigned int access = (exit->tdp.write ? TDP_ACC_WRITE : 0) |
 			      (exit->tdp.exec ? TDP_ACC_EXEC : 0) | TDP_ACC_READ;
-	char why[96];
+	char why[160];
+	int err;
 
 	/* RAM first touched: zeroed before a mapping can exist. */
 	if (vcpu->vm->ram_zero)
@@ -219,9 +199,12 @@ static int handle_tdp_fault(struct vcpu *vcpu, struct vm_exit *exit)
 	case TDP_FAULT_RETRY:
 		return 0;
 	case TDP_FAULT_NO_SLOT:
-		/* A device register of the virtual PC (the APIC, the IOAPIC)? */
-		if (vcpu->vm->pc && vpc_mmio_claims(vcpu->vm, exit->gpa))
-			return vpc_handle_mmio(vcpu, exit);
+		/* A device register of the platform (the APIC, the IOAPIC)? */
+		err = vm_platform_mmio(vcpu, exit, why, sizeof(why));
+		if (!err)
+			return 0;
+		if (err != -ENOENT)
+			return vcpu_stop(vcpu, exit, why);
 		hv_snprintf(why, sizeof(why), "touched guest-physical %#llx outside every memslot",
 			    (unsigned long long)exit->gpa);
 		return vcpu_stop(vcpu, exit, why);
@@ -234,28 +217,24 @@ static int handle_tdp_fault(struct vcpu *vcpu, struct vm_exit *exit)
 	}
 }
 
+/* VMCALL/VMMCALL: the platform's hypercalls; without any, #UD as on bare metal. */
 static int handle_vmcall(struct vcpu *vcpu, struct vm_exit *exit)
 {
-	uint64_t *rax = gpr(vcpu, GPR_RAX);
-
-	switch (*rax) {
-	case HC_TIMER_ONESHOT: {
-		uint64_t now = time_now_ns();
-
-		WRITE_ONCE(vcpu->pv_timer_vector, (uint8_t)*gpr(vcpu, GPR_RCX));
-		vtimer_start(&vcpu->pv_timer, &vcpu->timers, now,
-			     now + *gpr(vcpu, GPR_RBX) * 1000, 0);
-		*rax = 0;
-		break;
-	}
-	case HC_VCPU_ID:
-		*rax = vcpu->id;
-		break;
-	default:
-		*rax = (uint64_t)-1;
-		break;
+	if (vm_platform_hypercall(vcpu)) {
+		inject_exception(vcpu, VEC_UD, false, 0);
+		return 0;
 	}
 	return skip_insn(vcpu, exit);
+}
+
+/* The failing check the backend named, in the stop message. */
+static int handle_invalid_state(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	char why[128];
+
+	hv_snprintf(why, sizeof(why), "the CPU refused the guest state: %s",
+		    exit->invalid.why ? exit->invalid.why : "no reason given");
+	return vcpu_stop(vcpu, exit, why);
 }
 
 int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
@@ -291,7 +270,7 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case EXIT_TRIPLE_FAULT:
 		return vcpu_stop(vcpu, exit, "triple fault");
 	case EXIT_INVALID_STATE:
-		return vcpu_stop(vcpu, exit, "the CPU refused the guest state");
+		return handle_invalid_state(vcpu, exit);
 	case EXIT_TDP_MISCONFIG:
 		return vcpu_stop(vcpu, exit, "TDP misconfiguration (hypervisor bug)");
 	default:

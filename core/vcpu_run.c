@@ -2,81 +2,50 @@
  * The per-vCPU run loop: service requests, inject pending events, enter
  * the guest, dispatch the exit, repeat. One loop per vCPU, on the
  * physical CPU the vCPU is pinned to, interrupts on except around the
- * entry. No global lock on this path: requests are lock-free bits, the
- * timer update takes only this vCPU's timer lock, faults take the VM's
- * mmu_lock for read.
+ * entry. What surrounds the CPU (interrupt sources, start-up signals,
+ * devices) is the VM's platform, reached through core/vm_platform.h only.
+ * No global lock on this path: requests are lock-free bits, the timer
+ * update takes only this vCPU's timer lock, faults take the VM's mmu_lock
+ * for read.
  */
 #include <stdarg.h>
 
+#include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "core/lib/platform.h"
 #include "core/lib/printf.h"
 #include "core/vcpu_run.h"
-#include "core/pc/vpc.h"
-
-/* Timers fire into this: the vector is queued for injection. */
-static void pv_timer_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
-			  unsigned int ticks)
-{
-	struct vcpu *vcpu = ctx;
-
-	vcpu_queue_irq(vcpu, READ_ONCE(vcpu->pv_timer_vector));
-}
-
-static const struct vtimer_sink pv_timer_sink = {
-	.fire = pv_timer_fire,
-};
-
-void vcpu_queue_irq(struct vcpu *vcpu, uint8_t vector)
-{
-	set_bit_atomic(vector, vcpu->pending_irqs);
-	vcpu_make_request(&vcpu->req, VCPU_REQ_EVENT);
-}
-
-static int vcpu_highest_pending(const struct vcpu *vcpu)
-{
-	for (int w = 3; w >= 0; w--) {
-		uint64_t bits = READ_ONCE(vcpu->pending_irqs[w]);
-
-		if (bits)
-			return w * 64 + 63 - __builtin_clzll(bits);
-	}
-	return -1;
-}
 
 /*
- * Injects the highest pending vector if the guest can take it now, else
- * asks for an exit when it can. A VM with the virtual PC takes its
- * interrupts from the local APIC and the PIC (core/pc/vpc.c); a test-payload
- * VM from its pending bitmap.
+ * Interrupt and NMI delivery share one rule: inject when the guest can
+ * take the event now, else ask for the exit that says it can.
  */
-static void vcpu_inject_pending(struct vcpu *vcpu)
+int vcpu_deliver_event(struct vcpu *vcpu, enum vm_event_type type,
+		       int (*get)(struct vcpu *vcpu, void *ctx), void *ctx)
 {
-	int vec;
-	struct vm_event ev = { .valid = true, .type = EVENT_EXTINT };
+	bool nmi = type == EVENT_NMI;
+	struct vm_event ev = { .valid = true, .type = (uint8_t)type };
+	bool allowed = nmi ? backend_nmi_allowed(vcpu->bv) :
+			     backend_interrupt_allowed(vcpu->bv);
+	int vec, err;
 
-	if (vcpu->vm->pc) {
-		vpc_inject_pending(vcpu);
-		return;
-	}
-	vec = vcpu_highest_pending(vcpu);
+	if (nmi)
+		backend_set_nmi_window(vcpu->bv, !allowed);
+	else
+		backend_set_intr_window(vcpu->bv, !allowed);
+	if (!allowed)
+		return -EAGAIN;
+	vec = get(vcpu, ctx);
 	if (vec < 0)
-		return;
-	if (!backend_interrupt_allowed(vcpu->bv)) {
-		backend_set_intr_window(vcpu->bv, true);
-		return;
-	}
-	backend_set_intr_window(vcpu->bv, false);
+		return vec;
 	ev.vector = (uint8_t)vec;
-	if (backend_inject_event(vcpu->bv, &ev) == 0)
-		clear_bit_atomic((unsigned long)vec, vcpu->pending_irqs);
+	err = backend_inject_event(vcpu->bv, &ev);
+	return err ? err : vec;
 }
 
 bool vcpu_irq_pending(struct vcpu *vcpu)
 {
-	if (vcpu->vm->pc)
-		return vpc_irq_pending(vcpu);
-	return vcpu_highest_pending(vcpu) >= 0;
+	return vm_platform_irq_pending(vcpu);
 }
 
 /*
@@ -145,47 +114,24 @@ static void vcpu_record_exit(struct vcpu *vcpu, const struct vm_exit *exit)
 	vcpu->trace_next++;
 }
 
-/*
- * The console key that prints every vCPU's exit counts and trace while
- * the VM runs. vCPU 0 looks for it once every CONSOLE_POLL_EXITS exits:
- * one UART status read, off the common path.
- */
-#define CONSOLE_KEY_EXITS  's'
-#define CONSOLE_POLL_EXITS 1024
-
-static void vcpu_poll_console(struct vcpu *vcpu)
-{
-	struct vm *vm = vcpu->vm;
-
-	/* A VM of vms.cfg: the console monitor owns the input (console_mux). */
-	if (vm->pc || vcpu->id != 0 || vcpu->exits_total % CONSOLE_POLL_EXITS)
-		return;
-	if (console_getc() != CONSOLE_KEY_EXITS)
-		return;
-	for (unsigned int i = 0; i < vm_nr_vcpus(vm); i++)
-		vcpu_print_exits(vm->vcpus[i]);
-}
-
 int vcpu_run(struct vcpu *vcpu)
 {
 	struct vm_exit exit;
 	unsigned long flags;
 	int err;
 
-	vtimer_init(&vcpu->pv_timer, &vcpu->timers, &pv_timer_sink, vcpu, 0,
-		    VTIMER_NO_MISSED);
 	vcpu_req_load(&vcpu->req);
 	backend_vcpu_load(vcpu->bv);
 	while (!vm_is_stopped(vcpu->vm)) {
 		if (!vcpu_service_requests(vcpu))
 			break;
-		/* INIT and SIPI: an AP waits here until its SIPI comes. */
-		if (vcpu->vm->pc && !vpc_vcpu_runnable(vcpu)) {
-			vcpu_block(vcpu, vpc_vcpu_sipi_ready);
+		/* Start-up signals (INIT, SIPI): an AP waits here for its SIPI. */
+		if (!vm_platform_vcpu_runnable(vcpu)) {
+			vcpu_block(vcpu, vm_platform_vcpu_start_ready);
 			continue;
 		}
 		vtimer_update_irq(&vcpu->timers, time_now_ns());
-		vcpu_inject_pending(vcpu);
+		vm_platform_inject_pending(vcpu);
 
 		flags = irq_save();
 		/* The next timer of this vCPU ends the guest's run (INTR exit). */
@@ -215,9 +161,8 @@ int vcpu_run(struct vcpu *vcpu)
 		}
 		if (vcpu_handle_exit(vcpu, &exit) < 0)
 			break;
-		vcpu_poll_console(vcpu);
+		vm_platform_exit_done(vcpu);
 	}
-	vtimer_stop(&vcpu->pv_timer, time_now_ns());
 	flags = irq_save();
 	platform_timer_arm(UINT64_MAX);
 	irq_restore(flags);
@@ -240,6 +185,7 @@ static void print_line(void *ctx, const char *fmt, ...)
 void vcpu_dump_state(struct vcpu *vcpu)
 {
 	backend_dump(vcpu->bv, print_line, "  ");
+	vm_platform_dump(vcpu, print_line, "  ");
 }
 
 void vcpu_print_exits(const struct vcpu *vcpu)

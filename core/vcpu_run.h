@@ -1,18 +1,15 @@
 /*
  * The per-vCPU run loop and its exit handlers. Vendor-free: the backend
- * is reached through core/backend.h only.
+ * is reached through core/backend.h only; platform-free: what surrounds
+ * the CPU (devices, interrupt sources, hypercalls) through the VM's
+ * platform table (core/vm_platform.h) only.
  */
 #ifndef CORE_VCPU_RUN_H
 #define CORE_VCPU_RUN_H
 
 #include "core/guest_mem.h"
 #include "core/vm.h"
-
-/* Test-guest ABI (docs/run-loop.md). */
-#define GUEST_PORT_CONSOLE 0xe9		/* OUT: a byte of the guest's console */
-#define GUEST_PORT_EXIT    0xf4		/* OUT: the guest is done, value = status */
-#define HC_TIMER_ONESHOT   0x1		/* VMMCALL: RBX = µs, RCX = vector */
-#define HC_VCPU_ID         0x2		/* VMMCALL: returns the vCPU index in RAX */
+#include "core/vm_platform.h"
 
 /*
  * Runs vcpu until its VM stops. On the vCPU's physical CPU, interrupts
@@ -26,7 +23,10 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit);
 /* Prints exit counts by reason and the trace of recent exits. */
 void vcpu_print_exits(const struct vcpu *vcpu);
 
-/* The backend's register and control-structure dump, on the console. */
+/*
+ * The backend's register and control-structure dump, then the platform's
+ * per-vCPU state, on the console.
+ */
 void vcpu_dump_state(struct vcpu *vcpu);
 
 /*
@@ -41,8 +41,19 @@ bool vcpu_irq_pending(struct vcpu *vcpu);
  */
 void vcpu_block(struct vcpu *vcpu, bool (*ready)(struct vcpu *vcpu));
 
-/* Marks vector pending and kicks the vCPU. Any CPU. */
-void vcpu_queue_irq(struct vcpu *vcpu, uint8_t vector);
+/*
+ * The delivery step every platform's inject_pending() shares, for an
+ * event of type EVENT_EXTINT or EVENT_NMI whose source has one pending:
+ * if the guest can take it now, the window is closed, get(vcpu, ctx)
+ * names the vector and the event is injected; otherwise the window is
+ * opened and the event stays pending at its source. get() runs only once
+ * the injection is certain (the backend said the guest takes the event
+ * and nothing is queued): an interrupt controller's acknowledge cycle
+ * (the 8259's INTA) belongs there. Returns the vector injected, -EAGAIN
+ * (window opened), get()'s error, or the backend's. The vCPU's thread.
+ */
+int vcpu_deliver_event(struct vcpu *vcpu, enum vm_event_type type,
+		       int (*get)(struct vcpu *vcpu, void *ctx), void *ctx);
 
 /* CPUID as the guest sees it (core/cpuid.c): the one policy. */
 void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,

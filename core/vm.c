@@ -11,6 +11,7 @@
 #include "core/lib/printf.h"
 #include "core/lib/string.h"
 #include "core/vm.h"
+#include "core/vm_platform.h"
 #include "mm/frame.h"
 
 /*
@@ -55,7 +56,6 @@ int vm_create(const struct vm_params *p, struct vm **out)
 	hv_strlcpy(vm->name, p->name ? p->name : "vm", sizeof(vm->name));
 	vm->max_vcpus = p->max_vcpus;
 	spin_lock_init(&vm->lock);
-	spin_lock_init(&vm->console_lock);
 
 	err = memslots_init(&vm->memslots, p->max_vcpus + p->extra_readers,
 			    &tdp_mmu_memslots_ops, &vm->mmu);
@@ -124,6 +124,7 @@ void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
 
+	vm_platform_destroy(vm);
 	spin_lock(&vm->lock);
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *vcpu = vm->vcpus[i];

@@ -25,9 +25,8 @@
 #define VCPU_TRACE_LEN 16
 
 struct vm;
-struct vpc;
 struct ram_zero;
-struct vlapic;
+struct vm_platform_ops;
 
 struct vcpu {
 	/* Fixed at creation. */
@@ -59,30 +58,14 @@ struct vcpu {
 		uint32_t raw;
 	} trace[VCPU_TRACE_LEN];		/* the last exits, a ring */
 	unsigned int trace_next;
-	/* Interrupt vectors to inject: set by any CPU (atomic OR). */
-	uint64_t pending_irqs[4];
-	/* The paravirtual one-shot timer of the test hypercall. */
-	struct vtimer pv_timer;
-	uint8_t pv_timer_vector;
 	int host_cpu;				/* where its loop runs, -1 */
 
 	/*
-	 * The virtual PC's per-vCPU state (core/pc/vpc.c); unused by VMs
-	 * without the platform. lapic is fixed at creation. The pending
-	 * words are set by any CPU with atomics and consumed by the vCPU's
-	 * thread; mp_state belongs to the vCPU's thread.
+	 * The platform's per-vCPU state (core/vm_platform.h): the virtual
+	 * PC's local APIC and INIT/SIPI state, or the test payload's pending
+	 * vectors and timer. Set before the vCPU first runs, fixed after.
 	 */
-	struct vlapic *lapic;
-	unsigned int mp_state;			/* VCPU_MP_* */
-	unsigned int init_pending;		/* an INIT arrived */
-	unsigned int sipi_pending;		/* VPC_SIPI_VALID | vector */
-	unsigned int nmi_pending;
-};
-
-/* Where a vCPU of the virtual PC stands (INIT/SIPI protocol). */
-enum vcpu_mp_state {
-	VCPU_MP_RUNNABLE,
-	VCPU_MP_WAIT_SIPI,	/* after INIT: only a SIPI starts it */
+	void *platform_data;
 };
 
 enum tdp_kind {
@@ -126,17 +109,17 @@ struct vm {
 	 * stop_reason first and makes VCPU_REQ_STOP of every vCPU.
 	 */
 	int stopped;
-	char stop_reason[96];
+	char stop_reason[192];
 	/* vCPU loops still running; the last one out reports the VM. */
 	unsigned int running;
-	/* The virtual PC (devices, interrupt routing), NULL for test payloads. */
-	struct vpc *pc;
+	/*
+	 * The platform (core/vm_platform.h): the virtual PC or the test-payload
+	 * ABI, with its VM-wide data. Set before any vCPU runs; NULL until then.
+	 */
+	const struct vm_platform_ops *platform;
+	void *platform_data;
 	/* RAM zeroed on first touch (core/ram_zero.h); NULL: zeroed up front. */
 	struct ram_zero *ram_zero;
-	/* Guest console line being assembled (port 0xE9); vCPU threads. */
-	spinlock_t console_lock;
-	char console_line[128];
-	unsigned int console_len;
 };
 
 /*
@@ -149,8 +132,9 @@ int vm_create(const struct vm_params *p, struct vm **out);
 int vm_vcpu_create(struct vm *vm, struct vcpu **out);
 
 /*
- * Frees the VM: its vCPUs (none may be running), its TDP tables and its
- * memslots. Timers must have been destroyed by the devices that own them.
+ * Frees the VM: its platform (whose destroy stops the timers it owns), its
+ * vCPUs (none may be running), its TDP tables and its memslots. Other
+ * timers must have been destroyed by the devices that own them.
  */
 void vm_destroy(struct vm *vm);
 

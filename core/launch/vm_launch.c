@@ -145,8 +145,6 @@ static void slot_teardown(struct vm_slot *s)
 
 	if (!vm)
 		goto free_ram;
-	if (vm->pc)
-		vpc_destroy(vm);
 	for (unsigned int i = 0; i < vm_nr_vcpus(vm); i++)
 		if (vm->vcpus[i]->bv)
 			backend_vcpu_destroy(vm->vcpus[i]->bv);
@@ -257,12 +255,11 @@ static int slot_load_payload(struct vm_slot *s, struct guest_state *st)
 		return -ENOEXEC;
 	}
 	memcpy((uint8_t *)phys_to_virt(s->ram) + PAYLOAD_LOAD_GPA, h, s->kernel->size);
-	vpc_init_state(st);
+	guest_state_init_reset(st);
 	st->seg[SEG_CS].selector = 0;
 	st->seg[SEG_CS].base = 0;
 	st->regs.rip = PAYLOAD_LOAD_GPA + h->entry;
 	st->regs.gpr[GPR_RSP] = PAYLOAD_LOAD_GPA;
-	st->regs.gpr[GPR_RDX] = 0;
 	pr_info("vm %s: test payload %s, entry %#llx (real mode)", s->cfg.name, s->kernel->name,
 		(unsigned long long)st->regs.rip);
 	return 0;
@@ -321,18 +318,7 @@ static int slot_load_guest(struct vm_slot *s)
 	}
 set_state:
 	for (unsigned int i = 0; i < s->cfg.vcpus; i++) {
-		struct vcpu *vcpu = s->vm->vcpus[i];
-
-		if (i == 0) {
-			err = backend_set_state(vcpu->bv, &st);
-			vcpu->mp_state = VCPU_MP_RUNNABLE;
-		} else {
-			struct guest_state init;
-
-			vpc_init_state(&init);
-			err = backend_set_state(vcpu->bv, &init);
-			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
-		}
+		err = vpc_vcpu_set_start(s->vm->vcpus[i], i == 0 ? &st : NULL);
 		if (err)
 			return err;
 	}

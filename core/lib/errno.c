@@ -25,6 +25,7 @@ const char *errno_name(int err)
 	case EOVERFLOW: return "EOVERFLOW";
 	case ENOTSUP: return "ENOTSUP";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case ECANCELED: return "ECANCELED";
 	default: return "unknown error";
 	}
 }

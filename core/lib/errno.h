@@ -23,6 +23,7 @@
 #define EOVERFLOW 75
 #define ENOTSUP 95
 #define ETIMEDOUT 110
+#define ECANCELED 125
 
 const char *errno_name(int err);
 

@@ -144,6 +144,8 @@ static int payload_run(const struct boot_file *f)
 	err = memslots_create(&vm->memslots, 0, 0, frames, ram, 0);
 	if (!err)
 		err = payload_setup_vcpus(vm, vcpus, PAYLOAD_LOAD_GPA + h->entry);
+	if (!err)
+		err = payload_platform_attach(vm);
 	if (err) {
 		pr_err("payload %s: cannot set up the VM: %s", f->name, errno_name(err));
 		payload_teardown(vm, ram, frames);

@@ -13,6 +13,14 @@
 #define PAYLOAD_MAX_SIZE   (0x9f000ull - PAYLOAD_LOAD_GPA)
 #define PAYLOAD_DEFAULT_MIB 16
 
+/* The ABI a payload sees (core/payload/payload_platform.c). */
+#define PAYLOAD_PORT_CONSOLE 0xe9	/* OUT: a byte of the guest's console */
+#define PAYLOAD_PORT_EXIT    0xf4	/* OUT: the guest is done, value = status */
+#define HC_TIMER_ONESHOT     0x1	/* VMMCALL: RBX = µs, RCX = vector */
+#define HC_VCPU_ID           0x2	/* VMMCALL: returns the vCPU index in RAX */
+
+struct vm;
+
 struct payload_header {
 	uint32_t magic;
 	uint8_t vcpus;		/* 0 = 1 */
@@ -30,5 +38,12 @@ _Static_assert(sizeof(struct payload_header) == 16, "payload header layout");
  * backend are up. Returns the number of payloads run.
  */
 unsigned int payloads_run_all(const struct boot_record *boot);
+
+/*
+ * Makes the test-payload ABI the platform of vm, whose vCPUs must all
+ * exist. Before any vCPU runs. Returns 0 or -ENOMEM (nothing attached);
+ * vm_destroy() frees it.
+ */
+int payload_platform_attach(struct vm *vm);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * The virtual PC: the devices of one VM and how they are wired. A VM that
- * boots an operating system (core/launch/vm_launch.c) gets one; test payloads do
- * not (vm->pc is NULL and the run loop skips everything here).
+ * boots an operating system (core/launch/vm_launch.c) gets one as its platform
+ * (core/vm_platform.h); test payloads have their own (core/payload/).
  *
  * The machine, as the guest's ACPI tables (core/pc/guest_acpi.c) describe it:
  *   ports  0x20/0xa0 8259 pair, 0x40-0x43 + 0x61 8254, 0x60/0x64 keyboard
@@ -39,50 +39,19 @@ struct vpc_params {
 
 /*
  * Builds the devices of vm, whose vCPUs must all exist (a local APIC and
- * the timers need them). Returns 0 or -ENOMEM, leaving nothing behind.
+ * the timers need them), and makes it vm's platform; vm_destroy() frees
+ * it. Returns 0 or -ENOMEM, leaving nothing behind.
  */
 int vpc_create(struct vm *vm, const struct vpc_params *p);
 
-/* Stops every device timer and frees the platform. No vCPU may run. */
-void vpc_destroy(struct vm *vm);
-
-/* A port access by vcpu; an IN's result in *val (unclaimed: all ones). */
-void vpc_port_io(struct vcpu *vcpu, uint16_t port, unsigned int size, bool in,
-		 uint32_t *val);
-
-/* True if gpa is a device register page of the platform. */
-bool vpc_mmio_claims(const struct vm *vm, uint64_t gpa);
-
 /*
- * Emulates the instruction that faulted on a device page. Returns 0, or
- * stops the VM (naming the instruction's bytes) and returns -1.
+ * Where vcpu starts when the VM is built: with *st (the BSP, at the
+ * kernel's entry) or, st NULL, in the INIT state waiting for a SIPI (an
+ * AP). Before the vCPU runs. Returns 0 or backend_set_state()'s error.
  */
-int vpc_handle_mmio(struct vcpu *vcpu, const struct vm_exit *exit);
-
-/*
- * The platform's MSRs (APIC base, x2APIC, TSC deadline). 0: done;
- * -EINVAL: the guest gets #GP; -ENOENT: not a platform MSR.
- */
-int vpc_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
-int vpc_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
-
-/* Injection and wake-up for the run loop (the vCPU's thread). */
-void vpc_inject_pending(struct vcpu *vcpu);
-bool vpc_irq_pending(struct vcpu *vcpu);
-bool vpc_vcpu_wake_pending(struct vcpu *vcpu);
-
-/*
- * Takes a pending INIT or SIPI into the vCPU's state; true if it may
- * enter the guest (not waiting for a SIPI). vpc_vcpu_sipi_ready() is the
- * wait's condition.
- */
-bool vpc_vcpu_runnable(struct vcpu *vcpu);
-bool vpc_vcpu_sipi_ready(struct vcpu *vcpu);
+int vpc_vcpu_set_start(struct vcpu *vcpu, const struct guest_state *st);
 
 /* Console input for COM1: bytes taken now (the rest must wait). */
 size_t vpc_console_input(struct vm *vm, const uint8_t *buf, size_t n);
-
-/* The architectural state after INIT (real mode at F000:FFF0). */
-void vpc_init_state(struct guest_state *st);
 
 #endif

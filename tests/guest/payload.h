@@ -3,6 +3,11 @@
  * hypervisor reads (core/payload/payload.h) and console helpers. Real mode at
  * entry: CS = DS = SS = 0, IP = the entry, SI = vCPU index; linked at
  * 0x1000 (PAYLOAD_LOAD_GPA).
+ *
+ * The console and exit ports and the hypercalls are the test-payload
+ * platform's (core/payload/payload_platform.c): a payload that vms.cfg runs
+ * as a VM's kernel is on the virtual PC, where they do not exist (VMCALL
+ * raises #UD); it prints through COM1 (see pc_port_garbage.S).
  */
 #define PAYLOAD_MAGIC 0x50544856	/* "HVTP" */
 #define PORT_CONSOLE  0xe9

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asm/tsc.h"
 #include "core/lib/platform.h"
 #include "tests/host/check.h"
 
@@ -20,6 +21,13 @@ int check_cases_failed;
 int check_cases_passed;
 
 uintptr_t hv_direct_map_offset;
+
+/*
+ * asm/tsc.h: the TSC's rate, for the sources that convert with it (the
+ * CPUID timing leaf, the local APIC's TSC deadline). A nominal 1 GHz: no
+ * hosted test depends on the host's real rate.
+ */
+uint64_t tsc_hz = 1000000000ull;
 
 static __thread unsigned int shim_cpu_id;
 

@@ -1,0 +1,108 @@
+/*
+ * Inside the virtual PC (core/pc/vpc.h): the machine's object and its
+ * per-vCPU part, shared by core/pc/vpc.c (building, ports, routing, device
+ * pages) and core/pc/vpc_vcpu.c (per-vCPU injection, INIT/SIPI, MSRs).
+ * Nothing outside those two files includes it.
+ *
+ * Locks: none of its own. The port map is written once before any vCPU
+ * runs and read without a lock; every device takes its own lock
+ * (docs/locking.md); the per-vCPU words follow the rules beside them.
+ */
+#ifndef CORE_PC_VPC_PRIV_H
+#define CORE_PC_VPC_PRIV_H
+
+#include "core/pc/dev/vacpi_pm.h"
+#include "core/pc/dev/vioapic.h"
+#include "core/pc/dev/vkbc.h"
+#include "core/pc/dev/vlapic.h"
+#include "core/pc/dev/vpci.h"
+#include "core/pc/dev/vpic.h"
+#include "core/pc/dev/vpit.h"
+#include "core/pc/dev/vrtc.h"
+#include "core/pc/dev/vuart.h"
+#include "core/pc/vpc.h"
+
+#define VPC_MAX_RANGES   24
+#define VPC_PORTS        65536
+
+/* Where a vCPU of the virtual PC stands (INIT/SIPI protocol). */
+enum vpc_mp_state {
+	VPC_MP_RUNNABLE,
+	VPC_MP_WAIT_SIPI,	/* after INIT: only a SIPI starts it */
+};
+
+/*
+ * One vCPU's part of the machine (vcpu->platform_data). lapic and vcpu
+ * are fixed at creation. The pending words are set by any CPU with
+ * atomics (state first, then the kick) and consumed by the vCPU's thread;
+ * mp_state belongs to the vCPU's thread.
+ */
+struct vpc_vcpu {
+	struct vcpu *vcpu;
+	struct vlapic lapic;
+	unsigned int mp_state;		/* enum vpc_mp_state */
+	unsigned int init_pending;	/* an INIT arrived */
+	unsigned int sipi_pending;	/* VPC_SIPI_VALID | vector */
+	unsigned int nmi_pending;
+};
+
+struct vpc_range {
+	uint16_t first, last;
+	const struct vdev_io_ops *ops;
+	void *dev;
+	const char *name;
+};
+
+/* Port 0x80, the POST-code port: guests write it as a short delay. */
+struct vpost {
+	uint8_t last;
+};
+
+/* The machine (vm->platform_data). */
+struct vpc {
+	struct vm *vm;
+	struct vpic pic;
+	struct vpit pit;
+	struct vrtc rtc;
+	struct vuart com1, com2;
+	struct vpci pci;
+	struct vacpi_pm pm;
+	struct vkbc kbc;
+	struct vpost post;
+	struct vioapic ioapic;
+	struct vapic_bus bus;
+	struct vpc_vcpu *cpus;		/* one per vCPU */
+	unsigned int nr_cpus;
+	struct irq_line isa[16];	/* ISA IRQ n: PIC input n + IOAPIC pin */
+	struct vdev_power power;	/* the VM's handler, for the devices */
+
+	/* Fixed before the first vCPU runs; read without a lock. */
+	struct vpc_range ranges[VPC_MAX_RANGES];
+	unsigned int nr_ranges;
+	uint8_t port_map[VPC_PORTS];	/* port -> range index + 1, 0: none */
+};
+
+static inline struct vpc *vpc_of(const struct vm *vm)
+{
+	return vm->platform_data;
+}
+
+static inline struct vpc_vcpu *vpc_vcpu_of(const struct vcpu *vcpu)
+{
+	return vcpu->platform_data;
+}
+
+/* Local APIC callbacks (core/pc/vpc_vcpu.c); ctx is the struct vcpu. */
+extern const struct vlapic_ops vpc_lapic_ops;
+
+/* The per-vCPU entries of the platform table (core/pc/vpc_vcpu.c). */
+void vpc_inject_pending(struct vcpu *vcpu);
+bool vpc_irq_pending(struct vcpu *vcpu);
+bool vpc_vcpu_wake_pending(struct vcpu *vcpu);
+bool vpc_vcpu_runnable(struct vcpu *vcpu);
+bool vpc_vcpu_sipi_ready(struct vcpu *vcpu);
+int vpc_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
+int vpc_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
+void vpc_vcpu_dump(struct vcpu *vcpu, backend_print_fn print, void *ctx);
+
+#endif

@@ -1,0 +1,689 @@
+/*
+ * Hosted test of the run loop (core/vcpu_run.c) and the exit dispatch
+ * (core/vcpu_exit.c) on a test-payload VM (core/payload/payload_platform.c),
+ * driven by the fake backend of tests/host/test_vcpu_run_harness.h.
+ *
+ * Scenarios: the dispatch of every exit reason of core/exit.h (a table
+ * indexed by reason: a reason without a case fails the test); an event an
+ * exit interrupted is delivered again before a pending interrupt; HLT
+ * blocks and is ended by the one-shot timer or by a request from another
+ * thread; a refused entry stops the VM; a VM stopped from any of its vCPU
+ * threads, or from outside, while the others run (TSan build).
+ */
+#include "asm/msr.h"
+#include "tests/host/test_vcpu_run_harness.h"
+
+#define VEC_UD 6
+#define VEC_PF 14
+
+static struct rig rig;
+
+static struct vcpu *setup(enum rig_platform platform)
+{
+	struct vcpu *vcpu;
+
+	rig_init(&rig, platform, 1);
+	vcpu = rig_vcpu(&rig, 0);
+	vcpu->bv->regs.rip = 0x1000;
+	return vcpu;
+}
+
+static struct vm_exit mk_exit(enum vm_exit_reason reason, unsigned int insn_len)
+{
+	struct vm_exit e = { .reason = reason, .insn_len = (uint8_t)insn_len };
+
+	e.guest.mode = GUEST_MODE_PROT32;
+	return e;
+}
+
+/* The exit is consumed without effect: RIP stays, nothing is injected. */
+static void expect_nothing(struct vcpu *vcpu, struct vm_exit *e)
+{
+	CHECK_EQ(vcpu_handle_exit(vcpu, e), 0);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1000);
+	CHECK(!fake_vcpu(vcpu)->queued.valid);
+	CHECK(!vm_is_stopped(vcpu->vm));
+}
+
+/* The VM stops, naming why, with a register dump. */
+static void expect_stop(struct vcpu *vcpu, struct vm_exit *e, const char *why)
+{
+	CHECK(vcpu_handle_exit(vcpu, e) < 0);
+	CHECK(vm_is_stopped(vcpu->vm));
+	if (!strstr(vcpu->vm->stop_reason, why)) {
+		fprintf(stderr, "  stop reason \"%s\" lacks \"%s\"\n", vcpu->vm->stop_reason, why);
+		check_case_failed = 1;
+	}
+	CHECK_EQ(fake_vcpu(vcpu)->dumps, 1);
+}
+
+static void expect_exception(struct vcpu *vcpu, uint8_t vector, bool has_error)
+{
+	const struct vm_event *ev = &fake_vcpu(vcpu)->queued;
+
+	CHECK(ev->valid);
+	CHECK_EQ(ev->type, EVENT_EXCEPTION);
+	CHECK_EQ(ev->vector, vector);
+	CHECK_EQ(ev->has_error, has_error);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1000);	/* a fault: the instruction again */
+	CHECK(!vm_is_stopped(vcpu->vm));
+}
+
+/* --- One case per exit reason ---------------------------------------------- */
+
+static void exit_unknown(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_UNKNOWN, 0);
+
+	expect_stop(vcpu, &e, "UNKNOWN");
+}
+
+static void exit_cpuid(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_CPUID, 2);
+	uint64_t *gpr = vcpu->bv->regs.gpr;
+	char sig[13] = { 0 };
+
+	gpr[GPR_RAX] = 0x40000000;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(gpr[GPR_RAX], 0x40000010);
+	memcpy(sig, &gpr[GPR_RBX], 4);
+	memcpy(sig + 4, &gpr[GPR_RCX], 4);
+	memcpy(sig + 8, &gpr[GPR_RDX], 4);
+	CHECK_STR(sig, "MicroHVisor");
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1002);
+}
+
+/* HC_TIMER_ONESHOT due now: the HLT after it ends with the vector pending. */
+static void exit_hlt(struct vcpu *vcpu)
+{
+	struct vm_exit call = mk_exit(EXIT_VMCALL, 3), hlt = mk_exit(EXIT_HLT, 1);
+	uint64_t *gpr = vcpu->bv->regs.gpr;
+
+	gpr[GPR_RAX] = HC_TIMER_ONESHOT;
+	gpr[GPR_RBX] = 0;
+	gpr[GPR_RCX] = 0x44;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &call), 0);
+	CHECK_EQ(gpr[GPR_RAX], 0);
+	CHECK(!vcpu_irq_pending(vcpu));
+	shim_set_cpu(0);
+	vcpu_req_load(&vcpu->req);		/* HLT blocks on the running CPU */
+	CHECK_EQ(vcpu_handle_exit(vcpu, &hlt), 0);
+	vcpu_req_put(&vcpu->req);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1004);
+	CHECK(vcpu_irq_pending(vcpu));
+	vm_platform_inject_pending(vcpu);
+	CHECK(fake_vcpu(vcpu)->queued.valid);
+	CHECK_EQ(fake_vcpu(vcpu)->queued.type, EVENT_EXTINT);
+	CHECK_EQ(fake_vcpu(vcpu)->queued.vector, 0x44);
+	CHECK(!vcpu_irq_pending(vcpu));		/* cleared once injected */
+}
+
+/* The payload ABI: console, absent ports, the exit port, string I/O. */
+static void exit_io(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_IO, 1);
+	uint64_t *rax = &vcpu->bv->regs.gpr[GPR_RAX];
+
+	e.io.port = 0x60;
+	e.io.size = 1;
+	e.io.in = true;
+	*rax = 0x12345600;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(*rax, 0x123456ff);		/* all ones, merged */
+	e.io.size = 4;
+	*rax = 0xabcdef0000000000ull;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(*rax, 0xffffffffull);		/* a 32-bit IN zero-extends */
+	e.io.in = false;
+	e.io.port = PAYLOAD_PORT_CONSOLE;
+	e.io.size = 1;
+	*rax = 'A';
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	*rax = '\n';
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1004);
+	CHECK(!vm_is_stopped(vcpu->vm));
+	e.io.string = true;
+	CHECK(vcpu_handle_exit(vcpu, &e) < 0);
+	CHECK(strstr(vcpu->vm->stop_reason, "string I/O"));
+}
+
+static void exit_io_exit_port(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct vm_exit e = mk_exit(EXIT_IO, 1);
+
+	e.io.port = PAYLOAD_PORT_EXIT;
+	e.io.size = 1;
+	vcpu->bv->regs.gpr[GPR_RAX] = 0x1207;	/* a byte: status 7 */
+	CHECK(vcpu_handle_exit(vcpu, &e) < 0);
+	CHECK_STR(vcpu->vm->stop_reason, "guest exit, status 7");
+	CHECK_EQ(fake_vcpu(vcpu)->dumps, 0);	/* not an error */
+	rig_destroy(&rig);
+}
+
+static void exit_msr_read(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_MSR_READ, 2);
+	uint64_t *gpr = vcpu->bv->regs.gpr;
+
+	e.msr.index = MSR_IA32_MISC_ENABLE;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(gpr[GPR_RAX], MISC_ENABLE_FAST_STRINGS);
+	CHECK_EQ(gpr[GPR_RDX], 0);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1002);
+	vcpu->bv->regs.rip = 0x1000;
+	e.msr.index = 0x12345678;		/* nobody's: #GP */
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	expect_exception(vcpu, VEC_GP, true);
+}
+
+static void exit_msr_write(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_MSR_WRITE, 2);
+
+	e.msr.index = MSR_IA32_MISC_ENABLE;	/* filtered: accepted */
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1002);
+	vcpu->bv->regs.rip = 0x1000;
+	e.msr.index = 0x12345678;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	expect_exception(vcpu, VEC_GP, true);
+}
+
+static void exit_cr_access(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_CR_ACCESS, 3);
+
+	expect_stop(vcpu, &e, "CR_ACCESS");
+}
+
+static void exit_dr_access(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_DR_ACCESS, 3);
+
+	expect_stop(vcpu, &e, "DR_ACCESS");
+}
+
+/* RAM inside the memslot is mapped; outside it the VM stops. */
+static void exit_tdp_fault(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_TDP_FAULT, 0);
+	gfn_t gfn = 0x5;
+
+	e.gpa = gfn << PAGE_SHIFT;
+	e.tdp.write = true;
+	CHECK_EQ(tdp_mmu_page_fault(&vcpu->vm->mmu, &vcpu->srcu, e.gpa, TDP_ACC_WRITE),
+		 TDP_FAULT_FIXED);		/* the first fault maps it ... */
+	expect_nothing(vcpu, &e);		/* ... and a repeat is harmless */
+	e.gpa = 0x200000;
+	expect_stop(vcpu, &e, "touched guest-physical 0x200000 outside every memslot");
+}
+
+static void exit_tdp_misconfig(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_TDP_MISCONFIG, 0);
+
+	expect_stop(vcpu, &e, "TDP misconfiguration");
+}
+
+static void exit_external_intr(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_EXTERNAL_INTR, 0);
+
+	expect_nothing(vcpu, &e);
+}
+
+static void exit_nmi(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_NMI, 0);
+
+	expect_nothing(vcpu, &e);
+}
+
+static void exit_smi(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_SMI, 0);
+
+	expect_nothing(vcpu, &e);
+}
+
+static void exit_intr_window(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_INTR_WINDOW, 0);
+
+	expect_nothing(vcpu, &e);
+}
+
+static void exit_nmi_window(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_NMI_WINDOW, 0);
+
+	expect_nothing(vcpu, &e);
+}
+
+static void exit_triple_fault(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_TRIPLE_FAULT, 0);
+
+	expect_stop(vcpu, &e, "triple fault");
+}
+
+/* The payload's hypercalls; an unknown one answers -1. */
+static void exit_vmcall(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_VMCALL, 3);
+	uint64_t *rax = &vcpu->bv->regs.gpr[GPR_RAX];
+
+	*rax = HC_VCPU_ID;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(*rax, vcpu->id);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1003);
+	*rax = 0x99;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(*rax, (uint64_t)-1);
+	CHECK(!fake_vcpu(vcpu)->queued.valid);
+}
+
+static void exit_xsetbv(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_XSETBV, 3);
+
+	expect_stop(vcpu, &e, "XSETBV");
+}
+
+static void exit_exception(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_EXCEPTION, 0);
+
+	expect_stop(vcpu, &e, "EXCEPTION");
+}
+
+static void exit_invlpg(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_INVLPG, 3);
+
+	expect_stop(vcpu, &e, "INVLPG");
+}
+
+static void exit_init(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_INIT, 0);
+
+	expect_stop(vcpu, &e, "INIT");
+}
+
+static void exit_sipi(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_SIPI, 0);
+
+	expect_stop(vcpu, &e, "SIPI");
+}
+
+/* The backend's reason for refusing the entry reaches the stop message. */
+static void exit_invalid_state(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_INVALID_STATE, 0);
+
+	e.invalid.why = "guest CS.L and CS.D both set";
+	expect_stop(vcpu, &e, "the CPU refused the guest state: guest CS.L and CS.D both set");
+}
+
+static void exit_virt_insn(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_VIRT_INSN, 3);
+
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	expect_exception(vcpu, VEC_UD, false);
+}
+
+static void exit_pause(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_PAUSE, 2);
+
+	expect_nothing(vcpu, &e);
+}
+
+static void exit_rdtsc(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_RDTSC, 2);
+
+	expect_stop(vcpu, &e, "RDTSC");
+}
+
+static void exit_rdtscp(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_RDTSCP, 3);
+
+	expect_stop(vcpu, &e, "RDTSCP");
+}
+
+static void exit_rdpmc(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_RDPMC, 2);
+
+	expect_stop(vcpu, &e, "RDPMC");
+}
+
+static void exit_invd(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_INVD, 2);
+
+	expect_stop(vcpu, &e, "INVD");
+}
+
+static void exit_wbinvd(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_WBINVD, 2);
+
+	expect_stop(vcpu, &e, "WBINVD");
+}
+
+static void exit_monitor(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_MONITOR, 3);
+
+	expect_stop(vcpu, &e, "MONITOR");
+}
+
+static void exit_mwait(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_MWAIT, 3);
+
+	expect_stop(vcpu, &e, "MWAIT");
+}
+
+static void exit_iret(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_IRET, 1);
+
+	expect_nothing(vcpu, &e);
+}
+
+static void exit_task_switch(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_TASK_SWITCH, 0);
+
+	expect_stop(vcpu, &e, "TASK_SWITCH");
+}
+
+/*
+ * Every reason of enum vm_exit_reason, indexed by it. A reason added to
+ * core/exit.h without a case here fails case_every_exit_reason.
+ */
+static void (*const exit_cases[EXIT_NR])(struct vcpu *vcpu) = {
+	[EXIT_UNKNOWN] = exit_unknown,
+	[EXIT_CPUID] = exit_cpuid,
+	[EXIT_HLT] = exit_hlt,
+	[EXIT_IO] = exit_io,
+	[EXIT_MSR_READ] = exit_msr_read,
+	[EXIT_MSR_WRITE] = exit_msr_write,
+	[EXIT_CR_ACCESS] = exit_cr_access,
+	[EXIT_DR_ACCESS] = exit_dr_access,
+	[EXIT_TDP_FAULT] = exit_tdp_fault,
+	[EXIT_TDP_MISCONFIG] = exit_tdp_misconfig,
+	[EXIT_EXTERNAL_INTR] = exit_external_intr,
+	[EXIT_NMI] = exit_nmi,
+	[EXIT_SMI] = exit_smi,
+	[EXIT_INTR_WINDOW] = exit_intr_window,
+	[EXIT_NMI_WINDOW] = exit_nmi_window,
+	[EXIT_TRIPLE_FAULT] = exit_triple_fault,
+	[EXIT_VMCALL] = exit_vmcall,
+	[EXIT_XSETBV] = exit_xsetbv,
+	[EXIT_EXCEPTION] = exit_exception,
+	[EXIT_INVLPG] = exit_invlpg,
+	[EXIT_INIT] = exit_init,
+	[EXIT_SIPI] = exit_sipi,
+	[EXIT_INVALID_STATE] = exit_invalid_state,
+	[EXIT_VIRT_INSN] = exit_virt_insn,
+	[EXIT_PAUSE] = exit_pause,
+	[EXIT_RDTSC] = exit_rdtsc,
+	[EXIT_RDTSCP] = exit_rdtscp,
+	[EXIT_RDPMC] = exit_rdpmc,
+	[EXIT_INVD] = exit_invd,
+	[EXIT_WBINVD] = exit_wbinvd,
+	[EXIT_MONITOR] = exit_monitor,
+	[EXIT_MWAIT] = exit_mwait,
+	[EXIT_IRET] = exit_iret,
+	[EXIT_TASK_SWITCH] = exit_task_switch,
+};
+_Static_assert(ARRAY_SIZE(exit_cases) == EXIT_NR, "one case per exit reason");
+
+static void case_every_exit_reason(void)
+{
+	for (unsigned int r = 0; r < EXIT_NR; r++) {
+		int failed_before = check_case_failed;
+
+		if (!exit_cases[r]) {
+			fprintf(stderr, "  exit reason %u (%s) has no case\n", r,
+				exit_reason_name(r));
+			check_case_failed = 1;
+			continue;
+		}
+		check_case_failed = 0;
+		exit_cases[r](setup(RIG_PAYLOAD));
+		rig_destroy(&rig);
+		if (check_case_failed)
+			fprintf(stderr, "  ... in the case of exit reason %s\n", exit_reason_name(r));
+		check_case_failed |= failed_before;
+	}
+}
+
+/* An exit the backend handled is only counted. */
+static void case_handled_exit(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct vm_exit e = mk_exit(EXIT_TRIPLE_FAULT, 0);
+
+	e.handled = true;
+	expect_nothing(vcpu, &e);
+	rig_destroy(&rig);
+}
+
+/* --- The loop --------------------------------------------------------------- */
+
+static void set_timer_call(struct fake_vcpu *f, struct vm_exit *exit)
+{
+	uint64_t *gpr = f->bv.regs.gpr;
+
+	gpr[GPR_RAX] = HC_TIMER_ONESHOT;
+	gpr[GPR_RBX] = f->arg;		/* µs */
+	gpr[GPR_RCX] = 0x41;
+	exit->insn_len = 3;
+	exit->guest.mode = GUEST_MODE_PROT32;
+}
+
+static void page_fault_in_delivery(struct fake_vcpu *f, struct vm_exit *exit)
+{
+	exit->gpa = 0x3000;
+	exit->tdp.write = true;
+	exit->event = (struct vm_event){
+		.valid = true, .type = EVENT_EXCEPTION, .vector = VEC_PF,
+		.has_error = true, .error_code = 2,
+	};
+	f->bv.regs.rflags |= X86_RFLAGS_IF;
+}
+
+/*
+ * The interrupted #PF is delivered at the next entry, before the timer's
+ * interrupt that has been pending since the first exit; that one follows
+ * at the entry after the window exit.
+ */
+static void case_reinject_interrupted_event(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+
+	f->bv.regs.rflags = X86_RFLAGS_FIXED;	/* IF clear at first */
+	f->arg = 0;
+	fake_push_hook(f, EXIT_VMCALL, set_timer_call);
+	fake_push_hook(f, EXIT_TDP_FAULT, page_fault_in_delivery);
+	fake_push(f, EXIT_INTR_WINDOW, 0);
+	shim_set_cpu(0);
+	CHECK_EQ(vcpu_run(vcpu), 0);
+	CHECK_STR(vcpu->vm->stop_reason, "script over");
+	CHECK_EQ(f->nr_delivered, 2);
+	CHECK_EQ(f->delivered[0].type, EVENT_EXCEPTION);
+	CHECK_EQ(f->delivered[0].vector, VEC_PF);
+	CHECK_EQ(f->delivered[0].error_code, 2);
+	CHECK_EQ(f->delivered_at[0], 2);
+	CHECK_EQ(f->delivered[1].type, EVENT_EXTINT);
+	CHECK_EQ(f->delivered[1].vector, 0x41);
+	CHECK_EQ(f->delivered_at[1], 3);
+	CHECK(f->intr_windows_opened >= 1);
+	CHECK(!f->loaded);
+	CHECK_EQ(vcpu->exits[EXIT_TDP_FAULT], 1);
+	CHECK_EQ(vcpu->exits_total, 4);
+	rig_destroy(&rig);
+}
+
+/* HLT blocks until the one-shot timer's interrupt, which is then injected. */
+static void case_hlt_wakes_on_timer(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+	uint64_t start;
+
+	f->arg = 20000;				/* 20 ms */
+	fake_push_hook(f, EXIT_VMCALL, set_timer_call);
+	fake_push(f, EXIT_HLT, 1);
+	shim_set_cpu(0);
+	start = time_now_ns();
+	CHECK_EQ(vcpu_run(vcpu), 0);
+	CHECK(time_now_ns() - start >= 20000000ull);
+	CHECK_EQ(f->runs, 3);
+	CHECK_EQ(f->entry_rip[2], 0x1004);	/* past VMCALL and HLT */
+	CHECK_EQ(f->nr_delivered, 1);
+	CHECK_EQ(f->delivered[0].vector, 0x41);
+	CHECK_EQ(f->delivered_at[0], 2);
+	rig_destroy(&rig);
+}
+
+/*
+ * HLT with interrupts off and nothing pending blocks for good; a request
+ * from another thread (a remote TLB flush) ends the halt.
+ */
+static void case_hlt_wakes_on_request(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+	struct worker w;
+
+	f->bv.regs.rflags = X86_RFLAGS_FIXED;
+	fake_push(f, EXIT_HLT, 1);
+	worker_start(&w, 1, rig_vcpu_thread, vcpu);
+	CHECK(rig_wait_blocked(vcpu));
+	rig_sleep_ms(20);
+	CHECK(vcpu_is_blocked(&vcpu->req));
+	CHECK_EQ(__atomic_load_n(&f->runs, __ATOMIC_RELAXED), 1);
+	vm_flush_remote_tlbs(vcpu->vm);		/* returns once the vCPU took it */
+	worker_join(&w);
+	CHECK_EQ(f->tlb_flushes[BACKEND_TLB_TDP], 1);
+	CHECK_EQ(f->runs, 2);
+	CHECK_STR(vcpu->vm->stop_reason, "script over");
+	rig_destroy(&rig);
+}
+
+/* A refused entry stops the VM; the loop still puts the vCPU back. */
+static void case_entry_failure(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+
+	fake_vcpu(vcpu)->run_error = -EINVAL;
+	shim_set_cpu(0);
+	CHECK_EQ(vcpu_run(vcpu), 0);
+	CHECK_STR(vcpu->vm->stop_reason, "vCPU 0: entry failed (EINVAL)");
+	CHECK(!fake_vcpu(vcpu)->loaded);
+	rig_destroy(&rig);
+}
+
+/* --- A VM stopped while its vCPUs run ------------------------------------------ */
+
+#define STOP_VCPUS 4
+#define STOP_AFTER 300
+
+/*
+ * vCPU arg (the stopper) ends the VM through the exit port after
+ * STOP_AFTER exits; vCPU (stopper + 1) halts with interrupts off; the
+ * others PAUSE without end. Each generator sees only its own fake vCPU.
+ */
+static bool gen_busy(struct fake_vcpu *f, struct vm_exit *exit)
+{
+	unsigned int stopper = (unsigned int)(f->arg >> 32), n = (unsigned int)f->arg;
+	unsigned int me = f->bv.id;
+
+	f->arg++;
+	exit->guest.mode = GUEST_MODE_PROT32;
+	exit->insn_len = 1;
+	if (me == stopper && n == STOP_AFTER) {
+		exit->reason = EXIT_IO;
+		exit->io.port = PAYLOAD_PORT_EXIT;
+		exit->io.size = 1;
+		f->bv.regs.gpr[GPR_RAX] = 0x40 + me;
+	} else if (me == (stopper + 1) % STOP_VCPUS && n == 10) {
+		exit->reason = EXIT_HLT;
+		f->bv.regs.rflags = X86_RFLAGS_FIXED;
+	} else {
+		exit->reason = n % 2 ? EXIT_PAUSE : EXIT_CPUID;
+	}
+	return true;
+}
+
+static void stop_round(unsigned int stopper)
+{
+	struct worker w[STOP_VCPUS];
+	char want[64];
+
+	rig_init(&rig, RIG_PAYLOAD, STOP_VCPUS);
+	for (unsigned int i = 0; i < STOP_VCPUS; i++) {
+		struct fake_vcpu *f = fake_vcpu(rig_vcpu(&rig, i));
+
+		f->gen = gen_busy;
+		f->arg = (unsigned long)stopper << 32;
+	}
+	for (unsigned int i = 0; i < STOP_VCPUS; i++)
+		worker_start(&w[i], i, rig_vcpu_thread, rig_vcpu(&rig, i));
+	if (stopper >= STOP_VCPUS) {
+		/* From outside: the host stops the VM while every vCPU runs. */
+		rig_sleep_ms(5);
+		vm_stop(rig.vm, "stopped by the host");
+	}
+	for (unsigned int i = 0; i < STOP_VCPUS; i++)
+		worker_join(&w[i]);
+	CHECK(vm_is_stopped(rig.vm));
+	if (stopper < STOP_VCPUS) {
+		snprintf(want, sizeof(want), "guest exit, status %u", 0x40 + stopper);
+		CHECK_STR(rig.vm->stop_reason, want);
+	} else {
+		CHECK_STR(rig.vm->stop_reason, "stopped by the host");
+	}
+	for (unsigned int i = 0; i < STOP_VCPUS; i++) {
+		struct vcpu *vcpu = rig_vcpu(&rig, i);
+
+		CHECK(!fake_vcpu(vcpu)->loaded);
+		CHECK(!vcpu_is_blocked(&vcpu->req));
+		CHECK_EQ(vcpu->req.mode, OUTSIDE_GUEST_MODE);
+	}
+	rig_destroy(&rig);
+}
+
+static void case_stop_from_any_vcpu(void)
+{
+	for (unsigned int stopper = 0; stopper <= STOP_VCPUS; stopper++)
+		stop_round(stopper);
+}
+
+int main(void)
+{
+	rig_harness_init();
+	RUN(case_every_exit_reason);
+	RUN(case_handled_exit);
+	RUN(exit_io_exit_port);
+	RUN(case_reinject_interrupted_event);
+	RUN(case_hlt_wakes_on_timer);
+	RUN(case_hlt_wakes_on_request);
+	RUN(case_entry_failure);
+	RUN(case_stop_from_any_vcpu);
+	return check_done();
+}

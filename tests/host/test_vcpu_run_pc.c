@@ -1,0 +1,415 @@
+/*
+ * Hosted test of the run loop (core/vcpu_run.c) and the exit dispatch
+ * (core/vcpu_exit.c) on a VM with the virtual PC (core/pc/vpc.c,
+ * core/pc/vpc_vcpu.c), driven by the fake backend of
+ * tests/host/test_vcpu_run_harness.h.
+ *
+ * Scenarios: injection priority (NMI, then the local APIC, then the 8259),
+ * with the 8259's INTA only when its vector is really injected; HLT ended
+ * by a local APIC interrupt and by an NMI sent from another thread; an AP
+ * waiting for its SIPI and starting at vector << 12, and INIT cancelling
+ * only a SIPI that came before it; the PC's own ports, device pages and
+ * MSRs, and what the test-payload ABI no longer reaches (port 0xE9, the
+ * hypercalls).
+ */
+#include "asm/msr.h"
+#include "core/pc/vpc_priv.h"
+#include "tests/host/test_vcpu_run_harness.h"
+
+#define VEC_UD 6
+
+static struct rig rig;
+
+/* vCPU 0 of a fresh PC VM, runnable, its local APIC software-enabled. */
+static struct vcpu *setup(unsigned int nr_vcpus)
+{
+	struct guest_state st;
+	struct vcpu *vcpu;
+
+	rig_init(&rig, RIG_PC, nr_vcpus);
+	vcpu = rig_vcpu(&rig, 0);
+	guest_state_init_flat32(&st, 0x1000, 0x08, 0x10);
+	st.regs.rflags |= X86_RFLAGS_IF;
+	CHECK_EQ(vpc_vcpu_set_start(vcpu, &st), 0);
+	for (unsigned int i = 0; i < nr_vcpus; i++)
+		vlapic_mmio_write(&vpc_vcpu_of(rig_vcpu(&rig, i))->lapic, APIC_REG_SVR, 4,
+				  0x1ff);
+	return vcpu;
+}
+
+static uint32_t port_in(struct vcpu *vcpu, uint16_t port)
+{
+	uint32_t val = 0;
+
+	CHECK_EQ(vm_platform_port_io(vcpu, port, 1, true, &val), 0);
+	return val & 0xff;
+}
+
+static void port_out(struct vcpu *vcpu, uint16_t port, uint8_t val)
+{
+	uint32_t v = val;
+
+	CHECK_EQ(vm_platform_port_io(vcpu, port, 1, false, &v), 0);
+}
+
+/* The master 8259 as Linux sets it up: vectors 0x20-0x27, only IRQ 1 open. */
+static void pic_setup(struct vcpu *vcpu)
+{
+	port_out(vcpu, 0x20, 0x11);
+	port_out(vcpu, 0x21, 0x20);
+	port_out(vcpu, 0x21, 0x04);
+	port_out(vcpu, 0x21, 0x01);
+	port_out(vcpu, 0x21, 0xfd);
+}
+
+static uint8_t pic_isr(struct vcpu *vcpu)
+{
+	port_out(vcpu, 0x20, 0x0b);		/* OCW3: read ISR */
+	return (uint8_t)port_in(vcpu, 0x20);
+}
+
+static void check_delivered(struct fake_vcpu *f, unsigned int i, uint8_t type, uint8_t vector)
+{
+	CHECK(i < f->nr_delivered);
+	if (i >= f->nr_delivered)
+		return;
+	CHECK_EQ(f->delivered[i].type, type);
+	CHECK_EQ(f->delivered[i].vector, vector);
+}
+
+/* --- Injection ------------------------------------------------------------- */
+
+/*
+ * All three sources at once: the NMI goes first, the local APIC's vector
+ * at the next entry, the 8259's last; each later one waits in its source
+ * (the window open) while an earlier one is queued.
+ */
+static void case_injection_priority(void)
+{
+	struct vcpu *vcpu = setup(1);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+	struct vpc *pc = vpc_of(vcpu->vm);
+
+	pic_setup(vcpu);
+	vpic_set_irq(&pc->pic, 1, 1);
+	vlapic_set_irq(&vpc_vcpu_of(vcpu)->lapic, 0x40, false);
+	vpc_lapic_ops.nmi(vcpu);
+
+	vm_platform_inject_pending(vcpu);
+	CHECK(f->queued.valid);
+	CHECK_EQ(f->queued.type, EVENT_NMI);
+	CHECK(f->intr_window);			/* the interrupts wait */
+	CHECK_EQ(pic_isr(vcpu), 0);		/* no INTA yet */
+	fake_enter(f);
+
+	vm_platform_inject_pending(vcpu);
+	CHECK(f->queued.valid);
+	CHECK_EQ(f->queued.vector, 0x40);
+	CHECK(vpic_has_interrupt(&pc->pic));
+	CHECK_EQ(pic_isr(vcpu), 0);
+	fake_enter(f);
+
+	vm_platform_inject_pending(vcpu);
+	CHECK_EQ(f->queued.vector, 0x21);
+	CHECK_EQ(pic_isr(vcpu), 0x02);		/* INTA: IRQ 1 in service */
+	fake_enter(f);
+
+	vm_platform_inject_pending(vcpu);	/* nothing left */
+	CHECK(!f->queued.valid);
+	CHECK(!f->intr_window);
+	CHECK_EQ(f->nr_delivered, 3);
+	check_delivered(f, 0, EVENT_NMI, 2);
+	check_delivered(f, 1, EVENT_EXTINT, 0x40);
+	check_delivered(f, 2, EVENT_EXTINT, 0x21);
+	rig_destroy(&rig);
+}
+
+/*
+ * The backend refuses (the guest cannot take an interrupt now): the 8259
+ * keeps its request, no INTA happened, the window is open; the next try
+ * injects it.
+ */
+static void case_pic_inta_only_when_injected(void)
+{
+	struct vcpu *vcpu = setup(1);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+	struct vpc *pc = vpc_of(vcpu->vm);
+
+	pic_setup(vcpu);
+	vpic_set_irq(&pc->pic, 1, 1);
+	f->refuse_intr = 1;
+	vm_platform_inject_pending(vcpu);
+	CHECK(!f->queued.valid);
+	CHECK(f->intr_window);
+	CHECK(vpic_has_interrupt(&pc->pic));
+	CHECK_EQ(pic_isr(vcpu), 0);
+
+	f->bv.regs.rflags &= ~X86_RFLAGS_IF;	/* and with IF clear */
+	vm_platform_inject_pending(vcpu);
+	CHECK(!f->queued.valid);
+	CHECK_EQ(pic_isr(vcpu), 0);
+
+	f->bv.regs.rflags |= X86_RFLAGS_IF;
+	vm_platform_inject_pending(vcpu);
+	CHECK(f->queued.valid);
+	CHECK_EQ(f->queued.vector, 0x21);
+	CHECK(!f->intr_window);
+	CHECK_EQ(pic_isr(vcpu), 0x02);
+	CHECK(!vpic_has_interrupt(&pc->pic));
+	rig_destroy(&rig);
+}
+
+/* An NMI while NMIs are blocked waits for the NMI window. */
+static void case_nmi_window(void)
+{
+	struct vcpu *vcpu = setup(1);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+
+	f->nmi_blocked = true;
+	vpc_lapic_ops.nmi(vcpu);
+	vm_platform_inject_pending(vcpu);
+	CHECK(!f->queued.valid);
+	CHECK(f->nmi_window);
+	f->nmi_blocked = false;
+	vm_platform_inject_pending(vcpu);
+	CHECK(f->queued.valid);
+	CHECK_EQ(f->queued.type, EVENT_NMI);
+	CHECK(!f->nmi_window);
+	fake_enter(f);
+	vm_platform_inject_pending(vcpu);
+	CHECK(!f->queued.valid);		/* one NMI, delivered once */
+	rig_destroy(&rig);
+}
+
+/* --- HLT ----------------------------------------------------------------- */
+
+struct hlt_wake {
+	bool if_set;
+	bool nmi;	/* wake with an NMI rather than a fixed interrupt */
+};
+
+static void hlt_round(const struct hlt_wake *how)
+{
+	struct vcpu *vcpu = setup(1);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+	struct worker w;
+
+	if (!how->if_set)
+		f->bv.regs.rflags = X86_RFLAGS_FIXED;
+	fake_push(f, EXIT_HLT, 1);
+	worker_start(&w, 1, rig_vcpu_thread, vcpu);
+	CHECK(rig_wait_blocked(vcpu));
+	rig_sleep_ms(10);
+	CHECK_EQ(__atomic_load_n(&f->runs, __ATOMIC_RELAXED), 1);
+	/* From this thread, as another vCPU's IPI or a device would. */
+	if (how->nmi)
+		vpc_lapic_ops.nmi(vcpu);
+	else
+		vlapic_set_irq(&vpc_vcpu_of(vcpu)->lapic, 0x51, false);
+	worker_join(&w);
+	CHECK_EQ(f->runs, 2);
+	CHECK_EQ(f->entry_rip[1], 0x1001);
+	CHECK_EQ(f->nr_delivered, 1);
+	if (how->nmi)
+		check_delivered(f, 0, EVENT_NMI, 2);
+	else
+		check_delivered(f, 0, EVENT_EXTINT, 0x51);
+	rig_destroy(&rig);
+}
+
+static void case_hlt_wakes_on_interrupt(void)
+{
+	static const struct hlt_wake intr = { .if_set = true };
+
+	hlt_round(&intr);
+}
+
+/* An NMI ends HLT even with interrupts off. */
+static void case_hlt_wakes_on_nmi(void)
+{
+	static const struct hlt_wake nmi = { .if_set = false, .nmi = true };
+
+	hlt_round(&nmi);
+}
+
+/* --- INIT and SIPI ----------------------------------------------------------- */
+
+static void check_sipi_state(struct fake_vcpu *f, uint8_t vector)
+{
+	CHECK_EQ(f->state.seg[SEG_CS].selector, vector << 8);
+	CHECK_EQ(f->state.seg[SEG_CS].base, (uint64_t)vector << 12);
+	CHECK_EQ(f->state.regs.rip, 0);
+	CHECK_EQ(f->state.regs.gpr[GPR_RDX], 0x600);
+	CHECK_EQ(f->state.cr0, X86_CR0_RESET);
+}
+
+/* An AP blocks waiting for SIPI, then starts in real mode at vector << 12. */
+static void case_ap_waits_for_sipi(void)
+{
+	struct vcpu *ap;
+	struct fake_vcpu *f;
+	struct worker w;
+
+	setup(2);
+	ap = rig_vcpu(&rig, 1);
+	f = fake_vcpu(ap);
+	worker_start(&w, 1, rig_vcpu_thread, ap);
+	CHECK(rig_wait_blocked(ap));
+	rig_sleep_ms(10);
+	CHECK_EQ(__atomic_load_n(&f->runs, __ATOMIC_RELAXED), 0);
+	vpc_lapic_ops.init(ap);
+	rig_sleep_ms(10);
+	CHECK_EQ(__atomic_load_n(&f->runs, __ATOMIC_RELAXED), 0);	/* INIT alone */
+	vpc_lapic_ops.sipi(ap, 0x9a);
+	worker_join(&w);
+	CHECK_EQ(f->runs, 1);
+	CHECK_EQ(f->entry_rip[0], 0);
+	check_sipi_state(f, 0x9a);
+	CHECK_STR(rig.vm->stop_reason, "script over");
+	rig_destroy(&rig);
+}
+
+/*
+ * INIT cancels a SIPI that came before it, never one that comes after,
+ * however late the AP looks: SIPI, INIT leaves it waiting; SIPI, INIT,
+ * SIPI starts it at the second vector.
+ */
+static void case_init_sipi_order(void)
+{
+	struct vcpu *ap;
+	struct fake_vcpu *f;
+
+	setup(2);
+	ap = rig_vcpu(&rig, 1);
+	f = fake_vcpu(ap);
+	CHECK(!vm_platform_vcpu_runnable(ap));
+	CHECK(!vm_platform_vcpu_start_ready(ap));
+	vpc_lapic_ops.sipi(ap, 0x10);
+	vpc_lapic_ops.init(ap);
+	CHECK(vm_platform_vcpu_start_ready(ap));	/* the INIT wakes it ... */
+	CHECK(!vm_platform_vcpu_runnable(ap));		/* ... to wait again */
+	CHECK(!vm_platform_vcpu_start_ready(ap));
+	vpc_lapic_ops.sipi(ap, 0x10);
+	vpc_lapic_ops.init(ap);
+	vpc_lapic_ops.sipi(ap, 0x20);
+	CHECK(vm_platform_vcpu_runnable(ap));
+	check_sipi_state(f, 0x20);
+	/* A SIPI to a running CPU is ignored. */
+	vpc_lapic_ops.sipi(ap, 0x30);
+	CHECK(vm_platform_vcpu_runnable(ap));
+	CHECK_EQ(f->state.seg[SEG_CS].base, 0x20000);
+	rig_destroy(&rig);
+}
+
+/* --- Ports, device pages, MSRs, no hypervisor interface ------------------------ */
+
+static struct vm_exit mk_exit(enum vm_exit_reason reason, unsigned int insn_len)
+{
+	struct vm_exit e = { .reason = reason, .insn_len = (uint8_t)insn_len };
+
+	e.guest.mode = GUEST_MODE_PROT32;
+	return e;
+}
+
+/*
+ * COM1 reaches the console; 0xE9 is an empty port here (reads all ones,
+ * writes dropped); VMCALL raises #UD as on a PC without a hypervisor.
+ */
+static void case_pc_ports_and_vmcall(void)
+{
+	struct vcpu *vcpu = setup(1);
+	struct vm_exit e = mk_exit(EXIT_IO, 1);
+	uint64_t *rax = &vcpu->bv->regs.gpr[GPR_RAX];
+
+	e.io.port = PC_COM1_BASE;
+	e.io.size = 1;
+	*rax = 'x';
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	e.io.port = 0xe9;
+	*rax = 'y';
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(rig.com1_len, 1);
+	CHECK_EQ(rig.com1[0], 'x');
+	e.io.in = true;
+	*rax = 0;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(*rax, 0xff);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1003);
+
+	e = mk_exit(EXIT_VMCALL, 3);
+	*rax = HC_VCPU_ID;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK(fake_vcpu(vcpu)->queued.valid);
+	CHECK_EQ(fake_vcpu(vcpu)->queued.type, EVENT_EXCEPTION);
+	CHECK_EQ(fake_vcpu(vcpu)->queued.vector, VEC_UD);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1003);
+	CHECK(!vm_is_stopped(vcpu->vm));
+	rig_destroy(&rig);
+}
+
+/*
+ * A read of the local APIC's version register, emulated from the
+ * instruction in guest memory; an instruction the emulator refuses stops
+ * the VM naming its bytes.
+ */
+static void case_pc_mmio(void)
+{
+	static const uint8_t mov[] = { 0x8b, 0x05, 0x30, 0x00, 0xe0, 0xfe };	/* mov eax,[..] */
+	static const uint8_t ud2[] = { 0x0f, 0x0b };
+	struct vcpu *vcpu = setup(1);
+	struct vm_exit e = mk_exit(EXIT_TDP_FAULT, 0);
+	uint64_t lvr;
+
+	vlapic_mmio_read(&vpc_vcpu_of(vcpu)->lapic, APIC_REG_LVR, 4, &lvr);
+	CHECK(lvr != 0);
+	CHECK_EQ(guest_write_gpa(vcpu, 0x1000, mov, sizeof(mov)), 0);
+	CHECK_EQ(guest_write_gpa(vcpu, 0x2000, ud2, sizeof(ud2)), 0);
+	e.gpa = PC_LAPIC_BASE + APIC_REG_LVR;
+	e.tdp.read = true;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(vcpu->bv->regs.gpr[GPR_RAX], lvr);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1006);
+	vcpu->bv->regs.rip = 0x2000;
+	CHECK(vcpu_handle_exit(vcpu, &e) < 0);
+	CHECK(strstr(vcpu->vm->stop_reason, "cannot emulate the MMIO access to 0xfee00030"));
+	CHECK(strstr(vcpu->vm->stop_reason, "[0f 0b"));
+	CHECK_EQ(fake_vcpu(vcpu)->dumps, 1);
+	rig_destroy(&rig);
+}
+
+/* The local APIC's MSRs belong to the platform; its #GP reaches the guest. */
+static void case_pc_msrs(void)
+{
+	struct vcpu *vcpu = setup(2);
+	struct vcpu *ap = rig_vcpu(&rig, 1);
+	struct vm_exit e = mk_exit(EXIT_MSR_READ, 2);
+	uint64_t *gpr = vcpu->bv->regs.gpr;
+
+	e.msr.index = MSR_IA32_APIC_BASE;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(gpr[GPR_RAX], APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_BSP);
+	CHECK_EQ(vcpu_handle_exit(ap, &e), 0);
+	CHECK_EQ(ap->bv->regs.gpr[GPR_RAX], APIC_BASE_DEFAULT | APIC_BASE_EN);
+	e.msr.index = 0x830;			/* x2APIC ICR outside x2APIC mode */
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK(fake_vcpu(vcpu)->queued.valid);
+	CHECK_EQ(fake_vcpu(vcpu)->queued.vector, 13);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1002);
+	rig_destroy(&rig);
+}
+
+int main(void)
+{
+	rig_harness_init();
+	RUN(case_injection_priority);
+	RUN(case_pic_inta_only_when_injected);
+	RUN(case_nmi_window);
+	RUN(case_hlt_wakes_on_interrupt);
+	RUN(case_hlt_wakes_on_nmi);
+	RUN(case_ap_waits_for_sipi);
+	RUN(case_init_sipi_order);
+	RUN(case_pc_ports_and_vmcall);
+	RUN(case_pc_mmio);
+	RUN(case_pc_msrs);
+	return check_done();
+}
