@@ -85,14 +85,9 @@ enum vcpu_mp_state {
 	VCPU_MP_WAIT_SIPI,	/* after INIT: only a SIPI starts it */
 };
 
-enum tdp_kind {
-	TDP_KIND_NPT,		/* AMD nested paging: long-mode table format */
-	TDP_KIND_EPT,		/* Intel extended page tables */
-};
-
 struct vm_params {
 	const char *name;
-	enum tdp_kind tdp;
+	enum backend_tdp_format tdp;	/* NPT or EPT table format */
 	int tdp_levels;		/* 4 (5 where the CPU has it) */
 	int tdp_max_leaf;	/* TDP_LEVEL_4K, _2M or _1G */
 	unsigned int max_vcpus;	/* at most VM_MAX_VCPUS */
@@ -131,7 +126,11 @@ struct vm {
 	unsigned int running;
 	/* The virtual PC (devices, interrupt routing), NULL for test payloads. */
 	struct vpc *pc;
-	/* RAM zeroed on first touch (core/ram_zero.h); NULL: zeroed up front. */
+	/*
+	 * RAM zeroed on first touch (core/ram_zero.h); NULL: zeroed up front.
+	 * Set by the VM's builder (core/vm_build.c), which owns it with the
+	 * VM's RAM; fixed before any vCPU runs.
+	 */
 	struct ram_zero *ram_zero;
 	/* Guest console line being assembled (port 0xE9); vCPU threads. */
 	spinlock_t console_lock;

@@ -486,7 +486,7 @@ int vpc_create(struct vm *vm, const struct vpc_params *p)
 	vpic_init(&pc->pic, &intr);
 	vpit_init(&pc->pit, bsp_timers, &pc->isa[VPC_IRQ_PIT], NULL);
 	vrtc_init(&pc->rtc, bsp_timers, &pc->isa[VPC_IRQ_RTC], time_now_ns, p->wall_ns,
-		  p->ram_bytes);
+		  p->ram_low, p->ram_high);
 	vuart_init(&pc->com1, VPC_COM1_BASE, &pc->isa[VPC_COM1_IRQ], p->console_tx, p->console_ctx);
 	vuart_init(&pc->com2, VPC_COM2_BASE, &pc->isa[VPC_COM2_IRQ], NULL, NULL);
 	vpci_init(&pc->pci);
