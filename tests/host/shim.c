@@ -93,6 +93,24 @@ int console_getc(void)
 	return -1;
 }
 
+static void (*shim_cpuid_fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
+void shim_set_cpuid(void (*fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]))
+{
+	shim_cpuid_fn = fn;
+}
+
+void platform_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	if (shim_cpuid_fn) {
+		shim_cpuid_fn(leaf, subleaf, out);
+		return;
+	}
+	__asm__ __volatile__("cpuid"
+			     : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3])
+			     : "a"(leaf), "c"(subleaf));
+}
+
 uint64_t time_now_ns(void)
 {
 	struct timespec ts;
