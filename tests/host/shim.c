@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/lib/errno.h"
 #include "core/lib/platform.h"
 #include "tests/host/check.h"
 
@@ -161,6 +162,51 @@ unsigned long irq_save(void)
 void irq_restore(unsigned long flags)
 {
 	(void)flags;
+}
+
+static unsigned int shim_nr_cpus = 1;
+
+void shim_set_nr_cpus(unsigned int n)
+{
+	shim_nr_cpus = n;
+}
+
+unsigned int platform_nr_cpus(void)
+{
+	return shim_nr_cpus;
+}
+
+struct shim_run {
+	unsigned int cpu;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void *shim_run_main(void *p)
+{
+	struct shim_run *r = p;
+
+	shim_set_cpu(r->cpu);
+	r->fn(r->arg);
+	return NULL;
+}
+
+/* On a thread registered as cpu, joined before returning: deterministic. */
+int platform_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)
+{
+	struct shim_run r = { .cpu = cpu, .fn = fn, .arg = arg };
+	pthread_t t;
+
+	if (cpu >= shim_nr_cpus)
+		return -ENODEV;
+	if (cpu == smp_processor_id()) {
+		fn(arg);
+		return 0;
+	}
+	if (pthread_create(&t, NULL, shim_run_main, &r))
+		return -EBUSY;
+	pthread_join(t, NULL);
+	return 0;
 }
 
 void platform_halt(void)
