@@ -38,21 +38,39 @@ int monitor_register(const struct monitor_cmd *cmd)
 	return 0;
 }
 
-/* One line: every command's key and help, then the console switch. */
-static void monitor_help(const char *args)
+/* Appends each command's key and help (keys) or syntax and help (no key). */
+static void monitor_help_list(char *line, size_t size, bool keys)
 {
-	char line[MONITOR_HELP_MAX] = "";
 	size_t len = 0;
 
-	(void)args;
-	for (unsigned int i = 0; i < monitor_nr_cmds && len < sizeof(line); i++) {
+	line[0] = '\0';
+	for (unsigned int i = 0; i < monitor_nr_cmds && len < size; i++) {
 		const struct monitor_cmd *c = monitor_cmds[i];
 
-		if (c->key)
-			len += (size_t)hv_snprintf(line + len, sizeof(line) - len, "%s%c %s",
+		if (keys && c->key)
+			len += (size_t)hv_snprintf(line + len, size - len, "%s%c %s",
 						   len ? ", " : "", c->key, c->help);
+		else if (!keys && !c->key)
+			len += (size_t)hv_snprintf(line + len, size - len, "%s%s (%s)",
+						   len ? ", " : "",
+						   c->syntax ? c->syntax : c->name, c->help);
 	}
+}
+
+/*
+ * The keys on one line, as the console has always shown them, then the
+ * commands that have no key, if any, on a second one.
+ */
+static void monitor_help(const char *args)
+{
+	char line[MONITOR_HELP_MAX];
+
+	(void)args;
+	monitor_help_list(line, sizeof(line), true);
 	pr_info("hv keys: %s; Ctrl-A x3 moves the console", line);
+	monitor_help_list(line, sizeof(line), false);
+	if (line[0])
+		pr_info("hv commands: %s", line);
 }
 
 bool monitor_run_key(int key)

@@ -4,7 +4,9 @@
  * and switches the focus), runs the caller's periodic work (the end and
  * restart of VMs), and runs the hypervisor's commands, which parts of the
  * hypervisor register here: a command has a name, a one-key shortcut on
- * the hypervisor's console, a syntax and a help line.
+ * the hypervisor's console, a syntax and a help line. The built-in `help`
+ * (key h) prints the keys on one line ("hv keys: h help, q list VMs,
+ * ..."), then the commands without a key, by syntax, on a second.
  *
  * Boot CPU only: registration before monitor_run(), commands inside it.
  * No lock.
