@@ -92,13 +92,14 @@ static int payload_run(const struct boot_file *f)
 	const struct payload_header *h = phys_to_virt(f->base);
 	struct vm_build_params p = { .name = f->name };
 	unsigned int cpus[VM_MAX_VCPUS];
-	uint64_t entry = PAYLOAD_LOAD_GPA + h->entry;
 	struct vm_build *b;
+	uint64_t entry;
 	int err;
 
 	err = payload_check(f, &p.vcpus);
 	if (err)
 		return err;
+	entry = PAYLOAD_LOAD_GPA + h->entry;
 	p.ram_bytes = MiB(h->mem_mib ? h->mem_mib : PAYLOAD_DEFAULT_MIB);
 	err = vm_build_create(&p, &b);
 	if (err) {
