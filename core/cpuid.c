@@ -1,24 +1,26 @@
 /*
- * The CPUID policy: what a guest sees, decided in one place. Host values
- * pass through where the hypervisor has nothing to hide; features it does
- * not virtualise are cleared; the hypervisor bit and a vendor leaf name
- * this hypervisor. Runs on the vCPU's CPU (host CPUID is executed there).
+ * The CPUID policy: what a guest sees, decided in one place, as a table.
+ * Each row names a leaf range, a subleaf (or any), the registers and the
+ * bits it decides, and where those bits come from: the host's value, a
+ * fixed value, or a named function. A guest's answer starts at zero and
+ * every matching row applies in table order, so a later row refines an
+ * earlier one: the host ranges pass through what the hypervisor has
+ * nothing to hide, then features it does not virtualise are cleared, and
+ * the hypervisor bit and a vendor leaf name this hypervisor.
+ *
+ * Runs on the vCPU's CPU (the host's CPUID is executed there, through
+ * platform_cpuid()). The table is constant; no lock.
  */
-#include "asm/cpu.h"
+#include "asm/cpuid.h"
 #include "asm/tsc.h"
+#include "core/lib/platform.h"
 #include "core/vcpu_run.h"
 
-/*
- * MTRRs are not virtualised (MTRRcap reads 0, so they are hidden too);
- * machine check is, as a bank-less MCA (MCG_CAP = 0, core/vcpu_exit.c).
- */
-#define CPUID_EDX_HIDDEN      CPUID_1_EDX_MTRR
 /*
  * RDTSCP and RDPID (CPUID_80000001_EDX_RDTSCP, CPUID_7_ECX_RDPID) read
  * IA32_TSC_AUX, which neither backend switches per vCPU: hidden, so that
  * a guest neither writes it nor trusts it.
  */
-
 #define CPUID_MAX_BASIC       0xd
 #define CPUID_HV_BASE         0x40000000
 #define CPUID_HV_VERSION_LEAF 0x40000001
@@ -27,71 +29,160 @@
 #define CPUID_HV_MAX          CPUID_HV_TIMING
 #define HV_APIC_BUS_KHZ       1000000	/* core/pc/dev/vlapic.c: 1 GHz */
 #define HV_CPUID_VERSION      0x00000100	/* 0.1 */
+/* "MicroHVisor" + NUL as EBX, ECX, EDX of leaf 0x40000000 (little-endian). */
+#define HV_SIGNATURE_EBX      0x7263694d	/* "Micr" */
+#define HV_SIGNATURE_ECX      0x6956486f	/* "oHVi" */
+#define HV_SIGNATURE_EDX      0x00726f73	/* "sor\0" */
 
-/* "MicroHVisor" + NUL, as EBX, ECX, EDX of leaf 0x40000000. */
-static const char hv_signature[12] = "MicroHVisor";
+enum { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX, CPUID_NR_REGS };
+
+#define R(reg)        BIT(CPUID_##reg)
+#define CPUID_ALL_REGS (R(EAX) | R(EBX) | R(ECX) | R(EDX))
+#define CPUID_ANY_SUBLEAF 0xffffffffu
+
+enum cpuid_source {
+	CPUID_FROM_HOST,	/* the host's bits */
+	CPUID_FROM_VALUE,	/* the row's value */
+	CPUID_FROM_FN,		/* the row's function of the vCPU and the host value */
+};
+
+struct cpuid_rule {
+	uint32_t first, last;		/* leaf range */
+	uint32_t subleaf;		/* or CPUID_ANY_SUBLEAF */
+	uint8_t regs;			/* R(...) bits: the registers decided */
+	uint8_t source;			/* enum cpuid_source */
+	uint32_t mask;			/* the bits decided in each of them */
+	uint32_t value;			/* CPUID_FROM_VALUE */
+	uint32_t (*fn)(const struct vcpu *vcpu, uint32_t host);	/* CPUID_FROM_FN */
+};
+
+/* Rows: the host's bits, a value, cleared bits, set bits, computed bits. */
+#define HOST(lo, hi) \
+	{ .first = (lo), .last = (hi), .subleaf = CPUID_ANY_SUBLEAF, .regs = CPUID_ALL_REGS, \
+	  .source = CPUID_FROM_HOST, .mask = ~0u }
+#define VALUE(lf, reg, v) \
+	{ .first = (lf), .last = (lf), .subleaf = CPUID_ANY_SUBLEAF, .regs = R(reg), \
+	  .source = CPUID_FROM_VALUE, .mask = ~0u, .value = (v) }
+#define ZERO(lo, hi) \
+	{ .first = (lo), .last = (hi), .subleaf = CPUID_ANY_SUBLEAF, .regs = CPUID_ALL_REGS, \
+	  .source = CPUID_FROM_VALUE, .mask = ~0u, .value = 0 }
+#define HIDE(lf, sub, reg, bits) \
+	{ .first = (lf), .last = (lf), .subleaf = (sub), .regs = R(reg), \
+	  .source = CPUID_FROM_VALUE, .mask = (bits), .value = 0 }
+#define SET(lf, reg, bits) \
+	{ .first = (lf), .last = (lf), .subleaf = CPUID_ANY_SUBLEAF, .regs = R(reg), \
+	  .source = CPUID_FROM_VALUE, .mask = (bits), .value = (bits) }
+#define COMPUTE(lf, reg, bits, f) \
+	{ .first = (lf), .last = (lf), .subleaf = CPUID_ANY_SUBLEAF, .regs = R(reg), \
+	  .source = CPUID_FROM_FN, .mask = (bits), .fn = (f) }
+
+/* Leaf 0 EAX: the highest basic leaf, no higher than the table knows. */
+static uint32_t cpuid_max_basic(const struct vcpu *vcpu, uint32_t host)
+{
+	return MIN(host, (uint32_t)CPUID_MAX_BASIC);
+}
+
+/* Leaf 1 EBX 31-16: initial APIC id = vCPU index; logical count = the VM's vCPUs. */
+static uint32_t cpuid_apic_ids(const struct vcpu *vcpu, uint32_t host)
+{
+	return (vcpu->id << 24) | ((vm_nr_vcpus(vcpu->vm) & 0xff) << 16);
+}
+
+/* Leaf 0x40000010 EAX: the guest's TSC rate in kHz (the host's). */
+static uint32_t cpuid_tsc_khz(const struct vcpu *vcpu, uint32_t host)
+{
+	return (uint32_t)(tsc_hz / 1000);
+}
+
+static const struct cpuid_rule cpuid_rules[] = {
+	/* What passes through: the basic leaves the table knows, the extended ones. */
+	HOST(0, CPUID_MAX_BASIC),
+	HOST(CPUID_EXT_MAX, 0xffffffff),
+	COMPUTE(0, EAX, ~0u, cpuid_max_basic),
+
+	/* Leaf 1: features the hypervisor does not virtualise; the hypervisor bit. */
+	HIDE(CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, ECX, CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX |
+	     CPUID_1_ECX_SMX | CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL |
+	     CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX),
+	SET(CPUID_LEAF_FEATURES, ECX, CPUID_1_ECX_HYPERVISOR),
+	/*
+	 * MTRRs are not virtualised (MTRRcap reads 0, so they are hidden too);
+	 * machine check is, as a bank-less MCA (MCG_CAP = 0, core/vcpu_exit.c).
+	 */
+	HIDE(CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, EDX, CPUID_1_EDX_MTRR),
+	COMPUTE(CPUID_LEAF_FEATURES, EBX, 0xffff0000u, cpuid_apic_ids),
+
+	ZERO(5, 5),		/* MONITOR/MWAIT: hidden */
+	ZERO(6, 6),		/* power management */
+	HIDE(CPUID_LEAF_EXT_FEATURES, 0, EBX, CPUID_7_EBX_AVX2 | CPUID_7_EBX_AVX512),
+	HIDE(CPUID_LEAF_EXT_FEATURES, 0, ECX, CPUID_7_ECX_RDPID),
+	ZERO(0xa, 0xa),		/* performance counters */
+	ZERO(0xd, 0xd),		/* XSAVE state: hidden with XSAVE */
+
+	/* AMD repeats leaf 1's EDX bits in 0x80000001. */
+	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, ECX, CPUID_80000001_ECX_SVM),
+	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, EDX, CPUID_1_EDX_MTRR | CPUID_80000001_EDX_RDTSCP),
+	ZERO(CPUID_LEAF_SVM, CPUID_LEAF_SVM),	/* SVM features: none for the guest */
+
+	/* The hypervisor's leaves: 0x40000000-0x400000ff, zero unless named here. */
+	VALUE(CPUID_HV_BASE, EAX, CPUID_HV_MAX),
+	VALUE(CPUID_HV_BASE, EBX, HV_SIGNATURE_EBX),
+	VALUE(CPUID_HV_BASE, ECX, HV_SIGNATURE_ECX),
+	VALUE(CPUID_HV_BASE, EDX, HV_SIGNATURE_EDX),
+	VALUE(CPUID_HV_VERSION_LEAF, EAX, HV_CPUID_VERSION),
+	COMPUTE(CPUID_HV_TIMING, EAX, ~0u, cpuid_tsc_khz),
+	VALUE(CPUID_HV_TIMING, EBX, HV_APIC_BUS_KHZ),
+};
+
+static bool cpuid_rule_matches(const struct cpuid_rule *r, uint32_t leaf, uint32_t subleaf)
+{
+	return leaf >= r->first && leaf <= r->last &&
+	       (r->subleaf == CPUID_ANY_SUBLEAF || r->subleaf == subleaf);
+}
+
+/*
+ * Whether a row passes the host's value of the leaf through; only then is
+ * the host asked (a function sees 0 as the host's value otherwise).
+ */
+static bool cpuid_needs_host(uint32_t leaf, uint32_t subleaf)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cpuid_rules); i++)
+		if (cpuid_rule_matches(&cpuid_rules[i], leaf, subleaf) &&
+		    cpuid_rules[i].source == CPUID_FROM_HOST)
+			return true;
+	return false;
+}
+
+static uint32_t cpuid_rule_bits(const struct cpuid_rule *r, const struct vcpu *vcpu,
+				uint32_t host)
+{
+	switch (r->source) {
+	case CPUID_FROM_HOST:
+		return host;
+	case CPUID_FROM_FN:
+		return r->fn(vcpu, host);
+	default:
+		return r->value;
+	}
+}
 
 void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 		  uint32_t out[4])
 {
-	struct cpuid_regs r = { 0 };
+	uint32_t host[CPUID_NR_REGS] = { 0 };
 
-	if (leaf >= CPUID_HV_BASE && leaf <= CPUID_HV_BASE + 0xff) {
-		out[0] = out[1] = out[2] = out[3] = 0;
-		if (leaf == CPUID_HV_BASE) {
-			out[0] = CPUID_HV_MAX;
-			__builtin_memcpy(&out[1], hv_signature, 12);
-		} else if (leaf == CPUID_HV_VERSION_LEAF) {
-			out[0] = HV_CPUID_VERSION;
-		} else if (leaf == CPUID_HV_TIMING) {
-			out[0] = (uint32_t)(tsc_hz / 1000);
-			out[1] = HV_APIC_BUS_KHZ;
-		}
-		return;
+	if (cpuid_needs_host(leaf, subleaf))
+		platform_cpuid(leaf, subleaf, host);
+	for (unsigned int reg = 0; reg < CPUID_NR_REGS; reg++)
+		out[reg] = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(cpuid_rules); i++) {
+		const struct cpuid_rule *r = &cpuid_rules[i];
+
+		if (!cpuid_rule_matches(r, leaf, subleaf))
+			continue;
+		for (unsigned int reg = 0; reg < CPUID_NR_REGS; reg++)
+			if (r->regs & BIT(reg))
+				out[reg] = (out[reg] & ~r->mask) |
+					   (cpuid_rule_bits(r, vcpu, host[reg]) & r->mask);
 	}
-	cpuid_count(leaf, subleaf, &r);
-	switch (leaf) {
-	case 0:
-		r.eax = MIN(r.eax, (uint32_t)CPUID_MAX_BASIC);
-		break;
-	case 1:
-		r.ecx &= ~(CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX | CPUID_1_ECX_SMX |
-			   CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL | CPUID_1_ECX_XSAVE |
-			   CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX);
-		r.ecx |= CPUID_1_ECX_HYPERVISOR;
-		r.edx &= ~CPUID_EDX_HIDDEN;
-		/* Initial APIC id = vCPU index; logical count = the VM's vCPUs. */
-		r.ebx = (r.ebx & 0x0000ffff) | (vcpu->id << 24) |
-			((vm_nr_vcpus(vcpu->vm) & 0xff) << 16);
-		break;
-	case 5:		/* MONITOR/MWAIT: hidden */
-	case 6:		/* power management */
-	case 0xa:	/* performance counters */
-		r.eax = r.ebx = r.ecx = r.edx = 0;
-		break;
-	case 7:
-		if (subleaf != 0)
-			break;
-		r.ebx &= ~(BIT(5) | BIT(16) | BIT(17) | BIT(28) | BIT(30) | BIT(31));	/* AVX2, AVX-512 */
-		r.ecx &= ~CPUID_7_ECX_RDPID;
-		break;
-	case 0xd:	/* XSAVE state: hidden with XSAVE */
-		r.eax = r.ebx = r.ecx = r.edx = 0;
-		break;
-	case 0x80000001:
-		r.ecx &= ~CPUID_80000001_ECX_SVM;
-		r.edx &= ~(CPUID_EDX_HIDDEN | CPUID_80000001_EDX_RDTSCP);	/* AMD repeats leaf 1's bits here */
-		break;
-	case 0x8000000a:	/* SVM features: none for the guest */
-		r.eax = r.ebx = r.ecx = r.edx = 0;
-		break;
-	default:
-		if (leaf > CPUID_MAX_BASIC && leaf < 0x80000000)
-			r.eax = r.ebx = r.ecx = r.edx = 0;
-		break;
-	}
-	out[0] = r.eax;
-	out[1] = r.ebx;
-	out[2] = r.ecx;
-	out[3] = r.edx;
 }

@@ -5,30 +5,16 @@
 #include "core/ram_zero.h"
 #include "core/lib/string.h"
 
-void ram_zero_init(struct ram_zero *z, void *host, uint64_t low, uint64_t size,
+void ram_zero_init(struct ram_zero *z, void *host, const struct guest_ram_layout *layout,
 		   unsigned int shift, uint8_t *state)
 {
 	z->host = host;
-	z->low = low;
-	z->size = size;
+	z->layout = *layout;
+	z->size = guest_ram_bytes(layout);
 	z->shift = shift;
-	z->nr_chunks = ram_zero_state_bytes(size, shift);
+	z->nr_chunks = ram_zero_state_bytes(z->size, shift);
 	z->state = state;
 	memset(state, RAM_CHUNK_DIRTY, z->nr_chunks);
-}
-
-/* RAM offset of gpa, or false if gpa is not RAM. */
-static bool ram_zero_offset(const struct ram_zero *z, uint64_t gpa, uint64_t *off)
-{
-	if (gpa < z->low) {
-		*off = gpa;
-		return true;
-	}
-	if (gpa >= RAM_ZERO_HIGH_BASE && gpa - RAM_ZERO_HIGH_BASE < z->size - z->low) {
-		*off = z->low + (gpa - RAM_ZERO_HIGH_BASE);
-		return true;
-	}
-	return false;
 }
 
 static void ram_zero_chunk(struct ram_zero *z, uint64_t c)
@@ -57,10 +43,10 @@ void ram_zero_touch(struct ram_zero *z, uint64_t gpa, uint64_t len)
 	while (gpa < end) {
 		uint64_t c, next;
 
-		if (!ram_zero_offset(z, gpa, &off)) {
+		if (!guest_ram_offset(&z->layout, gpa, &off)) {
 			/* Not RAM: skip to where RAM might begin again. */
-			if (gpa < RAM_ZERO_HIGH_BASE && end > RAM_ZERO_HIGH_BASE)
-				gpa = RAM_ZERO_HIGH_BASE;
+			if (gpa < z->layout.high_base && end > z->layout.high_base)
+				gpa = z->layout.high_base;
 			else
 				return;
 			continue;

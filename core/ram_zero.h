@@ -16,9 +16,7 @@
 #ifndef CORE_RAM_ZERO_H
 #define CORE_RAM_ZERO_H
 
-#include "core/lib/compiler.h"
-
-#define RAM_ZERO_HIGH_BASE (4ull << 30)	/* RAM above `low` sits at 4 GiB */
+#include "core/guest_ram.h"
 
 enum ram_zero_state {
 	RAM_CHUNK_DIRTY,
@@ -29,8 +27,8 @@ enum ram_zero_state {
 struct ram_zero {
 	/* Fixed at ram_zero_init(). */
 	uint8_t *host;		/* host view of RAM offset 0 */
-	uint64_t low;		/* bytes at guest-physical 0 */
-	uint64_t size;		/* all bytes; size - low at RAM_ZERO_HIGH_BASE */
+	struct guest_ram_layout layout;
+	uint64_t size;		/* all bytes: layout.low + layout.high */
 	unsigned int shift;	/* a chunk is 1 << shift bytes */
 	uint64_t nr_chunks;
 	uint8_t *state;		/* enum ram_zero_state per chunk, atomics */
@@ -48,11 +46,12 @@ static inline uint64_t ram_zero_state_bytes(uint64_t size, unsigned int shift)
 }
 
 /*
- * Sets z up over RAM at host (low bytes at 0, the rest at 4 GiB) with
- * every chunk DIRTY; state has ram_zero_state_bytes() bytes. low and
- * size are multiples of the chunk size. Before any vCPU runs.
+ * Sets z up over RAM at host, laid out in the guest as layout says, with
+ * every chunk DIRTY; state has ram_zero_state_bytes() bytes for the
+ * layout's bytes. layout->low is a multiple of the chunk size. Before any
+ * vCPU runs (again for a VM rebuilt over the same RAM).
  */
-void ram_zero_init(struct ram_zero *z, void *host, uint64_t low, uint64_t size,
+void ram_zero_init(struct ram_zero *z, void *host, const struct guest_ram_layout *layout,
 		   unsigned int shift, uint8_t *state);
 
 /*

@@ -42,6 +42,12 @@ static void vm_tlb_flush_hook(void *ctx)
 	vm_flush_remote_tlbs(ctx);
 }
 
+/* The TDP MMU's table encoding for the backend's format. */
+static const struct spte_format *vm_spte_format(enum backend_tdp_format tdp)
+{
+	return tdp == BACKEND_TDP_EPT ? &spte_format_ept : &spte_format_npt;
+}
+
 int vm_create(const struct vm_params *p, struct vm **out)
 {
 	struct tdp_mmu_params mp;
@@ -63,7 +69,7 @@ int vm_create(const struct vm_params *p, struct vm **out)
 		goto free_vm;
 
 	mp = (struct tdp_mmu_params){
-		.fmt = p->tdp == TDP_KIND_EPT ? &spte_format_ept : &spte_format_npt,
+		.fmt = vm_spte_format(p->tdp),
 		.levels = p->tdp_levels ? p->tdp_levels : 4,
 		.max_leaf_level = p->tdp_max_leaf ? p->tdp_max_leaf : TDP_LEVEL_2M,
 		.slots = &vm->memslots,

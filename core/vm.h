@@ -68,14 +68,9 @@ struct vcpu {
 	void *platform_data;
 };
 
-enum tdp_kind {
-	TDP_KIND_NPT,		/* AMD nested paging: long-mode table format */
-	TDP_KIND_EPT,		/* Intel extended page tables */
-};
-
 struct vm_params {
 	const char *name;
-	enum tdp_kind tdp;
+	enum backend_tdp_format tdp;	/* NPT or EPT table format */
 	int tdp_levels;		/* 4 (5 where the CPU has it) */
 	int tdp_max_leaf;	/* TDP_LEVEL_4K, _2M or _1G */
 	unsigned int max_vcpus;	/* at most VM_MAX_VCPUS */
@@ -118,7 +113,11 @@ struct vm {
 	 */
 	const struct vm_platform_ops *platform;
 	void *platform_data;
-	/* RAM zeroed on first touch (core/ram_zero.h); NULL: zeroed up front. */
+	/*
+	 * RAM zeroed on first touch (core/ram_zero.h); NULL: zeroed up front.
+	 * Set by the VM's builder (core/vm_build.c), which owns it with the
+	 * VM's RAM; fixed before any vCPU runs.
+	 */
 	struct ram_zero *ram_zero;
 };
 

@@ -17,6 +17,17 @@ void platform_wait_contended(unsigned long spins)
 	cpu_relax();
 }
 
+void platform_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	struct cpuid_regs r;
+
+	cpuid_count(leaf, subleaf, &r);
+	out[0] = r.eax;
+	out[1] = r.ebx;
+	out[2] = r.ecx;
+	out[3] = r.edx;
+}
+
 unsigned long irq_save(void)
 {
 	unsigned long flags = read_rflags();

@@ -16,7 +16,6 @@
 #include "asm/tsc.h"
 #include "core/backend.h"
 #include "core/lib/boot.h"
-#include "core/payload/payload.h"
 #include "core/launch/vm_launch.h"
 #include "core/lib/cmdline.h"
 #include "core/lib/errno.h"
@@ -305,7 +304,7 @@ void hv_main(struct boot_record *boot)
 	 */
 	irq_enable();
 	if (virt) {
-		payloads_run_all(boot);
+		vms_run_payloads(boot);
 		if (vms_launch_all(boot))
 			vms_monitor();
 	}

@@ -1,53 +1,48 @@
 /*
  * Operating-system VMs, as the configuration file on the boot medium
- * (vms.cfg, docs/config.md) describes them: each gets guest RAM, a
- * virtual PC, ACPI tables, its kernel and initrd loaded per the Linux boot
- * protocol, and one physical CPU per vCPU. The boot CPU then becomes the
- * console monitor: it routes console input (core/launch/console_mux.c), reaps
- * VMs that ended, and restarts the ones their guest reset.
+ * (vms.cfg, docs/config.md) describes them: each is built by the VM
+ * builder (core/vm_build.c: guest RAM, vCPUs), gets a virtual PC, ACPI
+ * tables, its kernel and initrd loaded per the Linux boot protocol, and
+ * one physical CPU per vCPU (core/launch/cpu_alloc.c). The boot CPU then
+ * becomes the console monitor (core/launch/monitor.c), with this file's
+ * commands and its periodic work: reaping VMs that ended and rebuilding
+ * the ones their guest reset.
  *
  * Boot CPU only, except the callbacks marked as running on a vCPU's exit
  * path (console output, power requests). A VM that cannot be built is an
  * error line naming the VM and what is wrong; the others start anyway.
  */
 #include "core/launch/console_mux.h"
+#include "core/launch/cpu_alloc.h"
+#include "core/launch/monitor.h"
 #include "core/lib/errno.h"
 #include "core/pc/guest_acpi.h"
 #include "core/pc/linux_boot.h"
 #include "core/pc/machine.h"
 #include "core/lib/log.h"
 #include "core/payload/payload.h"
-#include "core/ram_zero.h"
 #include "core/lib/string.h"
 #include "core/vcpu_run.h"
 #include "core/launch/vm_launch.h"
 #include "core/launch/vmconfig.h"
+#include "core/vm_build.h"
 #include "core/pc/vpc.h"
-#include "mm/frame.h"
-#include "mm/heap.h"
 
 #define VMS_CONFIG_FILE   "vms.cfg"
 #define VMS_MAX           8
-#define LOW_RAM_MAX       (3ull << 30)	/* RAM above this goes above 4 GiB */
-#define HIGH_RAM_BASE     (4ull << 30)
-#define RAM_ALIGN_FRAMES  512		/* 2 MiB: large TDP leaves */
 #define VM_MAX_RESTARTS   8
-#define MONITOR_PERIOD_NS 5000000ull	/* console poll: 5 ms */
 #define E820_MAX          16
 
 struct vm_slot {
 	/* Boot CPU only: */
 	struct vm_config cfg;
 	const struct boot_file *kernel, *initrd;
-	struct vm *vm;
-	paddr_t ram;
-	size_t frames;
+	struct vm_build *build;	/* guest RAM, the VM and its vCPUs */
+	struct vm *vm;		/* build->vm while built; read by vCPU callbacks */
 	int console;
 	unsigned int cpus[VM_MAX_VCPUS];
 	unsigned int restarts;
 	uint64_t acpi_rsdp;	/* guest-physical, for boot_params */
-	struct ram_zero ram_zero;	/* the VM's RAM, zeroed on first touch */
-	uint8_t *ram_state;
 	bool live;
 	/* Set by a vCPU (atomic store), read by the monitor: VDEV_POWER_* + 1. */
 	unsigned int power;
@@ -55,7 +50,6 @@ struct vm_slot {
 
 static struct vm_slot slots[VMS_MAX];
 static unsigned int nr_slots;
-static uint64_t cpus_busy;	/* bit n: CPU n runs a vCPU */
 static unsigned int vms_live;
 
 /* --- vCPU-context callbacks --------------------------------------------- */
@@ -83,15 +77,6 @@ static void slot_power(void *ctx, enum vdev_power_event ev)
 		"reset by the guest");
 }
 
-static void vcpu_thread(void *arg)
-{
-	struct vcpu *vcpu = arg;
-
-	vcpu_run(vcpu);
-	/* Pairs with the acquire load of the monitor's reaper. */
-	__atomic_sub_fetch(&vcpu->vm->running, 1, __ATOMIC_RELEASE);
-}
-
 /* --- Building and tearing down ------------------------------------------ */
 
 static const struct boot_file *boot_find(const struct boot_record *boot, const char *name)
@@ -102,127 +87,42 @@ static const struct boot_file *boot_find(const struct boot_record *boot, const c
 	return NULL;
 }
 
-/* Chooses the CPUs: the configured ones, or the lowest free ones above 0. */
-static int slot_pick_cpus(struct vm_slot *s)
-{
-	unsigned int ncpus = platform_nr_cpus(), want = s->cfg.vcpus, got = 0;
-
-	if (s->cfg.nr_cpus) {
-		for (unsigned int i = 0; i < want; i++) {
-			unsigned int c = s->cfg.cpus[i];
-
-			if (c == 0 || c >= ncpus || c >= 64 || (cpus_busy & BIT_ULL(c))) {
-				pr_err("vm %s: CPU %u cannot take a vCPU (CPU 0 runs the console; %u CPUs online)",
-				       s->cfg.name, c, ncpus);
-				return -EBUSY;
-			}
-			s->cpus[got++] = c;
-		}
-	} else {
-		for (unsigned int c = 1; c < ncpus && c < 64 && got < want; c++)
-			if (!(cpus_busy & BIT_ULL(c)))
-				s->cpus[got++] = c;
-	}
-	if (got < want) {
-		pr_err("vm %s: wants %u vCPUs, only %u free CPUs (of %u; CPU 0 runs the console)",
-		       s->cfg.name, want, got, ncpus);
-		return -EBUSY;
-	}
-	for (unsigned int i = 0; i < want; i++)
-		cpus_busy |= BIT_ULL(s->cpus[i]);
-	return 0;
-}
-
-static void slot_release_cpus(struct vm_slot *s)
-{
-	for (unsigned int i = 0; i < s->cfg.vcpus; i++)
-		cpus_busy &= ~BIT_ULL(s->cpus[i]);
-}
-
+/* Takes the VM down; its CPUs stay held. */
 static void slot_teardown(struct vm_slot *s)
 {
-	struct vm *vm = s->vm;
-
-	if (!vm)
-		goto free_ram;
-	for (unsigned int i = 0; i < vm_nr_vcpus(vm); i++)
-		if (vm->vcpus[i]->bv)
-			backend_vcpu_destroy(vm->vcpus[i]->bv);
-	memslots_delete(&vm->memslots, 0);
-	if (s->cfg.memory > LOW_RAM_MAX)
-		memslots_delete(&vm->memslots, 1);
-	vm_destroy(vm);
+	if (!s->build)
+		return;
+	vm_build_destroy(s->build);
+	s->build = NULL;
 	s->vm = NULL;
-free_ram:
-	kfree(s->ram_state);
-	s->ram_state = NULL;
-	if (s->frames)
-		frame_free_contig(s->ram, s->frames);
-	s->frames = 0;
 }
 
-static int slot_alloc_ram(struct vm_slot *s)
+static int slot_build(struct vm_slot *s)
 {
-	s->frames = s->cfg.memory >> PAGE_SHIFT;
-	if (frame_alloc_contig(s->frames, RAM_ALIGN_FRAMES, &s->ram)) {
-		pr_err("vm %s: cannot get %llu MiB of RAM in one piece (%llu MiB free)",
-		       s->cfg.name, (unsigned long long)(s->cfg.memory >> 20),
-		       (unsigned long long)(frame_free_count() >> (20 - PAGE_SHIFT)));
-		s->frames = 0;
-		return -ENOMEM;
-	}
-	return 0;	/* zeroed on first touch: slot_create_vm() */
-}
-
-static int slot_create_vm(struct vm_slot *s)
-{
-	uint64_t low = MIN(s->cfg.memory, LOW_RAM_MAX), high = s->cfg.memory - low;
-	struct vm_params p = {
-		.name = s->cfg.name, .tdp_levels = 4, .max_vcpus = s->cfg.vcpus,
+	struct vm_build_params p = {
+		.name = s->cfg.name, .vcpus = s->cfg.vcpus, .ram_bytes = s->cfg.memory,
 	};
-	struct vcpu *vcpu;
-	unsigned int shift;
 	int err;
 
-	p.tdp = backend_caps.tdp_format == BACKEND_TDP_EPT ? TDP_KIND_EPT : TDP_KIND_NPT;
-	p.tdp_max_leaf = (backend_caps.tdp_large & BACKEND_TDP_2M) ? TDP_LEVEL_2M : TDP_LEVEL_4K;
-	err = vm_create(&p, &s->vm);
-	if (err)
+	err = vm_build_create(&p, &s->build);
+	if (err) {
+		pr_err("vm %s: cannot create the VM: %s", s->cfg.name, errno_name(err));
 		return err;
-	/* Chunks of the largest TDP leaf: a fault maps no more than its chunk. */
-	shift = p.tdp_max_leaf == TDP_LEVEL_2M ? 21 : PAGE_SHIFT;
-	s->ram_state = kmalloc(ram_zero_state_bytes(s->cfg.memory, shift));
-	if (!s->ram_state)
-		return -ENOMEM;
-	ram_zero_init(&s->ram_zero, phys_to_virt(s->ram), low, s->cfg.memory, shift, s->ram_state);
-	s->vm->ram_zero = &s->ram_zero;
-	/* What the loader writes below 1 MiB (boot_params, GDT, ACPI) finds zeros. */
-	ram_zero_touch(&s->ram_zero, 0, MiB(1));
-	err = memslots_create(&s->vm->memslots, 0, 0, low >> PAGE_SHIFT, s->ram, 0);
-	if (!err && high)
-		err = memslots_create(&s->vm->memslots, 1, HIGH_RAM_BASE >> PAGE_SHIFT,
-				      high >> PAGE_SHIFT, s->ram + low, 0);
-	for (unsigned int i = 0; !err && i < s->cfg.vcpus; i++) {
-		err = vm_vcpu_create(s->vm, &vcpu);
-		if (!err)
-			err = backend_vcpu_create(i, &vcpu->bv);
-		if (!err)
-			err = backend_set_tdp_root(vcpu->bv, s->vm->mmu.root_pa,
-						   (unsigned int)s->vm->mmu.levels);
 	}
-	return err;
+	s->vm = s->build->vm;
+	return 0;
 }
 
 static int slot_create_platform(struct vm_slot *s)
 {
 	struct vpc_params p = {
-		.ram_bytes = s->cfg.memory,
+		.ram_low = s->build->layout.low, .ram_high = s->build->layout.high,
 		.wall_ns = platform_wall_ns,
 		.console_tx = slot_console_tx, .console_ctx = s,
 		.power = { .event = slot_power, .ctx = s },
 	};
 	struct guest_acpi_cfg acfg = guest_acpi_default_cfg(s->cfg.vcpus);
-	uint8_t *ram = phys_to_virt(s->ram);
+	uint8_t *ram = s->build->host;
 	uint64_t rsdp;
 	size_t used;
 	int err;
@@ -249,12 +149,12 @@ static int slot_load_payload(struct vm_slot *s, struct guest_state *st)
 {
 	const struct payload_header *h = phys_to_virt(s->kernel->base);
 
-	if (s->kernel->size > PAYLOAD_MAX_SIZE || h->entry >= s->kernel->size) {
+	if (s->kernel->size > PAYLOAD_MAX_SIZE || h->entry >= s->kernel->size ||
+	    vm_build_write(s->build, PAYLOAD_LOAD_GPA, h, s->kernel->size)) {
 		pr_err("vm %s: kernel %s: test payload too large or entry outside the file",
 		       s->cfg.name, s->kernel->name);
 		return -ENOEXEC;
 	}
-	memcpy((uint8_t *)phys_to_virt(s->ram) + PAYLOAD_LOAD_GPA, h, s->kernel->size);
 	guest_state_init_reset(st);
 	st->seg[SEG_CS].selector = 0;
 	st->seg[SEG_CS].base = 0;
@@ -275,7 +175,7 @@ static bool slot_kernel_is_payload(const struct vm_slot *s)
 /* Loads the kernel and initrd; vCPU 0 at the kernel's entry, APs wait for SIPI. */
 static int slot_load_guest(struct vm_slot *s)
 {
-	uint64_t low = MIN(s->cfg.memory, LOW_RAM_MAX);
+	const struct guest_ram_layout *ram = &s->build->layout;
 	struct e820_entry map[E820_MAX];
 	struct linux_boot_cfg lc = {
 		.kernel = phys_to_virt(s->kernel->base), .kernel_size = s->kernel->size,
@@ -298,8 +198,8 @@ static int slot_load_guest(struct vm_slot *s)
 			return err;
 		goto set_state;
 	}
-	lc.nr_e820 = linux_boot_e820_for(low, s->cfg.memory - low, map, E820_MAX);
-	err = linux_boot_load(phys_to_virt(s->ram), low, &lc, &st, &info, why, sizeof(why));
+	lc.nr_e820 = linux_boot_e820_for(ram, map, E820_MAX);
+	err = linux_boot_load(s->build->host, ram->low, &lc, &st, &info, why, sizeof(why));
 	if (err) {
 		pr_err("vm %s: %s", s->cfg.name, why);
 		return err;
@@ -314,7 +214,7 @@ static int slot_load_guest(struct vm_slot *s)
 			{ info.initrd_addr, info.initrd_size },
 		};
 
-		ram_zero_keep(&s->ram_zero, kept, info.initrd_size ? 2 : 1);
+		ram_zero_keep(&s->build->zero, kept, info.initrd_size ? 2 : 1);
 	}
 set_state:
 	for (unsigned int i = 0; i < s->cfg.vcpus; i++) {
@@ -325,21 +225,25 @@ set_state:
 	return 0;
 }
 
-static void slot_start_vcpus(struct vm_slot *s)
+/* The virtual PC, the guest loaded, the vCPUs started; on error the VM is left built. */
+static int slot_boot(struct vm_slot *s)
 {
-	struct vm *vm = s->vm;
+	int err;
 
-	vm->running = s->cfg.vcpus;
-	for (unsigned int i = 0; i < s->cfg.vcpus; i++) {
-		int err;
-
-		vm->vcpus[i]->host_cpu = (int)s->cpus[i];
-		err = platform_run_on_cpu(s->cpus[i], vcpu_thread, vm->vcpus[i]);
-		if (err) {
-			vm_stop(vm, "CPU %u cannot take vCPU %u (%s)", s->cpus[i], i, errno_name(err));
-			__atomic_sub_fetch(&vm->running, 1, __ATOMIC_RELEASE);
-		}
+	__atomic_store_n(&s->power, 0, __ATOMIC_RELAXED);
+	err = slot_create_platform(s);
+	if (err) {
+		pr_err("vm %s: cannot create the virtual PC: %s", s->cfg.name, errno_name(err));
+		return err;
 	}
+	err = slot_load_guest(s);
+	if (err)
+		return err;
+	pr_info("vm %s: %u vCPU(s) on CPU %u%s, %llu MiB, cmdline \"%s\"", s->cfg.name,
+		s->cfg.vcpus, s->cpus[0], s->cfg.vcpus > 1 ? " and up" : "",
+		(unsigned long long)(s->cfg.memory >> 20), s->cfg.cmdline);
+	vm_build_start(s->build, s->cpus);
+	return 0;
 }
 
 /* Builds and starts the VM of s. On error nothing of it is left. */
@@ -347,36 +251,46 @@ static int slot_start(struct vm_slot *s)
 {
 	int err;
 
-	__atomic_store_n(&s->power, 0, __ATOMIC_RELAXED);
-	err = slot_pick_cpus(s);
+	err = cpu_alloc_pick(&s->cfg, s->cpus);
 	if (err)
 		return err;
-	err = slot_alloc_ram(s);
+	err = slot_build(s);
 	if (err)
 		goto release_cpus;
-	err = slot_create_vm(s);
-	if (err) {
-		pr_err("vm %s: cannot create the VM: %s", s->cfg.name, errno_name(err));
-		goto teardown;
-	}
-	err = slot_create_platform(s);
-	if (err) {
-		pr_err("vm %s: cannot create the virtual PC: %s", s->cfg.name, errno_name(err));
-		goto teardown;
-	}
-	err = slot_load_guest(s);
+	err = slot_boot(s);
 	if (err)
 		goto teardown;
-	pr_info("vm %s: %u vCPU(s) on CPU %u%s, %llu MiB, cmdline \"%s\"", s->cfg.name,
-		s->cfg.vcpus, s->cpus[0], s->cfg.vcpus > 1 ? " and up" : "",
-		(unsigned long long)(s->cfg.memory >> 20), s->cfg.cmdline);
-	slot_start_vcpus(s);
 	return 0;
 
 teardown:
 	slot_teardown(s);
 release_cpus:
-	slot_release_cpus(s);
+	cpu_alloc_release(s->cpus, s->cfg.vcpus);
+	return err;
+}
+
+/*
+ * Starts the VM again after its guest reset it: a new VM over the same
+ * RAM on the same CPUs. On error nothing of it is left.
+ */
+static int slot_restart(struct vm_slot *s)
+{
+	int err;
+
+	err = vm_build_rebuild(s->build);
+	s->vm = s->build->vm;
+	if (err) {
+		pr_err("vm %s: cannot rebuild the VM: %s", s->cfg.name, errno_name(err));
+		goto teardown;
+	}
+	err = slot_boot(s);
+	if (err)
+		goto teardown;
+	return 0;
+
+teardown:
+	slot_teardown(s);
+	cpu_alloc_release(s->cpus, s->cfg.vcpus);
 	return err;
 }
 
@@ -401,20 +315,30 @@ static int slot_resolve_files(struct vm_slot *s, const struct boot_record *boot)
 	return 0;
 }
 
-bool vms_config_uses(const struct boot_record *boot, const char *file)
+/* Parses vms.cfg into cfgs; 0 with *n entries, else an error in err. */
+static int vms_parse(const struct boot_file *f, struct vm_config *cfgs, unsigned int *n,
+		     char *err, size_t errlen)
+{
+	return vmconfig_parse(phys_to_virt(f->base), f->size, VMS_CONFIG_FILE, cfgs, VMS_MAX, n,
+			      err, errlen);
+}
+
+unsigned int vms_run_payloads(const struct boot_record *boot)
 {
 	static struct vm_config cfgs[VMS_MAX];
 	const struct boot_file *f = boot_find(boot, VMS_CONFIG_FILE);
-	unsigned int n = 0;
+	const char *uses[2 * VMS_MAX];
+	unsigned int n = 0, nr_uses = 0;
 	char err[8];
 
-	if (!f || vmconfig_parse(phys_to_virt(f->base), f->size, VMS_CONFIG_FILE, cfgs, VMS_MAX,
-				 &n, err, sizeof(err)))
-		return false;
-	for (unsigned int i = 0; i < n; i++)
-		if (strcmp(cfgs[i].kernel, file) == 0 || strcmp(cfgs[i].initrd, file) == 0)
-			return true;
-	return false;
+	/* A payload vms.cfg names runs as that VM's kernel instead. */
+	if (f && !vms_parse(f, cfgs, &n, err, sizeof(err)))
+		for (unsigned int i = 0; i < n; i++) {
+			uses[nr_uses++] = cfgs[i].kernel;
+			if (cfgs[i].initrd[0])
+				uses[nr_uses++] = cfgs[i].initrd;
+		}
+	return payloads_run_all(boot, uses, nr_uses);
 }
 
 unsigned int vms_launch_all(const struct boot_record *boot)
@@ -426,8 +350,7 @@ unsigned int vms_launch_all(const struct boot_record *boot)
 
 	if (!f)
 		return 0;
-	if (vmconfig_parse(phys_to_virt(f->base), f->size, VMS_CONFIG_FILE, cfgs, VMS_MAX, &n,
-			   err, sizeof(err))) {
+	if (vms_parse(f, cfgs, &n, err, sizeof(err))) {
 		pr_err("%s", err);
 		pr_err("hv: %s is not valid; no VM started", VMS_CONFIG_FILE);
 		return 0;
@@ -450,37 +373,30 @@ unsigned int vms_launch_all(const struct boot_record *boot)
 	return started;
 }
 
-/* --- The console monitor ------------------------------------------------- */
+/* --- The end of VMs and the monitor's commands --------------------------- */
 
-static void slot_report(struct vm_slot *s)
-{
-	struct vm *vm = s->vm;
-
-	pr_info("vm %s: ended: %s", vm->name, vm->stop_reason);
-	for (unsigned int i = 0; i < vm_nr_vcpus(vm); i++)
-		vcpu_print_exits(vm->vcpus[i]);
-}
-
-/* Ends, restarts or keeps each VM; the boot CPU's periodic work. */
+/* Ends, restarts or keeps each VM; the console monitor's periodic work. */
 static void vms_reap(void)
 {
 	for (unsigned int i = 0; i < nr_slots; i++) {
 		struct vm_slot *s = &slots[i];
 		unsigned int power;
 
-		if (!s->live || !s->vm || __atomic_load_n(&s->vm->running, __ATOMIC_ACQUIRE))
+		if (!s->live || !s->build || vm_build_running(s->build))
 			continue;
 		power = __atomic_load_n(&s->power, __ATOMIC_ACQUIRE);
-		slot_report(s);
-		slot_teardown(s);
-		slot_release_cpus(s);
+		vm_build_report(s->build);
 		if (power == VDEV_POWER_RESET + 1 && s->restarts < VM_MAX_RESTARTS) {
 			s->restarts++;
 			pr_info("vm %s: restarting (restart %u)", s->cfg.name, s->restarts);
-			if (slot_start(s) == 0)
+			if (slot_restart(s) == 0)
 				continue;
-		} else if (power == VDEV_POWER_RESET + 1) {
-			pr_err("vm %s: reset %u times; not restarted again", s->cfg.name, s->restarts);
+		} else {
+			if (power == VDEV_POWER_RESET + 1)
+				pr_err("vm %s: reset %u times; not restarted again", s->cfg.name,
+				       s->restarts);
+			slot_teardown(s);
+			cpu_alloc_release(s->cpus, s->cfg.vcpus);
 		}
 		console_mux_remove(s->console);
 		s->live = false;
@@ -489,8 +405,9 @@ static void vms_reap(void)
 	}
 }
 
-static void vms_list(void)
+static void vms_cmd_list(const char *args)
 {
+	(void)args;
 	for (unsigned int i = 0; i < nr_slots; i++) {
 		struct vm_slot *s = &slots[i];
 		uint64_t exits = 0;
@@ -505,36 +422,28 @@ static void vms_list(void)
 	}
 }
 
-static void monitor_key(int c)
+static void vms_cmd_stats(const char *args)
 {
-	switch (c) {
-	case 'h':
-		pr_info("hv keys: h help, q list VMs, s exit statistics; Ctrl-A x3 moves the console");
-		break;
-	case 'q':
-		vms_list();
-		break;
-	case 's':
-		for (unsigned int i = 0; i < nr_slots; i++)
-			if (slots[i].live && slots[i].vm)
-				for (unsigned int v = 0; v < vm_nr_vcpus(slots[i].vm); v++)
-					vcpu_print_exits(slots[i].vm->vcpus[v]);
-		break;
-	default:
-		break;
-	}
+	(void)args;
+	for (unsigned int i = 0; i < nr_slots; i++)
+		if (slots[i].live && slots[i].vm)
+			for (unsigned int v = 0; v < vm_nr_vcpus(slots[i].vm); v++)
+				vcpu_print_exits(slots[i].vm->vcpus[v]);
 }
+
+static const struct monitor_cmd vms_cmds[] = {
+	{ .name = "vms", .key = 'q', .syntax = "vms", .help = "list VMs", .run = vms_cmd_list },
+	{ .name = "stats", .key = 's', .syntax = "stats", .help = "exit statistics",
+	  .run = vms_cmd_stats },
+};
 
 __noreturn void vms_monitor(void)
 {
-	for (;;) {
-		unsigned long flags;
+	for (unsigned int i = 0; i < ARRAY_SIZE(vms_cmds); i++) {
+		int err = monitor_register(&vms_cmds[i]);
 
-		console_mux_poll(monitor_key);
-		vms_reap();
-		flags = irq_save();
-		platform_timer_arm(time_now_ns() + MONITOR_PERIOD_NS);
-		platform_wait_irq();
-		irq_restore(flags);
+		if (err)
+			pr_err("hv: monitor command %s: %s", vms_cmds[i].name, errno_name(err));
 	}
+	monitor_run(vms_reap);
 }

@@ -13,12 +13,17 @@
  */
 unsigned int vms_launch_all(const struct boot_record *boot);
 
-/* True if vms.cfg names file as a VM's kernel or initrd. */
-bool vms_config_uses(const struct boot_record *boot, const char *file);
+/*
+ * Runs the test payloads among the boot files (core/payload/payload.h),
+ * but not those vms.cfg names as a VM's kernel or initrd: they run as
+ * that VM. Returns how many ran.
+ */
+unsigned int vms_run_payloads(const struct boot_record *boot);
 
 /*
- * The boot CPU's loop while VMs exist: console input and focus, the end
- * and restart of VMs, the hypervisor's console keys. Never returns.
+ * The boot CPU's loop while VMs exist: the console monitor
+ * (core/launch/monitor.c) with the launcher's commands (q: the VMs,
+ * s: exit statistics), ending and restarting VMs. Never returns.
  */
 __noreturn void vms_monitor(void);
 

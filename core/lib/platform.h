@@ -76,6 +76,13 @@ void platform_kick_cpu(unsigned int cpu);
 unsigned int platform_nr_cpus(void);
 int platform_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
 
+/*
+ * The running CPU's CPUID leaf (with subleaf in ECX): EAX, EBX, ECX, EDX
+ * in out[0..3]. Hosted: the values a test set with shim_set_cpuid(), or
+ * the host's.
+ */
+void platform_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
 /* Stop the machine after a fatal error; never returns. */
 __noreturn void platform_halt(void);
 

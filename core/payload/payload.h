@@ -32,12 +32,13 @@ struct payload_header {
 _Static_assert(sizeof(struct payload_header) == 16, "payload header layout");
 
 /*
- * Runs every payload among the boot files, one VM after another in name
- * order, and
- * reports each VM's end and exit counts. Boot CPU, after the CPUs and the
- * backend are up. Returns the number of payloads run.
+ * Runs every payload among the boot files but the nr_skip named in skip
+ * (those another VM uses as its kernel), one VM after another in name
+ * order, and reports each VM's end and exit counts. Boot CPU, after the
+ * CPUs and the backend are up. Returns the number of payloads run.
  */
-unsigned int payloads_run_all(const struct boot_record *boot);
+unsigned int payloads_run_all(const struct boot_record *boot, const char *const *skip,
+			      unsigned int nr_skip);
 
 /*
  * Makes the test-payload ABI the platform of vm, whose vCPUs must all

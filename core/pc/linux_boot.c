@@ -66,7 +66,7 @@ _Static_assert(BP_E820_TABLE + LINUX_BOOT_E820_MAX * BP_E820_ENTRY_SIZE <= BP_SI
 	       "e820_table inside the zero page");
 
 #define LB_PAGE_SIZE		0x1000ull
-#define LB_4G			(4ull << 30)
+#define LB_INITRD_END		(4ull << 30)	/* the initrd stays below 4 GiB */
 #define LB_GDT_ENTRIES		4	/* null, null, __BOOT_CS, __BOOT_DS */
 #define LB_LOW_END		(LINUX_BOOT_CMDLINE_GPA + LINUX_BOOT_CMDLINE_ROOM)
 
@@ -280,7 +280,7 @@ static int lb_plan_initrd(struct lb_plan *pl)
 	if (!size)
 		return lb_fail(pl, -ENOEXEC, "initrd %s: empty file", name);
 	/* initrd_addr_max is the highest byte address the initrd may use. */
-	limit = MIN(lb_hdr(pl, HDR_INITRD_ADDR_MAX, 4) + 1, MIN(pl->ram_size, LB_4G));
+	limit = MIN(lb_hdr(pl, HDR_INITRD_ADDR_MAX, 4) + 1, MIN(pl->ram_size, LB_INITRD_END));
 	if (size > limit || ALIGN_DOWN(limit - size, LB_PAGE_SIZE) < pl->kernel_end)
 		return lb_fail(pl, -ENOSPC, "initrd %s: %llu MiB does not fit between 0x%llx (the kernel's end) and 0x%llx with a %llu MiB guest",
 			       name, lb_mib_up(size), (unsigned long long)pl->kernel_end,
@@ -407,9 +407,10 @@ int linux_boot_load(uint8_t *ram, uint64_t ram_size, const struct linux_boot_cfg
 
 /* ---- The PC memory map ------------------------------------------------- */
 
-unsigned int linux_boot_e820_for(uint64_t low_ram, uint64_t high_ram,
+unsigned int linux_boot_e820_for(const struct guest_ram_layout *ram,
 				 struct e820_entry *out, unsigned int max)
 {
+	uint64_t low_ram = ram->low;
 	const struct e820_entry map[] = {
 		{ 0, PC_EBDA_START, E820_RAM },
 		{ PC_EBDA_START, PC_EBDA_END - PC_EBDA_START, E820_RESERVED },
@@ -417,7 +418,7 @@ unsigned int linux_boot_e820_for(uint64_t low_ram, uint64_t high_ram,
 		{ PC_BIOS_END, low_ram > PC_BIOS_END ? low_ram - PC_BIOS_END : 0, E820_RAM },
 		{ PC_IOAPIC_BASE, PC_APIC_SIZE, E820_RESERVED },
 		{ PC_LAPIC_BASE, PC_APIC_SIZE, E820_RESERVED },
-		{ LB_4G, high_ram, E820_RAM },
+		{ ram->high_base, ram->high, E820_RAM },
 	};
 	unsigned int n = 0;
 

@@ -40,6 +40,7 @@
 #ifndef CORE_LINUX_BOOT_H
 #define CORE_LINUX_BOOT_H
 
+#include "core/guest_ram.h"
 #include "core/guest_state.h"
 #include "core/lib/compiler.h"
 
@@ -111,15 +112,15 @@ int linux_boot_load(uint8_t *ram, uint64_t ram_size, const struct linux_boot_cfg
 		    char *err, size_t errlen);
 
 /*
- * The PC memory map of a guest with low_ram bytes at 0 and high_ram bytes
- * at 4 GiB: RAM 0-0x9fc00, reserved 0x9fc00-0xa0000 (EBDA), reserved
- * 0xe0000-0x100000 (ACPI tables and BIOS area), RAM 0x100000-low_ram,
- * reserved 4 KiB each at 0xfec00000 (IOAPIC) and 0xfee00000 (local APIC),
- * RAM 4 GiB - 4 GiB + high_ram if high_ram. Writes at most max entries
- * (LINUX_BOOT_E820_PC_MAX suffice) to out and returns how many.
- * low_ram is at least 1 MiB and at most 0xfec00000.
+ * The PC memory map of a guest whose RAM is laid out as ram says (low
+ * bytes at 0, high bytes at high_base): RAM 0-0x9fc00, reserved
+ * 0x9fc00-0xa0000 (EBDA), reserved 0xe0000-0x100000 (ACPI tables and BIOS
+ * area), RAM 0x100000-low, reserved 4 KiB each at 0xfec00000 (IOAPIC) and
+ * 0xfee00000 (local APIC), RAM high_base - high_base + high if high.
+ * Writes at most max entries (LINUX_BOOT_E820_PC_MAX suffice) to out and
+ * returns how many. low is at least 1 MiB and at most 0xfec00000.
  */
-unsigned int linux_boot_e820_for(uint64_t low_ram, uint64_t high_ram,
+unsigned int linux_boot_e820_for(const struct guest_ram_layout *ram,
 				 struct e820_entry *out, unsigned int max);
 
 #endif

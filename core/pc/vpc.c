@@ -240,7 +240,7 @@ int vpc_create(struct vm *vm, const struct vpc_params *p)
 	vpic_init(&pc->pic, &intr);
 	vpit_init(&pc->pit, bsp_timers, &pc->isa[PC_IRQ_PIT], NULL);
 	vrtc_init(&pc->rtc, bsp_timers, &pc->isa[PC_IRQ_RTC], time_now_ns, p->wall_ns,
-		  p->ram_bytes);
+		  p->ram_low, p->ram_high);
 	vuart_init(&pc->com1, PC_COM1_BASE, &pc->isa[PC_IRQ_COM1], p->console_tx, p->console_ctx);
 	vuart_init(&pc->com2, PC_COM2_BASE, &pc->isa[PC_IRQ_COM2], NULL, NULL);
 	vpci_init(&pc->pci);

@@ -28,7 +28,8 @@
 #define VPC_SIPI_VALID    0x100u
 
 struct vpc_params {
-	uint64_t ram_bytes;			/* for the CMOS memory bytes */
+	/* Guest RAM below 4 GiB and above (the layout), for the CMOS memory bytes. */
+	uint64_t ram_low, ram_high;
 	uint64_t (*wall_ns)(void);		/* Unix time, for the RTC */
 	/* COM1's transmitter: each byte the guest sends. */
 	void (*console_tx)(void *ctx, uint8_t byte);

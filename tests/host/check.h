@@ -67,6 +67,13 @@ int check_done(void);
 void shim_set_cpu(unsigned int id);
 /* Receives platform_kick_cpu() calls (NULL: ignore them). */
 void shim_set_kick_handler(void (*fn)(unsigned int cpu));
+/*
+ * CPUs platform_nr_cpus() reports (default 1); platform_run_on_cpu() runs
+ * fn on a thread registered as that CPU and joins it before returning.
+ */
+void shim_set_nr_cpus(unsigned int n);
+/* platform_cpuid() answers with fn (NULL: the host's CPUID). */
+void shim_set_cpuid(void (*fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]));
 /* Allocates a zeroed arena standing for physical memory [base, base+size). */
 void *shim_phys_arena(unsigned long long base, unsigned long long size);
 

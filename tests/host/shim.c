@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "asm/tsc.h"
+#include "core/lib/errno.h"
 #include "core/lib/platform.h"
 #include "tests/host/check.h"
 
@@ -101,6 +102,24 @@ int console_getc(void)
 	return -1;
 }
 
+static void (*shim_cpuid_fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
+void shim_set_cpuid(void (*fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]))
+{
+	shim_cpuid_fn = fn;
+}
+
+void platform_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	if (shim_cpuid_fn) {
+		shim_cpuid_fn(leaf, subleaf, out);
+		return;
+	}
+	__asm__ __volatile__("cpuid"
+			     : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3])
+			     : "a"(leaf), "c"(subleaf));
+}
+
 uint64_t time_now_ns(void)
 {
 	struct timespec ts;
@@ -151,6 +170,51 @@ unsigned long irq_save(void)
 void irq_restore(unsigned long flags)
 {
 	(void)flags;
+}
+
+static unsigned int shim_nr_cpus = 1;
+
+void shim_set_nr_cpus(unsigned int n)
+{
+	shim_nr_cpus = n;
+}
+
+unsigned int platform_nr_cpus(void)
+{
+	return shim_nr_cpus;
+}
+
+struct shim_run {
+	unsigned int cpu;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void *shim_run_main(void *p)
+{
+	struct shim_run *r = p;
+
+	shim_set_cpu(r->cpu);
+	r->fn(r->arg);
+	return NULL;
+}
+
+/* On a thread registered as cpu, joined before returning: deterministic. */
+int platform_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)
+{
+	struct shim_run r = { .cpu = cpu, .fn = fn, .arg = arg };
+	pthread_t t;
+
+	if (cpu >= shim_nr_cpus)
+		return -ENODEV;
+	if (cpu == smp_processor_id()) {
+		fn(arg);
+		return 0;
+	}
+	if (pthread_create(&t, NULL, shim_run_main, &r))
+		return -EBUSY;
+	pthread_join(t, NULL);
+	return 0;
 }
 
 void platform_halt(void)

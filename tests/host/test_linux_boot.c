@@ -89,6 +89,15 @@ static void make_image(void)
 	memset(image + 0x26c, 0xcc, 0x300 - 0x26c);
 }
 
+/* The PC map of a guest with ram_size bytes, all of them below the hole. */
+static unsigned int e820_low(uint64_t ram_size, struct e820_entry *out, unsigned int max)
+{
+	struct guest_ram_layout l = guest_ram_layout_for(ram_size);
+
+	CHECK_EQ(l.high, 0);
+	return linux_boot_e820_for(&l, out, max);
+}
+
 static void setup(uint64_t ram_size)
 {
 	make_image();
@@ -100,7 +109,7 @@ static void setup(uint64_t ram_size)
 		.cmdline = "console=ttyS0 quiet",
 		.e820 = map, .acpi_rsdp = 0xe0000,
 	};
-	cfg.nr_e820 = linux_boot_e820_for(ram_size, 0, map, LINUX_BOOT_E820_PC_MAX);
+	cfg.nr_e820 = e820_low(ram_size, map, LINUX_BOOT_E820_PC_MAX);
 	memset(&st, 0xa5, sizeof(st));
 	memset(&info, 0xa5, sizeof(info));
 }
@@ -138,20 +147,22 @@ static void test_e820_pc_map(void)
 		{ 0x100000, 0xbff00000, 1 }, { 0xfec00000, 0x1000, 2 },
 		{ 0xfee00000, 0x1000, 2 }, { 0x100000000ull, 0x40000000, 1 },
 	};
+	/* 4 GiB of RAM: 3 GiB below the hole, 1 GiB at 4 GiB. */
+	struct guest_ram_layout four_g = guest_ram_layout_for(4ull << 30);
 
-	CHECK_EQ(linux_boot_e820_for(3ull << 30, 1ull << 30, m, 7), 7);
+	CHECK_EQ(linux_boot_e820_for(&four_g, m, 7), 7);
 	for (unsigned int i = 0; i < 7; i++) {
 		CHECK_EQ(m[i].addr, want[i].addr);
 		CHECK_EQ(m[i].size, want[i].size);
 		CHECK_EQ(m[i].type, want[i].type);
 	}
 	/* No high RAM: no entry at 4 GiB. */
-	CHECK_EQ(linux_boot_e820_for(256u << 20, 0, m, 7), 6);
+	CHECK_EQ(e820_low(256u << 20, m, 7), 6);
 	CHECK_EQ(m[3].size, (256u << 20) - 0x100000);
 	CHECK_EQ(m[5].addr, 0xfee00000u);
 	/* max bounds the writes. */
 	memset(m, 0x77, sizeof(m));
-	CHECK_EQ(linux_boot_e820_for(256u << 20, 0, m, 2), 2);
+	CHECK_EQ(e820_low(256u << 20, m, 2), 2);
 	CHECK_EQ(m[1].addr, 0x9fc00);
 	CHECK(all_bytes(&m[2], sizeof(m[2]), 0x77));
 	CHECK_EQ(E820_RAM, 1);
@@ -402,13 +413,13 @@ static void test_does_not_fit(void)
 		    "kernel vmlinuz: needs RAM up to 0x4c00000 (init_size 0x3c00000 from 0x1000000), the guest has 64 MiB");
 	/* The initrd does not fit between the kernel's end (24 MiB) and 32 MiB. */
 	setup(32u << 20);
-	cfg.nr_e820 = linux_boot_e820_for(32u << 20, 0, map, LINUX_BOOT_E820_PC_MAX);
+	cfg.nr_e820 = e820_low(32u << 20, map, LINUX_BOOT_E820_PC_MAX);
 	cfg.initrd_size = 9u << 20;
 	expect_fail(32u << 20, -ENOSPC,
 		    "initrd initrd.gz: 9 MiB does not fit between 0x1800000 (the kernel's end) and 0x2000000 with a 32 MiB guest");
 	/* The kernel's range must be RAM in the map, not only in ram_size. */
 	setup(RAM_MAX);
-	cfg.nr_e820 = linux_boot_e820_for(20u << 20, 0, map, LINUX_BOOT_E820_PC_MAX);
+	cfg.nr_e820 = e820_low(20u << 20, map, LINUX_BOOT_E820_PC_MAX);
 	expect_fail(RAM_MAX, -ENOSPC, "kernel vmlinuz: 0x1000000-0x1800000 is not RAM in the e820 map");
 }
 
@@ -507,7 +518,7 @@ static void test_real_debian_kernel(void)
 		.initrd = rd, .initrd_size = isize, .initrd_name = "initrd.gz",
 		.cmdline = "console=ttyS0 quiet", .e820 = m,
 	};
-	cfg.nr_e820 = linux_boot_e820_for(ram_size, 0, m, LINUX_BOOT_E820_PC_MAX);
+	cfg.nr_e820 = e820_low(ram_size, m, LINUX_BOOT_E820_PC_MAX);
 	CHECK_EQ(linux_boot_load(big, ram_size, &cfg, &st, &info, err, sizeof(err)), 0);
 	CHECK_STR(err, "");
 	pref = get(k, 0x258, 8);

@@ -20,6 +20,9 @@
 static uint8_t *ram;
 static uint8_t *state;
 static struct ram_zero z;
+static struct guest_ram_layout layout = {
+	.low = LOW, .high_base = GUEST_RAM_HIGH_BASE, .high = SIZE - LOW,
+};
 
 static void setup(void)
 {
@@ -29,7 +32,7 @@ static void setup(void)
 	state = malloc(ram_zero_state_bytes(SIZE, SHIFT));
 	CHECK(ram && state);
 	memset(ram, GARBAGE, SIZE);
-	ram_zero_init(&z, ram, LOW, SIZE, SHIFT, state);
+	ram_zero_init(&z, ram, &layout, SHIFT, state);
 }
 
 /* True if every byte of RAM offset [off, off + len) equals v. */
@@ -63,20 +66,35 @@ static void high_ram_and_holes(void)
 {
 	setup();
 	/* Guest-physical 4 GiB + 3 chunks is RAM offset LOW + 3 chunks. */
-	ram_zero_touch(&z, RAM_ZERO_HIGH_BASE + 3 * CHUNK, 1);
+	ram_zero_touch(&z, GUEST_RAM_HIGH_BASE + 3 * CHUNK, 1);
 	CHECK(all(LOW + 3 * CHUNK, CHUNK, 0));
 	CHECK_EQ(state[(LOW >> SHIFT) + 3], RAM_CHUNK_ZEROED);
 	/* The MMIO hole and what lies past the end of RAM are no RAM. */
 	ram_zero_touch(&z, 0xfee00000ull, 4096);
-	ram_zero_touch(&z, RAM_ZERO_HIGH_BASE + (SIZE - LOW), 4096);
+	ram_zero_touch(&z, GUEST_RAM_HIGH_BASE + (SIZE - LOW), 4096);
 	for (uint64_t c = 0; c < z.nr_chunks; c++)
 		CHECK(c == (LOW >> SHIFT) + 3 ? state[c] == RAM_CHUNK_ZEROED
 					      : state[c] == RAM_CHUNK_DIRTY);
 	/* A range from the end of low RAM across the hole into high RAM. */
-	ram_zero_touch(&z, LOW - 1, RAM_ZERO_HIGH_BASE - LOW + 2);
+	ram_zero_touch(&z, LOW - 1, GUEST_RAM_HIGH_BASE - LOW + 2);
 	CHECK_EQ(state[(LOW >> SHIFT) - 1], RAM_CHUNK_ZEROED);
 	CHECK_EQ(state[LOW >> SHIFT], RAM_CHUNK_ZEROED);
 	CHECK_EQ(state[(LOW >> SHIFT) + 1], RAM_CHUNK_DIRTY);
+}
+
+/* The layout, not a constant, says where high RAM is: here at 16 MiB. */
+static void layout_places_high_ram(void)
+{
+	setup();
+	layout.high_base = 16ull << 20;
+	ram_zero_init(&z, ram, &layout, SHIFT, state);
+	ram_zero_touch(&z, GUEST_RAM_HIGH_BASE + CHUNK, 1);
+	ram_zero_touch(&z, (16ull << 20) + 2 * CHUNK, 1);
+	CHECK_EQ(state[(LOW >> SHIFT) + 1], RAM_CHUNK_DIRTY);
+	CHECK_EQ(state[(LOW >> SHIFT) + 2], RAM_CHUNK_ZEROED);
+	CHECK(all(LOW + 2 * CHUNK, CHUNK, 0));
+	CHECK(all(LOW + CHUNK, CHUNK, GARBAGE));
+	layout.high_base = GUEST_RAM_HIGH_BASE;
 }
 
 static void keep_loaded_ranges(void)
@@ -132,7 +150,7 @@ static void race_fn(struct worker *w)
 		;
 	for (uint64_t c = 0; c < z.nr_chunks; c++) {
 		uint64_t off = c * CHUNK + CHUNK - 1 - me;
-		uint64_t gpa = off < LOW ? off : RAM_ZERO_HIGH_BASE + off - LOW;
+		uint64_t gpa = off < LOW ? off : GUEST_RAM_HIGH_BASE + off - LOW;
 
 		ram_zero_touch(&z, gpa, 1);
 		__atomic_store_n(&ram[off], (uint8_t)(0x80 | me), __ATOMIC_RELAXED);
@@ -164,6 +182,7 @@ int main(void)
 	shim_set_cpu(0);
 	RUN(touch_zeroes_whole_chunks);
 	RUN(high_ram_and_holes);
+	RUN(layout_places_high_ram);
 	RUN(keep_loaded_ranges);
 	RUN(racing_touches);
 	free(ram);

@@ -373,7 +373,7 @@ static uint64_t rig_wall_ns(void)
 static void rig_init(struct rig *r, enum rig_platform platform, unsigned int nr_vcpus)
 {
 	struct vm_params p = {
-		.name = platform == RIG_PC ? "pc" : "payload", .tdp = TDP_KIND_NPT,
+		.name = platform == RIG_PC ? "pc" : "payload", .tdp = BACKEND_TDP_NPT,
 		.tdp_levels = 4, .tdp_max_leaf = TDP_LEVEL_4K, .max_vcpus = nr_vcpus,
 	};
 	struct vcpu *vcpu;
@@ -395,7 +395,7 @@ static void rig_init(struct rig *r, enum rig_platform platform, unsigned int nr_
 		CHECK_EQ(payload_platform_attach(r->vm), 0);
 	} else {
 		struct vpc_params pp = {
-			.ram_bytes = GUEST_PAGES * PAGE_SIZE, .wall_ns = rig_wall_ns,
+			.ram_low = GUEST_PAGES * PAGE_SIZE, .wall_ns = rig_wall_ns,
 			.console_tx = rig_com1_tx, .console_ctx = r,
 			.power = { .event = rig_power, .ctx = r },
 		};

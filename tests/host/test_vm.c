@@ -302,7 +302,7 @@ static void case_memslot_updates_vs_running_vcpus(void)
 {
 	pthread_t threads[NR_VCPUS];
 	struct vm_params p = {
-		.name = "stress", .tdp = TDP_KIND_NPT, .tdp_levels = 4,
+		.name = "stress", .tdp = BACKEND_TDP_NPT, .tdp_levels = 4,
 		.tdp_max_leaf = TDP_LEVEL_2M, .max_vcpus = NR_VCPUS,
 		.extra_readers = 1,
 	};
@@ -348,7 +348,7 @@ static void case_memslot_updates_vs_running_vcpus(void)
 static void case_vm_requests(void)
 {
 	struct vm_params p = {
-		.name = "req", .tdp = TDP_KIND_EPT, .max_vcpus = 4,
+		.name = "req", .tdp = BACKEND_TDP_EPT, .max_vcpus = 4,
 	};
 	uint64_t mask = BIT(1) | BIT(3);
 	struct vcpu *v[4];

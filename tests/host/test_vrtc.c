@@ -54,8 +54,8 @@ static struct vrtc rtc;
 static struct vtimer_vcpu vcpu;
 static struct irq_probe probe;
 
-/* RTC at wall time unix_s + frac_ns, with mem_bytes of RAM. */
-static void setup_at(uint64_t unix_s, uint64_t frac_ns, uint64_t mem_bytes)
+/* RTC at wall time unix_s + frac_ns, with low and high bytes of RAM. */
+static void setup_ram(uint64_t unix_s, uint64_t frac_ns, uint64_t low, uint64_t high)
 {
 	struct irq_line irq8 = { .set = probe_set, .ctx = &probe, .line = 8 };
 
@@ -63,7 +63,13 @@ static void setup_at(uint64_t unix_s, uint64_t frac_ns, uint64_t mem_bytes)
 	wall_start_ns = unix_s * SEC + frac_ns;
 	probe = (struct irq_probe){ 0 };
 	vtimer_vcpu_init(&vcpu, 0, NULL);
-	vrtc_init(&rtc, &vcpu, &irq8, test_clock, test_wall, mem_bytes);
+	vrtc_init(&rtc, &vcpu, &irq8, test_clock, test_wall, low, high);
+}
+
+/* The same with mem_bytes of RAM, all of it below 4 GiB. */
+static void setup_at(uint64_t unix_s, uint64_t frac_ns, uint64_t mem_bytes)
+{
+	setup_ram(unix_s, frac_ns, mem_bytes, 0);
 }
 
 static void setup(void)
@@ -464,6 +470,20 @@ static void cmos_memory_bytes(void)
 	CHECK_EQ(cmos_read(VRTC_CMOS_EXT_MEM2_HI), 0x1c);
 	CHECK_EQ(cmos_read(VRTC_CMOS_HIGH_MEM_LO), 0x00);
 	CHECK_EQ(cmos_read(VRTC_CMOS_HIGH_MEM_HI), 0x00);
+	CHECK_EQ(cmos_read(VRTC_CMOS_ABOVE_4G_MID), 0x00);
+	teardown();
+
+	/*
+	 * 3 GiB below 4 GiB, 1 GiB above: (3072 - 16) MiB / 64 KiB = 0xbf00
+	 * at 0x34; 1 GiB / 64 KiB = 0x4000 at 0x5b-0x5d; the bytes below
+	 * 4 GiB do not count the high RAM.
+	 */
+	setup_ram(T_LEAP_DAY, 0, 3ull << 30, 1ull << 30);
+	CHECK_EQ(cmos_read(VRTC_CMOS_HIGH_MEM_LO), 0x00);
+	CHECK_EQ(cmos_read(VRTC_CMOS_HIGH_MEM_HI), 0xbf);
+	CHECK_EQ(cmos_read(VRTC_CMOS_ABOVE_4G_LO), 0x00);
+	CHECK_EQ(cmos_read(VRTC_CMOS_ABOVE_4G_MID), 0x40);
+	CHECK_EQ(cmos_read(VRTC_CMOS_ABOVE_4G_HI), 0x00);
 	teardown();
 }
 

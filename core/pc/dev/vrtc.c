@@ -553,10 +553,11 @@ static void vrtc_put16(struct vrtc *r, unsigned int lo, unsigned int hi,
 }
 
 /* The BIOS bytes that describe the machine (vrtc.h). */
-static void vrtc_init_cmos_memory(struct vrtc *r, uint64_t mem_bytes)
+static void vrtc_init_cmos_memory(struct vrtc *r, uint64_t low_bytes, uint64_t high_bytes)
 {
-	uint64_t ext_kib = mem_bytes > MiB(1) ? (mem_bytes - MiB(1)) >> 10 : 0;
-	uint64_t high = mem_bytes > MiB(16) ? (mem_bytes - MiB(16)) >> 16 : 0;
+	uint64_t ext_kib = low_bytes > MiB(1) ? (low_bytes - MiB(1)) >> 10 : 0;
+	uint64_t high = low_bytes > MiB(16) ? (low_bytes - MiB(16)) >> 16 : 0;
+	uint64_t above_4g = MIN(high_bytes >> 16, 0xffffffull);
 	unsigned int i, sum = 0;
 
 	r->cmos[VRTC_CMOS_EQUIPMENT] = VRTC_EQUIPMENT_FPU;
@@ -565,6 +566,9 @@ static void vrtc_init_cmos_memory(struct vrtc *r, uint64_t mem_bytes)
 	vrtc_put16(r, VRTC_CMOS_EXT_MEM_LO, VRTC_CMOS_EXT_MEM_HI, ext_kib);
 	vrtc_put16(r, VRTC_CMOS_EXT_MEM2_LO, VRTC_CMOS_EXT_MEM2_HI, ext_kib);
 	vrtc_put16(r, VRTC_CMOS_HIGH_MEM_LO, VRTC_CMOS_HIGH_MEM_HI, high);
+	r->cmos[VRTC_CMOS_ABOVE_4G_LO] = (uint8_t)above_4g;
+	r->cmos[VRTC_CMOS_ABOVE_4G_MID] = (uint8_t)(above_4g >> 8);
+	r->cmos[VRTC_CMOS_ABOVE_4G_HI] = (uint8_t)(above_4g >> 16);
 	for (i = VRTC_CMOS_CSUM_FIRST; i <= VRTC_CMOS_CSUM_LAST; i++)
 		sum += r->cmos[i];
 	r->cmos[VRTC_CMOS_CSUM_HI] = (uint8_t)(sum >> 8);
@@ -573,7 +577,7 @@ static void vrtc_init_cmos_memory(struct vrtc *r, uint64_t mem_bytes)
 
 void vrtc_init(struct vrtc *r, struct vtimer_vcpu *owner,
 	       const struct irq_line *irq8, uint64_t (*clock_ns)(void),
-	       uint64_t (*wall_ns)(void), uint64_t mem_bytes)
+	       uint64_t (*wall_ns)(void), uint64_t low_bytes, uint64_t high_bytes)
 {
 	uint64_t now;
 
@@ -589,7 +593,7 @@ void vrtc_init(struct vrtc *r, struct vtimer_vcpu *owner,
 	r->p_period_ns = vrtc_period_ns(VRTC_A_RESET);
 	r->pf_since_ns = now;
 	r->uf_sec = vrtc_guest_sec(r, now);
-	vrtc_init_cmos_memory(r, mem_bytes);
+	vrtc_init_cmos_memory(r, low_bytes, high_bytes);
 	vtimer_init(&r->ptimer, owner, &vrtc_psink, r, VRTC_IRQ,
 		    VTIMER_NO_MISSED);
 	vtimer_init(&r->utimer, owner, &vrtc_usink, r, VRTC_IRQ,

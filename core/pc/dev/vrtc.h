@@ -39,11 +39,13 @@
  * set with a rate, the update/alarm check on another only while UIE or AIE
  * is set (and SET is clear): an idle guest takes no timer.
  *
- * CMOS memory set up from mem_bytes as a BIOS leaves it: equipment 0x14
- * (FPU, VGA, no floppy), base memory 0x15/0x16 = 640 KiB, extended memory
- * 0x17/0x18 and 0x30/0x31 (KiB above 1 MiB, at most 0xFFFF), 0x34/0x35
- * (64 KiB above 16 MiB, at most 0xFFFF), checksum 0x2E/0x2F over
- * 0x10-0x2D. Other bytes are plain read/write memory.
+ * CMOS memory set up from the RAM below 4 GiB (low) and above it (high)
+ * as a BIOS leaves it: equipment 0x14 (FPU, VGA, no floppy), base memory
+ * 0x15/0x16 = 640 KiB, extended memory 0x17/0x18 and 0x30/0x31 (KiB of
+ * low RAM above 1 MiB, at most 0xFFFF), 0x34/0x35 (64 KiB units of low
+ * RAM above 16 MiB, at most 0xFFFF), 0x5B-0x5D (64 KiB units of high
+ * RAM, as QEMU's BIOS reads them), checksum 0x2E/0x2F over 0x10-0x2D.
+ * Other bytes are plain read/write memory.
  *
  * Simplifications: time runs whatever DV says; SQWE and DSE are stored
  * only; AF is not evaluated while AIE and UIE are both clear; a vCPU that
@@ -143,6 +145,9 @@
 #define VRTC_CMOS_EXT_MEM2_HI	0x31
 #define VRTC_CMOS_HIGH_MEM_LO	0x34	/* 64 KiB units above 16 MiB */
 #define VRTC_CMOS_HIGH_MEM_HI	0x35
+#define VRTC_CMOS_ABOVE_4G_LO	0x5b	/* 64 KiB units above 4 GiB, 24 bits */
+#define VRTC_CMOS_ABOVE_4G_MID	0x5c
+#define VRTC_CMOS_ABOVE_4G_HI	0x5d
 #define VRTC_EQUIPMENT_FPU	BIT(1)	/* video bits 5-4 = 00: VGA */
 #define VRTC_BASE_MEM_KIB	640
 
@@ -177,12 +182,12 @@ struct vrtc {
 /*
  * Sets up r as after power-on: time from wall_ns() (Unix ns; NULL: 1970),
  * register A 0x26, B 24 h BCD, no interrupt enabled, CMOS memory bytes for
- * mem_bytes of RAM. Timers owned by owner; irq8 copied; clock_ns gives
+ * low_bytes of RAM below 4 GiB and high_bytes above it. Timers owned by owner; irq8 copied; clock_ns gives
  * monotonic ns (NULL: time_now_ns()). Before r is published to other CPUs.
  */
 void vrtc_init(struct vrtc *r, struct vtimer_vcpu *owner,
 	       const struct irq_line *irq8, uint64_t (*clock_ns)(void),
-	       uint64_t (*wall_ns)(void), uint64_t mem_bytes);
+	       uint64_t (*wall_ns)(void), uint64_t low_bytes, uint64_t high_bytes);
 
 /* Stops both timers for good and waits for their deliveries. */
 void vrtc_destroy(struct vrtc *r);

@@ -22,6 +22,8 @@
 #define   CPUID_1_ECX_HYPERVISOR  BIT(31)
 #define   CPUID_1_EDX_MTRR        BIT(12)
 #define CPUID_LEAF_EXT_FEATURES   0x00000007u	/* subleaf 0 */
+#define   CPUID_7_EBX_AVX2        BIT(5)
+#define   CPUID_7_EBX_AVX512      (BIT(16) | BIT(17) | BIT(28) | BIT(30) | BIT(31))	/* F, DQ, CD, BW, VL */
 #define   CPUID_7_ECX_RDPID       BIT(22)
 
 #define CPUID_EXT_MAX             0x80000000u
