@@ -246,6 +246,13 @@ static int slot_boot(struct vm_slot *s)
 	return 0;
 }
 
+/* A start or restart that failed: whatever was built goes, the CPUs too. */
+static void slot_abort(struct vm_slot *s)
+{
+	slot_teardown(s);
+	cpu_alloc_release(s->cpus, s->cfg.vcpus);
+}
+
 /* Builds and starts the VM of s. On error nothing of it is left. */
 static int slot_start(struct vm_slot *s)
 {
@@ -255,17 +262,10 @@ static int slot_start(struct vm_slot *s)
 	if (err)
 		return err;
 	err = slot_build(s);
+	if (!err)
+		err = slot_boot(s);
 	if (err)
-		goto release_cpus;
-	err = slot_boot(s);
-	if (err)
-		goto teardown;
-	return 0;
-
-teardown:
-	slot_teardown(s);
-release_cpus:
-	cpu_alloc_release(s->cpus, s->cfg.vcpus);
+		slot_abort(s);
 	return err;
 }
 
@@ -279,18 +279,12 @@ static int slot_restart(struct vm_slot *s)
 
 	err = vm_build_rebuild(s->build);
 	s->vm = s->build->vm;
-	if (err) {
-		pr_err("vm %s: cannot rebuild the VM: %s", s->cfg.name, errno_name(err));
-		goto teardown;
-	}
-	err = slot_boot(s);
 	if (err)
-		goto teardown;
-	return 0;
-
-teardown:
-	slot_teardown(s);
-	cpu_alloc_release(s->cpus, s->cfg.vcpus);
+		pr_err("vm %s: cannot rebuild the VM: %s", s->cfg.name, errno_name(err));
+	else
+		err = slot_boot(s);
+	if (err)
+		slot_abort(s);
 	return err;
 }
 
