@@ -21,6 +21,7 @@
 /* 1999-12-31 23:59:58 UTC, a Friday (6). */
 #define T_Y2K_EVE	946684798ull
 #define T0_NS		(5 * SEC)	/* the monotonic clock at init */
+#define SECS_IN_DAY	86400ull
 
 static uint64_t now_ns;
 static uint64_t wall_start_ns;
@@ -487,6 +488,148 @@ static void cmos_memory_bytes(void)
 	teardown();
 }
 
+
+/* ---- Date range --------------------------------------------------------- */
+
+/*
+ * Expected values for the sweep, worked out here independently of the
+ * RTC's own calendar: Gregorian leap years and Sakamoto's day of week
+ * (RTC numbering, 1 = Sunday).
+ */
+static bool is_leap(unsigned int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned int rtc_wday(unsigned int y, unsigned int m, unsigned int d)
+{
+	static const unsigned int t[] = { 0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4 };
+
+	if (m < 3)
+		y--;	/* y = 0 only in January or February: 400-year cycle */
+	y += 400;
+	return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7 + 1;
+}
+
+static bool date_binary;
+
+static uint8_t enc(unsigned int v)
+{
+	v %= 100;
+	return date_binary ? (uint8_t)v : (uint8_t)(v / 10 << 4 | v % 10);
+}
+
+static uint8_t reg_b(void)
+{
+	return VRTC_B_24H | (date_binary ? VRTC_B_DM_BINARY : 0);
+}
+
+/* Sets the time registers under SET, then lets the clock run from them. */
+static void set_date(uint8_t century, uint8_t year, unsigned int mon,
+		     unsigned int mday, unsigned int hour, unsigned int min,
+		     unsigned int sec)
+{
+	cmos_write(VRTC_REG_B, VRTC_B_SET | reg_b());
+	cmos_write(VRTC_CENTURY, century);
+	cmos_write(VRTC_YEAR, year);
+	cmos_write(VRTC_MONTH, enc(mon));
+	cmos_write(VRTC_DAY_OF_MONTH, enc(mday));
+	cmos_write(VRTC_HOURS, enc(hour));
+	cmos_write(VRTC_MINUTES, enc(min));
+	cmos_write(VRTC_SECONDS, enc(sec));
+	cmos_write(VRTC_REG_B, reg_b());
+}
+
+static void check_date(unsigned int y, unsigned int mon, unsigned int mday,
+		       unsigned int hour, unsigned int min, unsigned int sec)
+{
+	CHECK_EQ(cmos_read(VRTC_SECONDS), enc(sec));
+	CHECK_EQ(cmos_read(VRTC_MINUTES), enc(min));
+	CHECK_EQ(cmos_read(VRTC_HOURS), enc(hour));
+	CHECK_EQ(cmos_read(VRTC_DAY_OF_MONTH), enc(mday));
+	CHECK_EQ(cmos_read(VRTC_MONTH), enc(mon));
+	CHECK_EQ(cmos_read(VRTC_YEAR), enc(y % 100));
+	CHECK_EQ(cmos_read(VRTC_CENTURY), enc(y / 100 % 100));
+	CHECK_EQ(cmos_read(VRTC_DAY_OF_WEEK), rtc_wday(y % 10000, mon, mday));
+}
+
+/*
+ * Every year 0000-9999 in one data mode, set both ways a guest can: all
+ * registers under SET, then SET cleared (New Year's Eve, one second
+ * before midnight: second, day and year boundaries; 9999 rolls over to
+ * 0000); and the century alone written while the clock runs (28
+ * February: the leap day or 1 March). Under UBSan the sweep also proves
+ * that no guest date overflows the clock's arithmetic.
+ */
+static void date_sweep(bool binary)
+{
+	unsigned int c, y, year;
+
+	setup();
+	date_binary = binary;
+	for (c = 0; c < 100; c++) {
+		for (y = 0; y < 100; y++) {
+			year = c * 100 + y;
+			set_date(enc(c), enc(y), 12, 31, 23, 59, 59);
+			check_date(year, 12, 31, 23, 59, 59);
+			now_ns += SEC;
+			check_date(year + 1, 1, 1, 0, 0, 0);
+
+			set_date(enc(19), enc(y), 2, 28, 23, 59, 59);
+			now_ns += SEC / 2;
+			cmos_write(VRTC_CENTURY, enc(c));
+			check_date(year, 2, 28, 23, 59, 59);
+			now_ns += SEC / 2;
+			if (is_leap(year))
+				check_date(year, 2, 29, 0, 0, 0);
+			else
+				check_date(year, 3, 1, 0, 0, 0);
+			now_ns += SECS_IN_DAY * SEC;
+			check_date(year, 3, is_leap(year) ? 1 : 2, 0, 0, 0);
+		}
+	}
+	teardown();
+}
+
+static void dates_bcd(void)
+{
+	date_sweep(false);
+}
+
+static void dates_binary(void)
+{
+	date_sweep(true);
+}
+
+/*
+ * Bytes no date encodes (BCD digits above 9, binary values above 99)
+ * still name a second the clock can count from: every century byte, both
+ * modes, both ways of setting it, and the clock keeps ticking.
+ */
+static void dates_any_byte(void)
+{
+	static const uint8_t years[] = { 0x00, 0x99, 0xff };
+	unsigned int c, i, mode;
+
+	setup();
+	for (mode = 0; mode < 2; mode++) {
+		date_binary = mode;
+		for (c = 0; c < 256; c++) {
+			for (i = 0; i < ARRAY_SIZE(years); i++) {
+				set_date((uint8_t)c, years[i], 12, 31, 23, 59, 59);
+				now_ns += SEC;
+				CHECK_EQ(cmos_read(VRTC_SECONDS), enc(0));
+				CHECK_EQ(cmos_read(VRTC_MONTH), enc(1));
+				cmos_write(VRTC_CENTURY, (uint8_t)c);
+				now_ns += 2 * SECS_IN_DAY * SEC;
+				CHECK_EQ(cmos_read(VRTC_DAY_OF_MONTH), enc(3));
+				CHECK_EQ(cmos_read(VRTC_SECONDS), enc(0));
+			}
+		}
+	}
+	teardown();
+}
+
 int main(void)
 {
 	shim_set_cpu(0);
@@ -500,5 +643,8 @@ int main(void)
 	RUN(update_ended_1hz);
 	RUN(alarm);
 	RUN(cmos_memory_bytes);
+	RUN(dates_bcd);
+	RUN(dates_binary);
+	RUN(dates_any_byte);
 	return check_done();
 }

@@ -107,21 +107,32 @@ static unsigned int vrtc_decode_hour(const struct vrtc *r, uint8_t b)
 
 /* ---- Guest time ------------------------------------------------------- */
 
-static int64_t vrtc_guest_ns(const struct vrtc *r, uint64_t now)
-{
-	return (int64_t)(now + r->wall_off);
-}
-
+/*
+ * The guest's clock is kept as whole seconds plus a fraction:
+ * guest time = wall_sec s + (clock + wall_frac) ns, wall_frac < 1 s. A
+ * guest can name any instant up to the year 25599 (binary century 255),
+ * far past the year 2262 where signed 64-bit nanoseconds end, so a guest
+ * second is never multiplied by NS_PER_SEC: only the host's clock is
+ * counted in nanoseconds.
+ */
 static int64_t vrtc_guest_sec(const struct vrtc *r, uint64_t now)
 {
-	return vrtc_floor_div(vrtc_guest_ns(r, now), NS_PER_SEC);
+	return r->wall_sec + (int64_t)((now + r->wall_frac) / NS_PER_SEC);
 }
 
 /* Nanoseconds into the current guest second. */
 static uint64_t vrtc_guest_frac(const struct vrtc *r, uint64_t now)
 {
-	return (uint64_t)(vrtc_guest_ns(r, now) -
-			  vrtc_guest_sec(r, now) * NS_PER_SEC);
+	return (now + r->wall_frac) % NS_PER_SEC;
+}
+
+/* From now on the guest's clock reads second secs, frac ns into it, at now. */
+static void vrtc_set_guest_time(struct vrtc *r, uint64_t now, int64_t secs,
+				uint64_t frac)
+{
+	r->wall_frac = (uint32_t)((frac + NS_PER_SEC - now % NS_PER_SEC) %
+				  NS_PER_SEC);
+	r->wall_sec = secs - (int64_t)((now + r->wall_frac) / NS_PER_SEC);
 }
 
 static bool vrtc_set_held(const struct vrtc *r)
@@ -201,9 +212,7 @@ static int64_t vrtc_held_secs(const struct vrtc *r)
 /* The clock now runs from the held registers, frac ns into that second. */
 static void vrtc_commit_time(struct vrtc *r, uint64_t now, uint64_t frac)
 {
-	int64_t ns = vrtc_held_secs(r) * NS_PER_SEC + (int64_t)frac;
-
-	r->wall_off = (uint64_t)ns - now;
+	vrtc_set_guest_time(r, now, vrtc_held_secs(r), frac);
 }
 
 /* ---- Flags and IRQ 8 -------------------------------------------------- */
@@ -579,14 +588,16 @@ void vrtc_init(struct vrtc *r, struct vtimer_vcpu *owner,
 	       const struct irq_line *irq8, uint64_t (*clock_ns)(void),
 	       uint64_t (*wall_ns)(void), uint64_t low_bytes, uint64_t high_bytes)
 {
-	uint64_t now;
+	uint64_t now, wall;
 
 	*r = (struct vrtc){ 0 };
 	spin_lock_init(&r->lock);
 	r->clock = clock_ns;
 	r->irq8 = *irq8;
 	now = vrtc_now(r);
-	r->wall_off = (wall_ns ? wall_ns() : 0) - now;
+	wall = wall_ns ? wall_ns() : 0;
+	vrtc_set_guest_time(r, now, (int64_t)(wall / NS_PER_SEC),
+			    wall % NS_PER_SEC);
 	r->cmos[VRTC_REG_A] = VRTC_A_RESET;
 	r->cmos[VRTC_REG_B] = VRTC_B_RESET;
 	r->p_base_ns = now;

@@ -7,10 +7,15 @@
  * a byte act on the low byte (reads fill the upper bytes with ones).
  *
  * Time: the calendar is worked out at each read from the guest's time,
- * guest_ns = clock + wall_off, where wall_off is set at vrtc_init() from
- * wall_ns() - clock_ns() (Unix time, ns) and moved by guest writes to the
- * time registers. One clock domain: interrupts and register values cannot
- * drift apart. Registers 0-9 and the century (0x32) read in BCD or binary
+ * clock_ns() plus an offset set at vrtc_init() from wall_ns() (Unix time,
+ * ns) and moved by guest writes to the time registers; the offset is kept
+ * as seconds plus a fraction, so any date the registers can name (years
+ * 0 to 9999, up to 25599 with a binary century) is exact and keeps
+ * ticking. The count goes on past 9999-12-31 23:59:59; the registers
+ * show the year modulo 10000 (century 99 rolls over to 00, as a
+ * chipset's BCD century counter does), and the Gregorian calendar's
+ * 400-year cycle keeps the day of week right. One clock domain:
+ * interrupts and register values cannot drift apart. Registers 0-9 and the century (0x32) read in BCD or binary
  * (register B DM) and 12 or 24 hour (register B 24/12) as the chip would.
  * With SET (register B bit 7) the time registers hold their values (a
  * snapshot at the SET write) and take guest writes; clearing SET restarts
@@ -160,7 +165,9 @@ struct vrtc {
 	 * not used (computed).
 	 */
 	uint8_t cmos[VRTC_CMOS_SIZE];
-	uint64_t wall_off;	/* guest ns = clock + wall_off (mod 2^64) */
+	/* Guest time = wall_sec s + (clock + wall_frac) ns (see vrtc.c). */
+	int64_t wall_sec;
+	uint32_t wall_frac;	/* < 1 s */
 	/* Register C: flags held since the last read of C (PF, UF lazy too). */
 	bool pf, af, uf, irqf;
 	uint64_t pf_since_ns;	/* clock at the last PF clear, >= p_base_ns */
