@@ -91,8 +91,15 @@ struct vpic {
 	/* lock must be held when using these. */
 	struct vpic_chip chip[2];	/* [0] master, [1] slave */
 	int out_level;		/* level last driven on intr */
-	bool out_busy;		/* a CPU is driving intr (unlocked) */
-	bool out_pending;	/* state changed while out_busy */
+	uint32_t out_seq;	/* number of the latest state change */
+	bool out_redrive;	/* nested change on the driving CPU */
+	/*
+	 * Also read without the lock by a CPU waiting for a drive (see
+	 * vpic_unlock_and_drive()): the change the latest drive sampled, and
+	 * smp_processor_id() + 1 of the CPU driving intr, 0 for none.
+	 */
+	uint32_t out_sampled;
+	uint32_t out_driver;
 	/* Constant after vpic_init(). */
 	struct irq_line intr;
 };

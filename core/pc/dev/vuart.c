@@ -15,6 +15,7 @@
  * times later. The divisor latch is stored and read back, nothing more.
  */
 #include "core/pc/dev/vuart.h"
+#include "core/lib/platform.h"
 
 /* Line states the modem inputs show outside loopback: a console is on. */
 #define VUART_MSR_EXTERNAL (VUART_MSR_CTS | VUART_MSR_DSR | VUART_MSR_DCD)
@@ -150,9 +151,10 @@ static uint8_t vuart_iir(const struct vuart *u)
  * the PIC only through a buffer enabled by the OUT2 pin, and loopback
  * forces the OUT pins inactive, so the line is also low in loopback.
  * Returns whether the level changed: the caller then owes a
- * vuart_irq_sync() once the lock is dropped.
+ * vuart_irq_sync() with *@seq, the change's number, once the lock is
+ * dropped.
  */
-static bool vuart_irq_update(struct vuart *u)
+static bool vuart_irq_update(struct vuart *u, uint32_t *seq)
 {
 	uint32_t level = !(vuart_iir(u) & VUART_IIR_NO_INT) &&
 			 (u->mcr & (VUART_MCR_OUT2 | VUART_MCR_LOOP)) ==
@@ -161,30 +163,76 @@ static bool vuart_irq_update(struct vuart *u)
 	spin_assert_held(&u->lock);
 	if (level == u->irq_level)
 		return false;
-	__atomic_store_n(&u->irq_level, level, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&u->irq_seq, u->irq_seq + 1, __ATOMIC_SEQ_CST);
+	u->irq_level = level;
+	*seq = ++u->irq_seq;
 	return true;
 }
 
-/*
- * Drives the irq line to the level last computed under u->lock. Called
- * without the lock by whoever changed the level. Race closed: two CPUs
- * that change the level one after the other may reach the line in the
- * opposite order, leaving it at the older level. Each caller therefore
- * re-reads irq_seq after driving the line and goes again if the level
- * changed meanwhile; the last call to reach the line thus carries the
- * latest level. The line may see a stale level briefly (a spurious
- * interrupt, which finds IIR clear), never keep one.
- */
-static void vuart_irq_sync(struct vuart *u)
+/* Change number @a is @b or later (the counters wrap). */
+static bool vuart_seq_reached(uint32_t a, uint32_t b)
 {
-	uint32_t seq, level;
+	return (int32_t)(a - b) >= 0;
+}
 
+/*
+ * Drives the irq line to the level last computed under u->lock, for the
+ * caller whose change was number @seq. Called without the lock.
+ *
+ * Races closed (docs/races.md, "Interrupt line driver outrun"): the line
+ * is driven unlocked, so two CPUs that change the level one after the
+ * other could reach the line in the opposite order and leave it at the
+ * older level; and a driver that re-drove until no change came in
+ * meanwhile never returned while other vCPUs kept changing the level (the
+ * console CPU, delivering input, was held there by the guest). Hence one
+ * driver at a time (irq_driver), which samples irq_level and irq_seq
+ * under the lock and drives once. A caller whose change a drive has
+ * already sampled (irq_sampled) is done: that drive, or a later one,
+ * carries it. A caller that finds another CPU driving a sample older than
+ * its change waits for that one drive to end, then drives itself unless
+ * someone who sampled after its change already does: the last change is
+ * always driven by a drive that began after it, and each caller waits for
+ * at most one drive and makes at most one (plus one more per change made
+ * by a nested call on its own CPU, which finds itself the driver, sets
+ * irq_redrive and leaves).
+ */
+static void vuart_irq_sync(struct vuart *u, uint32_t seq)
+{
+	uint32_t self = smp_processor_id() + 1, driver, level;
+	unsigned long flags, spins;
+
+	flags = spin_lock_irqsave(&u->lock);
+	for (;;) {
+		if (vuart_seq_reached(u->irq_sampled, seq))
+			goto out;
+		driver = u->irq_driver;
+		if (!driver)
+			break;
+		if (driver == self) {
+			u->irq_redrive = true;
+			goto out;
+		}
+		spin_unlock_irqrestore(&u->lock, flags);
+		/* Pairs with the release stores of the driver's CPU. */
+		for (spins = 0;
+		     __atomic_load_n(&u->irq_driver, __ATOMIC_ACQUIRE) == driver &&
+		     !vuart_seq_reached(__atomic_load_n(&u->irq_sampled,
+							__ATOMIC_ACQUIRE), seq);
+		     spins++)
+			platform_wait_contended(spins);
+		flags = spin_lock_irqsave(&u->lock);
+	}
+	__atomic_store_n(&u->irq_driver, self, __ATOMIC_RELEASE);
 	do {
-		seq = __atomic_load_n(&u->irq_seq, __ATOMIC_SEQ_CST);
-		level = __atomic_load_n(&u->irq_level, __ATOMIC_SEQ_CST);
+		u->irq_redrive = false;
+		__atomic_store_n(&u->irq_sampled, u->irq_seq, __ATOMIC_RELEASE);
+		level = u->irq_level;
+		spin_unlock_irqrestore(&u->lock, flags);
 		irq_line_set(&u->irq, (int)level);
-	} while (__atomic_load_n(&u->irq_seq, __ATOMIC_SEQ_CST) != seq);
+		flags = spin_lock_irqsave(&u->lock);
+	} while (u->irq_redrive);
+	__atomic_store_n(&u->irq_driver, 0, __ATOMIC_RELEASE);
+out:
+	spin_unlock_irqrestore(&u->lock, flags);
 }
 
 static void vuart_write_thr(struct vuart *u, uint8_t val,
@@ -304,6 +352,7 @@ static int vuart_io_read(void *dev, uint16_t port, unsigned int size,
 	unsigned int off = (uint16_t)(port - u->base), i;
 	unsigned long flags;
 	uint32_t v = 0;
+	uint32_t seq;
 	bool sync;
 
 	flags = spin_lock_irqsave(&u->lock);
@@ -313,11 +362,11 @@ static int vuart_io_read(void *dev, uint16_t port, unsigned int size,
 
 		v |= (uint32_t)b << (8 * i);
 	}
-	sync = vuart_irq_update(u);
+	sync = vuart_irq_update(u, &seq);
 	spin_unlock_irqrestore(&u->lock, flags);
 
 	if (sync)
-		vuart_irq_sync(u);
+		vuart_irq_sync(u, seq);
 	*val = v;
 	return 0;
 }
@@ -329,6 +378,7 @@ static int vuart_io_write(void *dev, uint16_t port, unsigned int size,
 	unsigned int off = (uint16_t)(port - u->base), i;
 	struct vuart_tx_batch tx = { .n = 0 };
 	unsigned long flags;
+	uint32_t seq;
 	bool sync;
 
 	flags = spin_lock_irqsave(&u->lock);
@@ -337,7 +387,7 @@ static int vuart_io_write(void *dev, uint16_t port, unsigned int size,
 			vuart_write_reg(u, off + i, (uint8_t)(val >> (8 * i)),
 					&tx);
 	}
-	sync = vuart_irq_update(u);
+	sync = vuart_irq_update(u, &seq);
 	spin_unlock_irqrestore(&u->lock, flags);
 
 	/*
@@ -349,7 +399,7 @@ static int vuart_io_write(void *dev, uint16_t port, unsigned int size,
 			u->tx(u->tx_ctx, tx.bytes[i]);
 	}
 	if (sync)
-		vuart_irq_sync(u);
+		vuart_irq_sync(u, seq);
 	return 0;
 }
 
@@ -362,6 +412,7 @@ size_t vuart_receive(struct vuart *u, const uint8_t *buf, size_t n)
 {
 	unsigned long flags;
 	size_t i, got = 0;
+	uint32_t seq;
 	bool sync;
 
 	flags = spin_lock_irqsave(&u->lock);
@@ -369,11 +420,11 @@ size_t vuart_receive(struct vuart *u, const uint8_t *buf, size_t n)
 		for (i = 0; i < n; i++)
 			got += vuart_rx_push(u, buf[i]);
 	}
-	sync = vuart_irq_update(u);
+	sync = vuart_irq_update(u, &seq);
 	spin_unlock_irqrestore(&u->lock, flags);
 
 	if (sync)
-		vuart_irq_sync(u);
+		vuart_irq_sync(u, seq);
 	return got;
 }
 

@@ -121,12 +121,17 @@ struct vuart {
 	bool thre_pending;	/* THR-empty interrupt raised, not yet taken */
 
 	/*
-	 * Interrupt level the registers ask for, and a count of its
-	 * changes. Written under u->lock, read without it by
-	 * vuart_irq_sync() (see there).
+	 * Interrupt level the registers ask for, the number of its latest
+	 * change, and the line's driver (see vuart_irq_sync()). All written
+	 * under u->lock; irq_sampled (the change the latest drive carries)
+	 * and irq_driver (smp_processor_id() + 1 of the CPU driving, 0 for
+	 * none) are also read without it, by a caller waiting for a drive.
 	 */
 	uint32_t irq_level;
 	uint32_t irq_seq;
+	uint32_t irq_sampled;
+	uint32_t irq_driver;
+	bool irq_redrive;	/* a nested change on the driver's CPU */
 
 	/* Set by vuart_init(), read-only afterwards. */
 	uint16_t base;
