@@ -113,7 +113,8 @@ static unsigned int vrtc_decode_hour(const struct vrtc *r, uint8_t b)
  * guest can name any instant up to the year 25599 (binary century 255),
  * far past the year 2262 where signed 64-bit nanoseconds end, so a guest
  * second is never multiplied by NS_PER_SEC: only the host's clock is
- * counted in nanoseconds.
+ * counted in nanoseconds (clock + wall_frac wraps only after 584 years
+ * of host uptime).
  */
 static int64_t vrtc_guest_sec(const struct vrtc *r, uint64_t now)
 {
