@@ -7,7 +7,8 @@
  * indexed by reason: a reason without a case fails the test); an event an
  * exit interrupted is delivered again before a pending interrupt; HLT
  * blocks and is ended by the one-shot timer or by a request from another
- * thread; a refused entry stops the VM; a VM stopped from any of its vCPU
+ * thread; the one-shot timer's hypercall refuses exception vectors and
+ * vectors above 255 and saturates a delay too long for 64 bits; a refused entry stops the VM; a VM stopped from any of its vCPU
  * threads, or from outside, while the others run (TSan build).
  */
 #include "asm/msr.h"
@@ -282,8 +283,62 @@ static void exit_vmcall(struct vcpu *vcpu)
 	CHECK_EQ(vcpu->bv->regs.rip, 0x1003);
 	*rax = 0x99;
 	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
-	CHECK_EQ(*rax, (uint64_t)-1);
+	CHECK_EQ(*rax, HC_ERROR);
 	CHECK(!fake_vcpu(vcpu)->queued.valid);
+}
+
+/* HC_TIMER_ONESHOT with RBX µs and RCX vector; returns RAX. */
+static uint64_t timer_call(struct vcpu *vcpu, uint64_t us, uint64_t vector)
+{
+	struct vm_exit e = mk_exit(EXIT_VMCALL, 3);
+	uint64_t *gpr = vcpu->bv->regs.gpr;
+
+	gpr[GPR_RAX] = HC_TIMER_ONESHOT;
+	gpr[GPR_RBX] = us;
+	gpr[GPR_RCX] = vector;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK(!vm_is_stopped(vcpu->vm));
+	return gpr[GPR_RAX];
+}
+
+/*
+ * The one-shot timer's arguments: an exception vector (below 32) or one
+ * above 255 is refused with HC_ERROR and arms nothing (not even the low
+ * byte of 0x141); a delay whose nanoseconds pass 64 bits saturates to
+ * "never" instead of wrapping into the past and firing at once.
+ */
+static void case_timer_call_arguments(void)
+{
+	static const uint64_t bad_vectors[] = {
+		0, 2, 14, 31, 256, 0x141, 0x100000040ull, UINT64_MAX,
+	};
+	static const uint64_t huge_us[] = {
+		UINT64_MAX, UINT64_MAX / 1000 + 1, 1ull << 54, UINT64_MAX / 1000,
+	};
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	uint64_t now;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad_vectors); i++) {
+		CHECK_EQ(timer_call(vcpu, 10, bad_vectors[i]), HC_ERROR);
+		CHECK(list_empty(&vcpu->timers.timers));
+		CHECK_EQ(vtimer_next_deadline(&vcpu->timers), VTIMER_NEVER);
+	}
+	/* The bounds are accepted. */
+	now = time_now_ns();
+	CHECK_EQ(timer_call(vcpu, 1000000, 32), 0);
+	CHECK(!list_empty(&vcpu->timers.timers));
+	CHECK(vtimer_next_deadline(&vcpu->timers) >= now + 1000000000ull);
+	CHECK_EQ(timer_call(vcpu, 1000000, 255), 0);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(huge_us); i++) {
+		CHECK_EQ(timer_call(vcpu, huge_us[i], 0x41), 0);
+		now = time_now_ns();
+		/* Far in the future, and nothing fires now. */
+		CHECK(vtimer_next_deadline(&vcpu->timers) > now + 3600000000000ull);
+		CHECK_EQ(vtimer_update_irq(&vcpu->timers, now), 0);
+		CHECK(!vcpu_irq_pending(vcpu));
+	}
+	rig_destroy(&rig);
 }
 
 static void exit_xsetbv(struct vcpu *vcpu)
@@ -680,6 +735,7 @@ int main(void)
 	RUN(case_every_exit_reason);
 	RUN(case_handled_exit);
 	RUN(exit_io_exit_port);
+	RUN(case_timer_call_arguments);
 	RUN(case_reinject_interrupted_event);
 	RUN(case_hlt_wakes_on_timer);
 	RUN(case_hlt_wakes_on_request);
