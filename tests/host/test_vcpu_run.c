@@ -7,7 +7,8 @@
  * indexed by reason: a reason without a case fails the test); an event an
  * exit interrupted is delivered again before a pending interrupt; HLT
  * blocks and is ended by the one-shot timer or by a request from another
- * thread; the one-shot timer's hypercall refuses exception vectors and
+ * thread; a timer armed on a halted vCPU from another thread wakes its
+ * CPU to re-arm without ending the halt; the one-shot timer's hypercall refuses exception vectors and
  * vectors above 255 and saturates a delay too long for 64 bits; a refused entry stops the VM; a VM stopped from any of its vCPU
  * threads, or from outside, while the others run (TSan build).
  */
@@ -640,6 +641,70 @@ static void case_hlt_wakes_on_request(void)
 	rig_destroy(&rig);
 }
 
+/* A timer of the test's own on vCPU 0: counts the ticks it delivers. */
+static uint32_t near_ticks;	/* atomic */
+
+static void near_timer_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
+			    unsigned int ticks)
+{
+	__atomic_fetch_add(&near_ticks, ticks, __ATOMIC_RELEASE);
+}
+
+static const struct vtimer_sink near_timer_sink = {
+	.fire = near_timer_fire,
+};
+
+/*
+ * A timer armed on a halted vCPU from another CPU kicks it. The vCPU arms
+ * its one-shot 10 s ahead and halts with interrupts off; with the halt
+ * model its CPU sleeps until that deadline or a kick. Once it sleeps,
+ * the test's thread (another CPU, as a PIT or RTC reprogrammed by an AP)
+ * arms a 20 ms timer on the vCPU's list: the kick must wake the CPU, which
+ * re-arms for 20 ms, so the tick arrives long before 10 s. The kick does
+ * not end the halt: the vCPU enters no more until the VM stops.
+ */
+static void case_hlt_rearms_on_timer_kick(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+	uint64_t start, now;
+	struct vtimer near;
+	struct worker w;
+
+	shim_set_halt_model(true);
+	__atomic_store_n(&near_ticks, 0, __ATOMIC_RELAXED);
+	f->bv.regs.rflags = X86_RFLAGS_FIXED;	/* IF clear: the HLT lasts */
+	f->arg = 10000000;			/* 10 s */
+	fake_push_hook(f, EXIT_VMCALL, set_timer_call);
+	fake_push(f, EXIT_HLT, 1);
+	vtimer_init(&near, &vcpu->timers, &near_timer_sink, NULL, 0, VTIMER_NO_MISSED);
+	worker_start(&w, 1, rig_vcpu_thread, vcpu);
+	CHECK(rig_wait_blocked(vcpu));
+	start = time_now_ns();
+	while (!shim_cpu_halted(1) && time_now_ns() - start < 5000000000ull)
+		shim_pause();
+	CHECK(shim_cpu_halted(1));
+
+	now = time_now_ns();
+	vtimer_start(&near, &vcpu->timers, now, now + 20000000ull, 0);
+	start = time_now_ns();
+	while (!__atomic_load_n(&near_ticks, __ATOMIC_ACQUIRE) &&
+	       time_now_ns() - start < 2000000000ull)
+		shim_pause();
+	CHECK_EQ(__atomic_load_n(&near_ticks, __ATOMIC_ACQUIRE), 1);
+	CHECK(vcpu_is_blocked(&vcpu->req));
+	CHECK_EQ(__atomic_load_n(&f->runs, __ATOMIC_RELAXED), 2);
+
+	vm_stop(vcpu->vm, "stopped by the test");
+	worker_join(&w);
+	CHECK_EQ(f->runs, 2);
+	CHECK_EQ(f->nr_delivered, 0);
+	CHECK(vcpu->req.serviced[VCPU_REQ_TIMER] >= 1);
+	vtimer_destroy(&near);
+	shim_set_halt_model(false);
+	rig_destroy(&rig);
+}
+
 /* A refused entry stops the VM; the loop still puts the vCPU back. */
 static void case_entry_failure(void)
 {
@@ -739,6 +804,7 @@ int main(void)
 	RUN(case_reinject_interrupted_event);
 	RUN(case_hlt_wakes_on_timer);
 	RUN(case_hlt_wakes_on_request);
+	RUN(case_hlt_rearms_on_timer_kick);
 	RUN(case_entry_failure);
 	RUN(case_stop_from_any_vcpu);
 	return check_done();
