@@ -106,6 +106,13 @@ static void memslots_write_protect(struct vm_memslots *m, gfn_t gfn,
 		m->ops->write_protect(m->ops_ctx, gfn, n);
 }
 
+static void memslots_flush_tlbs(struct vm_memslots *m)
+{
+	spin_assert_held(&m->slots_lock);
+	if (m->ops && m->ops->flush_tlbs)
+		m->ops->flush_tlbs(m->ops_ctx);
+}
+
 /* ---------------------------------------------------------------------
  * Sets.
  */
@@ -266,8 +273,16 @@ static void memslots_commit(struct vm_memslots *m, struct memslots_change *c)
 	srcu_synchronize(&m->srcu);
 	if (c->zap_npages)
 		memslots_invalidate_end(m, c->zap_gfn, c->zap_npages);
-	if (c->wp_npages)
+	/*
+	 * The flush is unconditional, as KVM's after turning logging on
+	 * (kvm_mmu_slot_apply_flags()): a leaf whose W an ager or a zap
+	 * took away before us, without its flush yet, is not one our
+	 * write-protect finds, and a vCPU may still write through it.
+	 */
+	if (c->wp_npages) {
 		memslots_write_protect(m, c->wp_gfn, c->wp_npages);
+		memslots_flush_tlbs(m);
+	}
 	/* Readers of the old set may have set bits in it until now. */
 	kfree(c->free_bitmap);
 	memslot_set_free(old);
@@ -554,6 +569,7 @@ int memslots_get_dirty_log(struct vm_memslots *m, uint32_t id, uint64_t *out)
 {
 	uint64_t w, words, run_first = 0, run_len = 0;
 	const struct memslot *s;
+	bool flush = false;
 	int i, err = 0;
 
 	spin_lock(&m->slots_lock);
@@ -583,6 +599,7 @@ int memslots_get_dirty_log(struct vm_memslots *m, uint32_t id, uint64_t *out)
 		uint64_t bits = atomic_xchg(&s->dirty_bitmap[w], 0);
 
 		out[w] = bits;
+		flush |= bits != 0;
 		/* Contiguous runs, merged across words, one hook call each. */
 		while (bits) {
 			unsigned int b = (unsigned int)__builtin_ctzll(bits);
@@ -602,6 +619,19 @@ int memslots_get_dirty_log(struct vm_memslots *m, uint32_t id, uint64_t *out)
 		}
 	}
 	memslot_flush_run(m, s, run_first, run_len);
+	/*
+	 * Flush if any bit was taken, whoever cleared W: KVM's
+	 * kvm_get_dirty_log_protect() sets its "flush" for every non-zero
+	 * word, not for the leaves its own write-protect changed. An ager
+	 * (tdp_mmu_age_range()) or a zap may have cleared W, or the leaf,
+	 * of a page we took and not flushed yet: our write-protect finds
+	 * nothing to clear there, yet a vCPU still holds the writable
+	 * translation, and a write through it after we return would be in
+	 * no harvest (docs/races.md, "Dirty-log harvest after someone else
+	 * cleared W"). One flush, after every run is write-protected.
+	 */
+	if (flush)
+		memslots_flush_tlbs(m);
 out_unlock:
 	spin_unlock(&m->slots_lock);
 	return err;

@@ -94,9 +94,18 @@ struct memslots_ops {
 	/*
 	 * Write-protect a range: dirty logging turned on (after the old set's
 	 * readers are gone) and pages just harvested by
-	 * memslots_get_dirty_log() (before it returns).
+	 * memslots_get_dirty_log() (before it returns). Does not flush TLBs:
+	 * the caller calls flush_tlbs once it has write-protected everything.
 	 */
 	void (*write_protect)(void *ctx, gfn_t gfn, uint64_t n);
+	/*
+	 * Remote TLB flush: returns once no vCPU can use a translation it
+	 * cached before the call. Called after write_protect when logging is
+	 * turned on, and at the end of every harvest that took a dirty bit,
+	 * whether or not its write-protect cleared a W itself (docs/races.md,
+	 * "Dirty-log harvest after someone else cleared W").
+	 */
+	void (*flush_tlbs)(void *ctx);
 };
 
 struct vm_memslots {

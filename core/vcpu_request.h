@@ -57,7 +57,8 @@
 #define VCPU_REQ_TIMER_MIGRATE    2	/* move timers to the new CPU */
 #define VCPU_REQ_EVENT            3	/* an interrupt or event is pending */
 #define VCPU_REQ_STOP             4	/* the VM is being stopped */
-#define VCPU_REQ_NR               5
+#define VCPU_REQ_TIMER            5	/* a timer came: re-read the deadline */
+#define VCPU_REQ_NR               6
 
 /*
  * Flags ORed into the request argument of the senders (KVM's

@@ -49,6 +49,41 @@ bool vcpu_irq_pending(struct vcpu *vcpu)
 }
 
 /*
+ * One halt: until ready() holds, a request comes, a waker ends the halt
+ * or the VM stops. Returns true if it ended for a reason of its own
+ * (ready, stopped), false for a request or a wake-up.
+ */
+static bool vcpu_block_once(struct vcpu *vcpu, bool (*ready)(struct vcpu *vcpu))
+{
+	struct vcpu_req_state *r = &vcpu->req;
+	unsigned long flags;
+	bool done = false;
+
+	if (!vcpu_block_begin(r))
+		return false;
+	for (;;) {
+		uint64_t now = time_now_ns();
+
+		if (vtimer_next_deadline(&vcpu->timers) <= now)
+			vtimer_update_irq(&vcpu->timers, now);
+		if (ready(vcpu) || vm_is_stopped(vcpu->vm)) {
+			done = true;
+			break;
+		}
+		if (!vcpu_is_blocked(r) || vcpu_has_requests(r))
+			break;
+		flags = irq_save();
+		/* Re-read on every pass: a timer kick may have brought it closer. */
+		platform_timer_arm(vtimer_next_deadline(&vcpu->timers));
+		if (vcpu_is_blocked(r) && !vcpu_has_requests(r))
+			platform_wait_irq();
+		irq_restore(flags);
+	}
+	vcpu_block_end(r);
+	return done;
+}
+
+/*
  * Blocks the vCPU (HLT; an AP waiting for its SIPI) until ready() holds,
  * a request comes, a waker ends the halt or the VM stops. Its own timers
  * keep firing meanwhile: the CPU's one-shot timer is armed for the next
@@ -56,29 +91,26 @@ bool vcpu_irq_pending(struct vcpu *vcpu)
  * the host nothing). The wake-up conditions are checked with interrupts
  * off just before the atomic "sti; hlt": a kick sent after the check is
  * taken by the halt (vcpu_wake() pairs with vcpu_block_begin()).
+ *
+ * A timer kick (VCPU_REQ_TIMER, core/vm.c: a timer armed on this vCPU or
+ * moved to it from another CPU) only asks for the deadline to be read
+ * again: consumed here, it sends the vCPU back into the halt, which
+ * re-arms the CPU's one-shot for the new earliest deadline. Any other
+ * request, or ready(), ends the block.
  */
 void vcpu_block(struct vcpu *vcpu, bool (*ready)(struct vcpu *vcpu))
 {
 	struct vcpu_req_state *r = &vcpu->req;
-	unsigned long flags;
 
-	if (!vcpu_block_begin(r))
-		return;
-	for (;;) {
-		uint64_t now = time_now_ns();
-
-		if (vtimer_next_deadline(&vcpu->timers) <= now)
-			vtimer_update_irq(&vcpu->timers, now);
-		if (!vcpu_is_blocked(r) || vcpu_has_requests(r) || ready(vcpu) ||
-		    vm_is_stopped(vcpu->vm))
-			break;
-		flags = irq_save();
-		platform_timer_arm(vtimer_next_deadline(&vcpu->timers));
-		if (vcpu_is_blocked(r) && !vcpu_has_requests(r))
-			platform_wait_irq();
-		irq_restore(flags);
+	while (!vcpu_block_once(vcpu, ready)) {
+		/*
+		 * The kick's bit is consumed before the next halt reads the
+		 * deadline (the acquire of pair 3 in core/vcpu_request.c,
+		 * partner of the kick's LOCK OR): the halt sees the timer.
+		 */
+		if (!vcpu_check_request(r, VCPU_REQ_TIMER) || vcpu_has_requests(r))
+			return;
 	}
-	vcpu_block_end(r);
 }
 
 /* Returns false when the loop must end (the VM stops). */
@@ -95,6 +127,8 @@ static bool vcpu_service_requests(struct vcpu *vcpu)
 	vcpu_check_request(r, VCPU_REQ_EVENT);	/* handled by the injection */
 	vcpu_check_request(r, VCPU_REQ_MEMSLOTS_RELOAD);
 	vcpu_check_request(r, VCPU_REQ_TIMER_MIGRATE);
+	/* The deadline is re-read below, before the entry. */
+	vcpu_check_request(r, VCPU_REQ_TIMER);
 	return true;
 }
 

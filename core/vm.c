@@ -89,6 +89,32 @@ free_vm:
 	return err;
 }
 
+/*
+ * The kick of a vCPU's timers (core/vtimer.h): another CPU armed a timer
+ * on this vCPU or moved one to it, possibly earlier than the deadline the
+ * vCPU's CPU is armed for. vtimer_start() and vtimer_migrate() call it
+ * after vtimer_unlock_pair(), never under a vtimer lock; the request
+ * takes no lock either (a sender without VCPU_REQUEST_WAIT never spins),
+ * so a device lock held around the timer call is harmless.
+ *
+ * VCPU_REQ_TIMER sends the vCPU back through a point that re-reads
+ * vtimer_next_deadline() and re-arms its CPU's one-shot: a vCPU in guest
+ * mode is kicked out and re-arms before its next entry; a halted one is
+ * woken, re-arms in vcpu_block() and halts again (the request does not
+ * end the halt). Ordering: the timer is on the list before our unlock;
+ * the request's LOCK OR comes after it, and the vCPU's consumption of the
+ * bit (an acquire, pair 3 of core/vcpu_request.c) comes before its next
+ * vtimer_next_deadline(), which takes the same vtimer lock: it sees the
+ * new timer. If it finds the bit only after it re-armed, the kick's
+ * wake-up is on its way and ends that halt (pair 2).
+ */
+static void vcpu_timer_kick(struct vtimer_vcpu *v)
+{
+	struct vcpu *vcpu = container_of(v, struct vcpu, timers);
+
+	vcpu_make_request(&vcpu->req, VCPU_REQ_TIMER);
+}
+
 int vm_vcpu_create(struct vm *vm, struct vcpu **out)
 {
 	struct vcpu *vcpu;
@@ -111,7 +137,7 @@ int vm_vcpu_create(struct vm *vm, struct vcpu **out)
 	vcpu->vm = vm;
 	vcpu->host_cpu = -1;
 	vcpu_req_init(&vcpu->req, id);
-	vtimer_vcpu_init(&vcpu->timers, id, NULL);
+	vtimer_vcpu_init(&vcpu->timers, id, vcpu_timer_kick);
 	vm->vcpus[id] = vcpu;
 	vm->reqs[id] = &vcpu->req;
 	/* Pairs with the acquire load in vm_nr_vcpus(). */

@@ -216,13 +216,17 @@ void tdp_mmu_invalidate_end(struct tdp_mmu *mmu, gfn_t start, gfn_t end);
 /*
  * Dirty logging: takes W away from every 4 KiB leaf in [gfn, gfn + n)
  * (the software write bits stay, see mm/spte.h) and zaps the large leaves
- * there (a logging slot maps 4 KiB only), then flushes remote TLBs. The
- * next write to each page faults, is fixed by the fast path and logged. Must be called after
+ * there (a logging slot maps 4 KiB only). Does not flush: returns true if
+ * it changed a leaf, and the caller flushes remote TLBs before it relies
+ * on the protection (memslots does, through the flush_tlbs hook, even
+ * when this returns false: another sweep may have cleared W unflushed).
+ * The next write to each page faults, is fixed by the fast path and
+ * logged. Must be called after
  * the memslot set that turns logging on is published and the previous
  * set's readers are gone (memslots_commit() does): a fault holds its read
  * section until its leaf is installed.
  */
-void tdp_mmu_write_protect_range(struct tdp_mmu *mmu, gfn_t gfn, uint64_t n);
+bool tdp_mmu_write_protect_range(struct tdp_mmu *mmu, gfn_t gfn, uint64_t n);
 
 /*
  * Access tracking: marks every present leaf in [start, end) not-present

@@ -28,7 +28,10 @@
  *    first and write-protects what it took; a mark that lands after the
  *    exchange stays for the next harvest, and the leaf it belongs to was
  *    made writable before the mark, so it is write-protected by the harvest
- *    that takes the mark, after it took it.
+ *    that takes the mark, after it took it. The harvest flushes remote
+ *    TLBs before it returns whenever it took a bit, even if its own
+ *    write-protect cleared nothing: an ager or a zap may have cleared W
+ *    first and not flushed yet (docs/races.md).
  *  - Turning logging on: the hook runs after the set with
  *    MEMSLOT_DIRTY_LOG is published and the old set's readers are gone.
  *    A fault holds its read section from the memslot lookup until its
@@ -82,7 +85,7 @@ static bool tdp_mmu_write_protect_leaf(struct tdp_mmu *mmu,
 	return true;
 }
 
-void tdp_mmu_write_protect_range(struct tdp_mmu *mmu, gfn_t gfn, uint64_t n)
+bool tdp_mmu_write_protect_range(struct tdp_mmu *mmu, gfn_t gfn, uint64_t n)
 {
 	const struct spte_format *fmt = mmu->fmt;
 	struct tdp_iter it;
@@ -103,12 +106,14 @@ void tdp_mmu_write_protect_range(struct tdp_mmu *mmu, gfn_t gfn, uint64_t n)
 	percpu_read_unlock(&mmu->mmu_lock, cookie);
 
 	/*
-	 * Until this returns, vCPUs may still write through translations
-	 * they cached; the harvest's caller copies the pages only after we
-	 * return (KVM's locking.rst, "flush tlbs due to spte updated").
+	 * No flush here: until the caller's flush, vCPUs may still write
+	 * through translations they cached, this call's and those whose W
+	 * an ager or a zap cleared before us without its flush yet. The
+	 * caller (memslots, through the flush_tlbs hook) flushes once per
+	 * harvest that took a bit, before the harvest returns (KVM's
+	 * locking.rst, "flush tlbs due to spte updated").
 	 */
-	if (flush)
-		tdp_mmu_flush_remote_tlbs(mmu);
+	return flush;
 }
 
 /*

@@ -315,8 +315,14 @@ static void tdp_mmu_ops_write_protect(void *ctx, gfn_t gfn, uint64_t n)
 	tdp_mmu_write_protect_range(ctx, gfn, n);
 }
 
+static void tdp_mmu_ops_flush_tlbs(void *ctx)
+{
+	tdp_mmu_flush_remote_tlbs(ctx);
+}
+
 const struct memslots_ops tdp_mmu_memslots_ops = {
 	.invalidate_begin = tdp_mmu_ops_invalidate_begin,
 	.invalidate_end = tdp_mmu_ops_invalidate_end,
 	.write_protect = tdp_mmu_ops_write_protect,
+	.flush_tlbs = tdp_mmu_ops_flush_tlbs,
 };

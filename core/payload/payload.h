@@ -18,6 +18,14 @@
 #define PAYLOAD_PORT_EXIT    0xf4	/* OUT: the guest is done, value = status */
 #define HC_TIMER_ONESHOT     0x1	/* VMMCALL: RBX = µs, RCX = vector */
 #define HC_VCPU_ID           0x2	/* VMMCALL: returns the vCPU index in RAX */
+/*
+ * RAX after a hypercall that failed: an unknown call number, or
+ * HC_TIMER_ONESHOT with a vector outside [HC_VECTOR_MIN, 255] (below 32
+ * are exceptions). Nothing was done. A call that succeeds returns 0 or
+ * its value, never this.
+ */
+#define HC_ERROR             ((uint64_t)-1)
+#define HC_VECTOR_MIN        32
 
 struct vm;
 

@@ -128,24 +128,49 @@ static int payload_port_io(struct vcpu *vcpu, uint16_t port, unsigned int size, 
 	}
 }
 
-static int payload_hypercall(struct vcpu *vcpu)
+/*
+ * now + us microseconds, saturated: a delay too long for 64 bits of
+ * nanoseconds is "never" (VTIMER_NEVER), not a wrap into the past that
+ * would fire at once.
+ */
+static uint64_t payload_deadline(uint64_t now, uint64_t us)
+{
+	uint64_t ns, deadline;
+
+	if (__builtin_mul_overflow(us, 1000, &ns) ||
+	    __builtin_add_overflow(now, ns, &deadline))
+		return VTIMER_NEVER;
+	return deadline;
+}
+
+/* HC_TIMER_ONESHOT: RBX µs from now, RCX the vector (32..255). */
+static uint64_t payload_timer_oneshot(struct vcpu *vcpu, uint64_t us, uint64_t vector)
 {
 	struct payload_vcpu *pv = pv_of(vcpu);
-	uint64_t *gpr = vcpu->bv->regs.gpr;
 	uint64_t now;
+
+	/* An exception vector, or one no IDT has: refused, nothing armed. */
+	if (vector < HC_VECTOR_MIN || vector > 255)
+		return HC_ERROR;
+	now = time_now_ns();
+	WRITE_ONCE(pv->timer_vector, (uint8_t)vector);
+	vtimer_start(&pv->timer, &vcpu->timers, now, payload_deadline(now, us), 0);
+	return 0;
+}
+
+static int payload_hypercall(struct vcpu *vcpu)
+{
+	uint64_t *gpr = vcpu->bv->regs.gpr;
 
 	switch (gpr[GPR_RAX]) {
 	case HC_TIMER_ONESHOT:
-		now = time_now_ns();
-		WRITE_ONCE(pv->timer_vector, (uint8_t)gpr[GPR_RCX]);
-		vtimer_start(&pv->timer, &vcpu->timers, now, now + gpr[GPR_RBX] * 1000, 0);
-		gpr[GPR_RAX] = 0;
+		gpr[GPR_RAX] = payload_timer_oneshot(vcpu, gpr[GPR_RBX], gpr[GPR_RCX]);
 		break;
 	case HC_VCPU_ID:
 		gpr[GPR_RAX] = vcpu->id;
 		break;
 	default:
-		gpr[GPR_RAX] = (uint64_t)-1;
+		gpr[GPR_RAX] = HC_ERROR;
 		break;
 	}
 	return 0;

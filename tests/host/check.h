@@ -68,6 +68,15 @@ void shim_set_cpu(unsigned int id);
 /* Receives platform_kick_cpu() calls (NULL: ignore them). */
 void shim_set_kick_handler(void (*fn)(unsigned int cpu));
 /*
+ * The halt model (shim.c), off by default: on, platform_wait_irq() waits
+ * for the CPU's one-shot (platform_timer_arm()) or a platform_kick_cpu()
+ * to it, as a halted CPU does; off, it only yields. Set while no hosted
+ * CPU halts; it clears every CPU's deadline and pending kick.
+ */
+void shim_set_halt_model(bool on);
+/* True while hosted CPU cpu waits in platform_wait_irq() (halt model on). */
+bool shim_cpu_halted(unsigned int cpu);
+/*
  * CPUs platform_nr_cpus() reports (default 1); platform_run_on_cpu() runs
  * fn on a thread registered as that CPU and joins it before returning.
  */

@@ -135,10 +135,44 @@ void shim_set_kick_handler(void (*fn)(unsigned int cpu))
 	__atomic_store_n(&shim_kick_handler, fn, __ATOMIC_RELEASE);
 }
 
+/*
+ * The halt model (shim_set_halt_model()). Off, platform_wait_irq() only
+ * yields, so a halted vCPU re-checks everything on every pass. On, each
+ * hosted CPU has a one-shot timer and a pending-interrupt flag, as a real
+ * CPU has its LAPIC one-shot and the kick IPI: platform_timer_arm() sets
+ * the calling CPU's deadline, platform_kick_cpu() makes an interrupt
+ * pending on the target, and platform_wait_irq() returns only once the
+ * deadline has passed or an interrupt is pending (which it takes). A kick
+ * that comes between the caller's last check and the wait stays pending,
+ * as an IPI does across "sti; hlt".
+ */
+#define SHIM_CPUS 64
+
+static int shim_halt_on;			/* atomic */
+static uint64_t shim_timer_deadline[SHIM_CPUS];	/* atomic */
+static int shim_irq_pending[SHIM_CPUS];		/* atomic */
+static int shim_halted[SHIM_CPUS];		/* atomic */
+
+void shim_set_halt_model(bool on)
+{
+	for (unsigned int i = 0; i < SHIM_CPUS; i++) {
+		__atomic_store_n(&shim_timer_deadline[i], UINT64_MAX, __ATOMIC_RELAXED);
+		__atomic_store_n(&shim_irq_pending[i], 0, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&shim_halt_on, on, __ATOMIC_SEQ_CST);
+}
+
+bool shim_cpu_halted(unsigned int cpu)
+{
+	return cpu < SHIM_CPUS && __atomic_load_n(&shim_halted[cpu], __ATOMIC_ACQUIRE);
+}
+
 void platform_kick_cpu(unsigned int cpu)
 {
 	void (*fn)(unsigned int) = __atomic_load_n(&shim_kick_handler, __ATOMIC_ACQUIRE);
 
+	if (cpu < SHIM_CPUS && __atomic_load_n(&shim_halt_on, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&shim_irq_pending[cpu], 1, __ATOMIC_SEQ_CST);
 	if (fn)
 		fn(cpu);
 }
@@ -151,15 +185,28 @@ uint64_t platform_wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* No timer interrupt on the host: waits poll (see platform_wait_irq). */
+/* Without the halt model no timer interrupt: waits poll. */
 void platform_timer_arm(uint64_t deadline_ns)
 {
-	(void)deadline_ns;
+	unsigned int cpu = smp_processor_id();
+
+	if (cpu < SHIM_CPUS)
+		__atomic_store_n(&shim_timer_deadline[cpu], deadline_ns, __ATOMIC_RELAXED);
 }
 
 void platform_wait_irq(void)
 {
-	sched_yield();
+	unsigned int cpu = smp_processor_id();
+
+	if (!__atomic_load_n(&shim_halt_on, __ATOMIC_SEQ_CST) || cpu >= SHIM_CPUS) {
+		sched_yield();
+		return;
+	}
+	__atomic_store_n(&shim_halted[cpu], 1, __ATOMIC_RELEASE);
+	while (!__atomic_exchange_n(&shim_irq_pending[cpu], 0, __ATOMIC_SEQ_CST) &&
+	       time_now_ns() < __atomic_load_n(&shim_timer_deadline[cpu], __ATOMIC_RELAXED))
+		shim_pause();
+	__atomic_store_n(&shim_halted[cpu], 0, __ATOMIC_RELEASE);
 }
 
 unsigned long irq_save(void)

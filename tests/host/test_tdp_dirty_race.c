@@ -26,6 +26,11 @@
  * mark is taken by a later harvest. The vCPUs keep writing until HARVESTS harvests are done. After the vCPUs stop, a final harvest collects what is
  * left. So for every page: last harvest reporting it >= the largest
  * recorded write number. Both encodings.
+ *
+ * The first two cases force, step by step on one thread, the interleaving
+ * the stress run is too short to hit: an ager or a zap cleared W (or the
+ * leaf) of a logged page and has not flushed yet when the harvest takes
+ * the page's bit; the harvest must flush before it returns.
  */
 #include "tests/host/test_tdp_harness.h"
 
@@ -245,9 +250,110 @@ static void no_write_missed_with_aging(void)
 	run(true);
 }
 
+/* --- The harvest after a sweep that has not flushed yet ------------------- */
+
+/*
+ * One vCPU's TLB, one entry: the writable translation of PAGE_GPA it
+ * cached. A flush that goes through drops it; the flush gate holds back
+ * the next `hold` flushes (the sweep's own, still to come).
+ */
+#define PAGE_GPA ((SLOT_GFN + 5) << PAGE_SHIFT)
+
+static struct {
+	bool valid;
+	unsigned int hold, held;
+} tlb;
+
+static bool tlb_flush_gate(void)
+{
+	if (tlb.hold) {
+		tlb.hold--;
+		tlb.held++;
+		return false;
+	}
+	tlb.valid = false;
+	return true;
+}
+
+enum sweep { SWEEP_AGE, SWEEP_ZAP };
+
+/*
+ * Deterministic, one thread: the page is mapped writable and logged, the
+ * vCPU caches the writable translation, a sweep (an ager, a zap) takes W
+ * or the leaf away and its flush is held back, then the harvest runs. Its
+ * own write-protect finds nothing writable, yet it took the page's bit:
+ * it must flush before it returns, or the vCPU writes through its cached
+ * translation after the harvest and no harvest reports the write
+ * (docs/races.md, "Dirty-log harvest after someone else cleared W").
+ */
+static void harvest_after_unflushed_sweep(enum sweep sweep)
+{
+	for (unsigned int f = 0; f < ARRAY_SIZE(formats); f++) {
+		struct th_vcpu *v;
+		uint64_t bits[BITMAP_WORDS];
+		uint64_t flushes;
+		paddr_t hpa;
+
+		th_setup(formats[f], TDP_LEVEL_4K, 1);
+		v = &th.vcpu[0];
+		memset(&tlb, 0, sizeof(tlb));
+		th.flush_gate = tlb_flush_gate;
+		CHECK_EQ(memslots_create(&th.slots, 1, SLOT_GFN, SLOT_PAGES,
+					 th_guest_page(0), MEMSLOT_DIRTY_LOG), 0);
+		/* Written, harvested (write-protected), written again: logged. */
+		CHECK_EQ(th_access(v, PAGE_GPA, TDP_ACC_WRITE, NULL), TDP_FAULT_FIXED);
+		CHECK_EQ(memslots_get_dirty_log(&th.slots, 1, bits), 0);
+		CHECK_EQ(bits[0], 1ull << 5);
+		CHECK_EQ(th_access(v, PAGE_GPA, TDP_ACC_WRITE, NULL), TDP_FAULT_FIXED);
+
+		/* The vCPU caches the writable translation. */
+		CHECK_EQ(tdp_mmu_translate(&th.mmu, PAGE_GPA, TDP_ACC_WRITE, &hpa),
+			 TDP_XLATE_OK);
+		tlb.valid = true;
+
+		/* The sweep clears W (or the leaf); its flush is still to come. */
+		tlb.hold = 1;
+		if (sweep == SWEEP_AGE)
+			CHECK_EQ(tdp_mmu_age_range(&th.mmu, SLOT_GFN, SLOT_GFN + SLOT_PAGES), 1);
+		else
+			tdp_mmu_zap_range(&th.mmu, SLOT_GFN, SLOT_GFN + SLOT_PAGES);
+		CHECK_EQ(tlb.held, 1);
+		CHECK(tlb.valid);
+		CHECK(tdp_mmu_translate(&th.mmu, PAGE_GPA, TDP_ACC_WRITE, &hpa) !=
+		      TDP_XLATE_OK);
+
+		/* The harvest takes the bit and flushes before it returns. */
+		flushes = th.flushes;
+		CHECK_EQ(memslots_get_dirty_log(&th.slots, 1, bits), 0);
+		CHECK_EQ(bits[0], 1ull << 5);
+		CHECK_EQ(th.flushes, flushes + 1);
+		CHECK(!tlb.valid);
+
+		/* Nothing taken, nothing to flush. */
+		CHECK_EQ(memslots_get_dirty_log(&th.slots, 1, bits), 0);
+		CHECK_EQ(bits[0], 0);
+		CHECK_EQ(th.flushes, flushes + 1);
+
+		th.flush_gate = NULL;
+		th_teardown();
+	}
+}
+
+static void harvest_flushes_after_unflushed_age(void)
+{
+	harvest_after_unflushed_sweep(SWEEP_AGE);
+}
+
+static void harvest_flushes_after_unflushed_zap(void)
+{
+	harvest_after_unflushed_sweep(SWEEP_ZAP);
+}
+
 int main(void)
 {
 	th_boot();
+	RUN(harvest_flushes_after_unflushed_age);
+	RUN(harvest_flushes_after_unflushed_zap);
 	RUN(no_write_missed);
 	RUN(no_write_missed_with_aging);
 	return check_done();

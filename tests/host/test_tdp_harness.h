@@ -59,6 +59,13 @@ struct th_state {
 	struct th_vcpu vcpu[TH_MAX_VCPUS];
 	unsigned int nr_vcpus;
 	uint64_t flushes;		/* atomic */
+	/*
+	 * Optional, single-threaded cases only: called first by every flush;
+	 * false holds that flush back (it does nothing and is not counted),
+	 * as a sweep's flush that has not happened yet. NULL: every flush
+	 * goes through.
+	 */
+	bool (*flush_gate)(void);
 	uint64_t frames_before;		/* th_frames_not_mmu() at set-up */
 	unsigned long go;		/* atomic: threads may start */
 };
@@ -90,6 +97,8 @@ static void th_flush_hook(void *ctx)
 {
 	struct th_state *t = ctx;
 
+	if (t->flush_gate && !t->flush_gate())
+		return;
 	__atomic_fetch_add(&t->flushes, 1, __ATOMIC_RELAXED);
 	srcu_synchronize(&t->guest);
 }

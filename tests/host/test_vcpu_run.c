@@ -7,7 +7,9 @@
  * indexed by reason: a reason without a case fails the test); an event an
  * exit interrupted is delivered again before a pending interrupt; HLT
  * blocks and is ended by the one-shot timer or by a request from another
- * thread; a refused entry stops the VM; a VM stopped from any of its vCPU
+ * thread; a timer armed on a halted vCPU from another thread wakes its
+ * CPU to re-arm without ending the halt; the one-shot timer's hypercall refuses exception vectors and
+ * vectors above 255 and saturates a delay too long for 64 bits; a refused entry stops the VM; a VM stopped from any of its vCPU
  * threads, or from outside, while the others run (TSan build).
  */
 #include "asm/msr.h"
@@ -282,8 +284,62 @@ static void exit_vmcall(struct vcpu *vcpu)
 	CHECK_EQ(vcpu->bv->regs.rip, 0x1003);
 	*rax = 0x99;
 	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
-	CHECK_EQ(*rax, (uint64_t)-1);
+	CHECK_EQ(*rax, HC_ERROR);
 	CHECK(!fake_vcpu(vcpu)->queued.valid);
+}
+
+/* HC_TIMER_ONESHOT with RBX µs and RCX vector; returns RAX. */
+static uint64_t timer_call(struct vcpu *vcpu, uint64_t us, uint64_t vector)
+{
+	struct vm_exit e = mk_exit(EXIT_VMCALL, 3);
+	uint64_t *gpr = vcpu->bv->regs.gpr;
+
+	gpr[GPR_RAX] = HC_TIMER_ONESHOT;
+	gpr[GPR_RBX] = us;
+	gpr[GPR_RCX] = vector;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK(!vm_is_stopped(vcpu->vm));
+	return gpr[GPR_RAX];
+}
+
+/*
+ * The one-shot timer's arguments: an exception vector (below 32) or one
+ * above 255 is refused with HC_ERROR and arms nothing (not even the low
+ * byte of 0x141); a delay whose nanoseconds pass 64 bits saturates to
+ * "never" instead of wrapping into the past and firing at once.
+ */
+static void case_timer_call_arguments(void)
+{
+	static const uint64_t bad_vectors[] = {
+		0, 2, 14, 31, 256, 0x141, 0x100000040ull, UINT64_MAX,
+	};
+	static const uint64_t huge_us[] = {
+		UINT64_MAX, UINT64_MAX / 1000 + 1, 1ull << 54, UINT64_MAX / 1000,
+	};
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	uint64_t now;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad_vectors); i++) {
+		CHECK_EQ(timer_call(vcpu, 10, bad_vectors[i]), HC_ERROR);
+		CHECK(list_empty(&vcpu->timers.timers));
+		CHECK_EQ(vtimer_next_deadline(&vcpu->timers), VTIMER_NEVER);
+	}
+	/* The bounds are accepted. */
+	now = time_now_ns();
+	CHECK_EQ(timer_call(vcpu, 1000000, 32), 0);
+	CHECK(!list_empty(&vcpu->timers.timers));
+	CHECK(vtimer_next_deadline(&vcpu->timers) >= now + 1000000000ull);
+	CHECK_EQ(timer_call(vcpu, 1000000, 255), 0);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(huge_us); i++) {
+		CHECK_EQ(timer_call(vcpu, huge_us[i], 0x41), 0);
+		now = time_now_ns();
+		/* Far in the future, and nothing fires now. */
+		CHECK(vtimer_next_deadline(&vcpu->timers) > now + 3600000000000ull);
+		CHECK_EQ(vtimer_update_irq(&vcpu->timers, now), 0);
+		CHECK(!vcpu_irq_pending(vcpu));
+	}
+	rig_destroy(&rig);
 }
 
 static void exit_xsetbv(struct vcpu *vcpu)
@@ -585,6 +641,70 @@ static void case_hlt_wakes_on_request(void)
 	rig_destroy(&rig);
 }
 
+/* A timer of the test's own on vCPU 0: counts the ticks it delivers. */
+static uint32_t near_ticks;	/* atomic */
+
+static void near_timer_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
+			    unsigned int ticks)
+{
+	__atomic_fetch_add(&near_ticks, ticks, __ATOMIC_RELEASE);
+}
+
+static const struct vtimer_sink near_timer_sink = {
+	.fire = near_timer_fire,
+};
+
+/*
+ * A timer armed on a halted vCPU from another CPU kicks it. The vCPU arms
+ * its one-shot 10 s ahead and halts with interrupts off; with the halt
+ * model its CPU sleeps until that deadline or a kick. Once it sleeps,
+ * the test's thread (another CPU, as a PIT or RTC reprogrammed by an AP)
+ * arms a 20 ms timer on the vCPU's list: the kick must wake the CPU, which
+ * re-arms for 20 ms, so the tick arrives long before 10 s. The kick does
+ * not end the halt: the vCPU enters no more until the VM stops.
+ */
+static void case_hlt_rearms_on_timer_kick(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+	uint64_t start, now;
+	struct vtimer near;
+	struct worker w;
+
+	shim_set_halt_model(true);
+	__atomic_store_n(&near_ticks, 0, __ATOMIC_RELAXED);
+	f->bv.regs.rflags = X86_RFLAGS_FIXED;	/* IF clear: the HLT lasts */
+	f->arg = 10000000;			/* 10 s */
+	fake_push_hook(f, EXIT_VMCALL, set_timer_call);
+	fake_push(f, EXIT_HLT, 1);
+	vtimer_init(&near, &vcpu->timers, &near_timer_sink, NULL, 0, VTIMER_NO_MISSED);
+	worker_start(&w, 1, rig_vcpu_thread, vcpu);
+	CHECK(rig_wait_blocked(vcpu));
+	start = time_now_ns();
+	while (!shim_cpu_halted(1) && time_now_ns() - start < 5000000000ull)
+		shim_pause();
+	CHECK(shim_cpu_halted(1));
+
+	now = time_now_ns();
+	vtimer_start(&near, &vcpu->timers, now, now + 20000000ull, 0);
+	start = time_now_ns();
+	while (!__atomic_load_n(&near_ticks, __ATOMIC_ACQUIRE) &&
+	       time_now_ns() - start < 2000000000ull)
+		shim_pause();
+	CHECK_EQ(__atomic_load_n(&near_ticks, __ATOMIC_ACQUIRE), 1);
+	CHECK(vcpu_is_blocked(&vcpu->req));
+	CHECK_EQ(__atomic_load_n(&f->runs, __ATOMIC_RELAXED), 2);
+
+	vm_stop(vcpu->vm, "stopped by the test");
+	worker_join(&w);
+	CHECK_EQ(f->runs, 2);
+	CHECK_EQ(f->nr_delivered, 0);
+	CHECK(vcpu->req.serviced[VCPU_REQ_TIMER] >= 1);
+	vtimer_destroy(&near);
+	shim_set_halt_model(false);
+	rig_destroy(&rig);
+}
+
 /* A refused entry stops the VM; the loop still puts the vCPU back. */
 static void case_entry_failure(void)
 {
@@ -680,9 +800,11 @@ int main(void)
 	RUN(case_every_exit_reason);
 	RUN(case_handled_exit);
 	RUN(exit_io_exit_port);
+	RUN(case_timer_call_arguments);
 	RUN(case_reinject_interrupted_event);
 	RUN(case_hlt_wakes_on_timer);
 	RUN(case_hlt_wakes_on_request);
+	RUN(case_hlt_rearms_on_timer_kick);
 	RUN(case_entry_failure);
 	RUN(case_stop_from_any_vcpu);
 	return check_done();

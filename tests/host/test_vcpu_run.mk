@@ -1,7 +1,9 @@
 # The run loop and the exit dispatch on a test-payload VM, driven by a fake
 # backend: every exit reason's dispatch, re-injection of an interrupted
-# event, HLT woken by a timer and by a request, a refused entry, and a VM
-# stopped from any of its vCPU threads or from outside (TSan).
+# event, HLT woken by a timer and by a request, a halted vCPU re-armed by
+# the kick of a timer armed on it from another thread, the one-shot
+# hypercall's argument checks, a refused entry, and a VM stopped from any
+# of its vCPU threads or from outside (TSan).
 VCPU_RUN_TEST_SRCS := core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c \
 	core/insn_len.c core/ram_zero.c core/backend.c core/vm.c core/vcpu_request.c \
 	core/vtimer.c core/memslots.c core/srcu.c core/lib/percpu_rwlock.c mm/tdp_mmu.c \
