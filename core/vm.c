@@ -112,6 +112,15 @@ static void vcpu_timer_kick(struct vtimer_vcpu *v)
 {
 	struct vcpu *vcpu = container_of(v, struct vcpu, timers);
 
+	/*
+	 * The vCPU's own loop (an exit handler programming its local APIC's
+	 * timer) needs no kick: it re-reads the deadline before it enters or
+	 * halts again. A vCPU is loaded on this CPU only while its loop runs
+	 * here, and the loop's own stores to req.cpu are never stale on its
+	 * own CPU.
+	 */
+	if (READ_ONCE(vcpu->req.cpu) == (int)smp_processor_id())
+		return;
 	vcpu_make_request(&vcpu->req, VCPU_REQ_TIMER);
 }
 
