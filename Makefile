@@ -3,7 +3,8 @@
 #   make            build the UEFI application and the GRUB ISO
 #   make run        install what is needed, build, boot in QEMU (serial on the terminal)
 #   make test       install what is needed, run hosted and integration tests
-#   make host-test  hosted unit and stress tests only (ASan/UBSan, TSan)
+#   make host-test  hosted unit and stress tests (ASan/UBSan, TSan) and the
+#                   model checks (tests/model/, spin)
 #   make test-slow  the Linux boots under VT-x in Bochs (tests/slow/)
 #   make bench      benchmarks: the concurrency core, Linux boot time
 
@@ -207,7 +208,7 @@ bench: deps-test $(BENCH_BINS)
 .PHONY: host-build host-test integration-test test deps-test deps-run run
 host-build: $(HOST_BINS)
 host-test: host-build
-	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); } | tests/summary.sh
+	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/model/run.sh; } | tests/summary.sh
 
 integration-test: hv
 	$(Q)tests/integration/run.py | tests/summary.sh
@@ -230,7 +231,7 @@ guest-image:
 test: TEST_START_NS := $(shell date +%s%N)
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory hv host-build guest-image
-	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | \
+	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/model/run.sh; tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | \
 		TEST_START_NS=$(TEST_START_NS) tests/summary.sh
 
 # Scenarios too slow for every run (tests/slow/): Debian's kernel under

@@ -296,11 +296,18 @@ static uint64_t frame_place_meta(const struct frame_src *src, uint64_t len)
  * Initialisation.
  */
 
-/* Empties the allocator: every allocation fails until the next frame_init(). */
+/*
+ * Empties the allocator: every allocation fails until the next frame_init().
+ * The frames it had are forgotten, free ones included: the platform hears
+ * of them as taken, since whatever uses that memory next does not get it
+ * from here.
+ */
 static void frame_reset(void)
 {
 	unsigned long flags = spin_lock_irqsave(&frame_lock);
 
+	if (frames.nbits)
+		platform_frames_taken(frame_bit_to_pa(0), frames.nbits);
 	memset(&frames, 0, sizeof(frames));
 	spin_unlock_irqrestore(&frame_lock, flags);
 }
@@ -421,10 +428,17 @@ static void __frame_take(uint64_t bit, uint64_t count)
 {
 	bitmap_assign(frames.used, bit, bit + count, true);
 	WRITE_ONCE(frames.nfree, frames.nfree - count);
+	platform_frames_taken(frame_bit_to_pa(bit), count);
 }
 
+/*
+ * The platform hears of the free first: once the bits are clear, another
+ * CPU may take the frames, and its platform_frames_taken() must come
+ * after our platform_frames_freed(). frame_lock orders the two.
+ */
 static void __frame_give(uint64_t bit, uint64_t count)
 {
+	platform_frames_freed(frame_bit_to_pa(bit), count);
 	bitmap_assign(frames.used, bit, bit + count, false);
 	WRITE_ONCE(frames.nfree, frames.nfree + count);
 	frames.first_free_word = MIN(frames.first_free_word, bit / WORD_BITS);

@@ -81,7 +81,10 @@ int frame_alloc_below(paddr_t limit, paddr_t *out);
 /*
  * Returns a frame obtained from one of the allocation functions. Freeing a
  * frame that is not allocated, not page-aligned or not managed here is a
- * hypervisor bug and panics with the address.
+ * hypervisor bug and panics with the address. From then on the frame's
+ * contents are undefined: the platform hears of the free
+ * (platform_frames_freed()), and the hosted build overwrites and poisons
+ * the frame.
  */
 void frame_free(paddr_t pa);
 

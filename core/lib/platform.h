@@ -83,6 +83,21 @@ int platform_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
  */
 void platform_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
+/*
+ * The frame allocator (mm/frame.c) tells the platform when frames change
+ * hands: platform_frames_freed() once frames are back with the allocator
+ * (nobody may touch them until they are handed out again),
+ * platform_frames_taken() when frames are handed out, or when the
+ * allocator forgets what it had (frame_init() again). Called with
+ * frame_lock held, so a freed frame cannot be handed out before the hook
+ * returns. The hypervisor does nothing here. The hosted build fills a
+ * freed frame with a pattern that no walker can follow and, under
+ * AddressSanitizer, poisons it until it is taken again: a read of a freed
+ * page table or slab is then a report, not a silent read of stale data.
+ */
+void platform_frames_freed(paddr_t pa, uint64_t count);
+void platform_frames_taken(paddr_t pa, uint64_t count);
+
 /* Stop the machine after a fatal error; never returns. */
 __noreturn void platform_halt(void);
 

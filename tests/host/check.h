@@ -122,4 +122,29 @@ void worker_join(struct worker *w);
  */
 bool expect_panic(void (*fn)(void *), void *arg, const char *expect);
 
+/*
+ * CHECK_ASAN is 1 in the asan flavour of a test (AddressSanitizer), 0
+ * otherwise. There an ASan report aborts (tests/host/shim.c sets
+ * abort_on_error), so that a death test can expect one as it expects a
+ * panic.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define CHECK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHECK_ASAN 1
+#endif
+#endif
+#ifndef CHECK_ASAN
+#define CHECK_ASAN 0
+#endif
+
+/*
+ * What the frame allocator's freed frames hold in the hosted build: every
+ * 64-bit word of a frame is set to this when it is freed (and, under ASan,
+ * the frame is poisoned until it is taken again; see
+ * platform_frames_freed() in tests/host/shim.c).
+ */
+#define SHIM_FREED_FRAME 0x0006b6b6b6b6b807ull
+
 #endif

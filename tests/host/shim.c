@@ -270,6 +270,9 @@ void platform_halt(void)
 	abort();
 }
 
+/* Physical addresses the arena covers: [shim_arena_base, shim_arena_end). */
+static paddr_t shim_arena_base, shim_arena_end;
+
 void *shim_phys_arena(unsigned long long base, unsigned long long size)
 {
 	void *arena = aligned_alloc(4096, size);
@@ -280,7 +283,83 @@ void *shim_phys_arena(unsigned long long base, unsigned long long size)
 	}
 	memset(arena, 0, size);
 	hv_direct_map_offset = (uintptr_t)arena - (uintptr_t)base;
+	shim_arena_base = base;
+	shim_arena_end = base + size;
 	return arena;
+}
+
+/*
+ * Freed frames. A frame the allocator has back is filled with
+ * SHIM_FREED_FRAME (tests/host/check.h) and, under AddressSanitizer, poisoned until it is
+ * handed out again: a walker that reads a page table after its free
+ * (freed before the remote TLB flush, or before the grace period) is
+ * reported by ASan as a use-after-poison. Under ThreadSanitizer the
+ * fill is a plain write that races with such a walker's read, with no
+ * happens-before between them, which TSan reports even when the two did
+ * not overlap in time. And in any build the pattern, read as an entry,
+ * is present (EPT R/W/X, NPT P, SPTE_MMU_PRESENT), a table at every level
+ * above 4 KiB, and points far outside the arena: following it faults.
+ * Frames outside the arena (a memory map larger than the arena, whose
+ * frames no test touches) do not exist here and are left alone.
+ */
+#if CHECK_ASAN
+#include <sanitizer/asan_interface.h>
+
+/* An ASan report aborts, as a panic does (see CHECK_ASAN in check.h). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "abort_on_error=1";
+}
+#endif
+
+/* Clamps [pa, pa + count frames) to the arena; false if nothing is left. */
+static bool shim_arena_clamp(paddr_t pa, uint64_t count, void **va,
+			     size_t *len)
+{
+	paddr_t start, end;
+
+	if (pa >= shim_arena_end)
+		return false;
+	if (count > (shim_arena_end - pa) >> PAGE_SHIFT)
+		count = (shim_arena_end - pa) >> PAGE_SHIFT;
+	end = pa + (count << PAGE_SHIFT);
+	start = pa < shim_arena_base ? shim_arena_base : pa;
+	if (start >= end)
+		return false;
+	*va = phys_to_virt(start);
+	*len = (size_t)(end - start);
+	return true;
+}
+
+void platform_frames_freed(paddr_t pa, uint64_t count)
+{
+	uint64_t *p;
+	size_t len, i;
+	void *va;
+
+	if (!shim_arena_clamp(pa, count, &va, &len))
+		return;
+	p = va;
+	for (i = 0; i < len / sizeof(*p); i++)
+		p[i] = SHIM_FREED_FRAME;
+#if CHECK_ASAN
+	ASAN_POISON_MEMORY_REGION(va, len);
+#endif
+}
+
+void platform_frames_taken(paddr_t pa, uint64_t count)
+{
+	size_t len;
+	void *va;
+
+	if (!shim_arena_clamp(pa, count, &va, &len))
+		return;
+#if CHECK_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(va, len);
+#endif
+	(void)va;
+	(void)len;
 }
 
 const char *check_test_name(const char *file)
