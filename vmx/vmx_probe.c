@@ -135,6 +135,8 @@ static int vmx_probe_features(struct vmx_features *f, const char **why)
 	err = vmx_probe_controls(f, why);
 	if (err)
 		return err;
+	cpuid(CPUID_EXT_FEATURES, &r);
+	f->guest_efer = EFER_BASE_BITS | ((r.edx & CPUID_80000001_EDX_NX) ? EFER_NXE : 0);
 	f->ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	if (!(f->ept_vpid_cap & EPT_CAP_WALK4) || !(f->ept_vpid_cap & EPT_CAP_WB)) {
 		*why = "EPT without 4-level walks or write-back paging structures";
