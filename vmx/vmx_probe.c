@@ -88,7 +88,8 @@ static int vmx_probe_controls(struct vmx_features *f, const char **why)
 			return -ENODEV;
 		}
 		f->proc2 = PROC2_EPT | (may1 & (PROC2_VPID | PROC2_UNRESTRICTED |
-						PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES));
+						PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES |
+						PROC2_WBINVD_EXITING));
 	}
 	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT,
 			EXIT_CTL_HOST_64 | EXIT_CTL_SAVE_EFER | EXIT_CTL_LOAD_EFER,
@@ -179,6 +180,8 @@ static void vmx_report_features(const struct vmx_features *f)
 		pr_info("vmx: no VPID: the TLB is flushed on every VM entry and exit");
 	if (!f->pat)
 		pr_info("vmx: no load/save IA32_PAT: the guest PAT is kept in software");
+	if (!(f->proc2 & PROC2_WBINVD_EXITING))
+		pr_info("vmx: no WBINVD exiting: a guest's WBINVD flushes the caches other VMs share");
 }
 
 static int vmx_probe(const char **why)
