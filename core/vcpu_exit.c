@@ -265,6 +265,7 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case EXIT_PAUSE:
 		return 0;
 	case EXIT_VIRT_INSN:
+	case EXIT_RDTSCP:	/* CPUID hides it: TSC_AUX is not the guest's */
 		inject_exception(vcpu, VEC_UD, false, 0);
 		return 0;
 	case EXIT_WBINVD:

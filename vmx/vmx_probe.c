@@ -87,9 +87,13 @@ static int vmx_probe_controls(struct vmx_features *f, const char **why)
 			*why = "VT-x without EPT: guests cannot run";
 			return -ENODEV;
 		}
+		/*
+		 * "Enable RDTSCP" and "enable XSAVES/XRSTORS" stay clear:
+		 * CPUID hides them, TSC_AUX and IA32_XSS are not switched, and
+		 * RDTSCP, RDPID and XSAVES raise #UD in the guest without them.
+		 */
 		f->proc2 = PROC2_EPT | (may1 & (PROC2_VPID | PROC2_UNRESTRICTED |
-						PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES |
-						PROC2_WBINVD_EXITING));
+						PROC2_INVPCID | PROC2_WBINVD_EXITING));
 	}
 	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT,
 			EXIT_CTL_HOST_64 | EXIT_CTL_SAVE_EFER | EXIT_CTL_LOAD_EFER,
