@@ -102,7 +102,10 @@ typedef void (*backend_print_fn)(void *ctx, const char *fmt, ...) __printf(2, 3)
  *   entry and reports EXIT_INVALID_STATE).
  * get_msr / set_msr: MSRs held in the control block (EFER, PAT, the
  *   SYSCALL/SYSENTER MSRs, FS/GS/KERNEL_GS base). -ENOENT for others.
- *   No policy: the caller has decided the access is allowed.
+ *   No policy: the caller has decided the access is allowed. set_msr
+ *   returns -EINVAL, changing nothing, for a value the CPU's WRMSR would
+ *   refuse with #GP (a PAT entry with a reserved memory type, a reserved
+ *   EFER bit, LME changed while paging is on): the caller injects #GP.
  * run(bv, exit): enter the guest with bv->regs, return at the next exit
  *   with bv->regs updated and *exit filled. 0, or -errno if the entry
  *   could not even be attempted (no TDP root: -EINVAL).

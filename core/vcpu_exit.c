@@ -265,8 +265,16 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case EXIT_PAUSE:
 		return 0;
 	case EXIT_VIRT_INSN:
+	case EXIT_RDTSCP:	/* CPUID hides it: TSC_AUX is not the guest's */
 		inject_exception(vcpu, VEC_UD, false, 0);
 		return 0;
+	case EXIT_WBINVD:
+		/*
+		 * No device is assigned to a guest, so nothing it owns needs
+		 * the flush; done for real it would empty every cache the
+		 * host and the other VMs share (KVM does the same).
+		 */
+		return skip_insn(vcpu, exit);
 	case EXIT_TRIPLE_FAULT:
 		return vcpu_stop(vcpu, exit, "triple fault");
 	case EXIT_INVALID_STATE:

@@ -167,6 +167,9 @@ int svm_get_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t *val)
 	return 0;
 }
 
+/* The EFER bits a guest may set: the probe insists on NX; SVME is hidden. */
+#define SVM_GUEST_EFER (EFER_BASE_BITS | EFER_NXE)
+
 int svm_set_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t val)
 {
 	struct svm_vcpu *v = to_svm(bv);
@@ -174,12 +177,16 @@ int svm_set_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t val)
 
 	switch (msr) {
 	case MSR_EFER:
+		if (!efer_valid(val, s->efer, SVM_GUEST_EFER, s->cr0 & X86_CR0_PG))
+			return -EINVAL;
 		/* LMA is the CPU's to set; keep what paging has made it. */
 		s->efer = (val & ~(uint64_t)EFER_LMA) | (s->efer & EFER_LMA) |
 			  EFER_SVME;
 		svm_dirty(v, VMCB_CLEAN_CRX);
 		break;
 	case MSR_IA32_PAT:
+		if (!pat_valid(val))
+			return -EINVAL;	/* VMRUN would refuse the G_PAT */
 		s->g_pat = val;
 		svm_dirty(v, VMCB_CLEAN_NP);
 		break;

@@ -36,6 +36,7 @@ struct vmx_features {
 	/* The controls every VMCS gets (required bits included). */
 	uint32_t pin, proc, proc2, exit, entry;
 	uint32_t proc_may1;		/* allowed-1 bits of the primary controls */
+	uint64_t guest_efer;		/* EFER bits a guest may set (efer_valid()) */
 	unsigned int phys_bits;
 	bool true_ctls;
 	bool ins_outs_info;		/* exit instruction info for INS/OUTS */

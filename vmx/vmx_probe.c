@@ -87,8 +87,13 @@ static int vmx_probe_controls(struct vmx_features *f, const char **why)
 			*why = "VT-x without EPT: guests cannot run";
 			return -ENODEV;
 		}
+		/*
+		 * "Enable RDTSCP" and "enable XSAVES/XRSTORS" stay clear:
+		 * CPUID hides them, TSC_AUX and IA32_XSS are not switched, and
+		 * RDTSCP, RDPID and XSAVES raise #UD in the guest without them.
+		 */
 		f->proc2 = PROC2_EPT | (may1 & (PROC2_VPID | PROC2_UNRESTRICTED |
-						PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES));
+						PROC2_INVPCID | PROC2_WBINVD_EXITING));
 	}
 	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT,
 			EXIT_CTL_HOST_64 | EXIT_CTL_SAVE_EFER | EXIT_CTL_LOAD_EFER,
@@ -135,6 +140,8 @@ static int vmx_probe_features(struct vmx_features *f, const char **why)
 	err = vmx_probe_controls(f, why);
 	if (err)
 		return err;
+	cpuid(CPUID_EXT_FEATURES, &r);
+	f->guest_efer = EFER_BASE_BITS | ((r.edx & CPUID_80000001_EDX_NX) ? EFER_NXE : 0);
 	f->ept_vpid_cap = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	if (!(f->ept_vpid_cap & EPT_CAP_WALK4) || !(f->ept_vpid_cap & EPT_CAP_WB)) {
 		*why = "EPT without 4-level walks or write-back paging structures";
@@ -177,6 +184,8 @@ static void vmx_report_features(const struct vmx_features *f)
 		pr_info("vmx: no VPID: the TLB is flushed on every VM entry and exit");
 	if (!f->pat)
 		pr_info("vmx: no load/save IA32_PAT: the guest PAT is kept in software");
+	if (!(f->proc2 & PROC2_WBINVD_EXITING))
+		pr_info("vmx: no WBINVD exiting: a guest's WBINVD flushes the caches other VMs share");
 }
 
 static int vmx_probe(const char **why)

@@ -316,10 +316,19 @@ int vmx_set_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t val)
 	flags = vmx_vmcs_enter(v);
 	switch (msr) {
 	case MSR_EFER:
+		if (!efer_valid(val, vmcs_read(VMCS_GUEST_EFER), vmx_features.guest_efer,
+				vmx_guest_cr0(v) & X86_CR0_PG)) {
+			err = -EINVAL;
+			break;
+		}
 		/* LMA is the CPU's to set: LME && CR0.PG, as paging made it. */
 		vmx_write_efer(v, val, vmx_guest_cr0(v));
 		break;
 	case MSR_IA32_PAT:
+		if (!pat_valid(val)) {
+			err = -EINVAL;	/* the entry would fail on the guest PAT */
+			break;
+		}
 		v->pat = val;
 		if (vmx_features.pat)
 			vmcs_write(VMCS_GUEST_PAT, val);

@@ -412,7 +412,9 @@ static void exit_rdtscp(struct vcpu *vcpu)
 {
 	struct vm_exit e = mk_exit(EXIT_RDTSCP, 3);
 
-	expect_stop(vcpu, &e, "RDTSCP");
+	/* Hidden by CPUID, intercepted under SVM: #UD, RIP stays. */
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	expect_exception(vcpu, VEC_UD, false);
 }
 
 static void exit_rdpmc(struct vcpu *vcpu)
@@ -433,7 +435,11 @@ static void exit_wbinvd(struct vcpu *vcpu)
 {
 	struct vm_exit e = mk_exit(EXIT_WBINVD, 2);
 
-	expect_stop(vcpu, &e, "WBINVD");
+	/* A no-op without assigned devices: RIP moves on, nothing injected. */
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1002);
+	CHECK(!fake_vcpu(vcpu)->queued.valid);
+	CHECK(!vm_is_stopped(vcpu->vm));
 }
 
 static void exit_monitor(struct vcpu *vcpu)

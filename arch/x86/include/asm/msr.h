@@ -76,4 +76,20 @@ static inline bool pat_valid(uint64_t pat)
 	return true;
 }
 
+/* EFER bits every 64-bit CPU has: SYSCALL and long mode. */
+#define EFER_BASE_BITS            ((uint64_t)(EFER_SCE | EFER_LME | EFER_LMA))
+
+/*
+ * A WRMSR to EFER as the CPU checks it (else #GP): no bit outside allowed
+ * (what the CPU offers the guest: EFER_BASE_BITS, NXE with NX; never SVME,
+ * which CPUID hides), and LME unchanged while paging is on. LMA is the
+ * CPU's own: WRMSR ignores the value written there.
+ */
+static inline bool efer_valid(uint64_t efer, uint64_t old, uint64_t allowed, bool paging)
+{
+	if (efer & ~allowed)
+		return false;
+	return !paging || !((efer ^ old) & EFER_LME);
+}
+
 #endif
