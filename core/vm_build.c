@@ -28,6 +28,11 @@ static int vm_build_alloc_ram(struct vm_build *b)
 		return -ENOMEM;
 	}
 	b->host = phys_to_virt(b->ram);
+	/* One line per build: which host frames back this VM (frames are reused). */
+	pr_info("vm %s: RAM %llu MiB at host %#llx-%#llx", b->name,
+		(unsigned long long)(guest_ram_bytes(&b->layout) >> 20),
+		(unsigned long long)b->ram,
+		(unsigned long long)(b->ram + guest_ram_bytes(&b->layout) - 1));
 	return 0;
 }
 
