@@ -19,6 +19,9 @@ Each tests/integration/*.scn file is one scenario:
                                  before it matched; a newline is added)
     sendraw: \x01\x01\x01       (typed as is, after backslash escapes)
     reject: <regex>             (must not appear anywhere)
+    overlap: VM1 VM2            (the host-physical RAM ranges that the log
+                                 gives the two VMs ("vm NAME: RAM ... at host
+                                 A-B", core/vm_build.c) must overlap)
 
 expect, send and sendraw lines are steps, taken in file order.
 
@@ -44,7 +47,7 @@ OVMF = "/usr/share/ovmf/OVMF.fd"
 def parse_scenario(path):
     sc = {"machine": "qemu-uefi", "smp": "1", "memory": "512", "cpu": "",
           "cmdline": "", "files": "", "timeout": "120", "expect": [], "reject": [],
-          "vmcfg": [], "mkfile": [], "steps": []}
+          "vmcfg": [], "mkfile": [], "overlap": [], "steps": []}
     with open(path) as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -61,6 +64,11 @@ def parse_scenario(path):
                 raise ValueError(f"{path}:{lineno}: unknown line {line!r}")
             if key in ("vmcfg", "mkfile"):
                 sc[key].append(value)
+            elif key == "overlap":
+                names = value.split()
+                if len(names) != 2:
+                    raise ValueError(f"{path}:{lineno}: overlap wants two VM names")
+                sc[key].append(names)
             elif key == "expect":
                 sc["expect"].append(re.compile(value))
                 sc["steps"].append(("expect", sc["expect"][-1]))
@@ -180,6 +188,25 @@ def drain(conn):
         pass
 
 
+def ram_ranges(text, name):
+    """The host-physical RAM ranges the log gives VM name, one per build."""
+    rx = re.compile(r"vm " + re.escape(name) +
+                    r": RAM \d+ MiB at host 0x([0-9a-f]+)-0x([0-9a-f]+)")
+    return [(int(m.group(1), 16), int(m.group(2), 16)) for m in rx.finditer(text)]
+
+
+def check_overlap(text, a, b):
+    """None if some build of a and some build of b shared RAM frames."""
+    ra, rb = ram_ranges(text, a), ram_ranges(text, b)
+    if not ra or not rb:
+        return f"no RAM range in the log for {a if not ra else b}"
+    for lo_a, hi_a in ra:
+        for lo_b, hi_b in rb:
+            if lo_a <= hi_b and lo_b <= hi_a:
+                return None
+    return f"the RAM of {a} {ra} and of {b} {rb} do not overlap"
+
+
 def run_scenario(path):
     name = os.path.splitext(os.path.basename(path))[0]
     workdir = os.path.join(BUILD, "test", name)
@@ -255,6 +282,11 @@ def run_scenario(path):
             m = rx.search(full)
             if m:
                 why = f"rejected output: {m.group(0)!r}"
+                break
+    if why is None:
+        for a, b in sc["overlap"]:
+            why = check_overlap(full, a, b)
+            if why:
                 break
     return name, why is None, why, elapsed, workdir
 
