@@ -1,0 +1,93 @@
+/*
+ * Isolation probe, first VM (runs before isolation_b.bin: payloads run in
+ * name order, and B's RAM is built from the frames A gives back). Fills
+ * all of its 32 MiB of RAM with a 16-byte marker, except its own image
+ * and stack (0xf00 up to the end of the image), then leaves distinctive
+ * values in its general registers, DR0-DR3, DR6, DR7, FS, GS, CR4 and
+ * XMM0, and ends the VM. isolation_b.S looks for all of them.
+ */
+#include "payload.h"
+
+#define RAM_MIB 32
+#define RAM_END (RAM_MIB << 20)
+#define STACK_BOTTOM 0xf00
+
+PAYLOAD_HEADER(1, RAM_MIB)
+	cli
+	xorw %ax, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	PUTS16(msg_start)
+	PROTECTED_MODE(pm32)
+	movl $0x1000, %esp
+
+	/* The marker in XMM-free registers, stored 16 bytes at a time. */
+	movl marker + 0, %eax
+	movl marker + 4, %ebx
+	movl marker + 8, %ecx
+	movl marker + 12, %edx
+	xorl %edi, %edi
+	movl $STACK_BOTTOM, %ebp
+	call fill
+	movl $image_end_aligned, %edi
+	movl $RAM_END, %ebp
+	call fill
+	PUTS32(msg_filled)
+
+	/* CR4.OSFXSR for SSE, and a value in XMM0. */
+	movl %cr4, %eax
+	orl $0x200, %eax
+	movl %eax, %cr4
+	movdqu xmm_value, %xmm0
+
+	movl $0x10001000, %eax
+	movl %eax, %dr0
+	movl $0x20002000, %eax
+	movl %eax, %dr1
+	movl $0x30003000, %eax
+	movl %eax, %dr2
+	movl $0x40004000, %eax
+	movl %eax, %dr3
+	movl $0xffff0fff, %eax		/* B0-B3 set */
+	movl %eax, %dr6
+	movl $0x00000500, %eax		/* LE (bit 8), no breakpoint enabled */
+	movl %eax, %dr7
+	PUTS32(msg_regs)
+
+	movl $0xa0a0a000, %eax		/* AL = 0: exit status 0 */
+	movl $0xb0b0b0b0, %ebx
+	movl $0xc0c0c0c0, %ecx
+	movl $0xd0d0d0d0, %edx
+	movl $0x51515151, %esi
+	movl $0xd1d1d1d1, %edi
+	movl $0xb9b9b9b9, %ebp
+	movl $0x59595959, %esp
+	outb %al, $PORT_EXIT
+	hlt
+
+/* Stores EAX, EBX, ECX, EDX at EDI, EDI + 16, ... below EBP. */
+fill:
+	movl %eax, 0(%edi)
+	movl %ebx, 4(%edi)
+	movl %ecx, 8(%edi)
+	movl %edx, 12(%edi)
+	addl $16, %edi
+	cmpl %ebp, %edi
+	jb fill
+	ret
+
+DEFINE_PUTS32
+	.code16
+DEFINE_PUTS16
+DEFINE_GDT
+
+	.p2align 4
+marker:    .ascii "<HV-ISO-MARKER!>"
+xmm_value: .long 0x76543210, 0xfedcba98, 0x89abcdef, 0x01234567
+msg_start:  .asciz "isolation_a: filling RAM with the marker\n"
+msg_filled: .asciz "isolation_a: RAM filled\n"
+msg_regs:   .asciz "isolation_a: registers set, exiting\n"
+	.p2align 4
+image_end:
+	.set image_end_aligned, image_end

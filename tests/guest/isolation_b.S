@@ -1,0 +1,309 @@
+/*
+ * Isolation probe, second VM (after isolation_a.bin, on the frames A gave
+ * back; the scenario checks from the hypervisor's log that the two RAM
+ * ranges overlap). Same 32 MiB of RAM as A.
+ *
+ * 1. At entry, before touching them, saves the general registers, DR0-DR3,
+ *    DR6, DR7, CR0, CR4, FS, GS and XMM0, and checks each against its
+ *    reset value (guest_state_init_reset and the payload ABI: all zero
+ *    but SI = the vCPU index and SP = 0x1000; DR6 0xffff0ff0, DR7 0x400,
+ *    CR0 = CD | NW | ET). XMM0 is only reported: the FPU state is not switched.
+ * 2. Reads every byte of its RAM: all of it is zero except its own image
+ *    (0x1000 to the end of the image) and its stack (0xf00-0xfff); then
+ *    searches all of RAM, the image included, for A's marker and for the
+ *    hypervisor's banner "hv: micro-hypervisor". Both needles are kept
+ *    here with each byte plus one, so that the image does not hold them.
+ * 3. Last, reads the first byte past its RAM: the hypervisor stops the
+ *    VM ("touched guest-physical 0x2000000 outside every memslot").
+ */
+#include "payload.h"
+
+#define RAM_MIB 32
+#define RAM_END (RAM_MIB << 20)
+#define STACK_BOTTOM 0xf00
+
+PAYLOAD_HEADER(1, RAM_MIB)
+	/* Nothing before these: DS = 0 by the ABI. */
+	movl %eax, s_eax
+	movl %ebx, s_ebx
+	movl %ecx, s_ecx
+	movl %edx, s_edx
+	movl %esi, s_esi
+	movl %edi, s_edi
+	movl %ebp, s_ebp
+	movl %esp, s_esp
+	movl %dr0, %eax
+	movl %eax, s_dr0
+	movl %dr1, %eax
+	movl %eax, s_dr1
+	movl %dr2, %eax
+	movl %eax, s_dr2
+	movl %dr3, %eax
+	movl %eax, s_dr3
+	movl %dr6, %eax
+	movl %eax, s_dr6
+	movl %dr7, %eax
+	movl %eax, s_dr7
+	movl %cr0, %eax
+	movl %eax, s_cr0
+	movl %cr4, %eax
+	movl %eax, s_cr4
+	xorl %eax, %eax
+	movw %fs, %ax
+	movl %eax, s_fs
+	movw %gs, %ax
+	movl %eax, s_gs
+	movl %cr4, %eax
+	orl $0x200, %eax		/* OSFXSR, for MOVDQU */
+	movl %eax, %cr4
+	movdqu %xmm0, s_xmm0
+
+	cli
+	xorw %ax, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	PROTECTED_MODE(pm32)
+	movl $0x1000, %esp
+	PUTS32(msg_start)
+
+	/* 1. Registers: name, where saved, reset value. */
+	movl $regs, %ebx
+	xorl %edx, %edx			/* mismatches */
+1:	movl 0(%ebx), %esi
+	testl %esi, %esi
+	jz 3f
+	call puts32
+	movb $'=', %al
+	outb %al, $PORT_CONSOLE
+	movl 4(%ebx), %eax
+	movl (%eax), %eax
+	call puthex32
+	movl 4(%ebx), %eax
+	movl (%eax), %eax
+	cmpl 8(%ebx), %eax
+	je 2f
+	incl %edx
+	PUTS32(msg_not_reset)
+	movl 8(%ebx), %eax
+	call puthex32
+2:	movb $'\n', %al
+	outb %al, $PORT_CONSOLE
+	addl $12, %ebx
+	jmp 1b
+3:	testl %edx, %edx
+	jz 4f
+	PUTS32(msg_regs_fail)
+	jmp 5f
+4:	PUTS32(msg_regs_pass)
+5:	PUTS32(msg_xmm0)
+	movl s_xmm0 + 12, %eax
+	call puthex32
+	movl s_xmm0 + 8, %eax
+	call puthex32
+	movl s_xmm0 + 4, %eax
+	call puthex32
+	movl s_xmm0 + 0, %eax
+	call puthex32
+	movl s_xmm0 + 0, %eax
+	orl s_xmm0 + 4, %eax
+	orl s_xmm0 + 8, %eax
+	orl s_xmm0 + 12, %eax
+	jz 6f
+	PUTS32(msg_xmm_dirty)
+	jmp 7f
+6:	PUTS32(msg_xmm_clear)
+7:
+	/* 2. Zero everywhere but the image and the stack. */
+	xorl %edi, %edi
+	movl $STACK_BOTTOM / 4, %ecx
+	call check_zero
+	movl $image_end, %edi
+	movl $RAM_END, %ecx
+	subl %edi, %ecx
+	shrl $2, %ecx
+	call check_zero
+	PUTS32(msg_zero_pass)
+
+	movl $marker_enc, %esi
+	movl $16, %ecx
+	call search
+	PUTS32(msg_marker_pass)
+	movl $banner_enc, %esi
+	movl $banner_len, %ecx
+	call search
+	PUTS32(msg_banner_pass)
+
+	/* 3. Past the end of RAM: the VM stops here. */
+	PUTS32(msg_beyond)
+	movl RAM_END, %eax
+	PUTS32(msg_beyond_fail)
+	movb $1, %al
+	outb %al, $PORT_EXIT
+	hlt
+
+/* ECX dwords from EDI must be zero; otherwise FAIL with the address. */
+check_zero:
+	xorl %eax, %eax
+	cld
+	repe scasl
+	jne 1f
+	ret
+1:	PUTS32(msg_zero_fail)
+	leal -4(%edi), %eax
+	call puthex32
+	movb $'=', %al
+	outb %al, $PORT_CONSOLE
+	movl -4(%edi), %eax
+	call puthex32
+	jmp fail
+
+/*
+ * Searches RAM for the ECX-byte needle whose bytes, each plus one, are at
+ * ESI; found: FAIL with the address.
+ */
+search:
+	movl %ecx, %ebp
+	movb (%esi), %al
+	decb %al			/* the needle's first byte */
+	xorl %edi, %edi
+	movl $RAM_END, %ecx
+1:	cld
+	repne scasb
+	jne 4f				/* not found anywhere */
+	pushl %ecx
+	movl $1, %ecx			/* byte 0 matched at EDI - 1 */
+2:	cmpl %ebp, %ecx
+	je 3f
+	leal -1(%edi, %ecx), %edx
+	cmpl $RAM_END, %edx
+	jae 5f
+	movb (%edx), %dl
+	incb %dl
+	cmpb (%esi, %ecx), %dl
+	jne 5f
+	incl %ecx
+	jmp 2b
+5:	popl %ecx
+	jecxz 4f
+	jmp 1b
+3:	popl %ecx
+	PUTS32(msg_found)
+	leal -1(%edi), %eax
+	call puthex32
+	jmp fail
+4:	ret
+
+fail:
+	movb $'\n', %al
+	outb %al, $PORT_CONSOLE
+	movb $1, %al
+	outb %al, $PORT_EXIT
+	hlt
+
+/* EAX in 8 hex digits. */
+puthex32:
+	pushl %ecx
+	pushl %ebx
+	movl $8, %ecx
+1:	roll $4, %eax
+	movl %eax, %ebx
+	andl $0xf, %ebx
+	pushl %eax
+	movb hexdigits(%ebx), %al
+	outb %al, $PORT_CONSOLE
+	popl %eax
+	loop 1b
+	popl %ebx
+	popl %ecx
+	ret
+
+DEFINE_PUTS32
+DEFINE_GDT
+
+	.p2align 4
+s_xmm0: .long 0, 0, 0, 0
+s_eax: .long 0
+s_ebx: .long 0
+s_ecx: .long 0
+s_edx: .long 0
+s_esi: .long 0
+s_edi: .long 0
+s_ebp: .long 0
+s_esp: .long 0
+s_dr0: .long 0
+s_dr1: .long 0
+s_dr2: .long 0
+s_dr3: .long 0
+s_dr6: .long 0
+s_dr7: .long 0
+s_cr0: .long 0
+s_cr4: .long 0
+s_fs:  .long 0
+s_gs:  .long 0
+
+#define REG(name, expect) .long n_##name, s_##name, expect
+regs:
+	REG(eax, 0)
+	REG(ebx, 0)
+	REG(ecx, 0)
+	REG(edx, 0)
+	REG(esi, 0)			/* vCPU 0 */
+	REG(edi, 0)
+	REG(ebp, 0)
+	REG(esp, 0x1000)
+	REG(dr0, 0)
+	REG(dr1, 0)
+	REG(dr2, 0)
+	REG(dr3, 0)
+	REG(dr6, 0xffff0ff0)
+	REG(dr7, 0x400)
+	REG(cr0, 0x60000010)		/* CD, NW, ET */
+	REG(cr4, 0)
+	REG(fs, 0)
+	REG(gs, 0)
+	.long 0
+
+n_eax: .asciz "isolation_b: at entry eax"
+n_ebx: .asciz "isolation_b: at entry ebx"
+n_ecx: .asciz "isolation_b: at entry ecx"
+n_edx: .asciz "isolation_b: at entry edx"
+n_esi: .asciz "isolation_b: at entry esi"
+n_edi: .asciz "isolation_b: at entry edi"
+n_ebp: .asciz "isolation_b: at entry ebp"
+n_esp: .asciz "isolation_b: at entry esp"
+n_dr0: .asciz "isolation_b: at entry dr0"
+n_dr1: .asciz "isolation_b: at entry dr1"
+n_dr2: .asciz "isolation_b: at entry dr2"
+n_dr3: .asciz "isolation_b: at entry dr3"
+n_dr6: .asciz "isolation_b: at entry dr6"
+n_dr7: .asciz "isolation_b: at entry dr7"
+n_cr0: .asciz "isolation_b: at entry cr0"
+n_cr4: .asciz "isolation_b: at entry cr4"
+n_fs:  .asciz "isolation_b: at entry fs"
+n_gs:  .asciz "isolation_b: at entry gs"
+
+/* "<HV-ISO-MARKER!>" and "hv: micro-hypervisor", each byte plus one. */
+marker_enc: .byte '<'+1,'H'+1,'V'+1,'-'+1,'I'+1,'S'+1,'O'+1,'-'+1
+	    .byte 'M'+1,'A'+1,'R'+1,'K'+1,'E'+1,'R'+1,'!'+1,'>'+1
+banner_enc: .byte 'h'+1,'v'+1,':'+1,' '+1,'m'+1,'i'+1,'c'+1,'r'+1,'o'+1,'-'+1
+	    .byte 'h'+1,'y'+1,'p'+1,'e'+1,'r'+1,'v'+1,'i'+1,'s'+1,'o'+1,'r'+1
+	.set banner_len, . - banner_enc
+
+hexdigits: .ascii "0123456789abcdef"
+msg_start:       .asciz "isolation_b: registers at entry\n"
+msg_not_reset:   .asciz " NOT RESET, expected "
+msg_regs_fail:   .asciz "FAIL isolation_b: registers at entry hold another VM's values\n"
+msg_regs_pass:   .asciz "PASS isolation_b: registers at entry hold their reset values\n"
+msg_xmm0:        .asciz "isolation_b: at entry xmm0="
+msg_xmm_dirty:   .asciz " (not the reset value: the FPU state is not switched)\n"
+msg_xmm_clear:   .asciz " (clear)\n"
+msg_zero_fail:   .asciz "FAIL isolation_b: RAM not zero at "
+msg_zero_pass:   .asciz "PASS isolation_b: all RAM outside the image and stack reads zero\n"
+msg_found:       .asciz "FAIL isolation_b: needle found at "
+msg_marker_pass: .asciz "PASS isolation_b: no marker of the previous VM in RAM\n"
+msg_banner_pass: .asciz "PASS isolation_b: no hypervisor banner in RAM\n"
+msg_beyond:      .asciz "isolation_b: reading guest-physical 0x2000000, past RAM\n"
+msg_beyond_fail: .asciz "FAIL isolation_b: the read past RAM returned\n"
+	.p2align 4
+image_end:
