@@ -175,6 +175,7 @@ struct guest_state {
 	struct guest_dtable gdtr, idtr;
 	uint64_t cr0, cr2, cr3, cr4, cr8;
 	uint64_t efer;		/* as the guest sees it (no SVME) */
+	uint64_t dr[4];		/* DR0-DR3: 0 after RESET and INIT */
 	uint64_t dr6, dr7;
 	uint64_t pat;
 	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;

@@ -71,6 +71,7 @@ struct svm_cpu {
 	paddr_t host_save_pa;		/* VMSAVE/VMLOAD of the host's FS/GS/TR/... */
 	uint64_t asid_generation;	/* bumped when the ASIDs run out */
 	uint32_t next_asid;		/* next free ASID of this generation */
+	struct svm_vcpu *dr_owner;	/* vCPU whose DR0-DR3 are in the CPU */
 };
 
 static struct svm_cpu svm_cpus[MAX_CPUS];
@@ -476,8 +477,16 @@ static void svm_vcpu_load(struct backend_vcpu *bv)
 
 static void svm_vcpu_put(struct backend_vcpu *bv)
 {
+	struct svm_vcpu *v = to_svm(bv);
+	struct svm_cpu *c = &svm_cpus[smp_processor_id()];
+
 	ASSERT(bv->cpu == (int)smp_processor_id());
-	svm_cpus[bv->cpu].loaded--;
+	if (c->dr_owner == v) {
+		read_dr0_3(v->dr);
+		v->dr_live = false;
+		c->dr_owner = NULL;
+	}
+	c->loaded--;
 	bv->cpu = -1;
 }
 
@@ -615,6 +624,20 @@ static void svm_exit_regs(struct svm_vcpu *v)
 	r->rflags = vmcb->save.rflags;
 }
 
+/* v's DR0-DR3 into this CPU, saving another vCPU's first. */
+static void svm_entry_dr(struct svm_vcpu *v, struct svm_cpu *c)
+{
+	if (c->dr_owner == v)
+		return;
+	if (c->dr_owner) {
+		read_dr0_3(c->dr_owner->dr);
+		c->dr_owner->dr_live = false;
+	}
+	write_dr0_3(v->dr);
+	v->dr_live = true;
+	c->dr_owner = v;
+}
+
 static int svm_run(struct backend_vcpu *bv, struct vm_exit *exit)
 {
 	struct svm_vcpu *v = to_svm(bv);
@@ -627,6 +650,7 @@ static int svm_run(struct backend_vcpu *bv, struct vm_exit *exit)
 		return -EINVAL;
 
 	svm_entry_tlb(v, c, cpu);
+	svm_entry_dr(v, c);
 	svm_entry_regs(v);
 	svm_entry_nmi_step(v);
 	/* State the guest did not produce itself: say what VMRUN would refuse. */

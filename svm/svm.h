@@ -98,6 +98,14 @@ struct svm_vcpu {
 	uint64_t step_guest_flags;	/* the guest's own TF and RF before it */
 	uint64_t step_saved_dr6;	/* DR6 before it */
 
+	/*
+	 * DR0-DR3, which the VMCB does not hold: in the CPU while dr_live
+	 * (svm_cpu.dr_owner, from the first entry there until the vCPU is
+	 * put or another vCPU enters on that CPU), here otherwise.
+	 */
+	uint64_t dr[4];
+	bool dr_live;
+
 	uint32_t exc_core;		/* exception intercepts core asked for */
 
 	/*

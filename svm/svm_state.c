@@ -7,6 +7,7 @@
  * vCPU); no lock held or taken. Every VMCB change marks its clean-bit
  * group dirty.
  */
+#include "asm/cpu.h"
 #include "asm/msr.h"
 #include "core/lib/string.h"
 #include "svm/svm.h"
@@ -67,6 +68,10 @@ void svm_get_state(struct backend_vcpu *bv, struct guest_state *st)
 	st->cr4 = s->cr4;
 	st->cr8 = v->vmcb->control.int_ctl & SVM_V_TPR_MASK;
 	st->efer = s->efer & ~(uint64_t)EFER_SVME;
+	if (v->dr_live)
+		read_dr0_3(st->dr);
+	else
+		memcpy(st->dr, v->dr, sizeof(st->dr));
 	st->dr6 = s->dr6;
 	st->dr7 = s->dr7;
 	st->pat = s->g_pat;
@@ -123,6 +128,9 @@ int svm_set_state(struct backend_vcpu *bv, const struct guest_state *st)
 	s->cr3 = st->cr3;
 	s->cr4 = st->cr4;
 	s->efer = svm_efer_for_vmcb(st->efer, st->cr0);
+	memcpy(v->dr, st->dr, sizeof(v->dr));
+	if (v->dr_live)
+		write_dr0_3(v->dr);
 	s->dr6 = st->dr6;
 	s->dr7 = st->dr7;
 	s->g_pat = st->pat;

@@ -57,6 +57,7 @@ extern struct vmx_features vmx_features;
  */
 struct vmx_live {
 	uint64_t cr2, dr6;
+	uint64_t dr[4];		/* DR0-DR3 */
 	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
 };
 

@@ -41,6 +41,7 @@ void vmx_live_load(struct vmx_vcpu *v)
 
 	write_cr2(l->cr2);
 	vmx_write_dr6(l->dr6);
+	write_dr0_3(l->dr);
 	wrmsr(MSR_STAR, l->star);
 	wrmsr(MSR_LSTAR, l->lstar);
 	wrmsr(MSR_CSTAR, l->cstar);
@@ -54,6 +55,7 @@ void vmx_live_save(struct vmx_vcpu *v)
 
 	l->cr2 = read_cr2();
 	l->dr6 = vmx_read_dr6();
+	read_dr0_3(l->dr);
 	l->star = rdmsr(MSR_STAR);
 	l->lstar = rdmsr(MSR_LSTAR);
 	l->cstar = rdmsr(MSR_CSTAR);
@@ -137,6 +139,10 @@ void vmx_get_state(struct backend_vcpu *bv, struct guest_state *st)
 	st->cr8 = v->cr8;
 	st->efer = vmcs_read(VMCS_GUEST_EFER);
 	st->dr6 = vmx_live_get(v, &v->live.dr6, vmx_read_dr6);
+	if (vmx_live_here(v))
+		read_dr0_3(st->dr);
+	else
+		memcpy(st->dr, v->live.dr, sizeof(st->dr));
 	st->dr7 = vmcs_read(VMCS_GUEST_DR7);
 	st->pat = vmx_features.pat ? vmcs_read(VMCS_GUEST_PAT) : v->pat;
 	st->star = vmx_live_get(v, &v->live.star, rd_star);
@@ -231,6 +237,7 @@ void vmx_write_state(struct vmx_vcpu *v, const struct guest_state *st)
 		.cstar = st->cstar, .sfmask = st->sfmask,
 		.kernel_gs_base = st->kernel_gs_base,
 	};
+	memcpy(v->live.dr, st->dr, sizeof(v->live.dr));
 	if (vmx_live_here(v))
 		vmx_live_load(v);
 }

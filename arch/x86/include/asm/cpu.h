@@ -82,6 +82,26 @@ DEFINE_CR_ACCESSORS(3)
 DEFINE_CR_ACCESSORS(4)
 #undef DEFINE_CR_ACCESSORS
 
+/*
+ * DR0-DR3, the breakpoint addresses: neither VMCB nor VMCS switches them,
+ * and the host never uses them; the backends keep each vCPU's values.
+ */
+static inline void read_dr0_3(uint64_t dr[4])
+{
+	__asm__ __volatile__("mov %%dr0, %0" : "=r"(dr[0]));
+	__asm__ __volatile__("mov %%dr1, %0" : "=r"(dr[1]));
+	__asm__ __volatile__("mov %%dr2, %0" : "=r"(dr[2]));
+	__asm__ __volatile__("mov %%dr3, %0" : "=r"(dr[3]));
+}
+
+static inline void write_dr0_3(const uint64_t dr[4])
+{
+	__asm__ __volatile__("mov %0, %%dr0" :: "r"(dr[0]));
+	__asm__ __volatile__("mov %0, %%dr1" :: "r"(dr[1]));
+	__asm__ __volatile__("mov %0, %%dr2" :: "r"(dr[2]));
+	__asm__ __volatile__("mov %0, %%dr3" :: "r"(dr[3]));
+}
+
 static inline uint64_t read_rflags(void)
 {
 	uint64_t f;
