@@ -13,7 +13,7 @@
  *
  * The devices clamp what they are asked for (docs/security.md, "Limits
  * on guest-driven work"), which is what the storm is there to show: a
- * neighbour VM's latency stays bounded. Every 4096 local APIC
+ * neighbour VM's latency stays bounded. Every 256 local APIC
  * interrupts it prints the counts of the three. It never ends by itself.
  * It prints "irq_storm: waiting for a key", then "irq_storm: storm
  * started".
@@ -127,10 +127,10 @@ PAYLOAD_HEADER(1, 0)
 	movl $msg_started, %esi
 	call puts
 	sti
-	/* Spin; every 4096 APIC interrupts, the counts. */
+	/* Spin; every 256 APIC interrupts, the counts. */
 	xorl %ebx, %ebx
 8:	movl V_LAPIC, %eax
-	shrl $12, %eax
+	shrl $8, %eax
 	cmpl %eax, %ebx
 	je 8b
 	movl %eax, %ebx
