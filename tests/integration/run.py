@@ -22,10 +22,31 @@ Each tests/integration/*.scn file is one scenario:
     overlap: VM1 VM2            (the host-physical RAM ranges that the log
                                  gives the two VMs ("vm NAME: RAM ... at host
                                  A-B", core/vm_build.c) must overlap)
+    await: SECONDS <regex>      (waits up to SECONDS for the regex; if it
+                                 does not come, says so and goes on: for a
+                                 guest that may sit forever, legitimately)
+    latency: LABEL N CMD => REGEX
+                                (types CMD N times, one every half second,
+                                 each time waiting for REGEX; "{i}" in CMD
+                                 and REGEX is the try's number; records
+                                 each answer's time from the last byte
+                                 typed)
+    latency-max: SECONDS        (no answer of any latency step may take
+                                 longer; default 5)
+    latency-factor: F           (each later latency step's median must be
+                                 within F times the first step's median,
+                                 or of 0.2 s if that is smaller; default 3)
 
-expect, send and sendraw lines are steps, taken in file order.
+expect, send, sendraw, await and latency lines are steps, taken in file
+order. Each latency step prints an informational line, counted neither as
+a pass nor as a failure:
+"LATENCY integration:<name> LABEL n=N median X s max Y s".
 
-Prints "PASS integration:<name>" or "FAIL integration:<name>: why", then
+Prints "PASS integration:<name>" or "FAIL integration:<name>: why", where
+a failure's why ends with what the log shows of its cause: "emulator
+abort: ..." (Bochs's PANIC or "Bochs is exiting", QEMU's cpu_abort or
+"qemu: fatal", in the console or bochs.log) or "hypervisor panic: ..."
+(the hypervisor's "hv: panic" or "hv: fatal exception" line), then
 the scenario's wall time from set-up to the emulator's exit,
 "TIME integration:<name> <seconds>s", and keeps the console log in
 build/test/<name>/console.log.
@@ -47,7 +68,8 @@ OVMF = "/usr/share/ovmf/OVMF.fd"
 def parse_scenario(path):
     sc = {"machine": "qemu-uefi", "smp": "1", "memory": "512", "cpu": "",
           "cmdline": "", "files": "", "timeout": "120", "expect": [], "reject": [],
-          "vmcfg": [], "mkfile": [], "overlap": [], "steps": []}
+          "vmcfg": [], "mkfile": [], "overlap": [], "steps": [], "latency-max": "5",
+          "latency-factor": "3"}
     with open(path) as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -59,6 +81,17 @@ def parse_scenario(path):
                 data = value + "\n" if key == "send" else \
                     value.encode().decode("unicode_escape")
                 sc["steps"].append(("send", data.encode()))
+                continue
+            if key == "await":
+                secs, _, rx = value.partition(" ")
+                sc["steps"].append(("await", re.compile(rx.strip()), float(secs)))
+                continue
+            if key == "latency":
+                head, arrow, rx = value.partition("=>")
+                label, n, cmd = head.strip().split(None, 2)
+                if not arrow or not rx.strip():
+                    raise ValueError(f"{path}:{lineno}: latency: LABEL N CMD => REGEX")
+                sc["steps"].append(("latency", label, int(n), cmd, rx.strip()))
                 continue
             if not sep or key not in sc or key == "steps":
                 raise ValueError(f"{path}:{lineno}: unknown line {line!r}")
@@ -207,6 +240,26 @@ def check_overlap(text, a, b):
     return f"the RAM of {a} {ra} and of {b} {rb} do not overlap"
 
 
+EMULATOR_ABORT = re.compile(r".*(>>PANIC<<|Bochs is exiting|cpu_abort|qemu: fatal"
+                            r"|qemu-system-x86_64: .*(abort|fatal|[Aa]ssertion)).*")
+BOCHS_PANIC = re.compile(r"^\d+p\[.*", re.M)	# bochs.log: a message of level "panic"
+HV_PANIC = re.compile(r".*(hv: panic on CPU|hv: fatal exception).*")
+
+
+def classify(workdir, console):
+    """What the logs say ended a failed run: the emulator or the hypervisor."""
+    blog = os.path.join(workdir, "bochs.log")
+    bochs = open(blog, "rb").read().decode("utf-8", "replace") if os.path.exists(blog) else ""
+    m = HV_PANIC.search(console)
+    if m:
+        return "hypervisor panic: " + m.group(0).strip()
+    for text, rx in ((console, EMULATOR_ABORT), (bochs, BOCHS_PANIC), (bochs, EMULATOR_ABORT)):
+        m = rx.search(text)
+        if m:
+            return "emulator abort: " + m.group(0).strip()
+    return None
+
+
 def run_scenario(path):
     name = os.path.splitext(os.path.basename(path))[0]
     workdir = os.path.join(BUILD, "test", name)
@@ -217,51 +270,103 @@ def run_scenario(path):
         sc["workdir"] = workdir
         cmd, _ = command_for(sc, workdir)
     except (ValueError, subprocess.CalledProcessError) as e:
-        return name, False, f"setup: {e}", 0.0, workdir
+        return name, False, f"setup: {e}", 0.0, workdir, []
 
     logpath = os.path.join(workdir, "console.log")
     start = time.monotonic()
     deadline = start + float(sc["timeout"])
     steps = list(sc["steps"])
-    text = ""
+    st = {"text": "", "exited": False}
+    info = []
+    latencies = []
     why = None
     with open(logpath, "wb") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         os.set_blocking(proc.stdout.fileno(), False)
         com1 = connect_com1(sc, proc) if sc["machine"] == "bochs" else None
-        while steps:
-            if steps[0][0] == "send":
-                # Typed a few bytes at a time, as a person would: the
-                # guest's receiver holds 16 bytes.
-                data = steps.pop(0)[1]
-                for i in range(0, len(data), 8):
-                    if com1:
-                        com1.sendall(data[i:i + 8])
-                    else:
-                        proc.stdin.write(data[i:i + 8])
-                        proc.stdin.flush()
+
+        def type_text(data):
+            # Typed a few bytes at a time, as a person would: the guest's
+            # receiver holds 16 bytes.
+            for i in range(0, len(data), 8):
+                if com1:
+                    com1.sendall(data[i:i + 8])
+                else:
+                    proc.stdin.write(data[i:i + 8])
+                    proc.stdin.flush()
+                time.sleep(0.02)
+
+        def wait_for(rx, until):
+            """The match of rx in the unread output, consumed up to its end;
+            None at until; "exit" when the emulator is gone."""
+            while True:
+                m = rx.search(st["text"])
+                if m:
+                    st["text"] = st["text"][m.end():]
+                    return m
+                if com1:
+                    drain(com1)	# the same bytes as debugcon's, unread
+                chunk = proc.stdout.read()
+                if chunk:
+                    log.write(chunk)
+                    log.flush()
+                    st["text"] += chunk.decode("utf-8", "replace").replace("\r", "")
+                elif proc.poll() is not None:
+                    return "exit"
+                elif time.monotonic() > until:
+                    return None
+                else:
                     time.sleep(0.02)
-                continue
-            rx = steps[0][1]
-            if com1:
-                drain(com1)	# the same bytes as debugcon's, unread
-            chunk = proc.stdout.read()
-            if chunk:
-                log.write(chunk)
-                log.flush()
-                text += chunk.decode("utf-8", "replace").replace("\r", "")
-                while steps and steps[0][0] == "expect" and steps[0][1].search(text):
-                    m = steps.pop(0)[1].search(text)
-                    text = text[m.end():]
-            elif proc.poll() is not None:
-                why = f"emulator exited (status {proc.returncode}) before: {rx.pattern}"
-                break
-            elif time.monotonic() > deadline:
-                why = f"timeout after {sc['timeout']} s waiting for: {rx.pattern}"
-                break
+
+        def missed(rx, res):
+            if res == "exit":
+                return f"emulator exited (status {proc.returncode}) before: {rx.pattern}"
+            return f"timeout after {sc['timeout']} s waiting for: {rx.pattern}"
+
+        while steps and why is None:
+            step = steps.pop(0)
+            if step[0] == "send":
+                type_text(step[1])
+            elif step[0] == "expect":
+                res = wait_for(step[1], deadline)
+                if not isinstance(res, re.Match):
+                    why = missed(step[1], res)
+            elif step[0] == "await":
+                rx, secs = step[1], step[2]
+                res = wait_for(rx, min(deadline, time.monotonic() + secs))
+                if res == "exit":
+                    why = missed(rx, res)
+                elif res is None:
+                    info.append(f"NOTE integration:{name}: not seen within {secs:g} s, "
+                                f"going on: {rx.pattern}")
             else:
-                time.sleep(0.05)
+                _, label, n, cmdline, pattern = step
+                times = []
+                for i in range(1, n + 1):
+                    wait_for(re.compile("(?!)"), time.monotonic() + 0.5)	# the interval
+                    rx = re.compile(pattern.replace("{i}", str(i)))
+                    type_text((cmdline.replace("{i}", str(i)) + "\n").encode())
+                    t0 = time.monotonic()
+                    res = wait_for(rx, deadline)
+                    if not isinstance(res, re.Match):
+                        why = missed(rx, res)
+                        break
+                    times.append(time.monotonic() - t0)
+                if why:
+                    break
+                times.sort()
+                median, worst = times[len(times) // 2], times[-1]
+                info.append(f"LATENCY integration:{name} {label} n={n} "
+                            f"median {median:.2f} s max {worst:.2f} s")
+                bound = float(sc["latency-max"])
+                factor = float(sc["latency-factor"])
+                if worst > bound:
+                    why = f"latency {label}: an answer took {worst:.2f} s (bound {bound:g} s)"
+                elif latencies and median > factor * max(latencies[0], 0.2):
+                    why = (f"latency {label}: median {median:.2f} s is over {factor:g} x "
+                           f"the first median ({latencies[0]:.2f} s, at least 0.2 s)")
+                latencies.append(median)
         elapsed = time.monotonic() - start
         # Give the console a moment so that rejected output after the last
         # expectation (a fault right after "ready") is seen.
@@ -288,7 +393,11 @@ def run_scenario(path):
             why = check_overlap(full, a, b)
             if why:
                 break
-    return name, why is None, why, elapsed, workdir
+    if why is not None:
+        cause = classify(workdir, full)
+        if cause:
+            why += f"; {cause}"
+    return name, why is None, why, elapsed, workdir, info
 
 
 def main():
@@ -298,8 +407,10 @@ def main():
     failed = 0
     for path in paths:
         wall_start = time.monotonic()
-        name, ok, why, elapsed, workdir = run_scenario(path)
+        name, ok, why, elapsed, workdir, info = run_scenario(path)
         wall = time.monotonic() - wall_start
+        for line in info:
+            print(line, flush=True)
         if ok:
             print(f"PASS integration:{name} ({elapsed:.1f} s)", flush=True)
         else:
