@@ -354,10 +354,19 @@ unsigned int vms_launch_all(const struct boot_record *boot)
 
 		memset(s, 0, sizeof(*s));
 		s->cfg = cfgs[i];
-		s->console = -1;
-		if (slot_resolve_files(s, boot) || slot_start(s))
+		if (slot_resolve_files(s, boot))
 			continue;
+		/*
+		 * The console slot exists before the first vCPU runs: the
+		 * guest's first bytes on COM1 have somewhere to go, and the
+		 * vCPU threads read s->console only after their start, which
+		 * is a release (platform_run_on_cpu()).
+		 */
 		s->console = console_mux_add(s->cfg.name, slot_console_input, s);
+		if (slot_start(s)) {
+			console_mux_remove(s->console);
+			continue;
+		}
 		s->live = true;
 		nr_slots++;
 		vms_live++;
