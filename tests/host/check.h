@@ -81,6 +81,12 @@ bool shim_cpu_halted(unsigned int cpu);
  * fn on a thread registered as that CPU and joins it before returning.
  */
 void shim_set_nr_cpus(unsigned int n);
+/*
+ * time_now_ns() answers with fn (NULL: the host's monotonic clock): a
+ * virtual clock the caller advances, for runs that must not depend on
+ * when they happen.
+ */
+void shim_set_clock(uint64_t (*fn)(void));
 /* platform_cpuid() answers with fn (NULL: the host's CPUID). */
 void shim_set_cpuid(void (*fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]));
 /* Allocates a zeroed arena standing for physical memory [base, base+size). */

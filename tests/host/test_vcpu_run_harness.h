@@ -425,7 +425,7 @@ static void rig_destroy(struct rig *r)
 }
 
 /* A vCPU thread: the run loop on hosted CPU w->cpu. */
-static void rig_vcpu_thread(struct worker *w)
+static inline void rig_vcpu_thread(struct worker *w)
 {
 	vcpu_run(w->arg);
 }
