@@ -649,7 +649,7 @@ static void case_threads(void)
 	while (vpic_has_interrupt(&s.p))
 		vpic_ack(&s.p);
 	CHECK_EQ(s.pr.level, 0);
-	CHECK_EQ(s.p.out_driver, 0);
+	CHECK_EQ(s.p.drive.driver, 0);
 }
 
 int main(void)

@@ -140,80 +140,30 @@ static void vpic_update_cascade(struct vpic *p)
 	chip_set_input(m, VPIC_CASCADE_IRQ, out);
 }
 
-/* Change number @a is @b or later (the counters wrap). */
-static bool vpic_seq_reached(uint32_t a, uint32_t b)
+/* The level INTR should have, or -1 if it has it already; lock held. */
+static int vpic_drive_sample(void *dev)
 {
-	return (int32_t)(a - b) >= 0;
+	struct vpic *p = dev;
+	int level = chip_pending(&p->chip[VPIC_MASTER], true) >= 0;
+
+	if (level == p->out_level)
+		return -1;
+	p->out_level = level;
+	return level;
 }
 
 /*
  * Drops p->lock (taken with spin_lock_irqsave(), @flags) and brings the
- * INTR line to the level the state now calls for. Every function that
- * changes the state leaves through here.
- *
- * Races closed (docs/races.md, "Interrupt line driver outrun"): the line
- * is driven unlocked, so two CPUs could drive it in the opposite order to
- * the one in which they changed the state and leave it stale; and a
- * driver that re-drove until no change came in meanwhile never returned
- * while other vCPUs kept changing the state (the console CPU, delivering
- * input to a UART, was held there by the guest). Hence each change is
- * numbered (out_seq) and one CPU at a time drives (out_driver): it
- * samples the state and its number (out_sampled) under the lock and
- * drives once. A caller whose change a drive has sampled is done: that
- * drive or a later one carries it. A caller that finds another CPU
- * driving an older sample waits for that one drive to end, then drives
- * itself unless a drive that sampled after its change has begun. So the
- * last change is always driven by a drive that began after it, and each
- * caller waits for at most one drive and makes at most one. A line
- * handler may call back into the vpic (vpic_ack()), and an interrupt
- * handler may change it, on the driving CPU: such a nested call finds its
- * own CPU driving, sets out_redrive and leaves, and the driver drives
- * once more for it.
+ * INTR line to the level the state now calls for, one driver at a time
+ * with each caller bounded (core/pc/dev/irq_drive.h). Every function that
+ * changes the state leaves through here. A line handler may call back
+ * into the vpic (vpic_ack()) on the driving CPU; the helper drives once
+ * more for such a nested change.
  */
 static void vpic_unlock_and_drive(struct vpic *p, unsigned long flags)
 {
-	uint32_t self = smp_processor_id() + 1, seq, driver;
-	unsigned long spins;
-	bool changed;
-	int level;
-
-	spin_assert_held(&p->lock);
-	seq = ++p->out_seq;
-	for (;;) {
-		if (vpic_seq_reached(p->out_sampled, seq))
-			goto out;
-		driver = p->out_driver;
-		if (!driver)
-			break;
-		if (driver == self) {
-			p->out_redrive = true;
-			goto out;
-		}
-		spin_unlock_irqrestore(&p->lock, flags);
-		/* Pairs with the release stores of the driver's CPU. */
-		for (spins = 0;
-		     __atomic_load_n(&p->out_driver, __ATOMIC_ACQUIRE) == driver &&
-		     !vpic_seq_reached(__atomic_load_n(&p->out_sampled,
-						       __ATOMIC_ACQUIRE), seq);
-		     spins++)
-			platform_wait_contended(spins);
-		flags = spin_lock_irqsave(&p->lock);
-	}
-	__atomic_store_n(&p->out_driver, self, __ATOMIC_RELEASE);
-	do {
-		p->out_redrive = false;
-		__atomic_store_n(&p->out_sampled, p->out_seq, __ATOMIC_RELEASE);
-		level = chip_pending(&p->chip[VPIC_MASTER], true) >= 0;
-		changed = level != p->out_level;
-		p->out_level = level;
-		spin_unlock_irqrestore(&p->lock, flags);
-		if (changed)
-			irq_line_set(&p->intr, level);
-		flags = spin_lock_irqsave(&p->lock);
-	} while (p->out_redrive);
-	__atomic_store_n(&p->out_driver, 0, __ATOMIC_RELEASE);
-out:
-	spin_unlock_irqrestore(&p->lock, flags);
+	irq_drive_unlock(&p->drive, &p->lock, flags, irq_drive_change(&p->drive),
+			 vpic_drive_sample, p, &p->intr);
 }
 
 static void chip_reset(struct vpic_chip *c, uint8_t elcr_mask)
@@ -232,10 +182,7 @@ void vpic_init(struct vpic *p, const struct irq_line *intr)
 	chip_reset(&p->chip[VPIC_SLAVE], VPIC_ELCR_MASK_SLAVE);
 	p->chip[VPIC_SLAVE].vector_base = 0x08;
 	p->out_level = 0;
-	p->out_seq = 0;
-	p->out_sampled = 0;
-	p->out_driver = 0;
-	p->out_redrive = false;
+	p->drive = (struct irq_drive){ 0 };
 	p->intr = intr ? *intr : (struct irq_line){ 0 };
 }
 

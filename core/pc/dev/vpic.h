@@ -16,6 +16,7 @@
 #define CORE_DEV_VPIC_H
 
 #include "core/lib/compiler.h"
+#include "core/pc/dev/irq_drive.h"
 #include "core/pc/dev/vdev.h"
 #include "core/lib/spinlock.h"
 
@@ -91,15 +92,7 @@ struct vpic {
 	/* lock must be held when using these. */
 	struct vpic_chip chip[2];	/* [0] master, [1] slave */
 	int out_level;		/* level last driven on intr */
-	uint32_t out_seq;	/* number of the latest state change */
-	bool out_redrive;	/* nested change on the driving CPU */
-	/*
-	 * Also read without the lock by a CPU waiting for a drive (see
-	 * vpic_unlock_and_drive()): the change the latest drive sampled, and
-	 * smp_processor_id() + 1 of the CPU driving intr, 0 for none.
-	 */
-	uint32_t out_sampled;
-	uint32_t out_driver;
+	struct irq_drive drive;	/* INTR's driver (core/pc/dev/irq_drive.h) */
 	/* Constant after vpic_init(). */
 	struct irq_line intr;
 };

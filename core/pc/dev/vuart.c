@@ -164,75 +164,24 @@ static bool vuart_irq_update(struct vuart *u, uint32_t *seq)
 	if (level == u->irq_level)
 		return false;
 	u->irq_level = level;
-	*seq = ++u->irq_seq;
+	*seq = irq_drive_change(&u->drive);
 	return true;
 }
 
-/* Change number @a is @b or later (the counters wrap). */
-static bool vuart_seq_reached(uint32_t a, uint32_t b)
+static int vuart_drive_sample(void *dev)
 {
-	return (int32_t)(a - b) >= 0;
+	return (int)((struct vuart *)dev)->irq_level;
 }
 
 /*
  * Drives the irq line to the level last computed under u->lock, for the
- * caller whose change was number @seq. Called without the lock.
- *
- * Races closed (docs/races.md, "Interrupt line driver outrun"): the line
- * is driven unlocked, so two CPUs that change the level one after the
- * other could reach the line in the opposite order and leave it at the
- * older level; and a driver that re-drove until no change came in
- * meanwhile never returned while other vCPUs kept changing the level (the
- * console CPU, delivering input, was held there by the guest). Hence one
- * driver at a time (irq_driver), which samples irq_level and irq_seq
- * under the lock and drives once. A caller whose change a drive has
- * already sampled (irq_sampled) is done: that drive, or a later one,
- * carries it. A caller that finds another CPU driving a sample older than
- * its change waits for that one drive to end, then drives itself unless
- * someone who sampled after its change already does: the last change is
- * always driven by a drive that began after it, and each caller waits for
- * at most one drive and makes at most one (plus one more per change made
- * by a nested call on its own CPU, which finds itself the driver, sets
- * irq_redrive and leaves).
+ * caller whose change was number @seq (core/pc/dev/irq_drive.h: one
+ * driver at a time, each caller bounded). Called without the lock.
  */
 static void vuart_irq_sync(struct vuart *u, uint32_t seq)
 {
-	uint32_t self = smp_processor_id() + 1, driver, level;
-	unsigned long flags, spins;
-
-	flags = spin_lock_irqsave(&u->lock);
-	for (;;) {
-		if (vuart_seq_reached(u->irq_sampled, seq))
-			goto out;
-		driver = u->irq_driver;
-		if (!driver)
-			break;
-		if (driver == self) {
-			u->irq_redrive = true;
-			goto out;
-		}
-		spin_unlock_irqrestore(&u->lock, flags);
-		/* Pairs with the release stores of the driver's CPU. */
-		for (spins = 0;
-		     __atomic_load_n(&u->irq_driver, __ATOMIC_ACQUIRE) == driver &&
-		     !vuart_seq_reached(__atomic_load_n(&u->irq_sampled,
-							__ATOMIC_ACQUIRE), seq);
-		     spins++)
-			platform_wait_contended(spins);
-		flags = spin_lock_irqsave(&u->lock);
-	}
-	__atomic_store_n(&u->irq_driver, self, __ATOMIC_RELEASE);
-	do {
-		u->irq_redrive = false;
-		__atomic_store_n(&u->irq_sampled, u->irq_seq, __ATOMIC_RELEASE);
-		level = u->irq_level;
-		spin_unlock_irqrestore(&u->lock, flags);
-		irq_line_set(&u->irq, (int)level);
-		flags = spin_lock_irqsave(&u->lock);
-	} while (u->irq_redrive);
-	__atomic_store_n(&u->irq_driver, 0, __ATOMIC_RELEASE);
-out:
-	spin_unlock_irqrestore(&u->lock, flags);
+	irq_drive_unlock(&u->drive, &u->lock, spin_lock_irqsave(&u->lock), seq,
+			 vuart_drive_sample, u, &u->irq);
 }
 
 static void vuart_write_thr(struct vuart *u, uint8_t val,

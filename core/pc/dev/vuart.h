@@ -18,6 +18,7 @@
 #define CORE_DEV_VUART_H
 
 #include "core/lib/compiler.h"
+#include "core/pc/dev/irq_drive.h"
 #include "core/pc/dev/vdev.h"
 #include "core/lib/spinlock.h"
 
@@ -121,17 +122,11 @@ struct vuart {
 	bool thre_pending;	/* THR-empty interrupt raised, not yet taken */
 
 	/*
-	 * Interrupt level the registers ask for, the number of its latest
-	 * change, and the line's driver (see vuart_irq_sync()). All written
-	 * under u->lock; irq_sampled (the change the latest drive carries)
-	 * and irq_driver (smp_processor_id() + 1 of the CPU driving, 0 for
-	 * none) are also read without it, by a caller waiting for a drive.
+	 * Interrupt level the registers ask for, under u->lock, and the
+	 * line's driver (core/pc/dev/irq_drive.h, vuart_irq_sync()).
 	 */
 	uint32_t irq_level;
-	uint32_t irq_seq;
-	uint32_t irq_sampled;
-	uint32_t irq_driver;
-	bool irq_redrive;	/* a nested change on the driver's CPU */
+	struct irq_drive drive;
 
 	/* Set by vuart_init(), read-only afterwards. */
 	uint16_t base;
