@@ -39,6 +39,7 @@ LAYERS = [
     ("core/pc/dev/", "devices"),
     ("core/pc/", "pc"),
     ("core/payload/", "payload"),
+    ("core/debug/", "debug"),
     ("core/launch/", "launch"),
     ("svm/", "svm"),
     ("vmx/", "vmx"),
@@ -58,8 +59,9 @@ ALLOWED = {
     "vmx": {"lib", "memory", "mechanism", "tdp", "core", "vmx"},
     "pc": {"lib", "memory", "mechanism", "tdp", "core", "devices", "pc"},
     "payload": {"lib", "memory", "mechanism", "tdp", "core", "payload"},
+    "debug": {"lib", "memory", "mechanism", "tdp", "core", "debug"},
     "launch": {"lib", "drivers", "memory", "mechanism", "tdp", "core", "devices",
-               "pc", "payload", "launch"},
+               "pc", "payload", "debug", "launch"},
     "arch": set(),  # filled below: the top; it may include everything
 }
 ALLOWED["arch"] = set(ALLOWED) | {"arch"}
