@@ -47,7 +47,7 @@ HV_SRCS := \
 	core/lib/log.c core/lib/printf.c core/lib/errno.c core/lib/string.c core/lib/cmdline.c \
 	core/lib/symbols.c core/lib/spinlock.c core/lib/rwlock.c core/lib/percpu_rwlock.c \
 	core/vtimer.c core/vcpu_request.c \
-	core/srcu.c core/memslots.c core/vm.c core/vm_build.c \
+	core/srcu.c core/memslots.c core/vm.c core/vcpu_ctl.c core/vm_build.c \
 	mm/frame.c mm/heap.c mm/tdp_mmu.c mm/tdp_mmu_zap.c mm/tdp_mmu_dirty.c \
 	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c \
 	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_entry.S \

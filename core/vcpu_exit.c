@@ -163,7 +163,7 @@ static int handle_msr_write(struct vcpu *vcpu, struct vm_exit *exit)
 }
 
 /* HLT ends on an interrupt the guest takes, or on an NMI or INIT. */
-static bool vcpu_hlt_ready(struct vcpu *vcpu)
+bool vcpu_hlt_ready(struct vcpu *vcpu)
 {
 	if (vm_platform_wake_pending(vcpu))
 		return true;
@@ -171,8 +171,11 @@ static bool vcpu_hlt_ready(struct vcpu *vcpu)
 }
 
 /*
- * HLT: the vCPU blocks until an interrupt it can take is pending, a timer
- * is due or a request arrives; its physical CPU halts meanwhile.
+ * HLT: the vCPU blocks until an interrupt it can take is pending (a timer
+ * of its own may bring one); its physical CPU halts meanwhile. A request
+ * (a TLB flush, a call from the monitor) interrupts the block to be
+ * serviced but does not end the halt: the vCPU stays halted (vcpu->halted)
+ * and the run loop blocks it again, as a CPU stays in HLT across an SMI.
  */
 static int handle_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 {
@@ -181,6 +184,7 @@ static int handle_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 	if (err)
 		return err;
 	vcpu_block(vcpu, vcpu_hlt_ready);
+	vcpu->halted = !vcpu_hlt_ready(vcpu);
 	return 0;
 }
 

@@ -58,7 +58,9 @@
 #define VCPU_REQ_EVENT            3	/* an interrupt or event is pending */
 #define VCPU_REQ_STOP             4	/* the VM is being stopped */
 #define VCPU_REQ_TIMER            5	/* a timer came: re-read the deadline */
-#define VCPU_REQ_NR               6
+#define VCPU_REQ_CALL             6	/* run a function (core/vcpu_ctl.h) */
+#define VCPU_REQ_PAUSE            7	/* pause count changed (core/vcpu_ctl.h) */
+#define VCPU_REQ_NR               8
 
 /*
  * Flags ORed into the request argument of the senders (KVM's

@@ -124,6 +124,10 @@ static bool vcpu_service_requests(struct vcpu *vcpu)
 		return false;
 	if (vcpu_check_request(r, VCPU_REQ_TLB_FLUSH))
 		backend_tlb_flush(vcpu->bv, BACKEND_TLB_TDP);
+	if (vcpu_check_request(r, VCPU_REQ_CALL))
+		vcpu_ctl_run_call(vcpu);
+	/* The count is read by the loop (vcpu_ctl_park()) after this. */
+	vcpu_check_request(r, VCPU_REQ_PAUSE);
 	vcpu_check_request(r, VCPU_REQ_EVENT);	/* handled by the injection */
 	vcpu_check_request(r, VCPU_REQ_MEMSLOTS_RELOAD);
 	vcpu_check_request(r, VCPU_REQ_TIMER_MIGRATE);
@@ -156,13 +160,30 @@ int vcpu_run(struct vcpu *vcpu)
 
 	vcpu_req_load(&vcpu->req);
 	backend_vcpu_load(vcpu->bv);
+	vcpu_ctl_loop_start(vcpu);
 	while (!vm_is_stopped(vcpu->vm)) {
 		if (!vcpu_service_requests(vcpu))
 			break;
+		/* The monitor or a debugger holds the vCPU: park until released. */
+		if (vcpu_ctl_paused(&vcpu->ctl)) {
+			if (!vcpu_ctl_park(vcpu, vcpu_service_requests))
+				break;
+			continue;
+		}
 		/* Start-up signals (INIT, SIPI): an AP waits here for its SIPI. */
 		if (!vm_platform_vcpu_runnable(vcpu)) {
+			vcpu->halted = false;
 			vcpu_block(vcpu, vm_platform_vcpu_start_ready);
 			continue;
+		}
+		/* Still in HLT after a request was serviced: back to the halt. */
+		if (vcpu->halted) {
+			if (!vcpu_hlt_ready(vcpu)) {
+				vcpu_block(vcpu, vcpu_hlt_ready);
+				vcpu->halted = !vcpu_hlt_ready(vcpu);
+				continue;
+			}
+			vcpu->halted = false;
 		}
 		vtimer_update_irq(&vcpu->timers, time_now_ns());
 		vm_platform_inject_pending(vcpu);
@@ -200,6 +221,8 @@ int vcpu_run(struct vcpu *vcpu)
 	flags = irq_save();
 	platform_timer_arm(UINT64_MAX);
 	irq_restore(flags);
+	/* Still loaded: a last call can read the control structure. */
+	vcpu_ctl_loop_end(vcpu);
 	backend_vcpu_put(vcpu->bv);
 	vcpu_req_put(&vcpu->req);
 	return 0;

@@ -36,6 +36,12 @@ void vcpu_dump_state(struct vcpu *vcpu);
 bool vcpu_irq_pending(struct vcpu *vcpu);
 
 /*
+ * True if a halted vCPU wakes: an interrupt it can take (IF set) or an
+ * event that ends HLT whatever IF says (NMI, INIT). The vCPU's thread.
+ */
+bool vcpu_hlt_ready(struct vcpu *vcpu);
+
+/*
  * Blocks the vCPU until ready(vcpu), a request, a wake-up or the VM's
  * stop; its timers fire meanwhile. The vCPU's thread, interrupts on.
  */

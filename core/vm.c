@@ -145,6 +145,7 @@ int vm_vcpu_create(struct vm *vm, struct vcpu **out)
 	vcpu->id = id;
 	vcpu->vm = vm;
 	vcpu->host_cpu = -1;
+	vcpu_ctl_init(&vcpu->ctl);
 	vcpu_req_init(&vcpu->req, id);
 	vtimer_vcpu_init(&vcpu->timers, id, vcpu_timer_kick);
 	vm->vcpus[id] = vcpu;

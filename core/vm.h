@@ -16,6 +16,7 @@
 #include "core/exit.h"
 #include "core/memslots.h"
 #include "core/srcu.h"
+#include "core/vcpu_ctl.h"
 #include "core/vcpu_request.h"
 #include "core/vtimer.h"
 #include "mm/tdp_mmu.h"
@@ -35,6 +36,8 @@ struct vcpu {
 
 	/* Requests, guest-mode state and kicks (lock-free; see there). */
 	struct vcpu_req_state req;
+	/* Pause and calls from the monitor or a debugger (core/vcpu_ctl.h). */
+	struct vcpu_ctl ctl;
 	/* Periodic timers owned by this vCPU, under timers.lock. */
 	struct vtimer_vcpu timers;
 	/* This vCPU's read side of vm->memslots.srcu; used by its thread only. */
@@ -59,6 +62,8 @@ struct vcpu {
 	} trace[VCPU_TRACE_LEN];		/* the last exits, a ring */
 	unsigned int trace_next;
 	int host_cpu;				/* where its loop runs, -1 */
+	/* In HLT, woken for a request only: the loop halts it again. */
+	bool halted;
 
 	/*
 	 * The platform's per-vCPU state (core/vm_platform.h): the virtual
