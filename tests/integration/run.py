@@ -33,6 +33,23 @@ Each tests/integration/*.scn file is one scenario:
                                  typed)
     latency-max: SECONDS        (no answer of any latency step may take
                                  longer; default 5)
+    gdb: on                     (the machine gets a second serial port, COM2,
+                                 for the hypervisor's GDB stub; the runner
+                                 holds its connection and relays a gdb
+                                 client started by gdb-start to it)
+    gdb: <command>              (with gdb: on given, any other value is a
+                                 line of the next gdb client's script;
+                                 "{NAME}" is replaced by a capture's value)
+    gdb-start:                  (starts Debian's gdb in batch mode on the
+                                 script so far, after "set remotetimeout
+                                 30" and "target remote" to COM2, in the
+                                 background; the script is then emptied)
+    gdb-expect: <regex>         (waits for the regex in the gdb client's
+                                 output, in order, as expect does)
+    gdb-interrupt:              (Ctrl-C to the gdb client: SIGINT)
+    gdb-wait: SECONDS           (waits for the gdb client to exit)
+    capture: NAME <regex>       (as expect, and keeps the regex's first
+                                 group as NAME for later gdb lines)
     latency-factor: F           (each later latency step's median must be
                                  within F times the first step's median,
                                  or of 0.2 s if that is smaller; default 3)
@@ -53,11 +70,13 @@ build/test/<name>/console.log.
 """
 import os
 import re
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -69,7 +88,7 @@ def parse_scenario(path):
     sc = {"machine": "qemu-uefi", "smp": "1", "memory": "512", "cpu": "",
           "cmdline": "", "files": "", "timeout": "120", "expect": [], "reject": [],
           "vmcfg": [], "mkfile": [], "overlap": [], "steps": [], "latency-max": "5",
-          "latency-factor": "3"}
+          "latency-factor": "3", "gdb": "off"}
     with open(path) as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -85,6 +104,22 @@ def parse_scenario(path):
             if key == "await":
                 secs, _, rx = value.partition(" ")
                 sc["steps"].append(("await", re.compile(rx.strip()), float(secs)))
+                continue
+            if key == "gdb" and value != "on":
+                sc["steps"].append(("gdb-line", value))
+                continue
+            if key in ("gdb-start", "gdb-interrupt"):
+                sc["steps"].append((key,))
+                continue
+            if key == "gdb-expect":
+                sc["steps"].append((key, re.compile(value)))
+                continue
+            if key == "gdb-wait":
+                sc["steps"].append((key, float(value)))
+                continue
+            if key == "capture":
+                cname, _, rx = value.partition(" ")
+                sc["steps"].append((key, cname, re.compile(rx.strip())))
                 continue
             if key == "latency":
                 head, arrow, rx = value.partition("=>")
@@ -111,6 +146,8 @@ def parse_scenario(path):
                 sc[key] = value
     if not sc["expect"]:
         raise ValueError(f"{path}: no expect line")
+    if sc["gdb"] != "on" and any(st[0].startswith("gdb") for st in sc["steps"]):
+        raise ValueError(f"{path}: gdb steps need \"gdb: on\"")
     return sc
 
 
@@ -150,6 +187,20 @@ def make_iso(workdir, sc, cmdline):
     return iso
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+def qemu_com2(sc):
+    """QEMU's COM2 for the GDB stub: a TCP server the runner connects to."""
+    if sc["gdb"] != "on":
+        return []
+    sc["com2_port"] = free_port()
+    return ["-serial", f"tcp:127.0.0.1:{sc['com2_port']},server=on,wait=off"]
+
+
 def command_for(sc, workdir):
     smp, mem = sc["smp"], sc["memory"]
     if sc["machine"] == "qemu-uefi":
@@ -163,18 +214,20 @@ def command_for(sc, workdir):
         return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", sc["cpu"] or "qemu64,+svm,+npt",
                 "-smp", smp, "-m", mem, "-bios", OVMF, "-nodefaults",
                 "-drive", f"file=fat:rw:{esp},format=raw", "-net", "none",
-                "-display", "none", "-serial", "stdio", "-no-reboot"], None
+                "-display", "none", "-serial", "stdio", "-no-reboot"] + qemu_com2(sc), None
     if sc["machine"] == "qemu-iso":
         iso = make_iso(workdir, sc, sc["cmdline"])
         return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", sc["cpu"] or "qemu64,+svm,+npt",
                 "-smp", smp, "-m", mem, "-cdrom", iso, "-boot", "d",
-                "-display", "none", "-serial", "stdio", "-no-reboot"], None
+                "-display", "none", "-serial", "stdio", "-no-reboot"] + qemu_com2(sc), None
     if sc["machine"] == "bochs":
         # COM1 is a TCP socket that the runner types into; the console is
         # read live from port 0xE9 (debugcon) on Bochs's stdout.
-        with socket.socket() as probe:
-            probe.bind(("localhost", 0))
-            sc["com1_port"] = probe.getsockname()[1]
+        sc["com1_port"] = free_port()
+        com2 = ""
+        if sc["gdb"] == "on":
+            sc["com2_port"] = free_port()
+            com2 = f"com2: enabled=1, mode=socket-server, dev=localhost:{sc['com2_port']}\n"
         iso = make_iso(workdir, sc, (sc["cmdline"] + " debugcon").strip())
         rc = os.path.join(workdir, "bochsrc.txt")
         with open(rc, "w") as f:
@@ -186,7 +239,7 @@ ata0-master: type=cdrom, path={iso}, status=inserted
 boot: cdrom
 display_library: rfb, options="timeout=0"
 com1: enabled=1, mode=socket-server, dev=localhost:{sc['com1_port']}
-log: {os.path.join(workdir, 'bochs.log')}
+{com2}log: {os.path.join(workdir, 'bochs.log')}
 panic: action=fatal
 clock: sync=none, time0=local
 sound: driver=dummy
@@ -200,17 +253,125 @@ port_e9_hack: enabled=1
     raise ValueError(f"unknown machine {sc['machine']}")
 
 
-def connect_com1(sc, proc):
-    """Bochs waits for its COM1 client before it starts the machine."""
+def connect_com(sc, proc, key):
+    """Bochs waits for its COM port clients before it starts the machine;
+    QEMU's COM2 server is there once QEMU runs."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            conn = socket.create_connection(("localhost", sc["com1_port"]), timeout=1)
+            conn = socket.create_connection(("localhost", sc[key]), timeout=1)
             conn.setblocking(False)
             return conn
         except OSError:
             time.sleep(0.1)
     return None
+
+
+class GdbRelay:
+    """COM2, the hypervisor's GDB stub port, held by the runner from the
+    start (Bochs does not start the machine before its clients connect),
+    and gdb clients relayed to it one at a time: each gdb-start runs
+    Debian's gdb in batch mode on a script, connected to a local port
+    whose bytes go to COM2 and back. Bytes the stub sends while no client
+    is connected are dropped."""
+
+    def __init__(self, com2, workdir):
+        self.com2 = com2
+        self.workdir = workdir
+        self.script = []
+        self.proc = None
+        self.client = None
+        self.text = ""
+        self.runs = 0
+        self.done = False
+        self.log = open(os.path.join(workdir, "gdb.log"), "ab")
+        if com2:
+            com2.setblocking(True)
+            com2.settimeout(5)
+            threading.Thread(target=self._relay, daemon=True).start()
+
+    def _relay(self):
+        while not self.done:
+            client = self.client
+            socks = [self.com2] + ([client] if client else [])
+            try:
+                ready, _, _ = select.select(socks, [], [], 0.1)
+            except (OSError, ValueError):
+                return
+            for sock in ready:
+                try:
+                    data = sock.recv(65536)
+                except OSError:
+                    data = b""
+                if sock is self.com2:
+                    if not data:
+                        return		# the emulator is gone
+                    if client:
+                        try:
+                            client.sendall(data)
+                        except OSError:
+                            pass
+                elif not data:
+                    client.close()
+                    self.client = None
+                else:
+                    self.com2.sendall(data)
+
+    def _accept(self, listener):
+        listener.settimeout(60)
+        try:
+            conn, _ = listener.accept()
+            conn.settimeout(5)
+            self.client = conn
+        except OSError:
+            pass
+        listener.close()
+
+    def start(self, captures):
+        if not self.com2:
+            return "gdb-start: no connection to COM2"
+        listener = socket.socket()
+        listener.bind(("localhost", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        lines = ["set pagination off", "set confirm off", "set width 0",
+                 "set remotetimeout 30", f"target remote localhost:{port}"]
+        for line in self.script:
+            for key, value in captures.items():
+                line = line.replace("{" + key + "}", value)
+            lines.append(line)
+        self.script = []
+        self.runs += 1
+        path = os.path.join(self.workdir, f"session{self.runs}.gdb")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.text = ""
+        self.proc = subprocess.Popen(["gdb", "-batch", "-nx", "-x", path],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        return None
+
+    def pump(self):
+        if not self.proc:
+            return
+        chunk = self.proc.stdout.read()
+        if chunk:
+            self.log.write(chunk)
+            self.log.flush()
+            self.text += chunk.decode("utf-8", "replace")
+
+    def stop(self):
+        self.done = True
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        self.pump()
+        self.log.close()
 
 
 def drain(conn):
@@ -284,7 +445,10 @@ def run_scenario(path):
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         os.set_blocking(proc.stdout.fileno(), False)
-        com1 = connect_com1(sc, proc) if sc["machine"] == "bochs" else None
+        com1 = connect_com(sc, proc, "com1_port") if sc["machine"] == "bochs" else None
+        gdb = GdbRelay(connect_com(sc, proc, "com2_port"), workdir) \
+            if sc["gdb"] == "on" else None
+        captures = {}
 
         def type_text(data):
             # Typed a few bytes at a time, as a person would: the guest's
@@ -319,6 +483,26 @@ def run_scenario(path):
                 else:
                     time.sleep(0.02)
 
+        def wait_gdb(rx, until):
+            """The match of rx in the gdb client's unread output; None at
+            until; "exit" when the client is gone without it."""
+            while True:
+                gdb.pump()
+                m = rx.search(gdb.text)
+                if m:
+                    gdb.text = gdb.text[m.end():]
+                    return m
+                if gdb.proc is None or gdb.proc.poll() is not None:
+                    gdb.pump()
+                    m = rx.search(gdb.text)
+                    if m:
+                        gdb.text = gdb.text[m.end():]
+                        return m
+                    return "exit"
+                if time.monotonic() > until:
+                    return None
+                wait_for(re.compile("(?!)"), time.monotonic() + 0.05)	# console on
+
         def missed(rx, res):
             if res == "exit":
                 return f"emulator exited (status {proc.returncode}) before: {rx.pattern}"
@@ -328,6 +512,32 @@ def run_scenario(path):
             step = steps.pop(0)
             if step[0] == "send":
                 type_text(step[1])
+            elif step[0] == "capture":
+                res = wait_for(step[2], deadline)
+                if not isinstance(res, re.Match):
+                    why = missed(step[2], res)
+                else:
+                    captures[step[1]] = res.group(1)
+            elif step[0] == "gdb-line":
+                gdb.script.append(step[1])
+            elif step[0] == "gdb-start":
+                why = gdb.start(captures)
+            elif step[0] == "gdb-expect":
+                res = wait_gdb(step[1], deadline)
+                if not isinstance(res, re.Match):
+                    why = ("gdb client exited before: " if res == "exit" else
+                           f"timeout after {sc['timeout']} s waiting in gdb's output for: ") + \
+                        step[1].pattern
+            elif step[0] == "gdb-interrupt":
+                if gdb.proc and gdb.proc.poll() is None:
+                    gdb.proc.send_signal(signal.SIGINT)
+            elif step[0] == "gdb-wait":
+                until = min(deadline, time.monotonic() + step[1])
+                while gdb.proc and gdb.proc.poll() is None and time.monotonic() < until:
+                    wait_for(re.compile("(?!)"), time.monotonic() + 0.1)
+                gdb.pump()
+                if gdb.proc and gdb.proc.poll() is None:
+                    why = f"gdb client still running after {step[1]:g} s"
             elif step[0] == "expect":
                 res = wait_for(step[1], deadline)
                 if not isinstance(res, re.Match):
@@ -367,6 +577,8 @@ def run_scenario(path):
                     why = (f"latency {label}: median {median:.2f} s is over {factor:g} x "
                            f"the first median ({latencies[0]:.2f} s, at least 0.2 s)")
                 latencies.append(median)
+        if gdb:
+            gdb.stop()
         elapsed = time.monotonic() - start
         # Give the console a moment so that rejected output after the last
         # expectation (a fault right after "ready") is seen.
