@@ -211,7 +211,7 @@ static void monitor_help(const char *args)
 	}
 	monitor_printf("hv commands (Ctrl-A x3 moves the console):");
 	for (unsigned int i = 0; i < monitor_nr_cmds; i++) {
-		char alias[8] = "";
+		char alias[24] = "";
 
 		c = monitor_cmds[i];
 		if (c->alias)
