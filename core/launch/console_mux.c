@@ -79,6 +79,21 @@ void console_mux_locked(void (*fn)(void *ctx), void *ctx)
 	spin_unlock(&mux_lock);
 }
 
+void console_mux_write_hyp(const char *s, size_t n)
+{
+	/* Under log_lock: a trylock only, so that no lock order is made. */
+	bool locked = spin_trylock(&mux_lock);
+	bool prompt = locked && focus < 0 && prompt_show;
+
+	if (prompt)
+		prompt_hide();
+	mux_write_locked(s, n);
+	if (prompt)
+		prompt_show();
+	if (locked)
+		spin_unlock(&mux_lock);
+}
+
 int console_mux_add(const char *name, console_input_fn input, void *ctx)
 {
 	bool first = true, from_hyp = false;

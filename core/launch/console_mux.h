@@ -57,6 +57,14 @@ void console_mux_set_prompt(void (*hide)(void), void (*show)(void));
  */
 void console_mux_locked(void (*fn)(void *ctx), void *ctx);
 
+/*
+ * A line of the hypervisor's own output (the log's writer, see
+ * log_set_writer()): written with the prompt line erased before it and
+ * drawn again after it. Any CPU; it only tries the console's lock, and
+ * writes the line as it is when another CPU holds it.
+ */
+void console_mux_write_hyp(const char *s, size_t n);
+
 /* Slot with the focus, -1 for the hypervisor. */
 int console_mux_focus(void);
 

@@ -35,6 +35,8 @@ static unsigned int monitor_nr_cmds = 1;
 
 /* The shell: under the console's lock once attached. */
 static struct line_edit monitor_edit;
+/* A line is running: its output goes without the prompt in between. */
+static bool monitor_busy;
 static bool monitor_attached;
 
 static bool monitor_word_is(const char *word, const struct monitor_cmd *c)
@@ -224,12 +226,14 @@ static void monitor_help(const char *args)
 
 static void monitor_prompt_hide(void)
 {
-	line_edit_hide(&monitor_edit);
+	if (!monitor_busy)
+		line_edit_hide(&monitor_edit);
 }
 
 static void monitor_prompt_show(void)
 {
-	line_edit_show(&monitor_edit);
+	if (!monitor_busy)
+		line_edit_show(&monitor_edit);
 }
 
 void monitor_attach(void)
@@ -239,6 +243,7 @@ void monitor_attach(void)
 	line_edit_init(&monitor_edit, MONITOR_PROMPT, console_write);
 	monitor_attached = true;
 	console_mux_set_prompt(monitor_prompt_hide, monitor_prompt_show);
+	log_set_writer(console_mux_write_hyp);
 }
 
 struct monitor_feed {
@@ -252,11 +257,14 @@ static void monitor_feed_locked(void *ctx)
 	struct monitor_feed *f = ctx;
 
 	f->done = line_edit_feed(&monitor_edit, f->c, f->line, sizeof(f->line));
+	if (f->done)
+		monitor_busy = true;
 }
 
 static void monitor_show_locked(void *ctx)
 {
 	(void)ctx;
+	monitor_busy = false;
 	if (console_mux_focus() < 0)
 		line_edit_show(&monitor_edit);
 }

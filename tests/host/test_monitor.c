@@ -12,6 +12,7 @@
 #include "core/launch/console_mux.h"
 #include "core/launch/monitor.h"
 #include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "tests/host/check.h"
 
 static unsigned int ran_list, ran_stats, ran_regs;
@@ -255,13 +256,38 @@ static void guest_line(int slot, const char *s)
 	capture_end(tmp, saved);
 }
 
+static int shell_slot;
+
+/* A command during whose run the guest prints a line. */
+static void cmd_guest_prints(const char *args)
+{
+	for (const char *p = "during\n"; *p; p++)
+		console_mux_output(shell_slot, (uint8_t)*p);
+	monitor_printf("after");
+}
+
+static void log_line(void)
+{
+	FILE *tmp;
+	int saved;
+
+	capture_begin(&tmp, &saved);
+	pr_info("reaped");
+	capture_end(tmp, saved);
+}
+
 static void shell_on_console(void)
 {
+	static const struct monitor_cmd guest_prints_cmd = {
+		.name = "gp", .syntax = "gp", .help = "guest prints", .run = cmd_guest_prints,
+	};
 	unsigned int list0 = ran_list, stats0 = ran_stats;
 	int slot;
 
 	monitor_attach();
+	CHECK_EQ(monitor_register(&guest_prints_cmd), 0);
 	slot = console_mux_add("g", guest_input, NULL);
+	shell_slot = slot;
 	CHECK_EQ(slot, 0);
 	CHECK_EQ(console_mux_focus(), 0);	/* the first guest has the console */
 	type_poll("vms\r");
@@ -301,8 +327,19 @@ static void shell_on_console(void)
 	CHECK_EQ(ran_stats, stats0 + 1);
 	CHECK_STR(last_args, "g");
 
+	/* The hypervisor's log line too, whole, the prompt redrawn after it. */
+	type_poll("xy");
+	log_line();
+	CHECK(strncmp(out, "\r\x1b[K[", 5) == 0);
+	CHECK(strstr(out, "] reaped\n\r\x1b[Khv> xy") != NULL);
+	type_poll("\x15");
+
+	/* While a line runs, no prompt between its output and a guest's line. */
+	type_poll("gp\r");
+	CHECK_STR(out, "gp\r\n[g] partialduring\r\nafter\n\r\x1b[Khv> ");
+
 	/* History across the console: up runs the last line again. */
-	type_poll("\x1b[A\r");
+	type_poll("\x1b[A\x1b[A\r");
 	CHECK_EQ(ran_stats, stats0 + 2);
 
 	/* Leaving the hypervisor erases its prompt line; coming back shows it. */
@@ -364,9 +401,17 @@ static void guest_lines_while_typing(void)
 	CHECK_EQ(ran_list, list0 + TYPED_LINES);
 	/* A race report went where stderr did: into out. */
 	CHECK(strstr(out, "ThreadSanitizer") == NULL);
+	/*
+	 * Each line whole, at the start of a line: after the prompt line was
+	 * erased, or after a newline (while a typed line ran: no prompt).
+	 */
 	for (int i = 0; i < GUEST_LINES; i++) {
-		snprintf(want, sizeof(want), "\r\x1b[K[w] line %d\r\n", i);
-		CHECK(strstr(out, want) != NULL);
+		const char *at;
+
+		snprintf(want, sizeof(want), "[w] line %d\r\n", i);
+		at = strstr(out, want);
+		CHECK(at && at > out && (at[-1] == '\n' || (at - out >= 4 &&
+					 memcmp(at - 4, "\r\x1b[K", 4) == 0)));
 	}
 	console_mux_remove(slot);
 }
@@ -386,7 +431,7 @@ static void table_fills_up(void)
 			ok++;
 	}
 	CHECK_EQ(err, -ENOSPC);
-	CHECK_EQ(ok, MONITOR_MAX_CMDS - 4);	/* help, vms, stats, regs before */
+	CHECK_EQ(ok, MONITOR_MAX_CMDS - 5);	/* help, vms, stats, regs, gp before */
 }
 
 int main(void)
