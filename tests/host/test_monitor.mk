@@ -1,6 +1,6 @@
 # The console monitor's shell: registration rules (names and aliases),
 # dispatch of command lines and their error lines, help, the argument
-# helpers, and lines typed on the console through the multiplexer, with a
+# parsers, and lines typed on the console through the multiplexer, with a
 # guest's tagged line printed while a partial line is typed (the prompt
 # redrawn after it), escape sequences split across polls, and a guest
 # printing from another thread while lines are typed (TSan).
