@@ -24,6 +24,14 @@ static const char *const log_level_tag[] = {
 	[LOG_DEBUG] = "",
 };
 
+/* Set by log_set_writer(); NULL: console_write(). */
+static void (*log_writer)(const char *s, size_t n);
+
+void log_set_writer(void (*write)(const char *s, size_t n))
+{
+	WRITE_ONCE(log_writer, write);
+}
+
 /*
  * Writes one line under log_lock, unless a panic is under way: a panic
  * must print even if the lock holder is the CPU that faulted. panicking
@@ -33,10 +41,14 @@ static void log_emit(const char *line, size_t len)
 {
 	unsigned long flags = irq_save();
 	bool locked = !READ_ONCE(panicking);
+	void (*write)(const char *s, size_t n) = console_write;
 
-	if (locked)
+	if (locked) {
 		spin_lock(&log_lock);
-	console_write(line, len);
+		if (READ_ONCE(log_writer))
+			write = READ_ONCE(log_writer);
+	}
+	write(line, len);
 	if (locked)
 		spin_unlock(&log_lock);
 	irq_restore(flags);

@@ -23,6 +23,14 @@ void log_vprintf(int level, const char *fmt, va_list ap);
 /* Unprefixed output, for dumps that build a line in several calls. */
 void log_raw(const char *fmt, ...) __printf(1, 2);
 
+/*
+ * Where log lines go: console_write() unless a writer is set (the console
+ * monitor's, which keeps its prompt line below them). The writer is
+ * called under log_lock, never during a panic; it may take no lock but
+ * with spin_trylock().
+ */
+void log_set_writer(void (*write)(const char *s, size_t n));
+
 #define pr_err(...)   log_printf(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)  log_printf(LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  log_printf(LOG_INFO, __VA_ARGS__)
