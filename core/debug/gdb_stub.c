@@ -53,10 +53,13 @@ void gdb_reply_hex(struct gdb_stub *s, const void *buf, size_t len)
 	const uint8_t *b = buf;
 	size_t i;
 
+	if (s->tx_overflow || len > (sizeof(s->tx) - 3 - s->tx_len) / 2) {
+		s->tx_overflow = true;
+		return;
+	}
 	for (i = 0; i < len; i++) {
-		char two[2] = { hex_chars[b[i] >> 4], hex_chars[b[i] & 0xf] };
-
-		gdb_reply_mem(s, two, 2);
+		s->tx[s->tx_len++] = hex_chars[b[i] >> 4];
+		s->tx[s->tx_len++] = hex_chars[b[i] & 0xf];
 	}
 }
 

@@ -70,6 +70,17 @@ static inline bool fake_mapped(uint64_t a)
 	       !(a >= FAKE_HOLE_LO && a < FAKE_HOLE_HI);
 }
 
+/* How many bytes from gva on are mapped, at most len. */
+static inline size_t fake_mapped_len(uint64_t gva, size_t len)
+{
+	uint64_t end;
+
+	if (!fake_mapped(gva))
+		return 0;
+	end = gva < FAKE_HOLE_LO ? FAKE_HOLE_LO : FAKE_MEM_BASE + FAKE_MEM_SIZE;
+	return end - gva < len ? (size_t)(end - gva) : len;
+}
+
 static unsigned int fake_nr_threads(void *ctx)
 {
 	return ((struct fake_target *)ctx)->nr;
@@ -114,8 +125,9 @@ static size_t fake_mem_read(void *ctx, unsigned int t, uint64_t gva, void *buf, 
 
 	if (t < 1 || t > f->nr)
 		f->bad_access++;
-	for (n = 0; n < len && gva + n >= gva && fake_mapped(gva + n); n++)
-		((uint8_t *)buf)[n] = f->mem[gva + n - FAKE_MEM_BASE];
+	n = fake_mapped_len(gva, len);
+	if (n)
+		memcpy(buf, &f->mem[gva - FAKE_MEM_BASE], n);
 	return n;
 }
 
@@ -127,8 +139,9 @@ static size_t fake_mem_write(void *ctx, unsigned int t, uint64_t gva, const void
 
 	if (t < 1 || t > f->nr)
 		f->bad_access++;
-	for (n = 0; n < len && gva + n >= gva && fake_mapped(gva + n); n++)
-		f->mem[gva + n - FAKE_MEM_BASE] = ((const uint8_t *)buf)[n];
+	n = fake_mapped_len(gva, len);
+	if (n)
+		memcpy(&f->mem[gva - FAKE_MEM_BASE], buf, n);
 	return n;
 }
 
@@ -167,26 +180,39 @@ static void fake_run_to_break(struct fake_target *f, unsigned int t)
 {
 	struct gdb_regs *r = &f->regs[t - 1];
 	struct gdb_stop stop = { .thread = t };
-	uint64_t a;
+	uint64_t from = r->rip + 1, hit = 0, a = from;
+	size_t n = fake_mapped_len(from, FAKE_MEM_SIZE);
 	unsigned int i;
 
-	for (a = r->rip + 1; fake_mapped(a); a++) {
-		for (i = 0; i < FAKE_MAX_HWBP; i++) {
-			if (f->hwbp[i].used && f->hwbp[i].type == GDB_BP_HW && f->hwbp[i].addr == a) {
-				r->rip = a;
-				stop.reason = GDB_STOP_HWBREAK;
-				gdb_stub_report_stop(f->stub, &stop);
-				return;
-			}
-		}
-		if (f->mem[a - FAKE_MEM_BASE] == 0xcc && gdb_stub_owns_breakpoint(f->stub, a)) {
-			r->rip = a;
+	/* The first INT3 the stub owns... */
+	while (n > 0) {
+		const uint8_t *start = &f->mem[a - FAKE_MEM_BASE];
+		const uint8_t *p = memchr(start, 0xcc, n);
+
+		if (!p)
+			break;
+		if (gdb_stub_owns_breakpoint(f->stub, a + (uint64_t)(p - start))) {
+			hit = a + (uint64_t)(p - start);
 			stop.reason = GDB_STOP_SWBREAK;
-			gdb_stub_report_stop(f->stub, &stop);
-			return;
+			break;
+		}
+		n -= (size_t)(p - start) + 1;
+		a += (uint64_t)(p - start) + 1;
+	}
+	/* ...unless an execution breakpoint comes first. */
+	for (i = 0; i < FAKE_MAX_HWBP; i++) {
+		uint64_t b = f->hwbp[i].addr;
+
+		if (f->hwbp[i].used && f->hwbp[i].type == GDB_BP_HW && b >= from &&
+		    fake_mapped_len(from, b - from + 1) == b - from + 1 && (!hit || b < hit)) {
+			hit = b;
+			stop.reason = GDB_STOP_HWBREAK;
 		}
 	}
-	/* Nothing to hit: it runs until a Ctrl-C. */
+	if (!hit)
+		return;		/* nothing to hit: it runs until a Ctrl-C */
+	r->rip = hit;
+	gdb_stub_report_stop(f->stub, &stop);
 }
 
 static int fake_resume(void *ctx, const uint8_t *actions, unsigned int nr)
