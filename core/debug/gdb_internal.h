@@ -1,7 +1,8 @@
 /*
  * What the parts of the GDB stub share: replies, argument parsing, and
- * the packet handlers of the register (gdb_regs.c) and memory
- * (gdb_mem.c) files. Poll context only (core/debug/gdb_stub.h).
+ * the packet handlers of the thread and run control (gdb_run.c),
+ * register (gdb_regs.c) and memory (gdb_mem.c) files. Poll context only
+ * (core/debug/gdb_stub.h).
  */
 #ifndef CORE_DEBUG_GDB_INTERNAL_H
 #define CORE_DEBUG_GDB_INTERNAL_H
@@ -35,6 +36,18 @@ int gdb_hex_digit(int c);
 unsigned int gdb_thread_g(struct gdb_stub *s);
 /* Thread t is one the target has and runs. */
 bool gdb_thread_valid(struct gdb_stub *s, uint64_t t);
+
+/* gdb_run.c */
+void gdb_handle_set_thread(struct gdb_stub *s, struct gdb_pkt *pkt);
+void gdb_handle_thread_alive(struct gdb_stub *s, struct gdb_pkt *pkt);
+void gdb_reply_thread_list(struct gdb_stub *s);
+void gdb_handle_query_stop(struct gdb_stub *s);
+void gdb_handle_continue(struct gdb_stub *s, struct gdb_pkt *pkt, bool step);
+void gdb_handle_vcont(struct gdb_stub *s, struct gdb_pkt *pkt);
+/* Asks the target to stop; the stop reply goes out when its stop comes. */
+void gdb_request_stop(struct gdb_stub *s, enum gdb_wait why);
+/* Sends the stop the target reported, if one waits and the target ran. */
+void gdb_deliver_stop(struct gdb_stub *s);
 
 /* gdb_regs.c */
 int gdb_xml_build(struct gdb_stub *s);

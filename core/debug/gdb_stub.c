@@ -1,9 +1,8 @@
 /*
  * The GDB stub's packet layer: framing and acknowledgements, the packet
- * dispatch, queries, threads, resume and stop replies. Registers are in
- * gdb_regs.c, memory and breakpoints in gdb_mem.c. Poll context, except
- * gdb_stub_report_stop() and gdb_stub_owns_breakpoint() (any CPU, under
- * s->lock); see gdb_stub.h.
+ * dispatch, queries, detach and kill. Threads, resumes and stops are in
+ * gdb_run.c, registers in gdb_regs.c, memory and breakpoints in
+ * gdb_mem.c. Poll context (gdb_stub.h).
  */
 #include "asm/cpu_regs.h"
 #include "asm/msr.h"
@@ -14,8 +13,6 @@
 
 #define GDB_CTRL_C 0x03
 #define GDB_ESCAPE 0x7d
-#define SIGINT_NR  2
-#define SIGTRAP_NR 5
 /* Bytes one poll reads at most: a few packets, so a flood cannot pin it. */
 #define GDB_POLL_BUDGET (4 * GDB_PACKET_SIZE)
 
@@ -155,310 +152,11 @@ bool gdb_parse_hex_bytes(struct gdb_pkt *pkt, uint8_t *buf, size_t len)
 	return true;
 }
 
-/* A thread id: hex, or "-1" (all threads). */
-static bool parse_thread(struct gdb_pkt *pkt, int64_t *t)
-{
-	uint64_t v;
-
-	if (gdb_parse_char(pkt, '-')) {
-		if (!gdb_parse_hex(pkt, &v) || v != 1)
-			return false;
-		*t = -1;
-		return true;
-	}
-	if (!gdb_parse_hex(pkt, &v) || v > GDB_MAX_THREADS)
-		return false;
-	*t = (int64_t)v;
-	return true;
-}
-
 static bool prefix(const struct gdb_pkt *pkt, const char *str)
 {
 	size_t n = strlen(str);
 
 	return (size_t)(pkt->end - pkt->p) >= n && memcmp(pkt->p, str, n) == 0;
-}
-
-/* ------------------------------------------------------------------------
- * Threads
- */
-
-static unsigned int nr_threads(struct gdb_stub *s)
-{
-	unsigned int n = s->target.ops->nr_threads(s->target.ctx);
-
-	return MIN(n, GDB_MAX_THREADS);
-}
-
-bool gdb_thread_valid(struct gdb_stub *s, uint64_t t)
-{
-	return t >= 1 && t <= nr_threads(s) &&
-	       s->target.ops->thread_alive(s->target.ctx, (unsigned int)t);
-}
-
-/* The stopped thread, else the first live one (1 if none is). */
-static unsigned int thread_current(struct gdb_stub *s)
-{
-	unsigned int t, n = nr_threads(s);
-
-	if (gdb_thread_valid(s, s->last_stop.thread))
-		return s->last_stop.thread;
-	for (t = 1; t <= n; t++)
-		if (s->target.ops->thread_alive(s->target.ctx, t))
-			return t;
-	return 1;
-}
-
-unsigned int gdb_thread_g(struct gdb_stub *s)
-{
-	if (s->thread_g > 0 && gdb_thread_valid(s, (uint64_t)s->thread_g))
-		return (unsigned int)s->thread_g;
-	return thread_current(s);
-}
-
-/* H g / H c: 0 any thread, -1 all (H c only), else one that lives. */
-static void handle_set_thread(struct gdb_stub *s, struct gdb_pkt *pkt)
-{
-	char op = pkt->p < pkt->end ? *pkt->p++ : 0;
-	int64_t t;
-
-	if ((op != 'g' && op != 'c') || !parse_thread(pkt, &t) || pkt->p != pkt->end) {
-		gdb_reply_error(s, -EINVAL);
-		return;
-	}
-	if (t > 0 && !gdb_thread_valid(s, (uint64_t)t)) {
-		gdb_reply_error(s, -ENOENT);
-		return;
-	}
-	if (op == 'g')
-		s->thread_g = (int)t;
-	else
-		s->thread_c = (int)t;
-	gdb_reply(s, "OK");
-}
-
-static void handle_thread_alive(struct gdb_stub *s, struct gdb_pkt *pkt)
-{
-	int64_t t;
-
-	if (!parse_thread(pkt, &t) || pkt->p != pkt->end || t <= 0)
-		gdb_reply_error(s, -EINVAL);
-	else if (!gdb_thread_valid(s, (uint64_t)t))
-		gdb_reply_error(s, -ENOENT);
-	else
-		gdb_reply(s, "OK");
-}
-
-static void reply_thread_list(struct gdb_stub *s)
-{
-	unsigned int t, n = nr_threads(s);
-	bool first = true;
-	char buf[24];
-
-	gdb_reply_begin(s);
-	for (t = 1; t <= n; t++) {
-		if (!s->target.ops->thread_alive(s->target.ctx, t))
-			continue;
-		hv_snprintf(buf, sizeof(buf), "%c%x", first ? 'm' : ',', t);
-		gdb_reply_str(s, buf);
-		first = false;
-	}
-	if (first)
-		gdb_reply_str(s, "l");
-	gdb_reply_send(s);
-}
-
-/* ------------------------------------------------------------------------
- * Stops and resumes
- */
-
-static void send_stop_reply(struct gdb_stub *s, const struct gdb_stop *stop, int sig)
-{
-	char buf[64];
-
-	if (stop->reason == GDB_STOP_EXITED) {
-		gdb_reply(s, "W00");
-		return;
-	}
-	gdb_reply_begin(s);
-	hv_snprintf(buf, sizeof(buf), "T%02xthread:%x;", sig, stop->thread);
-	gdb_reply_str(s, buf);
-	switch (stop->reason) {
-	case GDB_STOP_SWBREAK:
-		gdb_reply_str(s, "swbreak:;");
-		break;
-	case GDB_STOP_HWBREAK:
-		gdb_reply_str(s, "hwbreak:;");
-		break;
-	case GDB_STOP_WATCH:
-		hv_snprintf(buf, sizeof(buf), "%s:%llx;",
-			    stop->watch == GDB_WATCH_READ ? "rwatch" :
-			    stop->watch == GDB_WATCH_ACCESS ? "awatch" : "watch",
-			    (unsigned long long)stop->addr);
-		gdb_reply_str(s, buf);
-		break;
-	default:
-		break;
-	}
-	gdb_reply_send(s);
-}
-
-static int stop_signal(struct gdb_stub *s, const struct gdb_stop *stop)
-{
-	if (stop->reason == GDB_STOP_REQUEST && s->wait == GDB_WAIT_INTERRUPT)
-		return SIGINT_NR;
-	return SIGTRAP_NR;
-}
-
-/* Sends the stop a target reported, if one waits. */
-static void deliver_stop(struct gdb_stub *s)
-{
-	struct gdb_stop stop;
-	bool pending;
-
-	spin_lock(&s->lock);
-	pending = s->stop_pending;
-	stop = s->pending;
-	s->stop_pending = false;
-	spin_unlock(&s->lock);
-	if (!pending || !s->running)
-		return;
-	s->running = false;
-	if (stop.reason != GDB_STOP_EXITED && !gdb_thread_valid(s, stop.thread))
-		stop.thread = thread_current(s);
-	s->last_stop = stop;
-	send_stop_reply(s, &stop, stop_signal(s, &stop));
-	s->wait = GDB_WAIT_NONE;
-	/* GDB reads the stopped thread's registers next unless it says otherwise. */
-	s->thread_g = 0;
-}
-
-void gdb_stub_report_stop(struct gdb_stub *s, const struct gdb_stop *stop)
-{
-	spin_lock(&s->lock);
-	if (!s->stop_pending) {
-		s->pending = *stop;
-		s->stop_pending = true;
-	}
-	spin_unlock(&s->lock);
-}
-
-/* Asks the target to stop; the reply goes out when its stop comes. */
-static void request_stop(struct gdb_stub *s, enum gdb_wait why)
-{
-	int err;
-
-	if (!s->running || s->wait != GDB_WAIT_NONE)
-		return;
-	s->wait = why;
-	err = s->target.ops->stop(s->target.ctx);
-	if (err < 0) {
-		s->wait = GDB_WAIT_NONE;
-		if (why == GDB_WAIT_QUERY)
-			gdb_reply_error(s, err);
-	}
-}
-
-static void handle_query_stop(struct gdb_stub *s)
-{
-	if (s->running)
-		request_stop(s, GDB_WAIT_QUERY);
-	else
-		send_stop_reply(s, &s->last_stop, stop_signal(s, &s->last_stop));
-}
-
-static void resume(struct gdb_stub *s)
-{
-	int err;
-
-	err = s->target.ops->resume(s->target.ctx, s->actions, nr_threads(s));
-	if (err < 0) {
-		gdb_reply_error(s, err);
-		return;
-	}
-	/* No reply now: the stop reply answers the packet. */
-	s->running = true;
-}
-
-/* c [addr] / s [addr]: the H c thread (any: the stopped one). */
-static void handle_continue(struct gdb_stub *s, struct gdb_pkt *pkt, bool step)
-{
-	unsigned int t = s->thread_c > 0 ? (unsigned int)s->thread_c : thread_current(s);
-	unsigned int i, n = nr_threads(s);
-	uint64_t addr;
-	int err;
-
-	if (pkt->p < pkt->end) {
-		if (!gdb_parse_hex(pkt, &addr) || pkt->p != pkt->end) {
-			gdb_reply_error(s, -EINVAL);
-			return;
-		}
-		err = gdb_set_rip(s, t, addr);
-		if (err < 0) {
-			gdb_reply_error(s, err);
-			return;
-		}
-	}
-	for (i = 0; i < n; i++)
-		s->actions[i] = step ? GDB_RESUME_STAY : GDB_RESUME_CONTINUE;
-	if (!gdb_thread_valid(s, t)) {
-		gdb_reply_error(s, -ENOENT);
-		return;
-	}
-	if (step)
-		s->actions[t - 1] = GDB_RESUME_STEP;
-	resume(s);
-}
-
-/*
- * vCont;ACTION[:TID];...: for each thread the leftmost action naming it
- * (or naming no thread) applies; threads no action names stay stopped.
- * C and S take a signal number, which a VM cannot receive: ignored.
- */
-static void handle_vcont(struct gdb_stub *s, struct gdb_pkt *pkt)
-{
-	unsigned int i, n = nr_threads(s);
-	bool any = false;
-
-	memset(s->actions, 0, sizeof(s->actions));
-	for (i = 0; i < n; i++)
-		s->actions[i] = 0xff;		/* not named yet */
-	while (gdb_parse_char(pkt, ';')) {
-		char op = pkt->p < pkt->end ? *pkt->p++ : 0;
-		uint8_t act;
-		uint64_t sig;
-		int64_t t = -1;
-
-		if (op == 'c' || op == 'C')
-			act = GDB_RESUME_CONTINUE;
-		else if (op == 's' || op == 'S')
-			act = GDB_RESUME_STEP;
-		else
-			goto bad;
-		if ((op == 'C' || op == 'S') && (!gdb_parse_hex(pkt, &sig) || sig > 0xff))
-			goto bad;
-		if (gdb_parse_char(pkt, ':')) {
-			if (!parse_thread(pkt, &t) || t == 0)
-				goto bad;
-			if (t > 0 && !gdb_thread_valid(s, (uint64_t)t)) {
-				gdb_reply_error(s, -ENOENT);
-				return;
-			}
-		}
-		for (i = 0; i < n; i++)
-			if ((t < 0 || (uint64_t)t == i + 1) && s->actions[i] == 0xff)
-				s->actions[i] = act;
-		any = true;
-	}
-	if (!any || pkt->p != pkt->end)
-		goto bad;
-	for (i = 0; i < n; i++)
-		if (s->actions[i] == 0xff)
-			s->actions[i] = GDB_RESUME_STAY;
-	resume(s);
-	return;
-bad:
-	gdb_reply_error(s, -EINVAL);
 }
 
 /* Back to a fresh connection: the target runs on without the debugger. */
@@ -553,7 +251,7 @@ static void handle_query(struct gdb_stub *s, struct gdb_pkt *pkt)
 		pkt->p += strlen("qXfer:features:read:");
 		handle_xfer_features(s, pkt);
 	} else if (pkt->end - pkt->p == 12 && prefix(pkt, "qfThreadInfo")) {
-		reply_thread_list(s);
+		gdb_reply_thread_list(s);
 	} else if (pkt->end - pkt->p == 12 && prefix(pkt, "qsThreadInfo")) {
 		gdb_reply(s, "l");
 	} else if (pkt->end - pkt->p == 2 && prefix(pkt, "qC")) {
@@ -575,7 +273,7 @@ static void handle_v(struct gdb_stub *s, struct gdb_pkt *pkt)
 		if (s->running)
 			gdb_reply_error(s, -EBUSY);
 		else
-			handle_vcont(s, pkt);
+			gdb_handle_vcont(s, pkt);
 	} else {
 		gdb_reply(s, "");
 	}
@@ -602,7 +300,7 @@ static void dispatch(struct gdb_stub *s, struct gdb_pkt *pkt)
 	}
 	switch (c) {
 	case '?':
-		handle_query_stop(s);
+		gdb_handle_query_stop(s);
 		break;
 	case 'g':
 		gdb_handle_read_regs(s);
@@ -631,13 +329,13 @@ static void dispatch(struct gdb_stub *s, struct gdb_pkt *pkt)
 		break;
 	case 'c':
 	case 's':
-		handle_continue(s, pkt, c == 's');
+		gdb_handle_continue(s, pkt, c == 's');
 		break;
 	case 'H':
-		handle_set_thread(s, pkt);
+		gdb_handle_set_thread(s, pkt);
 		break;
 	case 'T':
-		handle_thread_alive(s, pkt);
+		gdb_handle_thread_alive(s, pkt);
 		break;
 	case 'q':
 		pkt->p--;
@@ -708,7 +406,7 @@ static void packet_end(struct gdb_stub *s, int lo)
 	pkt.p = s->rx;
 	pkt.end = s->rx + s->rx_len;
 	dispatch(s, &pkt);
-	deliver_stop(s);
+	gdb_deliver_stop(s);
 }
 
 static void rx_byte(struct gdb_stub *s, int c)
@@ -720,7 +418,7 @@ static void rx_byte(struct gdb_stub *s, int c)
 		if (c == '$')
 			packet_start(s);
 		else if (c == GDB_CTRL_C)
-			request_stop(s, GDB_WAIT_INTERRUPT);
+			gdb_request_stop(s, GDB_WAIT_INTERRUPT);
 		else if (c == '-' && !s->no_ack && s->tx_len)
 			s->io.write(s->io.ctx, s->tx, s->tx_len);
 		/* '+' and noise between packets: nothing to do. */
@@ -763,7 +461,7 @@ void gdb_stub_poll(struct gdb_stub *s)
 
 	while (budget-- > 0 && (c = s->io.getc(s->io.ctx)) >= 0)
 		rx_byte(s, c & 0xff);
-	deliver_stop(s);
+	gdb_deliver_stop(s);
 }
 
 int gdb_stub_init(struct gdb_stub *s, const struct gdb_io *io, const struct gdb_target *target)

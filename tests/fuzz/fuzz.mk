@@ -50,7 +50,7 @@ fuzz_vpc_MAX_LEN := 1024
 fuzz_vpc_SMOKE_RUNS := 8000
 # The GDB stub on the fake target of tests/host/test_gdb.h: a byte stream
 # from GDB (longer than a packet, for the too-long case).
-fuzz_gdb_SRCS := core/debug/gdb_stub.c core/debug/gdb_regs.c core/debug/gdb_mem.c $(FUZZ_HOST)
+fuzz_gdb_SRCS := core/debug/gdb_stub.c core/debug/gdb_run.c core/debug/gdb_regs.c core/debug/gdb_mem.c $(FUZZ_HOST)
 fuzz_gdb_MAX_LEN := 6000
 fuzz_gdb_SMOKE_RUNS := 5000
 

@@ -3,7 +3,7 @@
 # (ASan/UBSan). Included by the Makefile; `make host-test` and `make test`
 # run it after the hosted tests.
 GDB_SERVER := $(BUILD)/host/asan/gdb_server
-GDB_SERVER_SRCS := core/debug/gdb_stub.c core/debug/gdb_regs.c core/debug/gdb_mem.c
+GDB_SERVER_SRCS := core/debug/gdb_stub.c core/debug/gdb_run.c core/debug/gdb_regs.c core/debug/gdb_mem.c
 
 $(GDB_SERVER): tests/gdb/gdb_server.c $(GDB_SERVER_SRCS) $(HOST_COMMON) $(HDRS) \
 		$(wildcard tests/host/*.h)
