@@ -220,6 +220,14 @@ static void resume(struct gdb_stub *s)
 {
 	int err;
 
+	/*
+	 * Every thread is stopped: a stop reported since the one GDB got is
+	 * another thread's late report of the same all-stop, not an answer
+	 * to this resume.
+	 */
+	spin_lock(&s->lock);
+	s->stop_pending = false;
+	spin_unlock(&s->lock);
 	err = s->target.ops->resume(s->target.ctx, s->actions, nr_threads(s));
 	if (err < 0) {
 		gdb_reply_error(s, err);

@@ -317,6 +317,25 @@ static void test_stop_reports(void)
 	CHECK(strstr(fake.out, "$W00#") != NULL);
 }
 
+/*
+ * All-stop: a second thread's stop that comes in after the first was
+ * reported is stale, and must not answer the next resume.
+ */
+static void test_stale_stop_dropped(void)
+{
+	struct gdb_stop late = { .thread = 2, .reason = GDB_STOP_HWBREAK };
+
+	setup_stopped();
+	gdb_stub_report_stop(&stub, &late);
+	/* The resume comes in the same poll, before any stop is delivered. */
+	CHECK_STR(gdb_cmd(&fake, "c"), "");
+	CHECK(stub.running);
+	fake.out_len = 0;
+	fake_feed(&fake, "\x03", 1);
+	gdb_stub_poll(&stub);
+	CHECK(strstr(fake.out, "$T02thread:1;#") != NULL);
+}
+
 static void test_stop_refused(void)
 {
 	CHECK_EQ(fake_setup(&fake, &stub, 2), 0);
@@ -371,6 +390,7 @@ int main(void)
 	RUN(test_vcont);
 	RUN(test_ctrl_c);
 	RUN(test_stop_reports);
+	RUN(test_stale_stop_dropped);
 	RUN(test_stop_refused);
 	RUN(test_detach);
 	RUN(test_kill);
