@@ -208,7 +208,9 @@ void gdb_stub_poll(struct gdb_stub *s);
 /*
  * The target's event: a thread stopped (all-stop: the target has stopped
  * every thread). Any CPU. Kept until the next gdb_stub_poll() sends it;
- * a second report before then is dropped, the first one stands.
+ * a second report before then is dropped, the first one stands, and so
+ * is one that comes while the stub already has the target stopped (a
+ * late report of the same all-stop).
  */
 void gdb_stub_report_stop(struct gdb_stub *s, const struct gdb_stop *stop);
 
