@@ -176,7 +176,8 @@ void gdb_deliver_stop(struct gdb_stub *s)
 	if (stop.reason != GDB_STOP_EXITED && !gdb_thread_valid(s, stop.thread))
 		stop.thread = thread_current(s);
 	s->last_stop = stop;
-	send_stop_reply(s, &stop, stop_signal(s, &stop));
+	s->last_signal = stop_signal(s, &stop);
+	send_stop_reply(s, &stop, s->last_signal);
 	s->wait = GDB_WAIT_NONE;
 	/* GDB reads the stopped thread's registers next unless it says otherwise. */
 	s->thread_g = 0;
@@ -213,7 +214,7 @@ void gdb_handle_query_stop(struct gdb_stub *s)
 	if (s->running)
 		gdb_request_stop(s, GDB_WAIT_QUERY);
 	else
-		send_stop_reply(s, &s->last_stop, stop_signal(s, &s->last_stop));
+		send_stop_reply(s, &s->last_stop, s->last_signal);
 }
 
 static void resume(struct gdb_stub *s)

@@ -168,6 +168,7 @@ static void connection_reset(struct gdb_stub *s)
 	s->running = true;
 	s->wait = GDB_WAIT_NONE;
 	memset(&s->last_stop, 0, sizeof(s->last_stop));
+	s->last_signal = 5;	/* SIGTRAP, until a stop says otherwise */
 	spin_lock(&s->lock);
 	s->stop_pending = false;
 	spin_unlock(&s->lock);

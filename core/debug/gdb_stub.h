@@ -178,6 +178,7 @@ struct gdb_stub {
 	bool running;
 	enum gdb_wait wait;
 	struct gdb_stop last_stop;
+	int last_signal;		/* of last_stop's reply: 5 or 2 */
 	uint8_t actions[GDB_MAX_THREADS];
 	uint8_t scratch[GDB_PACKET_SIZE];
 

@@ -275,6 +275,8 @@ static void test_ctrl_c(void)
 	CHECK_EQ(gdb_parse_output(fake.out, fake.out_len, NULL, 0), 1);
 	CHECK(strstr(fake.out, "$T02thread:1;#") != NULL);
 	CHECK(!fake.running);
+	/* '?' repeats the stop as it was reported. */
+	CHECK_STR(gdb_cmd(&fake, "?"), "T02thread:1;");
 	/* A Ctrl-C while stopped asks nothing and answers nothing. */
 	fake.out_len = 0;
 	fake_feed(&fake, "\x03", 1);
