@@ -3,7 +3,7 @@
 # over TCP on the fake target of tests/host/test_gdb.h), drives
 # `gdb -batch` through a session (registers, memory, software and
 # hardware breakpoints, stepi, threads, register writes, a refused one,
-# detach) and checks what GDB printed. One "PASS gdb:<check>" or
+# a watchpoint, detach) and checks what GDB printed. One "PASS gdb:<check>" or
 # "FAIL gdb:<check>" line per check, then "TIME gdb:session <s>s"; a
 # failure prints GDB's output on stderr. "SKIP gdb:session (no gdb)"
 # where GDB is not installed. Exits non-zero if a check failed.
@@ -55,6 +55,10 @@ timeout 90 gdb -batch -nx \
 	-ex 'set $rip = 0x800000000000' \
 	-ex 'set {char}0x100200 = 0x55' \
 	-ex 'x/2xb 0x100200' \
+	-ex 'thread 1' \
+	-ex 'watch *(char *)0x100300' \
+	-ex 'continue' \
+	-ex 'delete' \
 	-ex 'detach' \
 	>"$dir/gdb.out" 2>&1
 wait "$spid"
@@ -91,6 +95,8 @@ check thread_switch '^rip2=0x100120$'
 check register_write '^rax2=0x42$'
 check register_write_refused "Could not write register \"rip\"; remote failure reply 'E16'"
 check memory_write '0x100200:	0x55	0x08'
+check watchpoint_hit 'Hardware watchpoint 3: \*\(char \*\)0x100300'
+check watchpoint_values 'New value = 2 .\\002.'
 check detach 'Inferior 1 \(Remote target\) detached'
 if [ $src -eq 0 ] && grep -q 'memory restored, detached' "$dir/server.out"; then
 	echo "PASS gdb:breakpoints_restored"

@@ -3,7 +3,8 @@
  * tests, the TCP server for real GDB, the fuzz target): guest memory is
  * an array with an unmapped hole, each thread has its registers, and
  * resuming "executes" by moving RIP to the next INT3 or hardware
- * breakpoint (or one byte for a step), then reports the stop at once.
+ * breakpoint (or one byte for a step), or by firing a watchpoint newly
+ * set, then reports the stop at once.
  */
 #ifndef TESTS_HOST_TEST_GDB_H
 #define TESTS_HOST_TEST_GDB_H
@@ -26,6 +27,7 @@ struct fake_hwbp {
 	enum gdb_bp_type type;
 	uint64_t addr, len;
 	bool used;
+	bool fired;		/* a watchpoint fires once, on the first continue */
 };
 
 struct fake_target {
@@ -152,7 +154,7 @@ static int fake_bp_insert(void *ctx, enum gdb_bp_type type, uint64_t addr, uint6
 
 	for (i = 0; i < FAKE_MAX_HWBP; i++) {
 		if (!f->hwbp[i].used) {
-			f->hwbp[i] = (struct fake_hwbp){ type, addr, len, true };
+			f->hwbp[i] = (struct fake_hwbp){ type, addr, len, true, false };
 			return 0;
 		}
 	}
@@ -173,6 +175,31 @@ static int fake_bp_remove(void *ctx, enum gdb_bp_type type, uint64_t addr, uint6
 		}
 	}
 	return -2;
+}
+
+/*
+ * A watchpoint that has not fired yet fires: the guest writes (or, for a
+ * read watchpoint, reads) its first byte, the byte goes up by one.
+ */
+static bool fake_fire_watchpoint(struct fake_target *f, unsigned int t)
+{
+	struct gdb_stop stop = { .thread = t, .reason = GDB_STOP_WATCH };
+	unsigned int i;
+
+	for (i = 0; i < FAKE_MAX_HWBP; i++) {
+		struct fake_hwbp *b = &f->hwbp[i];
+
+		if (!b->used || b->fired || b->type == GDB_BP_HW)
+			continue;
+		b->fired = true;
+		if (b->type != GDB_WATCH_READ && fake_mapped(b->addr))
+			f->mem[b->addr - FAKE_MEM_BASE]++;
+		stop.watch = b->type;
+		stop.addr = b->addr;
+		gdb_stub_report_stop(f->stub, &stop);
+		return true;
+	}
+	return false;
 }
 
 /* Executes thread t from its RIP to the next INT3 or execution breakpoint. */
@@ -237,7 +264,8 @@ static int fake_resume(void *ctx, const uint8_t *actions, unsigned int nr)
 	}
 	for (t = 1; t <= nr && t <= f->nr; t++) {
 		if (actions[t - 1] == GDB_RESUME_CONTINUE) {
-			fake_run_to_break(f, t);
+			if (!fake_fire_watchpoint(f, t))
+				fake_run_to_break(f, t);
 			break;
 		}
 	}
