@@ -88,7 +88,7 @@ void gdb_reply(struct gdb_stub *s, const char *str)
 void gdb_reply_error(struct gdb_stub *s, int err)
 {
 	char buf[8];
-	unsigned int e = err < 0 ? (unsigned int)-err : (unsigned int)err;
+	unsigned int e = err < 0 ? 0u - (unsigned int)err : (unsigned int)err;
 
 	hv_snprintf(buf, sizeof(buf), "E%02x", e & 0xff);
 	gdb_reply(s, buf);
