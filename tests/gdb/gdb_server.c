@@ -4,7 +4,9 @@
  * prints "port N", serves one connection, and when GDB closes it checks
  * that guest memory holds no INT3 the stub put there: prints
  * "memory restored" (exit 0) or "memory differs at ADDR" (exit 1).
- * Two threads; resuming runs to the next breakpoint (test_gdb.h).
+ * Two threads; resuming runs to the next breakpoint (test_gdb.h). With
+ * GDB_SERVER_LOG set, every byte GDB sends is written to that file (how
+ * the fuzz_gdb seed gdb_session was made).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +24,7 @@ static uint8_t original[FAKE_MEM_SIZE];
 static int conn = -1;
 static uint8_t rx[4096];
 static size_t rx_len, rx_pos;
+static FILE *rx_log;	/* $GDB_SERVER_LOG: every byte GDB sent (fuzz seeds) */
 
 static int tcp_getc(void *ctx)
 {
@@ -33,6 +36,8 @@ static int tcp_getc(void *ctx)
 			return -1;
 		rx_len = (size_t)n;
 		rx_pos = 0;
+		if (rx_log)
+			fwrite(rx, 1, rx_len, rx_log);
 	}
 	return rx[rx_pos++];
 }
@@ -80,6 +85,8 @@ int main(void)
 	if (fake_setup(&fake, &stub, 2) < 0 || gdb_stub_init(&stub, &io, &target) < 0)
 		return 2;
 	memcpy(original, fake.mem, sizeof(original));
+	if (getenv("GDB_SERVER_LOG"))
+		rx_log = fopen(getenv("GDB_SERVER_LOG"), "wb");
 	alarm(120);
 	lfd = listen_any_port();
 	conn = accept(lfd, NULL, NULL);
@@ -100,6 +107,8 @@ int main(void)
 		gdb_stub_poll(&stub);
 	}
 	close(conn);
+	if (rx_log)
+		fclose(rx_log);
 	for (i = 0; i < FAKE_MEM_SIZE; i++) {
 		/* GDB's own writes are its business; an INT3 left behind is ours. */
 		if (fake.mem[i] != original[i] && fake.mem[i] == 0xcc) {
