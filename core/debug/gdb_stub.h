@@ -219,7 +219,11 @@ void gdb_stub_report_stop(struct gdb_stub *s, const struct gdb_stop *stop);
  * Whether the stub put an INT3 at guest-virtual address addr. A target
  * that intercepts #BP asks this: yes, it stops and reports
  * GDB_STOP_SWBREAK with RIP moved back to addr; no, the INT3 is the
- * guest's own and goes back to the guest. Any CPU.
+ * guest's own and goes back to the guest. Any CPU. The stub changes its
+ * table only while the target is stopped, except for D and k, which GDB
+ * sends to a stopped target but a peer may not: a target that hears no
+ * and then finds no INT3 at addr (removed meanwhile) should run the
+ * instruction again rather than hand the guest a #BP it never raised.
  */
 bool gdb_stub_owns_breakpoint(struct gdb_stub *s, uint64_t addr);
 
