@@ -111,6 +111,7 @@ static void xml_add(struct xml_buf *x, const char *fmt, ...)
 		x->len += (size_t)n;
 }
 
+/* A flags type: one single-bit <field> per "NAME:BIT" of f->fields. */
 static void xml_add_flags(struct xml_buf *x, const struct gdb_flags_desc *f)
 {
 	const char *p = f->fields;
