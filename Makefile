@@ -204,11 +204,14 @@ bench: deps-test $(BENCH_BINS)
 
 # The fuzz targets (tests/fuzz/): `make fuzz` runs them for FUZZ_SECONDS.
 -include tests/fuzz/fuzz.mk
+# Real GDB against the GDB stub (tests/gdb/): `make gdb-test` alone.
+include tests/gdb/gdb.mk
 
 .PHONY: host-build host-test integration-test test deps-test deps-run run
-host-build: $(HOST_BINS)
+host-build: $(HOST_BINS) $(GDB_SERVER)
 host-test: host-build
-	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/model/run.sh; } | tests/summary.sh
+	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/gdb/run.sh $(GDB_SERVER); \
+		tests/model/run.sh; } | tests/summary.sh
 
 integration-test: hv
 	$(Q)tests/integration/run.py | tests/summary.sh
@@ -231,7 +234,8 @@ guest-image:
 test: TEST_START_NS := $(shell date +%s%N)
 test: deps-test
 	$(Q)$(MAKE) --no-print-directory hv host-build guest-image
-	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/model/run.sh; tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | \
+	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/gdb/run.sh $(GDB_SERVER); \
+		tests/model/run.sh; tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | \
 		TEST_START_NS=$(TEST_START_NS) tests/summary.sh
 
 # Scenarios too slow for every run (tests/slow/): Debian's kernel under

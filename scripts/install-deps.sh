@@ -4,7 +4,7 @@
 set -eu
 build="gcc make binutils gnu-efi grub-pc-bin grub-common xorriso mtools"
 run="$build qemu-system-x86 ovmf busybox-static gzip"
-test="$run bochs bochs-term bochsbios vgabios python3 clang libclang-rt-14-dev spin"
+test="$run bochs bochs-term bochsbios vgabios python3 clang libclang-rt-14-dev spin gdb"
 case "${1:-build}" in
 	build) want=$build ;;
 	run) want=$run ;;

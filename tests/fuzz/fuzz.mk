@@ -26,7 +26,7 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 FUZZ_HOST := tests/host/shim.c core/lib/log.c core/lib/printf.c core/lib/errno.c \
 	core/lib/spinlock.c
 
-FUZZ_TARGETS := fuzz_mmio_emul fuzz_insn_len fuzz_vmconfig fuzz_linux_boot fuzz_vpc
+FUZZ_TARGETS := fuzz_mmio_emul fuzz_insn_len fuzz_vmconfig fuzz_linux_boot fuzz_vpc fuzz_gdb
 
 # The MMIO emulator: an instruction against a recording device.
 fuzz_mmio_emul_SRCS := core/pc/mmio_emul.c core/insn_len.c
@@ -48,6 +48,11 @@ fuzz_linux_boot_SMOKE_RUNS := 10000
 fuzz_vpc_SRCS := $(VCPU_RUN_TEST_SRCS) $(FUZZ_HOST)
 fuzz_vpc_MAX_LEN := 1024
 fuzz_vpc_SMOKE_RUNS := 8000
+# The GDB stub on the fake target of tests/host/test_gdb.h: a byte stream
+# from GDB (longer than a packet, for the too-long case).
+fuzz_gdb_SRCS := core/debug/gdb_stub.c core/debug/gdb_run.c core/debug/gdb_regs.c core/debug/gdb_mem.c $(FUZZ_HOST)
+fuzz_gdb_MAX_LEN := 6000
+fuzz_gdb_SMOKE_RUNS := 5000
 
 define fuzz_rule
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) $$(HDRS) $$(wildcard tests/host/*.h) \

@@ -2,7 +2,7 @@
  * Architectural bits and reset values of the x86 registers the host and
  * its guests share (CR0, CR4, RFLAGS, DR6, DR7) and the exception
  * vectors: the one copy, for the host, the backends and the virtual PC.
- * Constants only: any context, hosted tests included.
+ * Constants and pure predicates: any context, hosted tests included.
  */
 #ifndef ASM_CPU_REGS_H
 #define ASM_CPU_REGS_H
@@ -11,14 +11,20 @@
 
 #define X86_CR0_PE BIT(0)
 #define X86_CR0_MP BIT(1)
+#define X86_CR0_EM BIT(2)
 #define X86_CR0_TS BIT(3)
 #define X86_CR0_ET BIT(4)
 #define X86_CR0_NE BIT(5)
 #define X86_CR0_WP BIT(16)
+#define X86_CR0_AM BIT(18)
 #define X86_CR0_NW BIT(29)
 #define X86_CR0_CD BIT(30)
 #define X86_CR0_PG BIT(31)
 #define X86_CR0_RESET (X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)	/* after RESET/INIT */
+/* Every CR0 bit the architecture defines; MOV to CR0 with any other raises #GP. */
+#define X86_CR0_DEFINED ((uint64_t)(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | \
+			 X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_AM | \
+			 X86_CR0_NW | X86_CR0_CD | X86_CR0_PG))
 
 #define X86_CR4_PSE        BIT(4)
 #define X86_CR4_PAE        BIT(5)
@@ -27,13 +33,33 @@
 #define X86_CR4_OSXMMEXCPT BIT(10)
 #define X86_CR4_LA57       BIT(12)
 #define X86_CR4_VMXE       BIT(13)
+#define X86_CR4_SMXE       BIT(14)
 #define X86_CR4_PCIDE      BIT(17)
+/*
+ * CR4 bits defined by either vendor up to CET (bit 23); bit 15 and bits
+ * 24 and up are left out. Which of them a CPU accepts depends on CPUID.
+ */
+#define X86_CR4_DEFINED    (GENMASK_ULL(14, 0) | GENMASK_ULL(23, 16))
 
 #define X86_RFLAGS_FIXED BIT(1)		/* reads as 1 */
 #define X86_RFLAGS_TF    BIT(8)
 #define X86_RFLAGS_IF    BIT(9)
 #define X86_RFLAGS_RF    BIT(16)
 #define X86_RFLAGS_VM    BIT(17)
+/* CF 1 PF AF ZF SF TF IF DF OF IOPL NT, RF VM AC VIF VIP ID; the rest reads 0. */
+#define X86_RFLAGS_DEFINED (GENMASK_ULL(21, 16) | GENMASK_ULL(14, 6) | BIT_ULL(4) | \
+			    BIT_ULL(2) | BIT_ULL(1) | BIT_ULL(0))
+
+/*
+ * A linear address is canonical when its bits above the implemented
+ * width (48, or 57 with CR4.LA57) copy the top implemented bit.
+ */
+static inline bool x86_canonical(uint64_t addr, bool la57)
+{
+	unsigned int shift = la57 ? 64 - 57 : 64 - 48;
+
+	return (uint64_t)((int64_t)(addr << shift) >> shift) == addr;
+}
 
 #define X86_DR6_RESET 0xffff0ff0ull	/* also the bits that read as 1 */
 #define X86_DR7_RESET 0x400ull
