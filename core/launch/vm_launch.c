@@ -15,6 +15,7 @@
 #include "core/launch/console_mux.h"
 #include "core/launch/cpu_alloc.h"
 #include "core/launch/monitor.h"
+#include "core/launch/monitor_trace.h"
 #include "core/lib/errno.h"
 #include "core/pc/guest_acpi.h"
 #include "core/pc/linux_boot.h"
@@ -408,6 +409,14 @@ static void vms_reap(void)
 	}
 }
 
+struct vm *vms_find(const char *name)
+{
+	for (unsigned int i = 0; i < nr_slots; i++)
+		if (slots[i].live && slots[i].vm && strcmp(slots[i].cfg.name, name) == 0)
+			return slots[i].vm;
+	return NULL;
+}
+
 static void vms_cmd_list(const char *args)
 {
 	(void)args;
@@ -448,5 +457,7 @@ __noreturn void vms_monitor(void)
 		if (err)
 			pr_err("hv: monitor command %s: %s", vms_cmds[i].name, errno_name(err));
 	}
+	if (monitor_trace_register())
+		pr_err("hv: monitor command trace: cannot register it");
 	monitor_run(vms_reap);
 }

@@ -78,6 +78,10 @@ void vcpu_print_exits(const struct vcpu *vcpu)
 {
 }
 
+void vm_print_error_dump(struct vm *vm)
+{
+}
+
 static uint64_t free_frames;
 
 static void setup(enum backend_tdp_format fmt, unsigned int levels)
