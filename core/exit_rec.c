@@ -1,7 +1,8 @@
 /*
- * The VM-exit flight recorder (core/exit_rec.h). The writer halves run
- * on the vCPU's own thread, interrupts on or off, no lock held; the
- * readers run anywhere and take no lock either.
+ * The VM-exit flight recorder (core/exit_rec.h), and a vCPU's recorder
+ * printed on the console (vcpu_print_trace(), core/vcpu_run.h). The
+ * writer halves run on the vCPU's own thread, interrupts on or off, no
+ * lock held; the readers run anywhere and take no lock either.
  *
  * The protocol, per entry (the writer is the only one to store):
  *
@@ -21,7 +22,9 @@
  * cache line of its own.
  */
 #include "core/exit_rec.h"
+#include "core/lib/log.h"
 #include "core/lib/printf.h"
+#include "core/vcpu_run.h"
 
 /* A reader gives up on an entry the writer keeps rewriting. */
 #define EXIT_REC_READ_TRIES 8
@@ -228,4 +231,28 @@ unsigned int exit_rec_print(const struct exit_rec *r, unsigned int n,
 		printed++;
 	}
 	return printed;
+}
+
+/* --- A vCPU's recorder on the console ------------------------------------ */
+
+static void exit_rec_print_line(void *ctx, const char *line)
+{
+	pr_info("%s%s", (const char *)ctx, line);
+}
+
+unsigned int vcpu_print_trace(const struct vcpu *vcpu, unsigned int n)
+{
+	const struct exit_rec *r = &vcpu->rec;
+	uint64_t head;
+
+	if (!exit_rec_len(r)) {
+		pr_info("vm %s vCPU %u: the flight recorder is off (trace=0)", vcpu->vm->name,
+			vcpu->id);
+		return 0;
+	}
+	head = exit_rec_head(r);
+	pr_info("vm %s vCPU %u: last %llu of %llu exits (oldest first):", vcpu->vm->name,
+		vcpu->id, (unsigned long long)MIN(head, (uint64_t)MIN(n, exit_rec_len(r))),
+		(unsigned long long)head);
+	return exit_rec_print(r, n, exit_rec_print_line, "  ");
 }

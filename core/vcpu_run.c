@@ -258,24 +258,6 @@ void vcpu_print_exits(const struct vcpu *vcpu)
 	}
 }
 
-static void print_rec_line(void *ctx, const char *line)
-{
-	pr_info("%s%s", (const char *)ctx, line);
-}
-
-unsigned int vcpu_print_trace(const struct vcpu *vcpu, unsigned int n)
-{
-	if (!exit_rec_len(&vcpu->rec)) {
-		pr_info("vm %s vCPU %u: the flight recorder is off (trace=0)", vcpu->vm->name,
-			vcpu->id);
-		return 0;
-	}
-	pr_info("vm %s vCPU %u: last %u of %llu exits (oldest first):", vcpu->vm->name,
-		vcpu->id, MIN(n, exit_rec_len(&vcpu->rec)),
-		(unsigned long long)exit_rec_head(&vcpu->rec));
-	return exit_rec_print(&vcpu->rec, n, print_rec_line, "  ");
-}
-
 void vm_print_error_dump(struct vm *vm)
 {
 	pr_info("vm %s: stopped by an error; each vCPU's state and last exits follow",

@@ -29,9 +29,9 @@ void vcpu_print_exits(const struct vcpu *vcpu);
 
 /*
  * Prints the last n exits of the vCPU's flight recorder, oldest first,
- * one aligned line each. Any CPU, while the vCPU runs: an entry being
- * written is retried, one overwritten meanwhile left out. Returns the
- * entries printed.
+ * one aligned line each (defined in core/exit_rec.c). Any CPU, while the
+ * vCPU runs: an entry being written is retried, one overwritten
+ * meanwhile left out. Returns the entries printed.
  */
 unsigned int vcpu_print_trace(const struct vcpu *vcpu, unsigned int n);
 
