@@ -196,7 +196,6 @@ int vcpu_run(struct vcpu *vcpu)
 		vcpu_exit_guest_mode(&vcpu->req);
 		irq_restore(flags);	/* a host interrupt (kick) is taken here */
 		if (err) {
-			last_reason = EXIT_NR;
 			vm_stop_error(vcpu->vm, "vCPU %u: entry failed (%s)", vcpu->id,
 				      errno_name(err));
 			break;
