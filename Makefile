@@ -47,7 +47,7 @@ HV_SRCS := \
 	core/lib/log.c core/lib/printf.c core/lib/errno.c core/lib/string.c core/lib/cmdline.c \
 	core/lib/symbols.c core/lib/spinlock.c core/lib/rwlock.c core/lib/percpu_rwlock.c \
 	core/vtimer.c core/vcpu_request.c \
-	core/srcu.c core/memslots.c core/vm.c core/vcpu_ctl.c core/vm_build.c \
+	core/srcu.c core/memslots.c core/vm.c core/vcpu_ctl.c core/vm_build.c core/exit_rec.c \
 	mm/frame.c mm/heap.c mm/tdp_mmu.c mm/tdp_mmu_zap.c mm/tdp_mmu_dirty.c \
 	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c \
 	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_entry.S \
@@ -56,7 +56,8 @@ HV_SRCS := \
 	core/pc/dev/vlapic.c core/pc/dev/vlapic_timer.c core/pc/dev/vapic_bus.c core/pc/dev/vioapic.c core/pc/dev/vrtc.c core/pc/dev/vpci.c \
 	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
 	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/launch/console_mux.c core/launch/vm_launch.c \
-	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c core/lib/cpu_idle.c \
+	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c \
+	core/lib/cpu_idle.c core/launch/monitor_trace.c \
 	arch/x86/rtc.c \
 	vmx/vmx.c vmx/vmx_probe.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_entry.S
 EFI_SRCS := arch/x86/boot/efi_main.c

@@ -77,6 +77,12 @@ struct backend_vcpu {
 	struct guest_regs regs;	/* see struct guest_regs; vCPU thread only */
 	unsigned int id;	/* vCPU index in its VM, set at creation */
 	int cpu;		/* physical CPU it is loaded on, -1: none */
+	/*
+	 * The last event backend_inject_event() queued, for the flight
+	 * recorder (core/exit_rec.h); the run loop reads and clears it
+	 * around each entry. vCPU thread only.
+	 */
+	struct vm_event queued;
 };
 _Static_assert(offsetof(struct backend_vcpu, regs) == 0, "regs first (svm_entry.S)");
 
@@ -315,7 +321,11 @@ static inline int backend_run(struct backend_vcpu *bv, struct vm_exit *exit)
 
 static inline int backend_inject_event(struct backend_vcpu *bv, const struct vm_event *ev)
 {
-	return backend->inject_event(bv, ev);
+	int err = backend->inject_event(bv, ev);
+
+	if (!err)
+		bv->queued = *ev;
+	return err;
 }
 
 static inline bool backend_interrupt_allowed(struct backend_vcpu *bv)

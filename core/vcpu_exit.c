@@ -22,10 +22,12 @@ static uint64_t *gpr(struct vcpu *vcpu, unsigned int r)
 
 static int vcpu_stop(struct vcpu *vcpu, const struct vm_exit *exit, const char *why)
 {
-	vm_stop(vcpu->vm, "vCPU %u: %s (rip %#llx)", vcpu->id, why,
-		(unsigned long long)vcpu->bv->regs.rip);
-	/* Exit counts and traces follow when the VM's end is reported. */
-	vcpu_dump_state(vcpu);
+	vm_stop_error(vcpu->vm, "vCPU %u: %s (rip %#llx)", vcpu->id, why,
+		      (unsigned long long)vcpu->bv->regs.rip);
+	/*
+	 * Every vCPU's state and last exits follow when the VM's end is
+	 * reported (vm_print_error_dump()), once all have left their loops.
+	 */
 	return -1;
 }
 

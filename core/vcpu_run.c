@@ -137,24 +137,38 @@ static bool vcpu_service_requests(struct vcpu *vcpu)
 	return true;
 }
 
-static void vcpu_record_exit(struct vcpu *vcpu, const struct vm_exit *exit)
+/*
+ * The exit's count, and its first half in the flight recorder. The
+ * counters and the ring belong to this vCPU: plain relaxed stores, no
+ * lock, no shared cache line (the monitor reads them with READ_ONCE).
+ */
+static void vcpu_record_exit(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t tsc)
 {
-	struct vcpu_exit_trace *t = &vcpu->trace[vcpu->trace_next % VCPU_TRACE_LEN];
+	unsigned int r = exit->reason < EXIT_NR ? exit->reason : EXIT_UNKNOWN;
 
-	WRITE_ONCE(vcpu->exits[exit->reason < EXIT_NR ? exit->reason : EXIT_UNKNOWN],
-		   vcpu->exits[exit->reason < EXIT_NR ? exit->reason : EXIT_UNKNOWN] + 1);
+	WRITE_ONCE(vcpu->exits[r], vcpu->exits[r] + 1);
 	WRITE_ONCE(vcpu->exits_total, vcpu->exits_total + 1);
-	t->ns = time_now_ns();
-	t->rip = vcpu->bv->regs.rip;
-	t->qual = exit->qual;
-	t->gpa = exit->gpa;
-	t->reason = exit->reason;
-	t->raw = (uint32_t)exit->raw;
-	vcpu->trace_next++;
+	exit_rec_exit(&vcpu->rec, tsc, exit, vcpu->bv->regs.rip);
+}
+
+/*
+ * Just before an entry: the hypervisor's cycles since the last exit go
+ * to that exit's reason and into its recorder entry, with the event this
+ * entry injects.
+ */
+static void vcpu_record_entry(struct vcpu *vcpu, unsigned int reason, uint64_t exit_tsc)
+{
+	uint64_t cycles = rdtsc() - exit_tsc;
+
+	WRITE_ONCE(vcpu->exit_cycles[reason], vcpu->exit_cycles[reason] + cycles);
+	exit_rec_entry(&vcpu->rec, cycles, &vcpu->bv->queued);
 }
 
 int vcpu_run(struct vcpu *vcpu)
 {
+	/* The last exit, for the time to the next entry; EXIT_NR: none yet. */
+	unsigned int last_reason = EXIT_NR;
+	uint64_t exit_tsc = 0;
 	struct vm_exit exit;
 	unsigned long flags;
 	int err;
@@ -196,23 +210,28 @@ int vcpu_run(struct vcpu *vcpu)
 			irq_restore(flags);
 			continue;
 		}
+		if (last_reason < EXIT_NR)
+			vcpu_record_entry(vcpu, last_reason, exit_tsc);
 		err = backend_run(vcpu->bv, &exit);
+		exit_tsc = rdtsc();
+		vcpu->bv->queued.valid = false;	/* taken by that entry */
 		vcpu_exit_guest_mode(&vcpu->req);
 		irq_restore(flags);	/* a host interrupt (kick) is taken here */
 		if (err) {
-			vm_stop(vcpu->vm, "vCPU %u: entry failed (%s)", vcpu->id,
-				errno_name(err));
+			vm_stop_error(vcpu->vm, "vCPU %u: entry failed (%s)", vcpu->id,
+				      errno_name(err));
 			break;
 		}
-		vcpu_record_exit(vcpu, &exit);
+		vcpu_record_exit(vcpu, &exit, exit_tsc);
+		last_reason = exit.reason < EXIT_NR ? exit.reason : EXIT_UNKNOWN;
 		/*
 		 * An event the exit interrupted (a nested page fault while the
 		 * IDT or stack page was not mapped yet) is delivered again
 		 * before anything else, or the guest loses it.
 		 */
 		if (exit.event.valid && backend_inject_event(vcpu->bv, &exit.event)) {
-			vm_stop(vcpu->vm, "vCPU %u: cannot re-inject vector %u", vcpu->id,
-				exit.event.vector);
+			vm_stop_error(vcpu->vm, "vCPU %u: cannot re-inject vector %u", vcpu->id,
+				      exit.event.vector);
 			break;
 		}
 		if (vcpu_handle_exit(vcpu, &exit) < 0)
@@ -248,26 +267,29 @@ void vcpu_dump_state(struct vcpu *vcpu)
 
 void vcpu_print_exits(const struct vcpu *vcpu)
 {
-	unsigned int i, n;
-
 	pr_info("vm %s vCPU %u: %llu exits", vcpu->vm->name, vcpu->id,
 		(unsigned long long)READ_ONCE(vcpu->exits_total));
-	for (i = 0; i < EXIT_NR; i++) {
+	pr_info("  %-22s %10s %16s %12s", "reason", "count", "cycles", "mean");
+	for (unsigned int i = 0; i < EXIT_NR; i++) {
 		uint64_t c = READ_ONCE(vcpu->exits[i]);
+		uint64_t cyc = READ_ONCE(vcpu->exit_cycles[i]);
 
 		if (c)
-			pr_info("  exits %-16s %llu", exit_reason_name(i),
-				(unsigned long long)c);
+			pr_info("  exits %-16s %10llu %16llu %12llu", exit_reason_name(i),
+				(unsigned long long)c, (unsigned long long)cyc,
+				(unsigned long long)(cyc / c));
 	}
-	n = MIN(vcpu->trace_next, (unsigned int)VCPU_TRACE_LEN);
-	pr_info("  last %u exits (oldest first):", n);
-	for (i = vcpu->trace_next - n; i != vcpu->trace_next; i++) {
-		const struct vcpu_exit_trace *t = &vcpu->trace[i % VCPU_TRACE_LEN];
+}
 
-		pr_info("    %llu.%06llu %-16s rip %#llx qual %#llx gpa %#llx",
-			(unsigned long long)(t->ns / 1000000000ull),
-			(unsigned long long)(t->ns / 1000 % 1000000),
-			exit_reason_name(t->reason), (unsigned long long)t->rip,
-			(unsigned long long)t->qual, (unsigned long long)t->gpa);
+void vm_print_error_dump(struct vm *vm)
+{
+	pr_info("vm %s: stopped by an error; each vCPU's state and last exits follow",
+		vm->name);
+	for (unsigned int i = 0; i < vm_nr_vcpus(vm); i++) {
+		struct vcpu *vcpu = vm->vcpus[i];
+
+		pr_info("vm %s vCPU %u: state", vm->name, vcpu->id);
+		vcpu_dump_state(vcpu);
+		vcpu_print_trace(vcpu, EXIT_REC_SHOW);
 	}
 }

@@ -20,8 +20,27 @@ int vcpu_run(struct vcpu *vcpu);
 /* Dispatches one exit; < 0 stops the VM (the handler said why). */
 int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit);
 
-/* Prints exit counts by reason and the trace of recent exits. */
+/*
+ * Prints, per exit reason, the count, the hypervisor's TSC cycles from
+ * those exits to the next entries, and their mean. Any CPU, while the
+ * vCPU runs (the numbers are each read once, not as a snapshot).
+ */
 void vcpu_print_exits(const struct vcpu *vcpu);
+
+/*
+ * Prints the last n exits of the vCPU's flight recorder, oldest first,
+ * one aligned line each (defined in core/exit_rec.c). Any CPU, while the
+ * vCPU runs: an entry being written is retried, one overwritten
+ * meanwhile left out. Returns the entries printed.
+ */
+unsigned int vcpu_print_trace(const struct vcpu *vcpu, unsigned int n);
+
+/*
+ * The report of a VM stopped by an error (vm_stop_error()): each vCPU's
+ * registers and control block (vcpu_dump_state()) and its last
+ * EXIT_REC_SHOW exits. Only once every vCPU has left its loop.
+ */
+void vm_print_error_dump(struct vm *vm);
 
 /*
  * The backend's register and control-structure dump, then the platform's

@@ -124,6 +124,30 @@ static void vcpu_timer_kick(struct vtimer_vcpu *v)
 	vcpu_make_request(&vcpu->req, VCPU_REQ_TIMER);
 }
 
+/*
+ * The vCPU's flight recorder ring: frames of its own (page-aligned, so
+ * no entry shares a cache line with anything else), zeroed.
+ */
+static int vcpu_rec_alloc(struct vcpu *vcpu)
+{
+	unsigned int len = exit_rec_default_len();
+	struct exit_rec_entry *ring = NULL;
+
+	if (len) {
+		ring = vm_alloc_frames(len * sizeof(*ring));
+		if (!ring)
+			return -ENOMEM;
+	}
+	exit_rec_init(&vcpu->rec, ring, len);
+	return 0;
+}
+
+static void vcpu_rec_free(struct vcpu *vcpu)
+{
+	if (vcpu->rec.ring)
+		vm_free_frames(vcpu->rec.ring, exit_rec_len(&vcpu->rec) * sizeof(*vcpu->rec.ring));
+}
+
 int vm_vcpu_create(struct vm *vm, struct vcpu **out)
 {
 	struct vcpu *vcpu;
@@ -133,6 +157,9 @@ int vm_vcpu_create(struct vm *vm, struct vcpu **out)
 	vcpu = vm_alloc_frames(sizeof(*vcpu));
 	if (!vcpu)
 		return -ENOMEM;
+	err = vcpu_rec_alloc(vcpu);
+	if (err)
+		goto free_vcpu;
 	spin_lock(&vm->lock);
 	id = vm->nr_vcpus;
 	if (id >= vm->max_vcpus) {
@@ -158,6 +185,8 @@ int vm_vcpu_create(struct vm *vm, struct vcpu **out)
 
 unlock:
 	spin_unlock(&vm->lock);
+	vcpu_rec_free(vcpu);
+free_vcpu:
 	vm_free_frames(vcpu, sizeof(*vcpu));
 	return err;
 }
@@ -179,8 +208,10 @@ void vm_destroy(struct vm *vm)
 	/* The MMU's reclaim still synchronises the memslots' epoch. */
 	tdp_mmu_destroy(&vm->mmu);
 	memslots_destroy(&vm->memslots);
-	for (i = 0; i < vm->nr_vcpus; i++)
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		vcpu_rec_free(vm->vcpus[i]);
 		vm_free_frames(vm->vcpus[i], sizeof(struct vcpu));
+	}
 	vm_free_frames(vm, sizeof(*vm));
 }
 
@@ -194,17 +225,33 @@ void vm_flush_remote_tlbs(struct vm *vm)
 	vm_make_request(vm, VCPU_REQ_TLB_FLUSH | VCPU_REQUEST_WAIT, NULL);
 }
 
-void vm_stop(struct vm *vm, const char *fmt, ...)
+static void vm_vstop(struct vm *vm, bool error, const char *fmt, va_list ap)
 {
 	int expected = 0;
-	va_list ap;
 
 	if (!__atomic_compare_exchange_n(&vm->stopped, &expected, 1, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
-	va_start(ap, fmt);
 	hv_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
-	va_end(ap);
+	vm->stop_error = error;
 	pr_info("vm %s: stopping: %s", vm->name, vm->stop_reason);
 	vm_make_request(vm, VCPU_REQ_STOP, NULL);
+}
+
+void vm_stop(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vm_vstop(vm, false, fmt, ap);
+	va_end(ap);
+}
+
+void vm_stop_error(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vm_vstop(vm, true, fmt, ap);
+	va_end(ap);
 }

@@ -14,6 +14,7 @@
 
 #include "core/backend.h"
 #include "core/exit.h"
+#include "core/exit_rec.h"
 #include "core/memslots.h"
 #include "core/srcu.h"
 #include "core/vcpu_ctl.h"
@@ -23,7 +24,6 @@
 
 #define VM_MAX_VCPUS 64
 #define VM_NAME_MAX  32
-#define VCPU_TRACE_LEN 16
 
 struct vm;
 struct ram_zero;
@@ -52,15 +52,14 @@ struct vcpu {
 	 */
 	uint64_t exits[EXIT_NR];		/* per normalised reason */
 	uint64_t exits_total;
-	struct vcpu_exit_trace {
-		uint64_t ns;
-		uint64_t rip;
-		uint64_t qual;
-		uint64_t gpa;
-		uint32_t reason;
-		uint32_t raw;
-	} trace[VCPU_TRACE_LEN];		/* the last exits, a ring */
-	unsigned int trace_next;
+	/* TSC cycles from each exit to the next entry, per reason. */
+	uint64_t exit_cycles[EXIT_NR];
+	/*
+	 * The flight recorder of its last exits (core/exit_rec.h): the ring
+	 * is allocated with the vCPU, exit_rec_default_len() entries; the
+	 * vCPU's thread writes it, anyone reads it with exit_rec_read().
+	 */
+	struct exit_rec rec;
 	int host_cpu;				/* where its loop runs, -1 */
 	/* In HLT, woken for a request only: the loop halts it again. */
 	bool halted;
@@ -110,6 +109,11 @@ struct vm {
 	 */
 	int stopped;
 	char stop_reason[192];
+	/*
+	 * The stop was a guest error (vm_stop_error()): the VM's report
+	 * dumps its vCPUs. Written by the winner before its request.
+	 */
+	bool stop_error;
 	/* vCPU loops still running; the last one out reports the VM. */
 	unsigned int running;
 	/*
@@ -165,6 +169,15 @@ void vm_flush_remote_tlbs(struct vm *vm);
  * vCPU leaves its run loop. The hypervisor and other VMs go on.
  */
 void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+
+/*
+ * vm_stop() for an error of the guest or of its run (an access outside
+ * its memory, a triple fault, a failed entry): the report of the VM's
+ * end then dumps every vCPU's registers and last exits
+ * (vm_build_report()). A poweroff, a reset or a stop by the host is
+ * vm_stop().
+ */
+void vm_stop_error(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 
 static inline bool vm_is_stopped(const struct vm *vm)
 {

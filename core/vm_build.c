@@ -239,6 +239,9 @@ void vm_build_report(const struct vm_build *b)
 	struct vm *vm = b->vm;
 
 	pr_info("vm %s: ended: %s", vm->name, vm->stop_reason);
+	/* Every vCPU has left its loop (vm_build_running() is false): safe to read. */
+	if (vm->stop_error)
+		vm_print_error_dump(vm);
 	for (unsigned int i = 0; i < vm_nr_vcpus(vm); i++)
 		vcpu_print_exits(vm->vcpus[i]);
 }

@@ -94,7 +94,11 @@ static inline bool vm_build_running(const struct vm_build *b)
 	return __atomic_load_n(&b->vm->running, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* Logs why the VM ended and each vCPU's exit counts. */
+/*
+ * Logs why the VM ended, each vCPU's state and last exits if an error
+ * stopped it (vm_stop_error()), and each vCPU's exit statistics. Only
+ * once vm_build_running() is false.
+ */
 void vm_build_report(const struct vm_build *b);
 
 #endif

@@ -15,6 +15,7 @@
 #include "asm/smp.h"
 #include "asm/tsc.h"
 #include "core/backend.h"
+#include "core/exit_rec.h"
 #include "core/lib/boot.h"
 #include "core/launch/vm_launch.h"
 #include "core/lib/cmdline.h"
@@ -211,6 +212,26 @@ static bool setup_virtualization(unsigned int online)
 	return (unsigned int)cpus_virt_enabled == online;
 }
 
+/* trace=N: the flight recorder's entries per vCPU (core/exit_rec.h). */
+static void setup_exit_recorder(void)
+{
+	uint64_t n = EXIT_REC_DEFAULT_LEN;
+	int err = cmdline_get_u64(&boot_cmdline, "trace", &n);
+
+	if (err && err != -ENOENT) {
+		pr_err("hv: bad trace=\"%s\" (a number of exits, 0: off); using %u",
+		       cmdline_get(&boot_cmdline, "trace"), EXIT_REC_DEFAULT_LEN);
+		n = EXIT_REC_DEFAULT_LEN;
+	}
+	exit_rec_set_default_len(n > EXIT_REC_MAX_LEN ? EXIT_REC_MAX_LEN : (unsigned int)n);
+	if (exit_rec_default_len())
+		pr_info("hv: flight recorder: last %u exits per vCPU%s",
+			exit_rec_default_len(),
+			exit_rec_default_len() != n ? " (trace= rounded to a power of two)" : "");
+	else
+		pr_info("hv: flight recorder off (trace=0)");
+}
+
 static __noinline void selftest_fault(void)
 {
 	volatile uint64_t *p = (volatile uint64_t *)(paging_mapped_limit() + MiB(2) + 0x10);
@@ -294,6 +315,7 @@ void hv_main(struct boot_record *boot)
 	else
 		pr_info("smp: IPI ping answered by all %u CPUs", answered);
 	virt = setup_virtualization(online);
+	setup_exit_recorder();
 	pr_info("hv: %u CPUs online, ready", online);
 	run_selftest();
 	/*

@@ -16,6 +16,7 @@
 #include "core/launch/cpu_alloc.h"
 #include "core/launch/monitor.h"
 #include "core/launch/vm_cmds.h"
+#include "core/launch/monitor_trace.h"
 #include "core/lib/errno.h"
 #include "core/pc/guest_acpi.h"
 #include "core/pc/linux_boot.h"
@@ -517,5 +518,7 @@ int vms_start(const char *name)
 __noreturn void vms_monitor(void)
 {
 	vm_cmds_register();
+	if (monitor_trace_register())
+		pr_err("hv: monitor command trace: cannot register it");
 	monitor_run(vms_reap);
 }

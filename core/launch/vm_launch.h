@@ -23,6 +23,12 @@ unsigned int vms_launch_all(const struct boot_record *boot);
 unsigned int vms_run_payloads(const struct boot_record *boot);
 
 /*
+ * The running VM named name (vms.cfg's name=), or NULL. Boot CPU only
+ * (the monitor's commands): the VM stays until the monitor reaps it.
+ */
+struct vm *vms_find(const char *name);
+
+/*
  * The boot CPU's loop while VMs exist: the console monitor
  * (core/launch/monitor.c) with the launcher's commands
  * (core/launch/vm_cmds.c), ending and restarting VMs. Never returns.

@@ -167,7 +167,7 @@ static void vpc_do_init(struct vcpu *vcpu)
 
 	vpc_reset_state(&st);
 	if (backend_set_state(vcpu->bv, &st)) {
-		vm_stop(vcpu->vm, "vCPU %u: cannot take the INIT state", vcpu->id);
+		vm_stop_error(vcpu->vm, "vCPU %u: cannot take the INIT state", vcpu->id);
 		return;
 	}
 	vlapic_init_signal(&c->lapic);
@@ -184,7 +184,7 @@ static void vpc_do_sipi(struct vcpu *vcpu, uint8_t vector)
 	st.seg[SEG_CS].base = (uint64_t)vector << 12;
 	st.regs.rip = 0;
 	if (backend_set_state(vcpu->bv, &st)) {
-		vm_stop(vcpu->vm, "vCPU %u: cannot take the SIPI state", vcpu->id);
+		vm_stop_error(vcpu->vm, "vCPU %u: cannot take the SIPI state", vcpu->id);
 		return;
 	}
 	vpc_vcpu_of(vcpu)->mp_state = VPC_MP_RUNNABLE;

@@ -10,12 +10,18 @@ marker "MICROHV-GUEST-READY":
   hv-iso   the hypervisor from its GRUB ISO (SeaBIOS), the kernel in a
            1-vCPU VM (-smp 2: CPU 0 runs the console monitor)
   hv-uefi  the same from the UEFI ESP (OVMF)
+  hv-iso-trace0
+           hv-iso with trace=0 on the hypervisor's command line (GRUB's
+           multiboot2 line): the VM-exit flight recorder off, to show
+           what the default recorder costs (the ratio hv-iso/hv-iso-trace0)
   xen      Xen 4.17 (Debian's xen-hypervisor-4.17-amd64, fetched with
            apt-get download) with the kernel as PVH dom0, from a GRUB ISO
            (q35 with an IOMMU, which PVH dom0 needs; -smp 2)
 
 Prints the median of each, its ratio to direct, and the hypervisor's VM
-exits per reason for one boot (to the marker, then poweroff). Wall time
+exits per reason for one boot (to the marker, then poweroff): count,
+the hypervisor's TSC cycles from those exits to the next entries, and
+their mean. Wall time
 under TCG depends on the machine's load: the ratios, measured in one run,
 are what to compare.
 
@@ -25,7 +31,9 @@ base-uefi, interleaved with the others, so that a change's cost is
 measured side by side with the build before it.
 
 Usage: linux_boot.py [RUNS]   (RUNS per configuration, default 3)
-Environment: BUILD (build), BENCH_NO_XEN=1 skips Xen, BENCH_BASELINE=DIR.
+Environment: BUILD (build), BENCH_NO_XEN=1 skips Xen, BENCH_BASELINE=DIR,
+BENCH_ONLY=NAME,NAME (only those configurations, e.g.
+BENCH_ONLY=hv-iso,hv-iso-trace0 for the recorder's cost alone).
 """
 import os
 import re
@@ -124,12 +132,17 @@ def fetch_xen(work):
     return os.path.join(x, "boot/xen-4.17-amd64.gz")
 
 
+def hv_iso_config(work, name, build, hv_args, cfg, vmlinuz, initrd):
+    """The hypervisor of build from its GRUB ISO, with hv_args as its command line."""
+    iso = make_iso(work, name, os.path.join(build, "mb2/hv.elf"), hv_args,
+                   [(cfg, "vms.cfg"), (vmlinuz, "vmlinuz"), (initrd, "initrd.gz")])
+    return QEMU + ["-smp", "2", "-m", "1024", "-cdrom", iso, "-boot", "d"]
+
+
 def hv_configs(work, prefix, build, cfg, vmlinuz, initrd):
     """The hypervisor of build booting the kernel: from its ISO and its ESP."""
     out = {}
-    hv_iso = make_iso(work, prefix, os.path.join(build, "mb2/hv.elf"), "",
-                      [(cfg, "vms.cfg"), (vmlinuz, "vmlinuz"), (initrd, "initrd.gz")])
-    out[f"{prefix}-iso"] = QEMU + ["-smp", "2", "-m", "1024", "-cdrom", hv_iso, "-boot", "d"]
+    out[f"{prefix}-iso"] = hv_iso_config(work, prefix, build, "", cfg, vmlinuz, initrd)
     esp = os.path.join(work, f"{prefix}-esp")
     shutil.copytree(os.path.join(build, "efi/esp"), esp)
     os.makedirs(os.path.join(esp, "hv"), exist_ok=True)
@@ -149,6 +162,8 @@ def configs(work, with_xen):
     out = {"direct": QEMU + ["-smp", "1", "-m", "512", "-kernel", vmlinuz, "-initrd", initrd,
                              "-append", CMDLINE]}
     out.update(hv_configs(work, "hv", BUILD, cfg, vmlinuz, initrd))
+    out["hv-iso-trace0"] = hv_iso_config(work, "hv-trace0", BUILD, "trace=0", cfg, vmlinuz,
+                                         initrd)
     baseline = os.environ.get("BENCH_BASELINE")
     if baseline:
         out.update(hv_configs(work, "base", os.path.abspath(baseline), cfg, vmlinuz, initrd))
@@ -163,7 +178,8 @@ def configs(work, with_xen):
 
 
 def exit_table(log):
-    rows = re.findall(r"^\[[ \d.]+\]\s+exits (\S+)\s+(\d+)\s*$", log, re.M)
+    """(total exits, [(reason, count, cycles, mean)]) from the VM's report."""
+    rows = re.findall(r"^\[[ \d.]+\]\s+exits (\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$", log, re.M)
     total = re.search(r"vm linux vCPU 0: (\d+) exits", log)
     return (int(total.group(1)) if total else None), rows
 
@@ -178,21 +194,31 @@ def main():
         except (RuntimeError, subprocess.CalledProcessError) as e:
             print(f"linux_boot: Xen unavailable ({e}); measuring without it")
             cmds = configs(work, False)
+        only = os.environ.get("BENCH_ONLY")
+        if only:
+            cmds = {n: c for n, c in cmds.items() if n in only.split(",")}
         times = {name: [] for name in cmds}
         for i in range(runs):		# interleaved: load changes hit all alike
             for name, cmd in cmds.items():
                 took, _ = boot(cmd)
                 times[name].append(took)
-        _, log = boot(cmds["hv-iso"], poweroff_until=r"hv: every VM has ended")
+        log = ""
+        if "hv-iso" in cmds:
+            _, log = boot(cmds["hv-iso"], poweroff_until=r"hv: every VM has ended")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    base = statistics.median(times["direct"])
+    base = statistics.median(times["direct" if "direct" in times else next(iter(times))])
     print(f"Linux boot to the initramfs marker (QEMU TCG, qemu64,+svm,+npt; median of {runs})")
-    print(f"  {'configuration':<10} {'median s':>9} {'runs':>24}  vs direct")
+    print(f"  {'configuration':<13} {'median s':>9} {'runs':>24}  vs "
+          f"{'direct' if 'direct' in times else next(iter(times))}")
     for name, t in times.items():
         med = statistics.median(t)
-        print(f"  {name:<10} {med:9.2f} {' '.join(f'{x:.1f}' for x in t):>24}  {med / base:5.2f}x")
+        print(f"  {name:<13} {med:9.2f} {' '.join(f'{x:.1f}' for x in t):>24}  {med / base:5.2f}x")
+    if "hv-iso" in times and "hv-iso-trace0" in times:
+        rec = statistics.median(times["hv-iso"]) / statistics.median(times["hv-iso-trace0"])
+        print(f"  flight recorder: hv-iso vs hv-iso-trace0: {rec:.3f}x "
+              "(the default recorder against trace=0)")
     for kind in ("iso", "uefi"):
         if f"base-{kind}" in times:
             new, old = statistics.median(times[f"hv-{kind}"]), statistics.median(times[f"base-{kind}"])
@@ -200,10 +226,13 @@ def main():
     if "xen" in times:
         print(f"  hv-iso vs xen: {statistics.median(times['hv-iso']) / statistics.median(times['xen']):.2f}x"
               " (below 1: faster than Xen)")
+    if not log:
+        return 0
     total, rows = exit_table(log)
     print(f"VM exits of one boot under hv (to the marker, then poweroff -f): {total}")
-    for reason, count in rows:
-        print(f"  {reason:<16} {count:>8}")
+    print(f"  {'reason':<16} {'count':>8} {'hv cycles':>14} {'mean':>10}")
+    for reason, count, cycles, mean in rows:
+        print(f"  {reason:<16} {count:>8} {cycles:>14} {mean:>10}")
     return 0
 
 

@@ -56,6 +56,10 @@ static void expect_stop(struct vcpu *vcpu, struct vm_exit *e, const char *why)
 		fprintf(stderr, "  stop reason \"%s\" lacks \"%s\"\n", vcpu->vm->stop_reason, why);
 		check_case_failed = 1;
 	}
+	CHECK(vcpu->vm->stop_error);
+	/* The dump is the report's, once every vCPU has left its loop. */
+	CHECK_EQ(fake_vcpu(vcpu)->dumps, 0);
+	vm_print_error_dump(vcpu->vm);
 	CHECK_EQ(fake_vcpu(vcpu)->dumps, 1);
 }
 
@@ -161,7 +165,7 @@ static void exit_io_exit_port(void)
 	vcpu->bv->regs.gpr[GPR_RAX] = 0x1207;	/* a byte: status 7 */
 	CHECK(vcpu_handle_exit(vcpu, &e) < 0);
 	CHECK_STR(vcpu->vm->stop_reason, "guest exit, status 7");
-	CHECK_EQ(fake_vcpu(vcpu)->dumps, 0);	/* not an error */
+	CHECK(!vcpu->vm->stop_error);		/* not an error: no dump */
 	rig_destroy(&rig);
 }
 
@@ -559,6 +563,7 @@ static void set_timer_call(struct fake_vcpu *f, struct vm_exit *exit)
 static void page_fault_in_delivery(struct fake_vcpu *f, struct vm_exit *exit)
 {
 	exit->gpa = 0x3000;
+	exit->gpa_valid = true;
 	exit->tdp.write = true;
 	exit->event = (struct vm_event){
 		.valid = true, .type = EVENT_EXCEPTION, .vector = VEC_PF,
@@ -598,6 +603,78 @@ static void case_reinject_interrupted_event(void)
 	CHECK_EQ(vcpu->exits[EXIT_TDP_FAULT], 1);
 	CHECK_EQ(vcpu->exits_total, 4);
 	rig_destroy(&rig);
+}
+
+/*
+ * The flight recorder follows the loop of case_reinject_interrupted_event:
+ * each exit in order with the event the next entry injected (the #PF
+ * again, then the timer's interrupt) and the cycles to that entry; the
+ * last exit, after which the loop ended, stays open. The cycles add up
+ * per reason. With trace=0 the exits are counted and timed, not recorded.
+ */
+static void run_recorded_script(struct vcpu *vcpu)
+{
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+
+	f->bv.regs.rflags = X86_RFLAGS_FIXED;
+	f->arg = 0;
+	fake_push_hook(f, EXIT_VMCALL, set_timer_call);
+	fake_push_hook(f, EXIT_TDP_FAULT, page_fault_in_delivery);
+	fake_push(f, EXIT_INTR_WINDOW, 0);
+	shim_set_cpu(0);
+	CHECK_EQ(vcpu_run(vcpu), 0);
+	CHECK_STR(vcpu->vm->stop_reason, "script over");
+	CHECK(!vcpu->vm->stop_error);
+	CHECK_EQ(vcpu->exits_total, 4);
+	CHECK(vcpu->exit_cycles[EXIT_VMCALL] > 0);
+	CHECK(vcpu->exit_cycles[EXIT_TDP_FAULT] > 0);
+	CHECK(vcpu->exit_cycles[EXIT_INTR_WINDOW] > 0);
+	CHECK_EQ(vcpu->exit_cycles[EXIT_PAUSE], 0);	/* no entry after it */
+}
+
+static void case_recorder_follows_the_loop(void)
+{
+	static const uint8_t reasons[4] = {
+		EXIT_VMCALL, EXIT_TDP_FAULT, EXIT_INTR_WINDOW, EXIT_PAUSE,
+	};
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct exit_rec_entry e[4];
+
+	CHECK_EQ(exit_rec_len(&vcpu->rec), EXIT_REC_DEFAULT_LEN);
+	CHECK_EQ((uintptr_t)vcpu->rec.ring % 64, 0);
+	run_recorded_script(vcpu);
+	CHECK_EQ(exit_rec_head(&vcpu->rec), 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		CHECK(exit_rec_read(&vcpu->rec, i, &e[i]));
+		CHECK_EQ(e[i].reason, reasons[i]);
+		CHECK_EQ(exit_rec_entry_state(&e[i]), i < 3 ? EXIT_REC_DONE : EXIT_REC_OPEN);
+		if (i)
+			CHECK(e[i].tsc >= e[i - 1].tsc + e[i - 1].cycles);
+	}
+	CHECK_EQ(e[0].rip, 0x1000);
+	CHECK_EQ(e[0].ev_type, EXIT_REC_EV_NONE);	/* IF clear: the window is asked for */
+	CHECK_EQ(e[1].gpa, 0x3000);
+	CHECK_EQ(e[1].ev_type, EVENT_EXCEPTION);
+	CHECK_EQ(e[1].ev_vector, VEC_PF);
+	CHECK_EQ(e[1].ev_has_error, 1);
+	CHECK_EQ(e[1].ev_error, 2);
+	CHECK_EQ(e[2].ev_type, EVENT_EXTINT);
+	CHECK_EQ(e[2].ev_vector, 0x41);
+	CHECK_EQ(e[3].cycles, 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		CHECK(e[i].cycles > 0);
+		CHECK_EQ(vcpu->exit_cycles[reasons[i]], e[i].cycles);
+	}
+	rig_destroy(&rig);
+
+	exit_rec_set_default_len(0);
+	vcpu = setup(RIG_PAYLOAD);
+	CHECK(vcpu->rec.ring == NULL);
+	run_recorded_script(vcpu);
+	CHECK_EQ(exit_rec_head(&vcpu->rec), 0);
+	CHECK(!exit_rec_read(&vcpu->rec, 0, &e[0]));
+	rig_destroy(&rig);
+	exit_rec_set_default_len(EXIT_REC_DEFAULT_LEN);
 }
 
 /* HLT blocks until the one-shot timer's interrupt, which is then injected. */
@@ -725,6 +802,8 @@ static void case_entry_failure(void)
 	shim_set_cpu(0);
 	CHECK_EQ(vcpu_run(vcpu), 0);
 	CHECK_STR(vcpu->vm->stop_reason, "vCPU 0: entry failed (EINVAL)");
+	CHECK(vcpu->vm->stop_error);
+	CHECK_EQ(exit_rec_head(&vcpu->rec), 0);
 	CHECK(!fake_vcpu(vcpu)->loaded);
 	rig_destroy(&rig);
 }
@@ -813,6 +892,7 @@ int main(void)
 	RUN(exit_io_exit_port);
 	RUN(case_timer_call_arguments);
 	RUN(case_reinject_interrupted_event);
+	RUN(case_recorder_follows_the_loop);
 	RUN(case_hlt_wakes_on_timer);
 	RUN(case_hlt_survives_request);
 	RUN(case_hlt_rearms_on_timer_kick);

@@ -373,6 +373,9 @@ static void case_pc_mmio(void)
 	CHECK(vcpu_handle_exit(vcpu, &e) < 0);
 	CHECK(strstr(vcpu->vm->stop_reason, "cannot emulate the MMIO access to 0xfee00030"));
 	CHECK(strstr(vcpu->vm->stop_reason, "[0f 0b"));
+	CHECK(vcpu->vm->stop_error);
+	CHECK_EQ(fake_vcpu(vcpu)->dumps, 0);	/* the report's, after the loops */
+	vm_print_error_dump(vcpu->vm);
 	CHECK_EQ(fake_vcpu(vcpu)->dumps, 1);
 	rig_destroy(&rig);
 }

@@ -78,6 +78,13 @@ void vcpu_print_exits(const struct vcpu *vcpu)
 {
 }
 
+static unsigned int error_dumps;
+
+void vm_print_error_dump(struct vm *vm)
+{
+	error_dumps++;
+}
+
 static uint64_t free_frames;
 
 static void setup(enum backend_tdp_format fmt, unsigned int levels)
@@ -226,6 +233,35 @@ static void vcpus_run_on_their_cpus(void)
 	check_all_returned();
 }
 
+/*
+ * The report dumps the vCPUs only for a stop by an error (after the loops
+ * ended): not for the guest's own poweroff or a stop by the host.
+ */
+static void report_dumps_only_errors(void)
+{
+	struct vm_build_params p = { .name = "echo", .vcpus = 2, .ram_bytes = RAM };
+	unsigned int cpus[2] = { 1, 2 };
+	struct vm_build *b;
+
+	setup(BACKEND_TDP_NPT, 4);
+	CHECK_EQ(vm_build_create(&p, &b), 0);
+	vm_build_start(b, cpus);
+	vm_stop(b->vm, "powered off by the guest");
+	error_dumps = 0;
+	vm_build_report(b);
+	CHECK_EQ(error_dumps, 0);
+	CHECK_EQ(vm_build_rebuild(b), 0);
+	vm_build_start(b, cpus);
+	vm_stop_error(b->vm, "vCPU 1: triple fault");
+	vm_stop(b->vm, "stopped by the host");	/* too late: the first wins */
+	CHECK(b->vm->stop_error);
+	CHECK_STR(b->vm->stop_reason, "vCPU 1: triple fault");
+	vm_build_report(b);
+	CHECK_EQ(error_dumps, 1);
+	vm_build_destroy(b);
+	check_all_returned();
+}
+
 int main(void)
 {
 	shim_set_cpu(0);
@@ -237,5 +273,6 @@ int main(void)
 	RUN(write_and_rebuild);
 	RUN(failed_builds_leave_nothing);
 	RUN(vcpus_run_on_their_cpus);
+	RUN(report_dumps_only_errors);
 	return check_done();
 }
