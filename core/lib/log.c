@@ -16,6 +16,12 @@ int log_level_max = LOG_INFO;
 
 static spinlock_t log_lock = SPINLOCK_INIT;
 static int panicking;
+/*
+ * Under log_lock: the last bytes written for a guest (log_write_guest())
+ * left the cursor inside a line, which the next line of the hypervisor's
+ * ends first.
+ */
+static bool guest_mid_line;
 
 static const char *const log_level_tag[] = {
 	[LOG_ERR] = "error: ",
@@ -36,9 +42,28 @@ static void log_emit(const char *line, size_t len)
 
 	if (locked)
 		spin_lock(&log_lock);
+	if (guest_mid_line)
+		console_write("\r\n", 2);
+	guest_mid_line = false;
 	console_write(line, len);
 	if (locked)
 		spin_unlock(&log_lock);
+	irq_restore(flags);
+}
+
+void log_write_guest(const char *s, size_t n, bool whole_line)
+{
+	unsigned long flags;
+
+	if (!n)
+		return;
+	flags = irq_save();
+	spin_lock(&log_lock);
+	if (whole_line && guest_mid_line)
+		console_write("\r\n", 2);
+	console_write(s, n);
+	guest_mid_line = s[n - 1] != '\n';
+	spin_unlock(&log_lock);
 	irq_restore(flags);
 }
 

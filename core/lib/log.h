@@ -22,6 +22,14 @@ void log_printf(int level, const char *fmt, ...) __printf(2, 3);
 void log_vprintf(int level, const char *fmt, va_list ap);
 /* Unprefixed output, for dumps that build a line in several calls. */
 void log_raw(const char *fmt, ...) __printf(1, 2);
+/*
+ * Console bytes on a guest's behalf (the console drain, boot CPU), under
+ * the same lock as the log's lines, so that neither splits the other.
+ * whole_line: s is a line of its own, begun on a fresh line if the
+ * cursor is inside one. Bytes that end inside a line make the next log
+ * line, or whole guest line, begin on a fresh one.
+ */
+void log_write_guest(const char *s, size_t n, bool whole_line);
 
 #define pr_err(...)   log_printf(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)  log_printf(LOG_WARN, __VA_ARGS__)
