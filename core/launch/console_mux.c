@@ -21,6 +21,7 @@
 #define MUX_LINE_MAX  160
 #define MUX_INPUT_MAX 1024
 #define MUX_CHUNK     256	/* bytes taken from a ring, and written, at a time */
+#define MUX_HOLD_MAX  4		/* drain passes others wait for the focus's line */
 
 _Static_assert((CONSOLE_MUX_RING & (CONSOLE_MUX_RING - 1)) == 0, "ring size: a power of two");
 
@@ -55,6 +56,9 @@ static int focus = -1;
 /* Boot CPU only: escapes seen in a row; the next unfocused slot drained first. */
 static unsigned int escapes;
 static unsigned int drain_next;
+/* Boot CPU only: the focused guest's last bytes left its line open; passes held. */
+static bool focus_mid_line;
+static unsigned int held_passes;
 /*
  * The CPU that drains (set by its first poll, -1 before) and whether a
  * kick is on its way to it since it last looked (atomic exchange: one
@@ -198,6 +202,8 @@ static size_t mux_drain_slot(int i, size_t max)
 		if (i == READ_ONCE(focus)) {
 			mux_flush_line(s);	/* held back before it had the focus */
 			log_write_guest((const char *)buf, n, false);
+			if (n)
+				focus_mid_line = buf[n - 1] != '\n';
 		} else {
 			mux_unfocused_bytes(s, buf, n);
 		}
@@ -214,7 +220,11 @@ static size_t mux_drain_slot(int i, size_t max)
  * One drain pass: all of the focused guest's output first (it is what the
  * person at the console is typing to), then at most CONSOLE_MUX_BUDGET
  * bytes from the others, starting one slot further each pass so that no
- * chatty VM keeps the rest waiting.
+ * chatty VM keeps the rest waiting. If the focused guest wrote in this
+ * pass and left its line open (an echo half-way out), the others wait
+ * for a later pass, at most MUX_HOLD_MAX in a row, so that their lines
+ * do not cut into it; a prompt left open for longer is cut, on a fresh
+ * line.
  */
 static void mux_drain(void)
 {
@@ -223,8 +233,12 @@ static void mux_drain(void)
 
 	/* Pairs with the exchange in mux_kick_drain(): bytes after this kick again. */
 	__atomic_store_n(&drain_kicked, false, __ATOMIC_SEQ_CST);
-	if (f >= 0 && slots[f].used)
-		mux_drain_slot(f, CONSOLE_MUX_RING);
+	if (f >= 0 && slots[f].used && mux_drain_slot(f, CONSOLE_MUX_RING) && focus_mid_line &&
+	    held_passes < MUX_HOLD_MAX) {
+		held_passes++;
+		return;
+	}
+	held_passes = 0;
 	for (unsigned int k = 0; k < CONSOLE_MUX_SLOTS && budget; k++) {
 		int i = (int)((drain_next + k) % CONSOLE_MUX_SLOTS);
 

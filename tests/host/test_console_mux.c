@@ -301,6 +301,44 @@ static void log_lines_keep_whole(void)
 	CHECK(strstr(out + from, "] hv line\n~ # \r\n[beta] !\r\n") != NULL);
 }
 
+static void send(int slot, const char *text)
+{
+	for (; *text; text++)
+		console_mux_output(slot, (uint8_t)*text);
+}
+
+/*
+ * An unfocused line waits while the focused guest's echo is half-way out;
+ * a prompt left open for a pass is then cut on a fresh line, and so is a
+ * line the focused guest keeps writing to, after a few passes.
+ */
+static void echo_not_cut(void)
+{
+	size_t from = uart_len();
+	unsigned int passes = 0;
+
+	send(slot_alpha, "lat-");
+	send(slot_beta, "x\n");
+	console_mux_poll(NULL);
+	send(slot_alpha, "1\n~ # ");
+	console_mux_poll(NULL);
+	out[out_len] = '\0';
+	CHECK_STR(out + from, "lat-1\n~ # ");
+	console_mux_poll(NULL);		/* the focus wrote nothing */
+	CHECK_STR(out + from, "lat-1\n~ # \r\n[beta] x\r\n");
+
+	from = uart_len();
+	send(slot_beta, "y\n");
+	while (!strstr(out + from, "[beta] y") && passes++ < 100) {
+		send(slot_alpha, "z");
+		console_mux_poll(NULL);
+		out[out_len] = '\0';
+	}
+	CHECK(passes > 1 && passes <= 8);
+	send(slot_alpha, "\n");
+	drain_all();
+}
+
 /* A removed slot's last bytes are written; then it takes no more. */
 static void remove_writes_last_words(void)
 {
@@ -354,6 +392,7 @@ int main(void)
 	RUN(exit_path_never_waits);
 	RUN(unfocused_lines_are_stripped);
 	RUN(log_lines_keep_whole);
+	RUN(echo_not_cut);
 	RUN(remove_writes_last_words);
 	RUN(filter_sequences);
 	return check_done();
