@@ -32,7 +32,14 @@ struct mux_ring {
 	bool open;			/* the slot takes output */
 	uint32_t head, tail;		/* bytes written and read, free-running */
 	uint64_t dropped;		/* lost since the ring filled; not 0: all are */
+	uint64_t filled_ns;		/* when its first byte came into the empty ring */
 	uint8_t buf[CONSOLE_MUX_RING];
+};
+
+/* How long output waited for the drain: reported when the slot goes. */
+struct mux_stats {
+	uint64_t bytes, dropped;
+	uint64_t waits, wait_sum_ns, wait_max_ns;	/* empty ring to its first drain */
 };
 
 struct mux_slot {
@@ -44,6 +51,7 @@ struct mux_slot {
 	char line[MUX_LINE_MAX];	/* unfocused output, up to its newline */
 	unsigned int len;
 	struct text_filter filter;	/* for line */
+	struct mux_stats stats;
 	console_input_fn input;
 	void *ctx;
 	uint8_t queue[MUX_INPUT_MAX];	/* typed, not yet taken by the guest */
@@ -100,6 +108,8 @@ void console_mux_output(int slot, uint8_t byte)
 		goto out;
 	}
 	was_empty = r->head == r->tail;
+	if (was_empty)
+		r->filled_ns = time_now_ns();
 	r->buf[r->head++ % CONSOLE_MUX_RING] = byte;
 out:
 	spin_unlock(&r->lock);
@@ -112,13 +122,17 @@ out:
 /*
  * Takes up to max bytes out of the ring into buf; once the ring is empty
  * it also takes the count of bytes dropped (*dropped, else 0), which
- * lets the producers in again.
+ * lets the producers in again. *filled_ns: when the ring, empty before,
+ * got its first byte, if this take is the first since (else 0).
  */
-static size_t mux_ring_take(struct mux_ring *r, uint8_t *buf, size_t max, uint64_t *dropped)
+static size_t mux_ring_take(struct mux_ring *r, uint8_t *buf, size_t max, uint64_t *dropped,
+			    uint64_t *filled_ns)
 {
 	size_t n, first;
 
 	spin_lock(&r->lock);
+	*filled_ns = r->filled_ns;
+	r->filled_ns = 0;
 	n = MIN((size_t)(r->head - r->tail), max);
 	first = MIN(n, CONSOLE_MUX_RING - r->tail % CONSOLE_MUX_RING);
 	memcpy(buf, &r->buf[r->tail % CONSOLE_MUX_RING], first);
@@ -185,6 +199,19 @@ static void mux_report_dropped(struct mux_slot *s, uint64_t dropped)
 	mux_print_line(buf, (size_t)MIN(n, (int)sizeof(buf) - 1));
 }
 
+static void mux_count(struct mux_stats *st, size_t n, uint64_t dropped, uint64_t filled_ns)
+{
+	uint64_t now = time_now_ns();
+
+	st->bytes += n;
+	st->dropped += dropped;
+	if (!filled_ns || now < filled_ns)
+		return;
+	st->waits++;
+	st->wait_sum_ns += now - filled_ns;
+	st->wait_max_ns = MAX(st->wait_max_ns, now - filled_ns);
+}
+
 /*
  * Writes up to max bytes of the slot's ring to the console, each chunk
  * under log_lock only (never a ring lock). Returns how many it took.
@@ -196,9 +223,11 @@ static size_t mux_drain_slot(int i, size_t max)
 	size_t done = 0;
 
 	while (done < max) {
-		uint64_t dropped;
-		size_t n = mux_ring_take(&s->out, buf, MIN(sizeof(buf), max - done), &dropped);
+		uint64_t dropped, filled_ns;
+		size_t n = mux_ring_take(&s->out, buf, MIN(sizeof(buf), max - done), &dropped,
+					 &filled_ns);
 
+		mux_count(&s->stats, n, dropped, filled_ns);
 		if (i == READ_ONCE(focus)) {
 			mux_flush_line(s);	/* held back before it had the focus */
 			log_write_guest((const char *)buf, n, false);
@@ -281,12 +310,14 @@ int console_mux_add(const char *name, console_input_fn input, void *ctx)
 	hv_strlcpy(s->name, name, sizeof(s->name));
 	s->len = 0;
 	s->filter = (struct text_filter){ 0 };
+	s->stats = (struct mux_stats){ 0 };
 	s->input = input;
 	s->ctx = ctx;
 	s->q_head = s->q_count = 0;
 	spin_lock(&s->out.lock);
 	s->out.head = s->out.tail = 0;
 	s->out.dropped = 0;
+	s->out.filled_ns = 0;
 	s->out.open = true;
 	spin_unlock(&s->out.lock);
 	if (first && focus < 0) {
@@ -310,6 +341,11 @@ void console_mux_remove(int slot)
 	mux_drain_slot(slot, CONSOLE_MUX_RING);
 	mux_flush_line(s);
 	s->used = false;
+	pr_info("console %s: %llu bytes written, %llu dropped; output waited for the drain "
+		"%llu us on average, %llu us at most", s->name,
+		(unsigned long long)s->stats.bytes, (unsigned long long)s->stats.dropped,
+		(unsigned long long)(s->stats.waits ? s->stats.wait_sum_ns / s->stats.waits / 1000 : 0),
+		(unsigned long long)(s->stats.wait_max_ns / 1000));
 	if (focus == slot) {
 		WRITE_ONCE(focus, -1);
 		mux_announce();

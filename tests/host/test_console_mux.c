@@ -339,7 +339,10 @@ static void echo_not_cut(void)
 	drain_all();
 }
 
-/* A removed slot's last bytes are written; then it takes no more. */
+/*
+ * A removed slot's last bytes are written, then its figures; then it
+ * takes no more.
+ */
 static void remove_writes_last_words(void)
 {
 	static const char last[] = "reboot: Power down\n";
@@ -352,7 +355,9 @@ static void remove_writes_last_words(void)
 	console_mux_output(slot_beta, '\n');
 	drain_all();
 	out[out_len] = '\0';
-	CHECK_STR(out + from, "[beta] reboot: Power down\r\n");
+	CHECK(strncmp(out + from, "[beta] reboot: Power down\r\n[", 28) == 0);
+	/* Its figures: every byte beta's ring took and every one it dropped. */
+	CHECK(strstr(out + from, "] console beta: 4132 bytes written, 5904 dropped; ") != NULL);
 }
 
 /* The filter on its own: what survives of each kind of sequence. */
