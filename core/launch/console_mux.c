@@ -21,7 +21,8 @@
 #define MUX_LINE_MAX  160
 #define MUX_INPUT_MAX 1024
 #define MUX_CHUNK     256	/* bytes taken from a ring, and written, at a time */
-#define MUX_HOLD_MAX  4		/* drain passes others wait for the focus's line */
+#define MUX_HOLD_QUIET_NS 50000000ull	/* the focus's open line is done after 50 ms */
+#define MUX_HOLD_MAX_NS   500000000ull	/* others wait for it 500 ms at most */
 
 _Static_assert((CONSOLE_MUX_RING & (CONSOLE_MUX_RING - 1)) == 0, "ring size: a power of two");
 
@@ -64,9 +65,13 @@ static int focus = -1;
 /* Boot CPU only: escapes seen in a row; the next unfocused slot drained first. */
 static unsigned int escapes;
 static unsigned int drain_next;
-/* Boot CPU only: the focused guest's last bytes left its line open; passes held. */
+/*
+ * Boot CPU only: the focused guest's last bytes left its line open, when
+ * it last wrote, and since when the others' lines wait for it (0: not).
+ */
 static bool focus_mid_line;
-static unsigned int held_passes;
+static uint64_t focus_wrote_ns;
+static uint64_t hold_since_ns;
 /*
  * The CPU that drains (set by its first poll, -1 before) and whether a
  * kick is on its way to it since it last looked (atomic exchange: one
@@ -246,28 +251,47 @@ static size_t mux_drain_slot(int i, size_t max)
 }
 
 /*
+ * Whether the others' lines wait, this pass, for the focused guest's open
+ * line: while it writes to it (an echo half-way out, a command being
+ * typed), until it has been quiet for MUX_HOLD_QUIET_NS, and never for
+ * longer than MUX_HOLD_MAX_NS in a row. A prompt left open is then cut,
+ * its line ended first (log_write_guest()).
+ */
+static bool mux_hold_others(bool focus_wrote)
+{
+	uint64_t now = time_now_ns();
+
+	if (focus_wrote)
+		focus_wrote_ns = now;
+	if (focus_mid_line && now - focus_wrote_ns < MUX_HOLD_QUIET_NS &&
+	    (!hold_since_ns || now - hold_since_ns < MUX_HOLD_MAX_NS)) {
+		if (!hold_since_ns)
+			hold_since_ns = now;
+		return true;
+	}
+	hold_since_ns = 0;
+	return false;
+}
+
+/*
  * One drain pass: all of the focused guest's output first (it is what the
- * person at the console is typing to), then at most CONSOLE_MUX_BUDGET
- * bytes from the others, starting one slot further each pass so that no
- * chatty VM keeps the rest waiting. If the focused guest wrote in this
- * pass and left its line open (an echo half-way out), the others wait
- * for a later pass, at most MUX_HOLD_MAX in a row, so that their lines
- * do not cut into it; a prompt left open for longer is cut, on a fresh
- * line.
+ * person at the console is typing to), then, unless they wait for its
+ * open line (mux_hold_others()), at most CONSOLE_MUX_BUDGET bytes from
+ * the others, starting one slot further each pass so that no chatty VM
+ * keeps the rest waiting.
  */
 static void mux_drain(void)
 {
 	int f = READ_ONCE(focus);
 	size_t budget = CONSOLE_MUX_BUDGET;
+	bool wrote = false;
 
 	/* Pairs with the exchange in mux_kick_drain(): bytes after this kick again. */
 	__atomic_store_n(&drain_kicked, false, __ATOMIC_SEQ_CST);
-	if (f >= 0 && slots[f].used && mux_drain_slot(f, CONSOLE_MUX_RING) && focus_mid_line &&
-	    held_passes < MUX_HOLD_MAX) {
-		held_passes++;
+	if (f >= 0 && slots[f].used)
+		wrote = mux_drain_slot(f, CONSOLE_MUX_RING) != 0;
+	if (mux_hold_others(wrote))
 		return;
-	}
-	held_passes = 0;
 	for (unsigned int k = 0; k < CONSOLE_MUX_SLOTS && budget; k++) {
 		int i = (int)((drain_next + k) % CONSOLE_MUX_SLOTS);
 
@@ -348,6 +372,7 @@ void console_mux_remove(int slot)
 		(unsigned long long)(s->stats.wait_max_ns / 1000));
 	if (focus == slot) {
 		WRITE_ONCE(focus, -1);
+		focus_mid_line = false;
 		mux_announce();
 	}
 }
@@ -369,6 +394,7 @@ static void mux_switch_focus(void)
 		}
 	}
 	WRITE_ONCE(focus, next);
+	focus_mid_line = false;
 	mux_announce();
 }
 

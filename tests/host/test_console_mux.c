@@ -143,11 +143,32 @@ static void drain_once(struct worker *w)
 	console_mux_poll(NULL);
 }
 
-/* Boot CPU: enough drain passes to empty every ring (a few hundred bytes each). */
+/*
+ * The clock: moved by the test only (drain_all(), echo_not_cut()), so
+ * that the focus's quiet time (50 ms) is the test's to decide.
+ */
+static uint64_t fake_ns = 1000000000ull;
+
+static uint64_t fake_clock(void)
+{
+	return __atomic_load_n(&fake_ns, __ATOMIC_RELAXED);
+}
+
+static void clock_advance(uint64_t ns)
+{
+	__atomic_store_n(&fake_ns, fake_ns + ns, __ATOMIC_RELAXED);
+}
+
+/*
+ * Boot CPU: enough drain passes, 10 ms apart, to empty every ring (a few
+ * hundred bytes a pass) and to end any wait for the focus's open line.
+ */
 static void drain_all(void)
 {
-	for (unsigned int i = 0; i < 4 * CONSOLE_MUX_RING / CONSOLE_MUX_BUDGET + 8; i++)
+	for (unsigned int i = 0; i < 4 * CONSOLE_MUX_RING / CONSOLE_MUX_BUDGET + 8; i++) {
 		console_mux_poll(NULL);
+		clock_advance(10000000);
+	}
 }
 
 /*
@@ -308,9 +329,10 @@ static void send(int slot, const char *text)
 }
 
 /*
- * An unfocused line waits while the focused guest's echo is half-way out;
- * a prompt left open for a pass is then cut on a fresh line, and so is a
- * line the focused guest keeps writing to, after a few passes.
+ * An unfocused line waits while the focused guest's line is open and
+ * being written (an echo half-way out, on a clock the test moves): it goes
+ * once the focus has been quiet for 50 ms, on a fresh line, or after
+ * 500 ms of a line the focus keeps writing to.
  */
 static void echo_not_cut(void)
 {
@@ -320,11 +342,15 @@ static void echo_not_cut(void)
 	send(slot_alpha, "lat-");
 	send(slot_beta, "x\n");
 	console_mux_poll(NULL);
+	clock_advance(10000000);
 	send(slot_alpha, "1\n~ # ");
 	console_mux_poll(NULL);
+	clock_advance(30000000);
+	console_mux_poll(NULL);		/* quiet for 30 ms: still waiting */
 	out[out_len] = '\0';
 	CHECK_STR(out + from, "lat-1\n~ # ");
-	console_mux_poll(NULL);		/* the focus wrote nothing */
+	clock_advance(20000000);
+	console_mux_poll(NULL);		/* quiet for 50 ms */
 	CHECK_STR(out + from, "lat-1\n~ # \r\n[beta] x\r\n");
 
 	from = uart_len();
@@ -333,8 +359,9 @@ static void echo_not_cut(void)
 		send(slot_alpha, "z");
 		console_mux_poll(NULL);
 		out[out_len] = '\0';
+		clock_advance(10000000);
 	}
-	CHECK(passes > 1 && passes <= 8);
+	CHECK_EQ(passes, 51);		/* passes at 0, 10, ..., 500 ms */
 	send(slot_alpha, "\n");
 	drain_all();
 }
@@ -394,6 +421,7 @@ static void filter_sequences(void)
 
 int main(void)
 {
+	shim_set_clock(fake_clock);
 	RUN(exit_path_never_waits);
 	RUN(unfocused_lines_are_stripped);
 	RUN(log_lines_keep_whole);
