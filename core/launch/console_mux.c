@@ -365,11 +365,13 @@ void console_mux_remove(int slot)
 	mux_drain_slot(slot, CONSOLE_MUX_RING);
 	mux_flush_line(s);
 	s->used = false;
-	pr_info("console %s: %llu bytes written, %llu dropped; output waited for the drain "
-		"%llu us on average, %llu us at most", s->name,
-		(unsigned long long)s->stats.bytes, (unsigned long long)s->stats.dropped,
-		(unsigned long long)(s->stats.waits ? s->stats.wait_sum_ns / s->stats.waits / 1000 : 0),
-		(unsigned long long)(s->stats.wait_max_ns / 1000));
+	if (s->stats.bytes || s->stats.dropped)	/* nothing to say for a VM that never ran */
+		pr_info("console %s: %llu bytes written, %llu dropped; output waited for the drain "
+			"%llu us on average, %llu us at most", s->name,
+			(unsigned long long)s->stats.bytes, (unsigned long long)s->stats.dropped,
+			(unsigned long long)(s->stats.waits ?
+					     s->stats.wait_sum_ns / s->stats.waits / 1000 : 0),
+			(unsigned long long)(s->stats.wait_max_ns / 1000));
 	if (focus == slot) {
 		WRITE_ONCE(focus, -1);
 		focus_mid_line = false;
