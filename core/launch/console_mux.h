@@ -11,7 +11,8 @@
  * never waits for the UART. The console monitor on the boot CPU drains the
  * rings (console_mux_poll): the focused guest's bytes as they are, the
  * others' as tagged lines with their control characters and escape
- * sequences stripped. A full ring drops bytes, counted, and the console
+ * sequences stripped, held back while the focused guest is writing an
+ * open line (50 ms of quiet, 500 ms at most) so they do not cut its echo. A full ring drops bytes, counted, and the console
  * later shows "[name: N bytes dropped]" where they are missing. The first
  * byte into an empty ring kicks the boot CPU, so output does not wait for
  * its next poll. Each ring has its own leaf spinlock; the console writes
