@@ -45,6 +45,7 @@ HV_SRCS := \
 	arch/x86/apic.c arch/x86/tsc.c arch/x86/smp.c arch/x86/trampoline.S \
 	arch/x86/paging.c arch/x86/console.c arch/x86/platform.c \
 	core/lib/log.c core/lib/printf.c core/lib/errno.c core/lib/string.c core/lib/cmdline.c \
+	core/lib/text_filter.c \
 	core/lib/symbols.c core/lib/spinlock.c core/lib/rwlock.c core/lib/percpu_rwlock.c \
 	core/vtimer.c core/vcpu_request.c \
 	core/srcu.c core/memslots.c core/vm.c core/vcpu_ctl.c core/vm_build.c core/exit_rec.c \
@@ -159,7 +160,8 @@ HDRS := $(shell find core mm drivers arch/x86/include -name '*.h')
 HOST_TESTS :=
 include $(sort $(wildcard tests/host/*.mk))
 
-HOST_COMMON := tests/host/shim.c core/lib/log.c core/lib/printf.c core/lib/errno.c core/lib/spinlock.c
+HOST_COMMON := tests/host/shim.c core/lib/log.c core/lib/printf.c core/lib/errno.c core/lib/spinlock.c \
+	core/lib/text_filter.c
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I. -Iarch/x86/include -DHV_HOSTED -pthread -fno-omit-frame-pointer
 HOST_SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=undefined

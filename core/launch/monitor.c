@@ -243,7 +243,6 @@ void monitor_attach(void)
 	line_edit_init(&monitor_edit, MONITOR_PROMPT, console_write);
 	monitor_attached = true;
 	console_mux_set_prompt(monitor_prompt_hide, monitor_prompt_show);
-	log_set_writer(console_mux_write_hyp);
 }
 
 struct monitor_feed {

@@ -16,6 +16,16 @@ int log_level_max = LOG_INFO;
 
 static spinlock_t log_lock = SPINLOCK_INIT;
 static int panicking;
+/*
+ * Under log_lock: the last bytes written for a guest (log_write_guest())
+ * left the cursor inside a line, which the next line of the hypervisor's
+ * ends first.
+ */
+static bool guest_mid_line;
+
+/* The prompt kept below the lines (log_set_prompt()); read under log_lock. */
+static void (*prompt_hide)(void);
+static void (*prompt_show)(void);
 
 static const char *const log_level_tag[] = {
 	[LOG_ERR] = "error: ",
@@ -23,14 +33,6 @@ static const char *const log_level_tag[] = {
 	[LOG_INFO] = "",
 	[LOG_DEBUG] = "",
 };
-
-/* Set by log_set_writer(); NULL: console_write(). */
-static void (*log_writer)(const char *s, size_t n);
-
-void log_set_writer(void (*write)(const char *s, size_t n))
-{
-	WRITE_ONCE(log_writer, write);
-}
 
 /*
  * Writes one line under log_lock, unless a panic is under way: a panic
@@ -41,16 +43,62 @@ static void log_emit(const char *line, size_t len)
 {
 	unsigned long flags = irq_save();
 	bool locked = !READ_ONCE(panicking);
-	void (*write)(const char *s, size_t n) = console_write;
 
 	if (locked) {
 		spin_lock(&log_lock);
-		if (READ_ONCE(log_writer))
-			write = READ_ONCE(log_writer);
+		if (prompt_hide)
+			prompt_hide();
 	}
-	write(line, len);
-	if (locked)
+	if (guest_mid_line)
+		console_write("\r\n", 2);
+	guest_mid_line = false;
+	console_write(line, len);
+	if (locked) {
+		if (prompt_show)
+			prompt_show();
 		spin_unlock(&log_lock);
+	}
+	irq_restore(flags);
+}
+
+void log_set_prompt(void (*hide)(void), void (*show)(void))
+{
+	unsigned long flags = irq_save();
+
+	spin_lock(&log_lock);
+	prompt_hide = hide;
+	prompt_show = show;
+	spin_unlock(&log_lock);
+	irq_restore(flags);
+}
+
+void log_locked(void (*fn)(void *ctx), void *ctx)
+{
+	unsigned long flags = irq_save();
+
+	spin_lock(&log_lock);
+	fn(ctx);
+	spin_unlock(&log_lock);
+	irq_restore(flags);
+}
+
+void log_write_guest(const char *s, size_t n, bool whole_line)
+{
+	unsigned long flags;
+
+	if (!n)
+		return;
+	flags = irq_save();
+	spin_lock(&log_lock);
+	if (whole_line && prompt_hide)
+		prompt_hide();
+	if (whole_line && guest_mid_line)
+		console_write("\r\n", 2);
+	console_write(s, n);
+	guest_mid_line = s[n - 1] != '\n';
+	if (whole_line && prompt_show)
+		prompt_show();
+	spin_unlock(&log_lock);
 	irq_restore(flags);
 }
 

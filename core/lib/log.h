@@ -22,14 +22,29 @@ void log_printf(int level, const char *fmt, ...) __printf(2, 3);
 void log_vprintf(int level, const char *fmt, va_list ap);
 /* Unprefixed output, for dumps that build a line in several calls. */
 void log_raw(const char *fmt, ...) __printf(1, 2);
+/*
+ * Console bytes on a guest's behalf (the console drain, boot CPU), under
+ * the same lock as the log's lines, so that neither splits the other.
+ * whole_line: s is a line of its own, begun on a fresh line if the
+ * cursor is inside one. Bytes that end inside a line make the next log
+ * line, or whole guest line, begin on a fresh one.
+ */
+void log_write_guest(const char *s, size_t n, bool whole_line);
 
 /*
- * Where log lines go: console_write() unless a writer is set (the console
- * monitor's, which keeps its prompt line below them). The writer is
- * called under log_lock, never during a panic; it may take no lock but
- * with spin_trylock().
+ * A prompt line kept below the console's lines (the console monitor's):
+ * hide() is called before, and show() after, every log line and every
+ * whole guest line, under log_lock (never during a panic). They write
+ * with console_write() only and take no lock.
  */
-void log_set_writer(void (*write)(const char *s, size_t n));
+void log_set_prompt(void (*hide)(void), void (*show)(void));
+
+/*
+ * Runs fn(ctx) under log_lock, interrupts off: what writes to the
+ * console outside the log (the monitor's line editor) and must not be
+ * split by a log line. fn takes no lock.
+ */
+void log_locked(void (*fn)(void *ctx), void *ctx);
 
 #define pr_err(...)   log_printf(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)  log_printf(LOG_WARN, __VA_ARGS__)

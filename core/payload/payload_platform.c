@@ -16,6 +16,7 @@
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "core/lib/spinlock.h"
+#include "core/lib/text_filter.h"
 #include "core/payload/payload.h"
 #include "core/vcpu_run.h"
 #include "mm/heap.h"
@@ -31,6 +32,7 @@ struct payload_platform {
 	spinlock_t console_lock;
 	char console_line[128];		/* the guest line being assembled */
 	unsigned int console_len;
+	struct text_filter console_filter;	/* keeps its controls out of the log */
 	unsigned int nr_vcpus;
 	struct payload_vcpu *vcpus;
 };
@@ -93,13 +95,16 @@ static void payload_inject_pending(struct vcpu *vcpu)
 
 /* --- Ports and hypercalls -------------------------------------------------- */
 
-/* The guest console: one log line per guest line, tagged with the VM. */
+/*
+ * The guest console: one log line per guest line, tagged with the VM,
+ * without the guest's control characters and escape sequences.
+ */
 static void payload_console_putc(struct vm *vm, char c)
 {
 	struct payload_platform *p = vm->platform_data;
 
 	spin_lock(&p->console_lock);
-	if (c != '\n' && c != '\r')
+	if (text_filter_keep(&p->console_filter, (uint8_t)c))
 		p->console_line[p->console_len++] = c;
 	if (c == '\n' || p->console_len == sizeof(p->console_line) - 1) {
 		p->console_line[p->console_len] = '\0';

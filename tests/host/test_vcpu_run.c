@@ -125,9 +125,26 @@ static void exit_hlt(struct vcpu *vcpu)
 	CHECK(!vcpu_irq_pending(vcpu));		/* cleared once injected */
 }
 
-/* The payload ABI: console, absent ports, the exit port, string I/O. */
+static char console_seen[256];
+static size_t console_seen_len;
+
+static void console_capture(const char *s, size_t n)
+{
+	n = MIN(n, sizeof(console_seen) - 1 - console_seen_len);
+	memcpy(console_seen + console_seen_len, s, n);
+	console_seen_len += n;
+	console_seen[console_seen_len] = '\0';
+}
+
+/*
+ * The payload ABI: console (its line logged without the guest's control
+ * characters and escape sequences), absent ports, the exit port, string
+ * I/O.
+ */
 static void exit_io(struct vcpu *vcpu)
 {
+	static const char line[] = "\x1b[2J\x1b]0;t\x07\x1b[31mA\x1b[0m\x08\r\n";
+	char want[64];
 	struct vm_exit e = mk_exit(EXIT_IO, 1);
 	uint64_t *rax = &vcpu->bv->regs.gpr[GPR_RAX];
 
@@ -144,11 +161,17 @@ static void exit_io(struct vcpu *vcpu)
 	e.io.in = false;
 	e.io.port = PAYLOAD_PORT_CONSOLE;
 	e.io.size = 1;
-	*rax = 'A';
-	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
-	*rax = '\n';
-	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
-	CHECK_EQ(vcpu->bv->regs.rip, 0x1004);
+	console_seen_len = 0;
+	shim_set_console_write(console_capture);
+	for (const char *c = line; *c; c++) {
+		*rax = (uint8_t)*c;
+		CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	}
+	shim_set_console_write(NULL);
+	snprintf(want, sizeof(want), "] [%s] A\n", vcpu->vm->name);
+	CHECK(console_seen_len > strlen(want) &&
+	      strcmp(console_seen + console_seen_len - strlen(want), want) == 0);
+	CHECK_EQ(vcpu->bv->regs.rip, 0x1000 + 2 + sizeof(line) - 1);
 	CHECK(!vm_is_stopped(vcpu->vm));
 	e.io.string = true;
 	CHECK(vcpu_handle_exit(vcpu, &e) < 0);
