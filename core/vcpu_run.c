@@ -14,6 +14,7 @@
 #include "core/lib/log.h"
 #include "core/lib/platform.h"
 #include "core/lib/printf.h"
+#include "core/vcpu_debug.h"
 #include "core/vcpu_run.h"
 
 /*
@@ -165,7 +166,9 @@ int vcpu_run(struct vcpu *vcpu)
 			continue;
 		}
 		vtimer_update_irq(&vcpu->timers, time_now_ns());
-		vm_platform_inject_pending(vcpu);
+		/* A debugger's step in progress holds interrupts off. */
+		if (!vcpu_debug_entry(vcpu))
+			vm_platform_inject_pending(vcpu);
 
 		flags = irq_save();
 		/* The next timer of this vCPU ends the guest's run (INTR exit). */
@@ -183,6 +186,7 @@ int vcpu_run(struct vcpu *vcpu)
 			break;
 		}
 		vcpu_record_exit(vcpu, &exit);
+		vcpu_debug_exit(vcpu, &exit);
 		/*
 		 * An event the exit interrupted (a nested page fault while the
 		 * IDT or stack page was not mapped yet) is delivered again
@@ -195,8 +199,10 @@ int vcpu_run(struct vcpu *vcpu)
 		}
 		if (vcpu_handle_exit(vcpu, &exit) < 0)
 			break;
+		vcpu_debug_exit_done(vcpu, &exit);
 		vm_platform_exit_done(vcpu);
 	}
+	vcpu_debug_free(vcpu);
 	flags = irq_save();
 	platform_timer_arm(UINT64_MAX);
 	irq_restore(flags);

@@ -107,6 +107,11 @@ struct svm_vcpu {
 	bool dr_live;
 
 	uint32_t exc_core;		/* exception intercepts core asked for */
+	/*
+	 * DR0-DR3/DR7 are a debugger's (BACKEND_DEBUG_HOST_DR): DR7 is also
+	 * loaded into the CPU around VMRUN (svm_debug.c, QEMU TCG).
+	 */
+	bool host_dr;
 
 	/*
 	 * The consistency check svm_run() made before VMRUN of state the host
@@ -163,6 +168,14 @@ static inline bool svm_in_shadow(const struct svm_vcpu *v)
 	return (v->vmcb->control.int_state & SVM_INT_STATE_SHADOW) &&
 	       v->common.regs.rip == v->exit_rip;
 }
+
+/* svm_debug.c: the backend entries of the same names (core/backend.h). */
+void svm_get_dregs(struct backend_vcpu *bv, struct backend_dregs *d);
+void svm_set_dregs(struct backend_vcpu *bv, const struct backend_dregs *d);
+int svm_set_debug_ctl(struct backend_vcpu *bv, unsigned int flags);
+/* Around svm_vmrun(), interrupts off: a debugger's DR7 into the CPU and out. */
+void svm_debug_entry(struct svm_vcpu *v);
+void svm_debug_exit(struct svm_vcpu *v);
 
 /* svm.c */
 int svm_probe(const char **why);

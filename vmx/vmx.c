@@ -621,4 +621,7 @@ const struct backend_ops vmx_backend_ops = {
 	.dump = vmx_dump,
 	.set_exception_intercept = vmx_set_exception_intercept,
 	.exit_raw_name = vmx_exit_reason_name,
+	.get_dregs = vmx_get_dregs,
+	.set_dregs = vmx_set_dregs,
+	.set_debug_ctl = vmx_set_debug_ctl,
 };

@@ -184,6 +184,8 @@ static void vmx_report_features(const struct vmx_features *f)
 		pr_info("vmx: no VPID: the TLB is flushed on every VM entry and exit");
 	if (!f->pat)
 		pr_info("vmx: no load/save IA32_PAT: the guest PAT is kept in software");
+	if (!(f->proc_may1 & PROC_MONITOR_TRAP_FLAG))
+		pr_info("vmx: no monitor trap flag: a debugger's single steps use RFLAGS.TF");
 	if (!(f->proc2 & PROC2_WBINVD_EXITING))
 		pr_info("vmx: no WBINVD exiting: a guest's WBINVD flushes the caches other VMs share");
 }
