@@ -496,10 +496,17 @@ static void vmx_entry_regs(struct vmx_vcpu *v)
 {
 	const struct guest_regs *r = &v->common.regs;
 
-	/* Moving RIP completed the instruction: its shadow is over. */
-	if (r->rip != v->exit_rip && (v->intr_state & VMX_INTR_SHADOW)) {
-		v->intr_state &= ~VMX_INTR_SHADOW;
-		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, v->intr_state);
+	/*
+	 * Moving RIP completed the instruction: its shadow is over, and so
+	 * is the single-step trap the exit may have left pending for it
+	 * (Bochs does): raising that is core's (core/vcpu_debug.h).
+	 */
+	if (r->rip != v->exit_rip) {
+		if (v->intr_state & VMX_INTR_SHADOW) {
+			v->intr_state &= ~VMX_INTR_SHADOW;
+			vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, v->intr_state);
+		}
+		vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
 	}
 	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
 	vmcs_write(VMCS_GUEST_RIP, r->rip);
