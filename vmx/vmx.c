@@ -508,6 +508,13 @@ static void vmx_entry_regs(struct vmx_vcpu *v)
 		}
 		vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
 	}
+	/*
+	 * A TF core set (a debugger's step) inside an STI or MOV-SS shadow:
+	 * VM entry wants the single-step trap pending (SDM 26.3.1.5).
+	 */
+	if ((r->rflags & X86_RFLAGS_TF) && (v->intr_state & VMX_INTR_SHADOW))
+		vmcs_write(VMCS_GUEST_PENDING_DBG,
+			   vmcs_read(VMCS_GUEST_PENDING_DBG) | X86_DR6_BS);
 	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
 	vmcs_write(VMCS_GUEST_RIP, r->rip);
 	vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
