@@ -66,6 +66,12 @@ int svm_set_debug_ctl(struct backend_vcpu *bv, unsigned int flags)
 
 void svm_debug_entry(struct svm_vcpu *v)
 {
+	v->entry_rip = v->vmcb->save.rip;
+	v->entry_inj = v->inj;
+	if (v->bp_bypass) {
+		v->vmcb->control.intercept_exceptions &= ~BIT(VEC_BP);
+		svm_intercept_misc1(v, SVM_INTERCEPT_INTN, false);
+	}
 	/* Only the debugger's values: a guest's own never reach host mode. */
 	if (v->host_dr)
 		svm_write_dr7(v->vmcb->save.dr7);
@@ -73,6 +79,53 @@ void svm_debug_entry(struct svm_vcpu *v)
 
 void svm_debug_exit(struct svm_vcpu *v)
 {
+	if (v->bp_bypass) {
+		v->bp_bypass = false;
+		svm_intercept_exceptions_update(v);
+		svm_intercept_misc1(v, SVM_INTERCEPT_INTN, v->exc_core & BIT(VEC_BP));
+	}
 	if (v->host_dr)
 		svm_write_dr7(X86_DR7_RESET);
+}
+
+uint64_t svm_debug_db_cause(struct svm_vcpu *v)
+{
+	const struct vmcb_save *s = &v->vmcb->save;
+	uint64_t rip = s->cs.base + s->rip, dr7 = s->dr7, bits = 0, data = 0;
+	uint64_t dr[4];
+	unsigned int n;
+
+	if (svm_guest_mode(v->vmcb) != GUEST_MODE_LONG64)
+		rip &= 0xffffffffull;
+	if (v->dr_live)
+		read_dr0_3(dr);
+	else
+		memcpy(dr, v->dr, sizeof(dr));
+	for (n = 0; n < 4; n++) {
+		if (!(dr7 & (X86_DR7_L(n) | X86_DR7_G(n))))
+			continue;
+		if (((dr7 >> X86_DR7_RW_SHIFT(n)) & 3) == X86_DR7_RW_EXEC) {
+			if (dr[n] == rip)
+				bits |= X86_DR6_B(n);
+		} else {
+			data |= X86_DR6_B(n);
+		}
+	}
+	if (bits)
+		return bits;
+	if ((s->rflags & X86_RFLAGS_TF) && s->rip != v->entry_rip)
+		return X86_DR6_BS;
+	return data;
+}
+
+bool svm_debug_bp_injected(struct svm_vcpu *v)
+{
+	const struct vm_event *ev = &v->entry_inj;
+
+	if (!ev->valid || ev->vector != VEC_BP || ev->type != EVENT_SOFT_EXCEPTION ||
+	    v->vmcb->save.rip != v->entry_rip || svm_event_queued(v))
+		return false;
+	svm_queue_event(v, ev);
+	v->bp_bypass = true;
+	return true;
 }
