@@ -19,7 +19,6 @@ struct vcpu_debug {
 	uint64_t guest_tf;		/* the guest's own TF meanwhile */
 	bool resume_rf;			/* RF on the next entry (after an exec breakpoint) */
 	bool stopped;			/* this exit was reported, or armed the step */
-	uint64_t exit_rip;		/* RIP at the last exit, before its handling */
 };
 
 static bool cfg_any_hw(const struct vcpu_debug_cfg *cfg)
@@ -192,7 +191,6 @@ void vcpu_debug_exit(struct vcpu *vcpu, const struct vm_exit *exit)
 	if (!d)
 		return;
 	d->stopped = false;
-	d->exit_rip = r->rip;
 	if (d->tf_armed) {
 		r->rflags = (r->rflags & ~X86_RFLAGS_TF) | d->guest_tf;
 		d->tf_armed = false;
@@ -214,18 +212,6 @@ static bool debug_report(struct vcpu *vcpu, struct vcpu_debug_stop *why)
 	return mine;
 }
 
-void vcpu_debug_exit_done(struct vcpu *vcpu, const struct vm_exit *exit)
-{
-	struct vcpu_debug *d = vcpu->debug;
-	struct vcpu_debug_stop why = { .kind = VCPU_DEBUG_STOP_STEP };
-
-	if (!d || !d->cfg.step || d->stopped || vm_is_stopped(vcpu->vm))
-		return;
-	/* RIP moved: the hypervisor completed the instruction itself. */
-	if (vcpu->bv->regs.rip == d->exit_rip)
-		return;
-	debug_report(vcpu, &why);
-}
 
 /* ------------------------------------------------------------------------
  * #BP, INT n, #DB
@@ -309,6 +295,24 @@ static int debug_reflect_db(struct vcpu *vcpu, uint64_t bits)
 		backend_set_dregs(vcpu->bv, &regs);
 	}
 	return debug_inject(vcpu, &ev);
+}
+
+void vcpu_debug_exit_done(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t exit_rip)
+{
+	struct vcpu_debug *d = vcpu->debug;
+	struct vcpu_debug_stop why = { .kind = VCPU_DEBUG_STOP_STEP };
+
+	/* RIP moved: the hypervisor completed the instruction itself. */
+	if (vcpu->bv->regs.rip == exit_rip || vm_is_stopped(vcpu->vm))
+		return;
+	if (d && d->cfg.step) {
+		if (!d->stopped)
+			debug_report(vcpu, &why);
+		return;
+	}
+	/* The guest's own TF: the single-step trap the CPU would have raised. */
+	if (vcpu->bv->regs.rflags & X86_RFLAGS_TF)
+		debug_reflect_db(vcpu, X86_DR6_BS);
 }
 
 static int debug_db(struct vcpu *vcpu, struct vm_exit *exit)

@@ -103,12 +103,14 @@ void vcpu_debug_free(struct vcpu *vcpu);
  * The run loop's calls (core/vcpu_run.c). vcpu_debug_entry() before each
  * entry: returns true when no interrupt or NMI may be injected now (a step
  * is in progress). vcpu_debug_exit() right after the exit: takes the step's
- * TF out of RFLAGS. vcpu_debug_exit_done() after the exit was handled:
- * ends a step over an instruction the hypervisor emulated.
+ * TF out of RFLAGS. vcpu_debug_exit_done() after the exit was handled,
+ * with the RIP of the exit: if the handler completed the instruction, ends
+ * a debugger's step there, or raises the single-step #DB of the guest's
+ * own TF (debugger or not, as the CPU would have).
  */
 bool vcpu_debug_entry(struct vcpu *vcpu);
 void vcpu_debug_exit(struct vcpu *vcpu, const struct vm_exit *exit);
-void vcpu_debug_exit_done(struct vcpu *vcpu, const struct vm_exit *exit);
+void vcpu_debug_exit_done(struct vcpu *vcpu, const struct vm_exit *exit, uint64_t exit_rip);
 
 /*
  * Exits of the debug intercepts (core/vcpu_exit.c): #BP, #DB, INT n (SVM),

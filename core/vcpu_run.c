@@ -152,6 +152,7 @@ static void vcpu_record_exit(struct vcpu *vcpu, const struct vm_exit *exit)
 int vcpu_run(struct vcpu *vcpu)
 {
 	struct vm_exit exit;
+	uint64_t exit_rip;
 	unsigned long flags;
 	int err;
 
@@ -186,6 +187,7 @@ int vcpu_run(struct vcpu *vcpu)
 			break;
 		}
 		vcpu_record_exit(vcpu, &exit);
+		exit_rip = vcpu->bv->regs.rip;
 		vcpu_debug_exit(vcpu, &exit);
 		/*
 		 * An event the exit interrupted (a nested page fault while the
@@ -199,7 +201,7 @@ int vcpu_run(struct vcpu *vcpu)
 		}
 		if (vcpu_handle_exit(vcpu, &exit) < 0)
 			break;
-		vcpu_debug_exit_done(vcpu, &exit);
+		vcpu_debug_exit_done(vcpu, &exit, exit_rip);
 		vm_platform_exit_done(vcpu);
 	}
 	vcpu_debug_free(vcpu);

@@ -5,14 +5,16 @@
  * Real mode, CS = 0: RIP is the linear address. The code the debugger
  * stops in sits at fixed addresses (.org) named by the scenarios:
  *  - 0x1800 the debugger's INT3 (planted by HC_DEBUG), 0x1801 a hardware
- *    execution breakpoint, 0x1802 a write to the watched word (the stop
- *    is at 0x1808, past it);
+ *    execution breakpoint, 0x1802 a write to the watched word at 0x1a00
+ *    (the stop is at 0x1808, past it);
  *  - 0x1900.. a single-stepped block with an OUT and a CPUID, which the
  *    hypervisor emulates, then the hypercall that ends the steps.
  * Checked here: the guest's own INT3 reaches its IVT handler with the
  * return address past it; while the debugger holds DR0-DR7 the guest's
  * MOV DR reads and writes its own values; after the release its DR0-DR3
- * and DR7 are what it left there; no #DB ever reaches the guest.
+ * and DR7 are what it left there; no #DB of the debugger's reaches the
+ * guest; the guest's own TF traps right after an OUT the hypervisor
+ * emulates.
  */
 #include "payload.h"
 
@@ -121,6 +123,30 @@ own_int3:
 	call step_block
 	PUTS16(msg_step_done)
 
+	/*
+	 * No debugger: the guest's own TF over an OUT the hypervisor
+	 * emulates traps right after the OUT, as on the bare CPU (TF set by
+	 * POPF takes effect after the next instruction).
+	 */
+	movb $1, db_own
+	pushfw
+	popw %ax
+	orw $0x100, %ax
+	pushw %ax
+	popfw
+	outb %al, $0x80
+own_after_out:
+	movb $0, db_own
+	cmpw $1, db_own_count
+	jne 11f
+	cmpw $own_after_out, db_own_ret
+	jne 11f
+	PUTS16(msg_own_tf_ok)
+	jmp 12f
+11:	PUTS16(msg_own_tf_bad)
+	movb $1, failed
+12:
+
 	cmpw $0, db_count
 	je 9f
 	PUTS16(msg_db_leak)
@@ -135,7 +161,20 @@ own_int3:
 
 /* #DB, #BP in real mode: no error code. */
 db_handler:
+	cmpb $0, db_own
+	jne 1f
 	incw db_count
+	iret
+1:	/* The guest's own step: note where, and stop stepping. */
+	incw db_own_count
+	pushw %bp
+	movw %sp, %bp
+	pushw %ax
+	movw 2(%bp), %ax
+	movw %ax, db_own_ret
+	andw $~0x100, 6(%bp)
+	popw %ax
+	popw %bp
 	iret
 bp_handler:
 	pushw %bp
@@ -164,11 +203,12 @@ cfg_step:
 	.long HC_DEBUG_STEP, 0
 	.long 0, 0, 0, 0, 0, 0, 0, 0
 
-	.p2align 2
-watch_var:  .word 0
 bp_ret:     .word 0
 db_count:   .word 0
+db_own_count: .word 0
+db_own_ret: .word 0
 failed:     .byte 0
+db_own:     .byte 0
 
 msg_start:      .asciz "debug_intercepts: start\n"
 msg_arm_failed: .asciz "FAIL debug_intercepts: HC_DEBUG refused\n"
@@ -180,6 +220,8 @@ msg_own_bp_bad: .asciz "FAIL debug_intercepts: the guest's own INT3 went wrong\n
 msg_dr_ok:      .asciz "PASS debug_intercepts: DR0-DR3 and DR7 intact after the debugger released them\n"
 msg_dr_bad:     .asciz "FAIL debug_intercepts: the guest's debug registers changed\n"
 msg_step_done:  .asciz "debug_intercepts: steps done\n"
+msg_own_tf_ok:  .asciz "PASS debug_intercepts: the guest's own TF trapped right after an emulated OUT\n"
+msg_own_tf_bad: .asciz "FAIL debug_intercepts: the guest's own TF over an emulated OUT went wrong\n"
 msg_db_leak:    .asciz "FAIL debug_intercepts: a #DB reached the guest\n"
 msg_pass:       .asciz "PASS debug_intercepts: done\n"
 
@@ -205,3 +247,7 @@ step_block:			/* 0x1900 */
 	movl $cfg_off, %ebx	/* 0x1911 */
 	vmmcall			/* 0x1917: steps end */
 	ret
+
+	.org 0xa00
+watch_var:			/* 0x1a00 */
+	.word 0

@@ -256,6 +256,31 @@ static void case_hw_breakpoints(void)
 	rig_destroy(&rig);
 }
 
+/*
+ * No debugger, the guest's own TF: an instruction the hypervisor
+ * completed raises the guest's single-step #DB (DR6.BS), as the CPU
+ * would have; one that exits without completing (a TDP fault) does not.
+ */
+static void case_guest_tf_emulated(void)
+{
+	struct vcpu *vcpu = setup();
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+
+	f->bv.regs.rflags |= X86_RFLAGS_TF;
+	f->dregs.dr6 = X86_DR6_RESET;
+	fake_push(f, EXIT_TDP_FAULT, 0)->gpa = 0x3000;
+	fake_push(f, EXIT_CPUID, 2);
+	CHECK_EQ(vcpu_run(vcpu), 0);
+	CHECK_EQ(nr_stops, 0);
+	CHECK_EQ(f->nr_delivered, 1);
+	CHECK_EQ(f->delivered[0].type, EVENT_EXCEPTION);
+	CHECK_EQ(f->delivered[0].vector, VEC_DB);
+	CHECK_EQ(f->delivered_at[0], 2);
+	CHECK_EQ(f->entry_rip[2], 0x1002);
+	CHECK_EQ(f->dregs.dr6, X86_DR6_RESET | X86_DR6_BS);
+	rig_destroy(&rig);
+}
+
 /* A malformed breakpoint is refused and changes nothing. */
 static void case_bad_config(void)
 {
@@ -285,6 +310,7 @@ int main(void)
 	RUN(case_step_hides_tf);
 	RUN(case_step_mtf);
 	RUN(case_hw_breakpoints);
+	RUN(case_guest_tf_emulated);
 	RUN(case_bad_config);
 	return check_done();
 }
