@@ -51,8 +51,8 @@ HV_SRCS := \
 	core/srcu.c core/memslots.c core/vm.c core/vcpu_ctl.c core/vm_build.c core/exit_rec.c \
 	mm/frame.c mm/heap.c mm/tdp_mmu.c mm/tdp_mmu_zap.c mm/tdp_mmu_dirty.c \
 	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c \
-	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_entry.S \
-	core/backend.c core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c core/payload/payload.c core/payload/payload_platform.c \
+	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_debug.c svm/svm_entry.S \
+	core/backend.c core/vcpu_run.c core/vcpu_exit.c core/vcpu_debug.c core/cpuid.c core/guest_mem.c core/payload/payload.c core/payload/payload_platform.c \
 	core/pc/dev/vuart.c core/pc/dev/vpic.c core/pc/dev/vpit.c \
 	core/pc/dev/vlapic.c core/pc/dev/vlapic_timer.c core/pc/dev/vapic_bus.c core/pc/dev/vioapic.c core/pc/dev/vrtc.c core/pc/dev/vpci.c \
 	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
@@ -60,7 +60,7 @@ HV_SRCS := \
 	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c \
 	core/lib/cpu_idle.c core/launch/monitor_trace.c \
 	arch/x86/rtc.c \
-	vmx/vmx.c vmx/vmx_probe.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_entry.S
+	vmx/vmx.c vmx/vmx_probe.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_debug.c vmx/vmx_entry.S
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 

@@ -88,6 +88,17 @@ _Static_assert(offsetof(struct backend_vcpu, regs) == 0, "regs first (svm_entry.
 
 typedef void (*backend_print_fn)(void *ctx, const char *fmt, ...) __printf(2, 3);
 
+/* The guest's debug registers as the CPU uses them (set_dregs, get_dregs). */
+struct backend_dregs {
+	uint64_t dr[4];		/* DR0-DR3 */
+	uint64_t dr6, dr7;	/* bits 63:32 zero */
+};
+
+/* set_debug_ctl flags: what a guest debugger needs (core/vcpu_debug.c). */
+#define BACKEND_DEBUG_DR_EXIT	BIT(0)	/* MOV to/from DRn exits: EXIT_DR_ACCESS */
+#define BACKEND_DEBUG_HOST_DR	BIT(1)	/* DR0-DR3/DR7 hold the host's (a debugger's) values */
+#define BACKEND_DEBUG_MTF	BIT(2)	/* one EXIT_MTF after each guest instruction */
+
 /*
  * The entries, mandatory (M) and optional (O), as one list from which
  * the table and the check of mandatory entries are generated. Contracts:
@@ -140,6 +151,17 @@ typedef void (*backend_print_fn)(void *ctx, const char *fmt, ...) __printf(2, 3)
  * set_cr_intercept(bv, cr, read, write) [optional]: report accesses to
  *   CRn as EXIT_CR_ACCESS.
  * exit_raw_name(raw) [optional]: the vendor's name of a raw exit code.
+ * get_dregs / set_dregs(bv, d) [optional]: the guest's DR0-DR3, DR6 and
+ *   DR7, wherever the backend keeps them (the CPU, the control block).
+ * set_debug_ctl(bv, flags) [optional]: BACKEND_DEBUG_* from now on (0:
+ *   none). -ENOTSUP, changing nothing, for BACKEND_DEBUG_MTF where the
+ *   CPU has no monitor trap flag. With BACKEND_DEBUG_HOST_DR the backend
+ *   may load DR7 into the CPU itself before entry (SVM under QEMU TCG,
+ *   docs/debugging.md) and disables it again after the exit.
+ * With VEC_BP intercepted (set_exception_intercept), an SVM backend also
+ *   intercepts INT n and reports it as EXIT_SOFT_INT: QEMU checks INT3
+ *   against that intercept instead of #BP's. An EXIT_EXCEPTION of VEC_DB
+ *   has the DR6 bits of the #DB (B0-B3, BD, BS) in qual, under both.
  */
 #define BACKEND_OPS(M, O)							\
 	M(int, probe, (struct backend_caps *caps, const char **why))		\
@@ -168,7 +190,10 @@ typedef void (*backend_print_fn)(void *ctx, const char *fmt, ...) __printf(2, 3)
 	M(void, dump, (struct backend_vcpu *bv, backend_print_fn print, void *ctx)) \
 	O(int, set_exception_intercept, (struct backend_vcpu *bv, unsigned int vector, bool on)) \
 	O(int, set_cr_intercept, (struct backend_vcpu *bv, unsigned int cr, bool read, bool write)) \
-	O(const char *, exit_raw_name, (uint64_t raw))
+	O(const char *, exit_raw_name, (uint64_t raw))				\
+	O(void, get_dregs, (struct backend_vcpu *bv, struct backend_dregs *d))	\
+	O(void, set_dregs, (struct backend_vcpu *bv, const struct backend_dregs *d)) \
+	O(int, set_debug_ctl, (struct backend_vcpu *bv, unsigned int flags))
 
 struct backend_ops {
 	const char *name;	/* "svm", "vmx" */
@@ -400,6 +425,30 @@ static inline int backend_set_cr_intercept(struct backend_vcpu *bv, unsigned int
 	if (!backend->set_cr_intercept)
 		return -ENOTSUP;
 	return backend->set_cr_intercept(bv, cr, read, write);
+}
+
+/* Debug registers and controls: -ENOTSUP where the backend has none. */
+static inline int backend_get_dregs(struct backend_vcpu *bv, struct backend_dregs *d)
+{
+	if (!backend->get_dregs)
+		return -ENOTSUP;
+	backend->get_dregs(bv, d);
+	return 0;
+}
+
+static inline int backend_set_dregs(struct backend_vcpu *bv, const struct backend_dregs *d)
+{
+	if (!backend->set_dregs)
+		return -ENOTSUP;
+	backend->set_dregs(bv, d);
+	return 0;
+}
+
+static inline int backend_set_debug_ctl(struct backend_vcpu *bv, unsigned int flags)
+{
+	if (!backend->set_debug_ctl)
+		return flags ? -ENOTSUP : 0;
+	return backend->set_debug_ctl(bv, flags);
 }
 
 /* The vendor's name of a raw exit code, or "?" . */

@@ -61,6 +61,8 @@ enum vm_exit_reason {
 	EXIT_MWAIT,
 	EXIT_IRET,		/* NMI-blocking bookkeeping (SVM); always handled */
 	EXIT_TASK_SWITCH,	/* task */
+	EXIT_SOFT_INT,		/* INT n intercepted (SVM, while #BP is: QEMU's INT3) */
+	EXIT_MTF,		/* monitor trap flag: one guest instruction done */
 	EXIT_NR
 };
 
@@ -208,6 +210,7 @@ struct vm_exit {
 			bool has_error;
 			uint32_t error_code;
 			/* #PF: the faulting linear address is in gla. */
+			/* #DB: qual holds its DR6 bits (B0-B3, BD, BS). */
 		} exception;
 		struct {
 			bool read, write, exec;	/* the access that faulted */
@@ -319,6 +322,8 @@ static inline const char *exit_reason_name(enum vm_exit_reason r)
 		[EXIT_MWAIT] = "MWAIT",
 		[EXIT_IRET] = "IRET",
 		[EXIT_TASK_SWITCH] = "TASK_SWITCH",
+		[EXIT_SOFT_INT] = "SOFT_INT",
+		[EXIT_MTF] = "MTF",
 	};
 
 	if ((unsigned int)r >= EXIT_NR || !names[r])

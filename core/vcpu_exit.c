@@ -13,6 +13,7 @@
 #include "core/lib/log.h"
 #include "core/lib/printf.h"
 #include "core/ram_zero.h"
+#include "core/vcpu_debug.h"
 #include "core/vcpu_run.h"
 
 static uint64_t *gpr(struct vcpu *vcpu, unsigned int r)
@@ -281,6 +282,16 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		 * host and the other VMs share (KVM does the same).
 		 */
 		return skip_insn(vcpu, exit);
+	case EXIT_EXCEPTION:
+	case EXIT_SOFT_INT:
+	case EXIT_MTF:
+	case EXIT_DR_ACCESS:
+		/* Only a debugger's intercepts reach here (core/vcpu_debug.h). */
+		if (!vcpu->debug || (exit->reason == EXIT_EXCEPTION &&
+				     exit->exception.vector != VEC_BP &&
+				     exit->exception.vector != VEC_DB))
+			return vcpu_stop(vcpu, exit, exit_reason_name(exit->reason));
+		return vcpu_debug_handle_exit(vcpu, exit);
 	case EXIT_TRIPLE_FAULT:
 		return vcpu_stop(vcpu, exit, "triple fault");
 	case EXIT_INVALID_STATE:

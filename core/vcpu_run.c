@@ -15,6 +15,7 @@
 #include "core/lib/log.h"
 #include "core/lib/platform.h"
 #include "core/lib/printf.h"
+#include "core/vcpu_debug.h"
 #include "core/vcpu_run.h"
 
 /*
@@ -170,6 +171,7 @@ int vcpu_run(struct vcpu *vcpu)
 	unsigned int last_reason = EXIT_NR;
 	uint64_t exit_tsc = 0;
 	struct vm_exit exit;
+	uint64_t exit_rip;
 	unsigned long flags;
 	int err;
 
@@ -201,7 +203,9 @@ int vcpu_run(struct vcpu *vcpu)
 			vcpu->halted = false;
 		}
 		vtimer_update_irq(&vcpu->timers, time_now_ns());
-		vm_platform_inject_pending(vcpu);
+		/* A debugger's step in progress holds interrupts off. */
+		if (!vcpu_debug_entry(vcpu))
+			vm_platform_inject_pending(vcpu);
 
 		flags = irq_save();
 		/* The next timer of this vCPU ends the guest's run (INTR exit). */
@@ -224,6 +228,8 @@ int vcpu_run(struct vcpu *vcpu)
 		}
 		vcpu_record_exit(vcpu, &exit, exit_tsc);
 		last_reason = exit.reason < EXIT_NR ? exit.reason : EXIT_UNKNOWN;
+		exit_rip = vcpu->bv->regs.rip;
+		vcpu_debug_exit(vcpu, &exit);
 		/*
 		 * An event the exit interrupted (a nested page fault while the
 		 * IDT or stack page was not mapped yet) is delivered again
@@ -236,8 +242,10 @@ int vcpu_run(struct vcpu *vcpu)
 		}
 		if (vcpu_handle_exit(vcpu, &exit) < 0)
 			break;
+		vcpu_debug_exit_done(vcpu, &exit, exit_rip);
 		vm_platform_exit_done(vcpu);
 	}
+	vcpu_debug_free(vcpu);
 	flags = irq_save();
 	platform_timer_arm(UINT64_MAX);
 	irq_restore(flags);

@@ -28,6 +28,8 @@
 struct vm;
 struct ram_zero;
 struct vm_platform_ops;
+struct vcpu_debug;
+struct vcpu_debug_stop;
 
 struct vcpu {
 	/* Fixed at creation. */
@@ -70,6 +72,9 @@ struct vcpu {
 	 * vectors and timer. Set before the vCPU first runs, fixed after.
 	 */
 	void *platform_data;
+
+	/* A guest debugger's state (core/vcpu_debug.h); vCPU thread, NULL: none. */
+	struct vcpu_debug *debug;
 };
 
 struct vm_params {
@@ -128,6 +133,12 @@ struct vm {
 	 * VM's RAM; fixed before any vCPU runs.
 	 */
 	struct ram_zero *ram_zero;
+	/*
+	 * The debugger's hook for the stops it causes (core/vcpu_debug.h,
+	 * vcpu_debug_stop_fn); NULL: none. Set before the debugger arms a
+	 * vCPU, read by the vCPU threads.
+	 */
+	bool (*debug_stop)(struct vcpu *vcpu, const struct vcpu_debug_stop *why);
 };
 
 /*

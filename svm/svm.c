@@ -375,6 +375,9 @@ static int svm_set_exception_intercept(struct backend_vcpu *bv, unsigned int vec
 	else
 		v->exc_core &= ~BIT(vector);
 	svm_intercept_exceptions_update(v);
+	/* QEMU checks INT3 against the INT n intercept (docs/debugging.md). */
+	if (vector == VEC_BP)
+		svm_intercept_misc1(v, SVM_INTERCEPT_INTN, on);
 	return 0;
 }
 
@@ -656,7 +659,9 @@ static int svm_run(struct backend_vcpu *bv, struct vm_exit *exit)
 	/* State the guest did not produce itself: say what VMRUN would refuse. */
 	v->entry_check = (v->dirty & SVM_DIRTY_CHECKED) || svm_event_queued(v) ?
 			 svm_vmcb_check(v->vmcb, &svm_features) : NULL;
+	svm_debug_entry(v);
 	svm_vmrun(&bv->regs, v->vmcb_pa, c->host_save_pa);
+	svm_debug_exit(v);
 
 	v->vmcb->control.tlb_control = SVM_TLB_CONTROL_NONE;
 	v->dirty = 0;
@@ -702,4 +707,7 @@ const struct backend_ops svm_backend_ops = {
 	.set_exception_intercept = svm_set_exception_intercept,
 	.set_cr_intercept = svm_set_cr_intercept,
 	.exit_raw_name = svm_exit_code_name,
+	.get_dregs = svm_get_dregs,
+	.set_dregs = svm_set_dregs,
+	.set_debug_ctl = svm_set_debug_ctl,
 };

@@ -107,6 +107,14 @@ struct svm_vcpu {
 	bool dr_live;
 
 	uint32_t exc_core;		/* exception intercepts core asked for */
+	/*
+	 * DR0-DR3/DR7 are a debugger's (BACKEND_DEBUG_HOST_DR): DR7 is also
+	 * loaded into the CPU around VMRUN (svm_debug.c, QEMU TCG).
+	 */
+	bool host_dr;
+	uint64_t entry_rip;		/* RIP of the last VMRUN (svm_debug_entry()) */
+	struct vm_event entry_inj;	/* the event that VMRUN injected */
+	bool bp_bypass;			/* next VMRUN: #BP and INT n not intercepted */
 
 	/*
 	 * The consistency check svm_run() made before VMRUN of state the host
@@ -163,6 +171,26 @@ static inline bool svm_in_shadow(const struct svm_vcpu *v)
 	return (v->vmcb->control.int_state & SVM_INT_STATE_SHADOW) &&
 	       v->common.regs.rip == v->exit_rip;
 }
+
+/* svm_debug.c: the backend entries of the same names (core/backend.h). */
+void svm_get_dregs(struct backend_vcpu *bv, struct backend_dregs *d);
+void svm_set_dregs(struct backend_vcpu *bv, const struct backend_dregs *d);
+int svm_set_debug_ctl(struct backend_vcpu *bv, unsigned int flags);
+/* Around svm_vmrun(), interrupts off: a debugger's DR7 into the CPU and out. */
+void svm_debug_entry(struct svm_vcpu *v);
+void svm_debug_exit(struct svm_vcpu *v);
+/*
+ * The DR6 cause bits of a #DB exit when the VMCB's DR6 has none (Bochs
+ * intercepts before it updates DR6): execution breakpoints at RIP, BS
+ * for a TF step that moved RIP, else every enabled data breakpoint.
+ */
+uint64_t svm_debug_db_cause(struct svm_vcpu *v);
+/*
+ * A #BP exit that is the #BP VMRUN injected (Bochs checks injected
+ * events against the intercepts): queued again for an entry without the
+ * #BP intercept. True if so (the exit is then handled).
+ */
+bool svm_debug_bp_injected(struct svm_vcpu *v);
 
 /* svm.c */
 int svm_probe(const char **why);

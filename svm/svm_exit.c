@@ -244,6 +244,18 @@ static void svm_exit_exception(struct svm_vcpu *v, struct vm_exit *exit)
 		exit->gla = exit->info2;
 		exit->gla_valid = true;
 	}
+	if (vec == VEC_BP && svm_debug_bp_injected(v)) {
+		exit->handled = true;
+		return;
+	}
+	/* The #DB has updated DR6 (core/exit.h: its bits in qual); not on Bochs. */
+	if (vec == VEC_DB) {
+		if (!(v->vmcb->save.dr6 & (X86_DR6_B_ALL | X86_DR6_BD | X86_DR6_BS))) {
+			v->vmcb->save.dr6 |= svm_debug_db_cause(v);
+			svm_dirty(v, VMCB_CLEAN_DRX);
+		}
+		exit->qual = v->vmcb->save.dr6;
+	}
 	if ((vec == VEC_DB || vec == VEC_AC) && !(v->exc_core & BIT(vec))) {
 		struct vm_event ev = vm_exit_exception_event(exit);
 
@@ -351,6 +363,8 @@ static enum vm_exit_reason svm_exit_simple(uint64_t code)
 		return EXIT_MWAIT;
 	case SVM_EXIT_XSETBV:
 		return EXIT_XSETBV;
+	case SVM_EXIT_SWINT:
+		return EXIT_SOFT_INT;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE:

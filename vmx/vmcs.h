@@ -210,6 +210,7 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 #define PROC_MOV_DR_EXITING         BIT(23)
 #define PROC_UNCOND_IO_EXITING      BIT(24)
 #define PROC_IO_BITMAPS             BIT(25)
+#define PROC_MONITOR_TRAP_FLAG      BIT(27)
 #define PROC_MSR_BITMAPS            BIT(28)
 #define PROC_MONITOR_EXITING        BIT(29)
 #define PROC_PAUSE_EXITING          BIT(30)

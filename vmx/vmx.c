@@ -496,11 +496,25 @@ static void vmx_entry_regs(struct vmx_vcpu *v)
 {
 	const struct guest_regs *r = &v->common.regs;
 
-	/* Moving RIP completed the instruction: its shadow is over. */
-	if (r->rip != v->exit_rip && (v->intr_state & VMX_INTR_SHADOW)) {
-		v->intr_state &= ~VMX_INTR_SHADOW;
-		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, v->intr_state);
+	/*
+	 * Moving RIP completed the instruction: its shadow is over, and so
+	 * is the single-step trap the exit may have left pending for it
+	 * (Bochs does): raising that is core's (core/vcpu_debug.h).
+	 */
+	if (r->rip != v->exit_rip) {
+		if (v->intr_state & VMX_INTR_SHADOW) {
+			v->intr_state &= ~VMX_INTR_SHADOW;
+			vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, v->intr_state);
+		}
+		vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
 	}
+	/*
+	 * A TF core set (a debugger's step) inside an STI or MOV-SS shadow:
+	 * VM entry wants the single-step trap pending (SDM 26.3.1.5).
+	 */
+	if ((r->rflags & X86_RFLAGS_TF) && (v->intr_state & VMX_INTR_SHADOW))
+		vmcs_write(VMCS_GUEST_PENDING_DBG,
+			   vmcs_read(VMCS_GUEST_PENDING_DBG) | X86_DR6_BS);
 	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
 	vmcs_write(VMCS_GUEST_RIP, r->rip);
 	vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
@@ -621,4 +635,7 @@ const struct backend_ops vmx_backend_ops = {
 	.dump = vmx_dump,
 	.set_exception_intercept = vmx_set_exception_intercept,
 	.exit_raw_name = vmx_exit_reason_name,
+	.get_dregs = vmx_get_dregs,
+	.set_dregs = vmx_set_dregs,
+	.set_debug_ctl = vmx_set_debug_ctl,
 };

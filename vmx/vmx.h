@@ -226,6 +226,11 @@ static inline uint32_t vmx_attr_from_ar(uint32_t ar)
 	return (ar & VMX_AR_UNUSABLE) ? attr | SEG_ATTR_UNUSABLE : attr;
 }
 
+/* vmx_debug.c: the backend entries of the same names (core/backend.h). */
+void vmx_get_dregs(struct backend_vcpu *bv, struct backend_dregs *d);
+void vmx_set_dregs(struct backend_vcpu *bv, const struct backend_dregs *d);
+int vmx_set_debug_ctl(struct backend_vcpu *bv, unsigned int flags);
+
 /* vmx.c */
 void vmx_write_proc(struct vmx_vcpu *v, uint32_t bits, bool on);
 

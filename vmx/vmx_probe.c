@@ -96,11 +96,12 @@ static int vmx_probe_controls(struct vmx_features *f, const char **why)
 						PROC2_INVPCID | PROC2_WBINVD_EXITING));
 	}
 	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT,
-			EXIT_CTL_HOST_64 | EXIT_CTL_SAVE_EFER | EXIT_CTL_LOAD_EFER,
+			EXIT_CTL_HOST_64 | EXIT_CTL_SAVE_EFER | EXIT_CTL_LOAD_EFER |
+			EXIT_CTL_SAVE_DEBUG,
 			&f->exit, &missing))
 		return vmx_missing(why, "VM-exit", missing);
 	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_ENTRY : MSR_IA32_VMX_ENTRY,
-			ENTRY_CTL_LOAD_EFER, &f->entry, &missing))
+			ENTRY_CTL_LOAD_EFER | ENTRY_CTL_LOAD_DEBUG, &f->entry, &missing))
 		return vmx_missing(why, "VM-entry", missing);
 	/* Acknowledge-on-exit stays off: the host takes the interrupt itself. */
 	f->exit &= ~EXIT_CTL_ACK_INTR;
@@ -184,6 +185,8 @@ static void vmx_report_features(const struct vmx_features *f)
 		pr_info("vmx: no VPID: the TLB is flushed on every VM entry and exit");
 	if (!f->pat)
 		pr_info("vmx: no load/save IA32_PAT: the guest PAT is kept in software");
+	if (!(f->proc_may1 & PROC_MONITOR_TRAP_FLAG))
+		pr_info("vmx: no monitor trap flag: a debugger's single steps use RFLAGS.TF");
 	if (!(f->proc2 & PROC2_WBINVD_EXITING))
 		pr_info("vmx: no WBINVD exiting: a guest's WBINVD flushes the caches other VMs share");
 }

@@ -18,6 +18,7 @@
 #define PAYLOAD_PORT_EXIT    0xf4	/* OUT: the guest is done, value = status */
 #define HC_TIMER_ONESHOT     0x1	/* VMMCALL: RBX = µs, RCX = vector */
 #define HC_VCPU_ID           0x2	/* VMMCALL: returns the vCPU index in RAX */
+#define HC_DEBUG             0x3	/* VMMCALL: RBX = GPA of a struct hc_debug_cfg */
 /*
  * RAX after a hypercall that failed: an unknown call number, or
  * HC_TIMER_ONESHOT with a vector outside [HC_VECTOR_MIN, 255] (below 32
@@ -26,6 +27,27 @@
  */
 #define HC_ERROR             ((uint64_t)-1)
 #define HC_VECTOR_MIN        32
+
+/*
+ * HC_DEBUG: arms the debug intercepts on the calling vCPU as a debugger
+ * would (core/vcpu_debug.h), with a test debugger that logs each stop and
+ * continues. A software breakpoint is an INT3 the test debugger plants at
+ * sw_addr (guest-physical = RIP: CS base 0) and removes when it is hit.
+ */
+#define HC_DEBUG_SW_BP BIT(0)
+#define HC_DEBUG_STEP  BIT(1)
+struct hc_debug_cfg {
+	uint32_t flags;		/* HC_DEBUG_* */
+	uint32_t sw_addr;
+	struct {
+		uint32_t addr;
+		uint8_t kind;	/* enum vcpu_debug_hw_kind */
+		uint8_t len;
+		uint8_t on;
+		uint8_t pad;
+	} hw[4];
+} __packed;
+_Static_assert(sizeof(struct hc_debug_cfg) == 40, "hc_debug_cfg layout");
 
 struct vm;
 

@@ -18,6 +18,7 @@
 #include "core/lib/spinlock.h"
 #include "core/lib/text_filter.h"
 #include "core/payload/payload.h"
+#include "core/vcpu_debug.h"
 #include "core/vcpu_run.h"
 #include "mm/heap.h"
 
@@ -26,6 +27,10 @@ struct payload_vcpu {
 	uint64_t pending[4];		/* atomic OR by any CPU */
 	struct vtimer timer;		/* HC_TIMER_ONESHOT */
 	uint8_t timer_vector;		/* written by the vCPU, read by the sink */
+	/* HC_DEBUG's test debugger: its planted INT3 (vCPU thread only). */
+	bool bp_planted;
+	uint8_t bp_orig;
+	uint32_t bp_addr;
 };
 
 struct payload_platform {
@@ -163,6 +168,67 @@ static uint64_t payload_timer_oneshot(struct vcpu *vcpu, uint64_t us, uint64_t v
 	return 0;
 }
 
+/* --- HC_DEBUG: a test debugger ------------------------------------------- */
+
+static bool payload_debug_stop(struct vcpu *vcpu, const struct vcpu_debug_stop *why)
+{
+	struct payload_vcpu *pv = pv_of(vcpu);
+	unsigned long long rip = why->rip;
+
+	switch (why->kind) {
+	case VCPU_DEBUG_STOP_SW_BP:
+		if (!pv->bp_planted || why->rip != pv->bp_addr)
+			return false;	/* the guest's own INT3 */
+		/* Removed, as a debugger does on a stop: the instruction runs. */
+		guest_write_gpa(vcpu, pv->bp_addr, &pv->bp_orig, 1);
+		pv->bp_planted = false;
+		pr_info("debug stop: vcpu %u breakpoint at RIP %#llx", vcpu->id, rip);
+		return true;
+	case VCPU_DEBUG_STOP_HW_BP:
+		pr_info("debug stop: vcpu %u hw-breakpoint %u at RIP %#llx", vcpu->id, why->hw, rip);
+		return true;
+	case VCPU_DEBUG_STOP_WATCH:
+		pr_info("debug stop: vcpu %u watchpoint %u (%#llx) at RIP %#llx", vcpu->id, why->hw,
+			(unsigned long long)why->addr, rip);
+		return true;
+	default:
+		pr_info("debug stop: vcpu %u step at RIP %#llx", vcpu->id, rip);
+		return true;
+	}
+}
+
+/* HC_DEBUG: the struct hc_debug_cfg at gpa, armed on the calling vCPU. */
+static uint64_t payload_debug(struct vcpu *vcpu, uint64_t gpa)
+{
+	struct payload_vcpu *pv = pv_of(vcpu);
+	struct vcpu_debug_cfg cfg = { 0 };
+	struct hc_debug_cfg hc;
+	static const uint8_t int3 = 0xcc;
+
+	if (guest_read_gpa(vcpu, gpa, &hc, sizeof(hc)))
+		return HC_ERROR;
+	cfg.sw_breakpoints = hc.flags & HC_DEBUG_SW_BP;
+	cfg.step = hc.flags & HC_DEBUG_STEP;
+	for (unsigned int i = 0; i < VCPU_DEBUG_HW_NR; i++) {
+		cfg.hw[i].addr = hc.hw[i].addr;
+		cfg.hw[i].kind = hc.hw[i].kind;
+		cfg.hw[i].len = hc.hw[i].len;
+		cfg.hw[i].on = hc.hw[i].on;
+	}
+	if (pv->bp_planted) {
+		guest_write_gpa(vcpu, pv->bp_addr, &pv->bp_orig, 1);
+		pv->bp_planted = false;
+	}
+	if (cfg.sw_breakpoints) {
+		if (guest_read_gpa(vcpu, hc.sw_addr, &pv->bp_orig, 1) ||
+		    guest_write_gpa(vcpu, hc.sw_addr, &int3, 1))
+			return HC_ERROR;
+		pv->bp_addr = hc.sw_addr;
+		pv->bp_planted = true;
+	}
+	return vcpu_debug_set(vcpu, &cfg) ? HC_ERROR : 0;
+}
+
 static int payload_hypercall(struct vcpu *vcpu)
 {
 	uint64_t *gpr = vcpu->bv->regs.gpr;
@@ -173,6 +239,9 @@ static int payload_hypercall(struct vcpu *vcpu)
 		break;
 	case HC_VCPU_ID:
 		gpr[GPR_RAX] = vcpu->id;
+		break;
+	case HC_DEBUG:
+		gpr[GPR_RAX] = payload_debug(vcpu, gpr[GPR_RBX]);
 		break;
 	default:
 		gpr[GPR_RAX] = HC_ERROR;
@@ -261,6 +330,7 @@ int payload_platform_attach(struct vm *vm)
 			    VTIMER_NO_MISSED);
 		vcpu->platform_data = &p->vcpus[i];
 	}
+	vm->debug_stop = payload_debug_stop;
 	/* Published before any vCPU of the VM runs (their start is a release). */
 	vm_platform_attach(vm, &payload_platform_ops, p);
 	return 0;

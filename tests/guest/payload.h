@@ -14,6 +14,7 @@
 #define PORT_EXIT     0xf4
 #define HC_TIMER_ONESHOT 1
 #define HC_VCPU_ID       2
+#define HC_DEBUG         3	/* RBX = address of the debug configuration (core/payload/payload.h) */
 #define HC_ERROR         -1	/* RAX: unknown call, or a vector below 32 or above 255 */
 
 /* The 16-byte header, then the entry. */

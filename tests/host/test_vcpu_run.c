@@ -235,6 +235,21 @@ static void exit_dr_access(struct vcpu *vcpu)
 	expect_stop(vcpu, &e, "DR_ACCESS");
 }
 
+/* Debug exits without a debugger (core/vcpu_debug.h): never intercepted, so a stop. */
+static void exit_soft_int(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_SOFT_INT, 0);
+
+	expect_stop(vcpu, &e, "SOFT_INT");
+}
+
+static void exit_mtf(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_MTF, 0);
+
+	expect_stop(vcpu, &e, "MTF");
+}
+
 /* RAM inside the memslot is mapped; outside it the VM stops. */
 static void exit_tdp_fault(struct vcpu *vcpu)
 {
@@ -536,6 +551,8 @@ static void (*const exit_cases[EXIT_NR])(struct vcpu *vcpu) = {
 	[EXIT_MWAIT] = exit_mwait,
 	[EXIT_IRET] = exit_iret,
 	[EXIT_TASK_SWITCH] = exit_task_switch,
+	[EXIT_SOFT_INT] = exit_soft_int,
+	[EXIT_MTF] = exit_mtf,
 };
 _Static_assert(ARRAY_SIZE(exit_cases) == EXIT_NR, "one case per exit reason");
 

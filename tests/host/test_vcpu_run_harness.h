@@ -74,6 +74,13 @@ struct fake_vcpu {
 	unsigned int states_set;
 	unsigned int dumps;
 	bool loaded;
+
+	/* Debug support (core/vcpu_debug.h). */
+	struct backend_dregs dregs;
+	uint32_t exc;			/* exception intercepts */
+	unsigned int debug_ctl;		/* BACKEND_DEBUG_* */
+	bool has_mtf;
+	uint64_t entry_rflags[FAKE_MAX_LOG];
 };
 
 static struct fake_vcpu *fake_of(struct backend_vcpu *bv)
@@ -159,8 +166,10 @@ static inline unsigned int fake_enter(struct fake_vcpu *f)
 {
 	unsigned int entry = __atomic_fetch_add(&f->runs, 1, __ATOMIC_RELAXED);
 
-	if (entry < FAKE_MAX_LOG)
+	if (entry < FAKE_MAX_LOG) {
 		f->entry_rip[entry] = f->bv.regs.rip;
+		f->entry_rflags[entry] = f->bv.regs.rflags;
+	}
 	if (f->queued.valid) {
 		if (f->nr_delivered < FAKE_MAX_LOG) {
 			f->delivered_at[f->nr_delivered] = entry;
@@ -284,6 +293,36 @@ static void fake_dump(struct backend_vcpu *bv, backend_print_fn print, void *ctx
 	print(ctx, "fake vCPU %u: rip %#llx", bv->id, (unsigned long long)bv->regs.rip);
 }
 
+static int fake_set_exception_intercept(struct backend_vcpu *bv, unsigned int vector, bool on)
+{
+	struct fake_vcpu *f = fake_of(bv);
+
+	if (vector >= 32)
+		return -EINVAL;
+	f->exc = on ? f->exc | BIT(vector) : f->exc & ~BIT(vector);
+	return 0;
+}
+
+static void fake_get_dregs(struct backend_vcpu *bv, struct backend_dregs *d)
+{
+	*d = fake_of(bv)->dregs;
+}
+
+static void fake_set_dregs(struct backend_vcpu *bv, const struct backend_dregs *d)
+{
+	fake_of(bv)->dregs = *d;
+}
+
+static int fake_set_debug_ctl(struct backend_vcpu *bv, unsigned int flags)
+{
+	struct fake_vcpu *f = fake_of(bv);
+
+	if ((flags & BACKEND_DEBUG_MTF) && !f->has_mtf)
+		return -ENOTSUP;
+	f->debug_ctl = flags;
+	return 0;
+}
+
 static const struct backend_ops fake_backend_ops = {
 	.name = "fake",
 	.probe = fake_probe,
@@ -310,6 +349,10 @@ static const struct backend_ops fake_backend_ops = {
 	.get_tsc_offset = fake_get_tsc_offset,
 	.set_tsc_offset = fake_set_tsc_offset,
 	.dump = fake_dump,
+	.set_exception_intercept = fake_set_exception_intercept,
+	.get_dregs = fake_get_dregs,
+	.set_dregs = fake_set_dregs,
+	.set_debug_ctl = fake_set_debug_ctl,
 };
 
 /* Appends a scripted exit: reason, instruction length, 32-bit mode. */

@@ -26,6 +26,7 @@
 			 X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_AM | \
 			 X86_CR0_NW | X86_CR0_CD | X86_CR0_PG))
 
+#define X86_CR4_DE         BIT(3)
 #define X86_CR4_PSE        BIT(4)
 #define X86_CR4_PAE        BIT(5)
 #define X86_CR4_PGE        BIT(7)
@@ -63,6 +64,23 @@ static inline bool x86_canonical(uint64_t addr, bool la57)
 
 #define X86_DR6_RESET 0xffff0ff0ull	/* also the bits that read as 1 */
 #define X86_DR7_RESET 0x400ull
+
+/* DR6: which condition raised the #DB. */
+#define X86_DR6_B(n)	BIT_ULL(n)	/* breakpoint n (0-3) matched */
+#define X86_DR6_B_ALL	0xfull
+#define X86_DR6_BD	BIT_ULL(13)	/* MOV DR with DR7.GD set */
+#define X86_DR6_BS	BIT_ULL(14)	/* single step (RFLAGS.TF) */
+/* DR7: breakpoint n enabled (local, global), its condition and length. */
+#define X86_DR7_L(n)	BIT_ULL(2 * (n))
+#define X86_DR7_G(n)	BIT_ULL(2 * (n) + 1)
+#define X86_DR7_LE	BIT_ULL(8)
+#define X86_DR7_GE	BIT_ULL(9)
+#define X86_DR7_GD	BIT_ULL(13)
+#define X86_DR7_RW_SHIFT(n)	(16 + 4 * (n))	/* 00 exec, 01 write, 11 read/write */
+#define X86_DR7_LEN_SHIFT(n)	(18 + 4 * (n))	/* 00 1 byte, 01 2, 11 4, 10 8 */
+#define X86_DR7_RW_EXEC		0ull
+#define X86_DR7_RW_WRITE	1ull
+#define X86_DR7_RW_ACCESS	3ull
 
 /* Exception vectors: 0 to VEC_EXCEPTIONS - 1. */
 #define VEC_DE  0
