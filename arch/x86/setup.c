@@ -18,6 +18,7 @@
 #include "core/exit_rec.h"
 #include "core/lib/boot.h"
 #include "core/launch/vm_launch.h"
+#include "core/launch/gdb_serve.h"
 #include "core/lib/cmdline.h"
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
@@ -285,6 +286,26 @@ static void run_selftest(void)
 		pr_err("selftest: unknown test \"%s\" (fault, oom)", t);
 }
 
+/*
+ * The GDB stub's port: gdb=com2 (the default), another COM port, a port
+ * number, or off. Never the console's own port.
+ */
+static void setup_gdb(void)
+{
+	const char *opt = cmdline_get(&boot_cmdline, "gdb");
+	const char *con = cmdline_get(&boot_cmdline, "console");
+	int port = gdb_serve_port_from(opt);
+
+	if (port < 0) {
+		pr_err("hv: gdb=%s: not com1-com4, a port number or off; stub off", opt);
+		port = 0;
+	} else if (port && port == console_port_from(con)) {
+		pr_err("hv: gdb: port %#x is the console's; stub off", port);
+		port = 0;
+	}
+	gdb_serve_setup((uint16_t)port);
+}
+
 void hv_main(struct boot_record *boot)
 {
 	const struct acpi_info *acpi;
@@ -327,8 +348,10 @@ void hv_main(struct boot_record *boot)
 	irq_enable();
 	if (virt) {
 		vms_run_payloads(boot);
-		if (vms_launch_all(boot))
+		if (vms_launch_all(boot)) {
+			setup_gdb();
 			vms_monitor();
+		}
 	}
 	smp_idle_loop();
 }

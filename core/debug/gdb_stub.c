@@ -193,6 +193,12 @@ static void handle_kill(struct gdb_stub *s)
 	connection_reset(s);
 }
 
+void gdb_stub_release(struct gdb_stub *s)
+{
+	gdb_swbreak_remove_all(s);
+	connection_reset(s);
+}
+
 /* ------------------------------------------------------------------------
  * Queries
  */

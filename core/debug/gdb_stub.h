@@ -216,6 +216,14 @@ void gdb_stub_poll(struct gdb_stub *s);
 void gdb_stub_report_stop(struct gdb_stub *s, const struct gdb_stop *stop);
 
 /*
+ * The stub lets go of its target (the hypervisor serves another VM, or
+ * the VM ended): its INT3s are put back where the target still takes the
+ * write (a VM that has ended takes none, and loses nothing), its table
+ * emptied, the connection's state reset. Poll context.
+ */
+void gdb_stub_release(struct gdb_stub *s);
+
+/*
  * Whether the stub put an INT3 at guest-virtual address addr. A target
  * that intercepts #BP asks this: yes, it stops and reports
  * GDB_STOP_SWBREAK with RIP moved back to addr; no, the INT3 is the

@@ -14,6 +14,7 @@
  */
 #include "core/launch/console_mux.h"
 #include "core/launch/cpu_alloc.h"
+#include "core/launch/gdb_serve.h"
 #include "core/launch/monitor.h"
 #include "core/launch/vm_cmds.h"
 #include "core/launch/monitor_trace.h"
@@ -97,6 +98,7 @@ static void slot_teardown(struct vm_slot *s)
 {
 	if (!s->build)
 		return;
+	gdb_serve_vm_ending(s->vm);
 	vm_build_destroy(s->build);
 	s->build = NULL;
 	s->vm = NULL;
@@ -283,6 +285,7 @@ static int slot_restart(struct vm_slot *s)
 {
 	int err;
 
+	gdb_serve_vm_ending(s->vm);
 	err = vm_build_rebuild(s->build);
 	s->vm = s->build->vm;
 	if (err)
@@ -419,6 +422,7 @@ static void vms_reap(void)
 		if (--vms_live == 0)
 			pr_info("hv: every VM has ended; the hypervisor stays up");
 	}
+	gdb_serve_tick();
 }
 
 /* --- What the monitor's commands see and do (core/launch/vm_cmds.c) ----- */

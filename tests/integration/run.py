@@ -45,7 +45,8 @@ Each tests/integration/*.scn file is one scenario:
                                  30" and "target remote" to COM2, in the
                                  background; the script is then emptied)
     gdb-expect: <regex>         (waits for the regex in the gdb client's
-                                 output, in order, as expect does)
+                                 output, in order, as expect does;
+                                 "{NAME}" is replaced by a capture's value)
     gdb-interrupt:              (Ctrl-C to the gdb client: SIGINT)
     gdb-wait: SECONDS           (waits for the gdb client to exit)
     capture: NAME <regex>       (as expect, and keeps the regex's first
@@ -112,7 +113,8 @@ def parse_scenario(path):
                 sc["steps"].append((key,))
                 continue
             if key == "gdb-expect":
-                sc["steps"].append((key, re.compile(value)))
+                re.compile(re.sub(r"\{\w+\}", "", value))	# checked now, used later
+                sc["steps"].append((key, value))
                 continue
             if key == "gdb-wait":
                 sc["steps"].append((key, float(value)))
@@ -523,11 +525,14 @@ def run_scenario(path):
             elif step[0] == "gdb-start":
                 why = gdb.start(captures)
             elif step[0] == "gdb-expect":
-                res = wait_gdb(step[1], deadline)
+                pattern = step[1]
+                for key, value in captures.items():
+                    pattern = pattern.replace("{" + key + "}", value)
+                res = wait_gdb(re.compile(pattern), deadline)
                 if not isinstance(res, re.Match):
                     why = ("gdb client exited before: " if res == "exit" else
                            f"timeout after {sc['timeout']} s waiting in gdb's output for: ") + \
-                        step[1].pattern
+                        pattern
             elif step[0] == "gdb-interrupt":
                 if gdb.proc and gdb.proc.poll() is None:
                     gdb.proc.send_signal(signal.SIGINT)
