@@ -253,6 +253,8 @@ test-slow: deps-test
 # the serial console on this terminal: Debian's kernel in a 2-vCPU VM up to
 # a shell (docs/config.md). Ctrl-A three times switches the console
 # between the guest and the hypervisor; Ctrl-] x quits QEMU.
+# COM2, the GDB stub for the guests, listens on localhost:$(GDB_PORT).
+GDB_PORT ?= 2159
 RUN_SMP ?= 4
 RUN_MEM ?= 1024
 RUN_VMS ?= vm name=linux memory=256M vcpus=2 kernel=vmlinuz initrd=initrd.gz cmdline="console=ttyS0 quiet"
@@ -265,4 +267,4 @@ run: deps-run
 	$(Q)mkdir -p $(BUILD)/run/esp/hv && cp $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/initrd.gz $(BUILD)/run/esp/hv/
 	$(Q)printf '%s\n' '$(RUN_VMS)' > $(BUILD)/run/esp/hv/vms.cfg
 	$(Q)$(if $(strip $(RUN_GUESTS)),cp $(patsubst %,$(BUILD)/guest/%.bin,$(RUN_GUESTS)) $(BUILD)/run/esp/hv/)
-	$(Q)scripts/run-qemu.sh $(BUILD)/run/esp $(RUN_SMP) $(RUN_MEM)
+	$(Q)GDB_PORT=$(GDB_PORT) scripts/run-qemu.sh $(BUILD)/run/esp $(RUN_SMP) $(RUN_MEM)
