@@ -48,6 +48,9 @@ static void gdb_vm_release(struct gdb_vm *g, const uint8_t *actions, unsigned in
 
 /* --- The debug hook: a vCPU's thread ------------------------------------ */
 
+static void gdb_vm_mem_fn(struct vcpu *vcpu, void *ctx);
+static bool gdb_vm_int3_gone(struct vcpu *vcpu, uint64_t rip);
+
 /*
  * A stop the intercepts caused. The INT3s are the stub's to judge: an
  * address where it planted none is the guest's own breakpoint. Linear
@@ -64,8 +67,17 @@ static bool gdb_vm_hook(struct vcpu *vcpu, const struct vcpu_debug_stop *why)
 		return why->kind != VCPU_DEBUG_STOP_SW_BP;
 	switch (why->kind) {
 	case VCPU_DEBUG_STOP_SW_BP:
-		if (!gdb_stub_owns_breakpoint(g->stub, why->rip))
-			return false;
+		if (!gdb_stub_owns_breakpoint(g->stub, why->rip)) {
+			/*
+			 * Not the stub's now, and no INT3 there any more: GDB
+			 * removed its breakpoint while this vCPU was hitting it
+			 * (a z0 or D racing the #BP). The guest never wrote
+			 * that INT3; it runs the instruction that is back at
+			 * RIP, as if the breakpoint had never been there.
+			 * "Ours" with no report and no hold does exactly that.
+			 */
+			return gdb_vm_int3_gone(vcpu, why->rip);
+		}
 		stop.reason = GDB_STOP_SWBREAK;
 		break;
 	case VCPU_DEBUG_STOP_HW_BP:
@@ -237,6 +249,16 @@ static void gdb_vm_mem_fn(struct vcpu *vcpu, void *ctx)
 			break;
 		c->done += chunk;
 	}
+}
+
+/* The byte at RIP is readable and no INT3 any more (the vCPU's thread). */
+static bool gdb_vm_int3_gone(struct vcpu *vcpu, uint64_t rip)
+{
+	uint8_t byte = 0xcc;
+	struct gdb_vm_mem_call c = { .gva = rip, .buf = &byte, .len = 1 };
+
+	gdb_vm_mem_fn(vcpu, &c);
+	return c.done == 1 && byte != 0xcc;
 }
 
 struct gdb_vm_debug_call {
