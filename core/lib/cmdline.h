@@ -14,7 +14,8 @@
  * once, the last occurrence wins.
  *
  * Options the hypervisor reads: console=com1|com2|<port>, baud=<n>,
- * loglevel=0..3|err|warn|info|debug, selftest=<name>, trace=<n>.
+ * loglevel=0..3|err|warn|info|debug, selftest=<name>, trace=<n>,
+ * gdb=com1..com4|<port>|off.
  */
 #ifndef CORE_CMDLINE_H
 #define CORE_CMDLINE_H
