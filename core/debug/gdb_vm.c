@@ -497,7 +497,6 @@ const struct gdb_target_ops gdb_vm_ops = {
 int gdb_vm_attach(struct gdb_vm *g, struct gdb_stub *stub, struct vm *vm)
 {
 	struct gdb_vm *none = NULL;
-	int err;
 
 	memset(g, 0, sizeof(*g));
 	spin_lock_init(&g->lock);
@@ -507,13 +506,15 @@ int gdb_vm_attach(struct gdb_vm *g, struct gdb_stub *stub, struct vm *vm)
 	if (!__atomic_compare_exchange_n(&gdb_vm_active, &none, g, false, __ATOMIC_RELEASE,
 					 __ATOMIC_RELAXED))
 		return -EBUSY;
+	/*
+	 * Nothing to arm yet: GDB sets no breakpoint before its first stop,
+	 * and every resume arms each vCPU (software breakpoints, the
+	 * hardware ones, a step) before it runs. So attaching asks nothing
+	 * of the vCPUs, and a VM whose vCPUs do not answer (a guest spinning
+	 * with interrupts off under Bochs, docs/debugging.md) can still be
+	 * served.
+	 */
 	WRITE_ONCE(vm->debug_stop, gdb_vm_hook);
-	/* Software breakpoints: every #BP is intercepted and judged. */
-	err = gdb_vm_arm_all(g);
-	if (err && err != -ESRCH) {
-		gdb_vm_detach(g);
-		return err;
-	}
 	return 0;
 }
 
