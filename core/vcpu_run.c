@@ -10,6 +10,7 @@
  */
 #include <stdarg.h>
 
+#include "core/lib/cpu_idle.h"
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "core/lib/platform.h"
@@ -76,7 +77,7 @@ static bool vcpu_block_once(struct vcpu *vcpu, bool (*ready)(struct vcpu *vcpu))
 		/* Re-read on every pass: a timer kick may have brought it closer. */
 		platform_timer_arm(vtimer_next_deadline(&vcpu->timers));
 		if (vcpu_is_blocked(r) && !vcpu_has_requests(r))
-			platform_wait_irq();
+			cpu_idle_wait_irq();
 		irq_restore(flags);
 	}
 	vcpu_block_end(r);

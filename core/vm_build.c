@@ -112,7 +112,8 @@ static void vm_build_destroy_vm(struct vm_build *b)
 /* The VM over b's RAM, whose chunks are all marked for zeroing again. */
 static int vm_build_create_vm(struct vm_build *b)
 {
-	struct vm_params p = { .name = b->name, .max_vcpus = b->vcpus };
+	/* One memslot reader besides the vCPUs: the console monitor's (`vm NAME`). */
+	struct vm_params p = { .name = b->name, .max_vcpus = b->vcpus, .extra_readers = 1 };
 	int err;
 
 	vm_build_tdp_params(&p);

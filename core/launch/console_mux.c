@@ -37,28 +37,51 @@ static int focus = -1;
 static bool mid_line;
 /* Boot CPU only: escapes seen in a row. */
 static unsigned int escapes;
+/* The hypervisor's prompt line (console_mux_set_prompt()); under mux_lock. */
+static void (*prompt_hide)(void);
+static void (*prompt_show)(void);
 
 static void mux_write_locked(const char *s, size_t n)
 {
 	console_write(s, n);
 }
 
-static void mux_announce(void)
+/* from_hyp: the focus was the hypervisor's, whose prompt line goes. */
+static void mux_announce(bool from_hyp)
 {
 	char buf[96];
 	int n;
 
 	spin_lock(&mux_lock);
+	if (from_hyp && !mid_line && prompt_hide)
+		prompt_hide();
 	n = hv_snprintf(buf, sizeof(buf), "%s[hv] console input: %s (Ctrl-A x3 switches)\r\n",
 			mid_line ? "\r\n" : "", focus < 0 ? "hypervisor" : slots[focus].name);
 	mid_line = false;
 	mux_write_locked(buf, (size_t)MIN(n, (int)sizeof(buf) - 1));
+	if (focus < 0 && prompt_show)
+		prompt_show();
+	spin_unlock(&mux_lock);
+}
+
+void console_mux_set_prompt(void (*hide)(void), void (*show)(void))
+{
+	spin_lock(&mux_lock);
+	prompt_hide = hide;
+	prompt_show = show;
+	spin_unlock(&mux_lock);
+}
+
+void console_mux_locked(void (*fn)(void *ctx), void *ctx)
+{
+	spin_lock(&mux_lock);
+	fn(ctx);
 	spin_unlock(&mux_lock);
 }
 
 int console_mux_add(const char *name, console_input_fn input, void *ctx)
 {
-	bool first = true;
+	bool first = true, from_hyp = false;
 	int slot = -ENOSPC;
 
 	spin_lock(&mux_lock);
@@ -78,12 +101,14 @@ int console_mux_add(const char *name, console_input_fn input, void *ctx)
 		hv_strlcpy(s->name, name, sizeof(s->name));
 		s->input = input;
 		s->ctx = ctx;
-		if (first && focus < 0)
+		if (first && focus < 0) {
 			focus = slot;
+			from_hyp = true;
+		}
 	}
 	spin_unlock(&mux_lock);
 	if (slot >= 0 && focus == slot)
-		mux_announce();
+		mux_announce(from_hyp);
 	return slot;
 }
 
@@ -101,7 +126,7 @@ void console_mux_remove(int slot)
 	}
 	spin_unlock(&mux_lock);
 	if (refocus)
-		mux_announce();
+		mux_announce(false);
 }
 
 void console_mux_output(int slot, uint8_t byte)
@@ -122,7 +147,12 @@ void console_mux_output(int slot, uint8_t byte)
 	if (byte != '\n' && byte != '\r')
 		s->line[s->len++] = (char)byte;
 	if (byte == '\n' || s->len == MUX_LINE_MAX - 1) {
-		if (mid_line)
+		/* The hypervisor's prompt, if shown, is redrawn under the line. */
+		bool prompt = focus < 0 && prompt_show;
+
+		if (prompt)
+			prompt_hide();
+		else if (mid_line)
 			mux_write_locked("\r\n", 2);
 		mid_line = false;
 		mux_write_locked("[", 1);
@@ -131,6 +161,8 @@ void console_mux_output(int slot, uint8_t byte)
 		mux_write_locked(s->line, s->len);
 		mux_write_locked("\r\n", 2);
 		s->len = 0;
+		if (prompt)
+			prompt_show();
 	}
 out:
 	spin_unlock(&mux_lock);
@@ -145,8 +177,10 @@ int console_mux_focus(void)
 static void mux_switch_focus(void)
 {
 	int next = -1;
+	bool from_hyp;
 
 	spin_lock(&mux_lock);
+	from_hyp = focus < 0;
 	for (int i = focus + 1; i < CONSOLE_MUX_SLOTS; i++) {
 		if (slots[i].used) {
 			next = i;
@@ -155,7 +189,7 @@ static void mux_switch_focus(void)
 	}
 	focus = next;
 	spin_unlock(&mux_lock);
-	mux_announce();
+	mux_announce(from_hyp);
 }
 
 static void mux_queue(struct mux_slot *s, uint8_t c)

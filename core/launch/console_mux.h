@@ -42,6 +42,21 @@ void console_mux_output(int slot, uint8_t byte);
  */
 void console_mux_poll(void (*hyp_key)(int c));
 
+/*
+ * The hypervisor's prompt line (core/launch/monitor.c): hide() erases it
+ * and show() draws it again, around each tagged guest line printed while
+ * the hypervisor has the focus, and when the focus leaves or reaches it.
+ * Both are called under the console's lock, on any CPU; they write raw
+ * output and take no lock.
+ */
+void console_mux_set_prompt(void (*hide)(void), void (*show)(void));
+
+/*
+ * Runs fn(ctx) under the console's lock, so that its raw output is never
+ * cut by a guest's line (the prompt's echo). fn takes no lock.
+ */
+void console_mux_locked(void (*fn)(void *ctx), void *ctx);
+
 /* Slot with the focus, -1 for the hypervisor. */
 int console_mux_focus(void);
 

@@ -1,10 +1,18 @@
 /*
  * The console monitor (see core/launch/monitor.h): a table of registered
- * commands and the boot CPU's polling loop. Boot CPU only; the table is
- * written before the loop starts and read by it, no lock.
+ * commands, the shell that reads lines for them, and the boot CPU's
+ * polling loop. Boot CPU only; the table is written before the loop
+ * starts and read by it, no lock. The line editor's state is also read
+ * by the console's redraw hook on whichever CPU prints a guest line, so
+ * every call into the editor runs under the console's lock
+ * (console_mux_locked()).
  */
+#include <stdarg.h>
+
 #include "core/launch/console_mux.h"
+#include "core/launch/line_edit.h"
 #include "core/launch/monitor.h"
+#include "core/lib/cpu_idle.h"
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "core/lib/platform.h"
@@ -12,84 +20,262 @@
 #include "core/lib/string.h"
 
 #define MONITOR_PERIOD_NS 5000000ull	/* console poll: 5 ms */
-#define MONITOR_HELP_MAX  256
+#define MONITOR_OUT_MAX   240
 
 static void monitor_help(const char *args);
 
 static const struct monitor_cmd monitor_help_cmd = {
-	.name = "help", .key = 'h', .syntax = "help", .help = "help", .run = monitor_help,
+	.name = "help", .alias = "h", .syntax = "help [CMD]",
+	.help = "list the commands, or one command's syntax", .run = monitor_help,
 };
 
-/* In registration order, help first: the order of the help line. */
+/* In registration order, help first: the order help lists them in. */
 static const struct monitor_cmd *monitor_cmds[MONITOR_MAX_CMDS] = { &monitor_help_cmd };
 static unsigned int monitor_nr_cmds = 1;
 
+/* The shell: under the console's lock once attached. */
+static struct line_edit monitor_edit;
+static bool monitor_attached;
+
+static bool monitor_word_is(const char *word, const struct monitor_cmd *c)
+{
+	return strcmp(c->name, word) == 0 || (c->alias && strcmp(c->alias, word) == 0);
+}
+
+static const struct monitor_cmd *monitor_find(const char *word)
+{
+	for (unsigned int i = 0; i < monitor_nr_cmds; i++)
+		if (monitor_word_is(word, monitor_cmds[i]))
+			return monitor_cmds[i];
+	return NULL;
+}
+
 int monitor_register(const struct monitor_cmd *cmd)
 {
-	if (!cmd->name || !cmd->run)
+	if (!cmd->name || !cmd->name[0] || !cmd->run)
 		return -EINVAL;
-	for (unsigned int i = 0; i < monitor_nr_cmds; i++)
-		if (strcmp(monitor_cmds[i]->name, cmd->name) == 0 ||
-		    (cmd->key && monitor_cmds[i]->key == cmd->key))
-			return -EEXIST;
+	if (monitor_find(cmd->name) || (cmd->alias && monitor_find(cmd->alias)))
+		return -EEXIST;
 	if (monitor_nr_cmds == MONITOR_MAX_CMDS)
 		return -ENOSPC;
 	monitor_cmds[monitor_nr_cmds++] = cmd;
 	return 0;
 }
 
-/* Appends each command's key and help (keys) or syntax and help (no key). */
-static void monitor_help_list(char *line, size_t size, bool keys)
+static void monitor_vprintf(const char *prefix, const char *fmt, va_list ap)
 {
-	size_t len = 0;
+	char line[MONITOR_OUT_MAX];
 
-	line[0] = '\0';
-	for (unsigned int i = 0; i < monitor_nr_cmds && len < size; i++) {
-		const struct monitor_cmd *c = monitor_cmds[i];
+	hv_vsnprintf(line, sizeof(line), fmt, ap);
+	log_raw("%s%s\n", prefix, line);
+}
 
-		if (keys && c->key)
-			len += (size_t)hv_snprintf(line + len, size - len, "%s%c %s",
-						   len ? ", " : "", c->key, c->help);
-		else if (!keys && !c->key)
-			len += (size_t)hv_snprintf(line + len, size - len, "%s%s (%s)",
-						   len ? ", " : "",
-						   c->syntax ? c->syntax : c->name, c->help);
+void monitor_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	monitor_vprintf("", fmt, ap);
+	va_end(ap);
+}
+
+void monitor_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	monitor_vprintf("hv: ", fmt, ap);
+	va_end(ap);
+}
+
+static bool monitor_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int monitor_split(const char *args, char *buf, size_t size, const char **argv,
+		  unsigned int max)
+{
+	unsigned int n = 0;
+	char *p = buf;
+
+	if (hv_strlcpy(buf, args, size) >= size)
+		return -EOVERFLOW;
+	for (;;) {
+		while (monitor_blank(*p))
+			p++;
+		if (!*p)
+			return (int)n;
+		if (n == max)
+			return -E2BIG;
+		argv[n++] = p;
+		while (*p && !monitor_blank(*p))
+			p++;
+		if (*p)
+			*p++ = '\0';
 	}
 }
 
-/*
- * The keys on one line, as the console has always shown them, then the
- * commands that have no key, if any, on a second one.
- */
+static int monitor_digit(char c, unsigned int base)
+{
+	int d = -1;
+
+	if (c >= '0' && c <= '9')
+		d = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		d = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		d = c - 'A' + 10;
+	return d >= 0 && (unsigned int)d < base ? d : -1;
+}
+
+int monitor_parse_u64(const char *word, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned int base = 10;
+	uint64_t v = 0;
+	bool range = false;
+
+	if (word[0] == '0' && (word[1] == 'x' || word[1] == 'X')) {
+		base = 16;
+		word += 2;
+	}
+	if (!*word)
+		return -EINVAL;
+	for (; *word; word++) {
+		int d = monitor_digit(*word, base);
+
+		if (d < 0)
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			range = true;
+		else
+			v = v * base + (uint64_t)d;
+	}
+	if (range || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+bool monitor_exec(const char *line)
+{
+	char word[LINE_EDIT_MAX];
+	const struct monitor_cmd *c;
+	size_t n = 0;
+
+	while (monitor_blank(*line))
+		line++;
+	while (line[n] && !monitor_blank(line[n]) && n < sizeof(word) - 1) {
+		word[n] = line[n];
+		n++;
+	}
+	word[n] = '\0';
+	if (!n)
+		return true;
+	c = monitor_find(word);
+	if (!c) {
+		monitor_error("unknown command '%s' (help lists them)", word);
+		return false;
+	}
+	line += n;
+	while (monitor_blank(*line))
+		line++;
+	c->run(line);
+	return true;
+}
+
+static const char *monitor_syntax(const struct monitor_cmd *c)
+{
+	return c->syntax ? c->syntax : c->name;
+}
+
 static void monitor_help(const char *args)
 {
-	char line[MONITOR_HELP_MAX];
+	const char *argv[2];
+	char buf[LINE_EDIT_MAX];
+	const struct monitor_cmd *c;
+	int n = monitor_split(args, buf, sizeof(buf), argv, 1);
 
-	(void)args;
-	monitor_help_list(line, sizeof(line), true);
-	pr_info("hv keys: %s; Ctrl-A x3 moves the console", line);
-	monitor_help_list(line, sizeof(line), false);
-	if (line[0])
-		pr_info("hv commands: %s", line);
+	if (n < 0) {
+		monitor_error("help: syntax: %s", monitor_help_cmd.syntax);
+		return;
+	}
+	if (n == 1) {
+		c = monitor_find(argv[0]);
+		if (!c)
+			monitor_error("help: unknown command '%s' (help lists them)", argv[0]);
+		else
+			monitor_printf("hv: syntax: %s: %s%s%s", monitor_syntax(c), c->help ? c->help : "",
+				       c->alias ? "; alias " : "", c->alias ? c->alias : "");
+		return;
+	}
+	monitor_printf("hv commands (Ctrl-A x3 moves the console):");
+	for (unsigned int i = 0; i < monitor_nr_cmds; i++) {
+		char alias[8] = "";
+
+		c = monitor_cmds[i];
+		if (c->alias)
+			hv_snprintf(alias, sizeof(alias), " (%s)", c->alias);
+		monitor_printf("  %-20s %s%s", monitor_syntax(c), c->help ? c->help : "", alias);
+	}
 }
 
-bool monitor_run_key(int key)
+/* --- The shell on the console ------------------------------------------- */
+
+static void monitor_prompt_hide(void)
 {
-	for (unsigned int i = 0; i < monitor_nr_cmds; i++)
-		if (monitor_cmds[i]->key && monitor_cmds[i]->key == key) {
-			monitor_cmds[i]->run("");
-			return true;
-		}
-	return false;
+	line_edit_hide(&monitor_edit);
 }
 
-static void monitor_key(int c)
+static void monitor_prompt_show(void)
 {
-	monitor_run_key(c);
+	line_edit_show(&monitor_edit);
+}
+
+void monitor_attach(void)
+{
+	if (monitor_attached)
+		return;
+	line_edit_init(&monitor_edit, MONITOR_PROMPT, console_write);
+	monitor_attached = true;
+	console_mux_set_prompt(monitor_prompt_hide, monitor_prompt_show);
+}
+
+struct monitor_feed {
+	int c;
+	bool done;
+	char line[LINE_EDIT_MAX];
+};
+
+static void monitor_feed_locked(void *ctx)
+{
+	struct monitor_feed *f = ctx;
+
+	f->done = line_edit_feed(&monitor_edit, f->c, f->line, sizeof(f->line));
+}
+
+static void monitor_show_locked(void *ctx)
+{
+	(void)ctx;
+	if (console_mux_focus() < 0)
+		line_edit_show(&monitor_edit);
+}
+
+void monitor_key(int c)
+{
+	struct monitor_feed f = { .c = c };
+
+	monitor_attach();
+	console_mux_locked(monitor_feed_locked, &f);
+	if (!f.done)
+		return;
+	monitor_exec(f.line);
+	console_mux_locked(monitor_show_locked, NULL);
 }
 
 __noreturn void monitor_run(void (*tick)(void))
 {
+	monitor_attach();
 	for (;;) {
 		unsigned long flags;
 
@@ -97,7 +283,7 @@ __noreturn void monitor_run(void (*tick)(void))
 		tick();
 		flags = irq_save();
 		platform_timer_arm(time_now_ns() + MONITOR_PERIOD_NS);
-		platform_wait_irq();
+		cpu_idle_wait_irq();
 		irq_restore(flags);
 	}
 }

@@ -15,6 +15,7 @@
 #include "core/launch/console_mux.h"
 #include "core/launch/cpu_alloc.h"
 #include "core/launch/monitor.h"
+#include "core/launch/vm_cmds.h"
 #include "core/lib/errno.h"
 #include "core/pc/guest_acpi.h"
 #include "core/pc/linux_boot.h"
@@ -43,7 +44,10 @@ struct vm_slot {
 	unsigned int cpus[VM_MAX_VCPUS];
 	unsigned int restarts;
 	uint64_t acpi_rsdp;	/* guest-physical, for boot_params */
+	uint64_t boot_ns;	/* time_now_ns() of the last boot */
 	bool live;
+	/* The monitor asked for the VM's end (stop) or a rebuild (reset). */
+	bool stop_asked, reset_asked;
 	/* Set by a vCPU (atomic store), read by the monitor: VDEV_POWER_* + 1. */
 	unsigned int power;
 };
@@ -242,6 +246,7 @@ static int slot_boot(struct vm_slot *s)
 	pr_info("vm %s: %u vCPU(s) on CPU %u%s, %llu MiB, cmdline \"%s\"", s->cfg.name,
 		s->cfg.vcpus, s->cpus[0], s->cfg.vcpus > 1 ? " and up" : "",
 		(unsigned long long)(s->cfg.memory >> 20), s->cfg.cmdline);
+	s->boot_ns = time_now_ns();
 	vm_build_start(s->build, s->cpus);
 	return 0;
 }
@@ -389,13 +394,20 @@ static void vms_reap(void)
 			continue;
 		power = __atomic_load_n(&s->power, __ATOMIC_ACQUIRE);
 		vm_build_report(s->build);
-		if (power == VDEV_POWER_RESET + 1 && s->restarts < VM_MAX_RESTARTS) {
+		if (s->reset_asked && !s->stop_asked) {
+			/* A reset from the monitor: not counted against the limit. */
+			s->reset_asked = false;
+			pr_info("vm %s: restarting (reset from the monitor)", s->cfg.name);
+			if (slot_restart(s) == 0)
+				continue;
+		} else if (power == VDEV_POWER_RESET + 1 && !s->stop_asked &&
+			   s->restarts < VM_MAX_RESTARTS) {
 			s->restarts++;
 			pr_info("vm %s: restarting (restart %u)", s->cfg.name, s->restarts);
 			if (slot_restart(s) == 0)
 				continue;
 		} else {
-			if (power == VDEV_POWER_RESET + 1)
+			if (power == VDEV_POWER_RESET + 1 && !s->stop_asked)
 				pr_err("vm %s: reset %u times; not restarted again", s->cfg.name,
 				       s->restarts);
 			slot_teardown(s);
@@ -408,45 +420,102 @@ static void vms_reap(void)
 	}
 }
 
-static void vms_cmd_list(const char *args)
-{
-	(void)args;
-	for (unsigned int i = 0; i < nr_slots; i++) {
-		struct vm_slot *s = &slots[i];
-		uint64_t exits = 0;
+/* --- What the monitor's commands see and do (core/launch/vm_cmds.c) ----- */
 
-		if (s->live && s->vm)
-			for (unsigned int v = 0; v < vm_nr_vcpus(s->vm); v++)
-				exits += READ_ONCE(s->vm->vcpus[v]->exits_total);
-		pr_info("vm %s: %s, %u vCPU(s) from CPU %u, %llu MiB, %llu exits, %u restarts",
-			s->cfg.name, s->live ? "running" : "ended", s->cfg.vcpus, s->cpus[0],
-			(unsigned long long)(s->cfg.memory >> 20), (unsigned long long)exits,
-			s->restarts);
-	}
-}
-
-static void vms_cmd_stats(const char *args)
+static struct vm_slot *vms_slot(const char *name)
 {
-	(void)args;
 	for (unsigned int i = 0; i < nr_slots; i++)
-		if (slots[i].live && slots[i].vm)
-			for (unsigned int v = 0; v < vm_nr_vcpus(slots[i].vm); v++)
-				vcpu_print_exits(slots[i].vm->vcpus[v]);
+		if (strcmp(slots[i].cfg.name, name) == 0)
+			return &slots[i];
+	return NULL;
 }
 
-static const struct monitor_cmd vms_cmds[] = {
-	{ .name = "vms", .key = 'q', .syntax = "vms", .help = "list VMs", .run = vms_cmd_list },
-	{ .name = "stats", .key = 's', .syntax = "stats", .help = "exit statistics",
-	  .run = vms_cmd_stats },
-};
+struct vm *vms_find(const char *name)
+{
+	struct vm_slot *s = vms_slot(name);
+
+	return s && s->live ? s->vm : NULL;
+}
+
+bool vms_info(unsigned int i, struct vms_info *out)
+{
+	const struct vm_slot *s;
+
+	if (i >= nr_slots)
+		return false;
+	s = &slots[i];
+	*out = (struct vms_info){
+		.name = s->cfg.name, .live = s->live, .vm = s->live ? s->vm : NULL,
+		.vcpus = s->cfg.vcpus, .cpus = s->cpus, .memory = s->cfg.memory,
+		.restarts = s->restarts, .boot_ns = s->boot_ns,
+	};
+	return true;
+}
+
+/* The slot of the live VM name: 0, -ENOENT (no such VM) or -EBUSY (ended). */
+static int vms_live_slot(const char *name, struct vm_slot **out)
+{
+	struct vm_slot *s = vms_slot(name);
+
+	if (!s)
+		return -ENOENT;
+	if (!s->live || !s->vm)
+		return -EBUSY;
+	*out = s;
+	return 0;
+}
+
+int vms_stop(const char *name)
+{
+	struct vm_slot *s;
+	int err = vms_live_slot(name, &s);
+
+	if (err)
+		return err;
+	s->stop_asked = true;
+	vm_stop(s->vm, "stopped from the monitor");
+	return 0;
+}
+
+int vms_reset(const char *name)
+{
+	struct vm_slot *s;
+	int err = vms_live_slot(name, &s);
+
+	if (err)
+		return err;
+	if (s->stop_asked)
+		return -EBUSY;
+	s->reset_asked = true;
+	vm_stop(s->vm, "reset from the monitor");
+	return 0;
+}
+
+int vms_start(const char *name)
+{
+	struct vm_slot *s = vms_slot(name);
+	int err;
+
+	if (!s)
+		return -ENOENT;
+	if (s->live)
+		return -EEXIST;
+	s->stop_asked = false;
+	s->reset_asked = false;
+	s->restarts = 0;
+	s->console = console_mux_add(s->cfg.name, slot_console_input, s);
+	err = slot_start(s);
+	if (err) {
+		console_mux_remove(s->console);
+		return err;
+	}
+	s->live = true;
+	vms_live++;
+	return 0;
+}
 
 __noreturn void vms_monitor(void)
 {
-	for (unsigned int i = 0; i < ARRAY_SIZE(vms_cmds); i++) {
-		int err = monitor_register(&vms_cmds[i]);
-
-		if (err)
-			pr_err("hv: monitor command %s: %s", vms_cmds[i].name, errno_name(err));
-	}
+	vm_cmds_register();
 	monitor_run(vms_reap);
 }

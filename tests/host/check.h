@@ -87,6 +87,8 @@ void shim_set_nr_cpus(unsigned int n);
  * when they happen.
  */
 void shim_set_clock(uint64_t (*fn)(void));
+/* Queues n bytes as typed on the console (console_getc() returns them). */
+void shim_console_type(const char *s, size_t n);
 /* platform_cpuid() answers with fn (NULL: the host's CPUID). */
 void shim_set_cpuid(void (*fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]));
 /* Allocates a zeroed arena standing for physical memory [base, base+size). */

@@ -97,9 +97,32 @@ void console_write(const char *s, size_t n)
 	pthread_mutex_unlock(&console_mutex);
 }
 
+/* Typed on the console: what a test queued with shim_console_type(). */
+static char shim_console_in[1024];
+static size_t shim_console_head, shim_console_len;
+
+void shim_console_type(const char *s, size_t n)
+{
+	pthread_mutex_lock(&console_mutex);
+	for (size_t i = 0; i < n && shim_console_len < sizeof(shim_console_in); i++) {
+		shim_console_in[(shim_console_head + shim_console_len) % sizeof(shim_console_in)] = s[i];
+		shim_console_len++;
+	}
+	pthread_mutex_unlock(&console_mutex);
+}
+
 int console_getc(void)
 {
-	return -1;
+	int c = -1;
+
+	pthread_mutex_lock(&console_mutex);
+	if (shim_console_len) {
+		c = (unsigned char)shim_console_in[shim_console_head];
+		shim_console_head = (shim_console_head + 1) % sizeof(shim_console_in);
+		shim_console_len--;
+	}
+	pthread_mutex_unlock(&console_mutex);
+	return c;
 }
 
 static void (*shim_cpuid_fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

@@ -1,5 +1,9 @@
-# The console monitor's command registry: registration rules, keys run
-# their command, the help line built from the registered commands.
+# The console monitor's shell: registration rules (names and aliases),
+# dispatch of command lines and their error lines, help, the argument
+# helpers, and lines typed on the console through the multiplexer, with a
+# guest's tagged line printed while a partial line is typed (the prompt
+# redrawn after it) and escape sequences split across polls.
 HOST_TESTS += test_monitor
-test_monitor_SRCS := core/launch/monitor.c core/launch/console_mux.c core/lib/string.c
+test_monitor_SRCS := core/launch/monitor.c core/launch/line_edit.c core/launch/console_mux.c \
+	core/lib/cpu_idle.c core/lib/string.c
 test_monitor_SAN := asan
