@@ -58,7 +58,8 @@ HV_SRCS := \
 	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/launch/console_mux.c core/launch/vm_launch.c \
 	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c core/lib/cpu_idle.c \
 	arch/x86/rtc.c \
-	vmx/vmx.c vmx/vmx_probe.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_entry.S
+	vmx/vmx.c vmx/vmx_probe.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_entry.S \
+	svm/svm_dump.c vmx/vmx_dump.c core/guest_walk.c
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 

@@ -134,6 +134,16 @@ typedef void (*backend_print_fn)(void *ctx, const char *fmt, ...) __printf(2, 3)
  * set_cr_intercept(bv, cr, read, write) [optional]: report accesses to
  *   CRn as EXIT_CR_ACCESS.
  * exit_raw_name(raw) [optional]: the vendor's name of a raw exit code.
+ * dump_control(bv, print, ctx) [optional]: the whole control block, one
+ *   field a line by the vendor's name and its value (VMCB: the control
+ *   and save areas; VMCS: controls, guest and host state, exit
+ *   information; a field this CPU lacks says so), for the monitor's
+ *   `vmcs`. Read-only. The vCPU's thread, outside guest mode (VMREAD
+ *   works only where the VMCS is current): the monitor runs it through
+ *   vcpu_call().
+ * queued_event(bv, ev) [optional]: the event queued for the next entry
+ *   (inject_event, or a re-injection after an exit) into *ev; false with
+ *   *ev untouched if none. Read-only; the vCPU's thread.
  */
 #define BACKEND_OPS(M, O)							\
 	M(int, probe, (struct backend_caps *caps, const char **why))		\
@@ -162,7 +172,9 @@ typedef void (*backend_print_fn)(void *ctx, const char *fmt, ...) __printf(2, 3)
 	M(void, dump, (struct backend_vcpu *bv, backend_print_fn print, void *ctx)) \
 	O(int, set_exception_intercept, (struct backend_vcpu *bv, unsigned int vector, bool on)) \
 	O(int, set_cr_intercept, (struct backend_vcpu *bv, unsigned int cr, bool read, bool write)) \
-	O(const char *, exit_raw_name, (uint64_t raw))
+	O(const char *, exit_raw_name, (uint64_t raw))				\
+	O(void, dump_control, (struct backend_vcpu *bv, backend_print_fn print, void *ctx)) \
+	O(bool, queued_event, (struct backend_vcpu *bv, struct vm_event *ev))
 
 struct backend_ops {
 	const char *name;	/* "svm", "vmx" */
@@ -390,6 +402,21 @@ static inline int backend_set_cr_intercept(struct backend_vcpu *bv, unsigned int
 	if (!backend->set_cr_intercept)
 		return -ENOTSUP;
 	return backend->set_cr_intercept(bv, cr, read, write);
+}
+
+/* The whole control block by field; -ENOTSUP if the backend has no such dump. */
+static inline int backend_dump_control(struct backend_vcpu *bv, backend_print_fn print, void *ctx)
+{
+	if (!backend->dump_control)
+		return -ENOTSUP;
+	backend->dump_control(bv, print, ctx);
+	return 0;
+}
+
+/* The event queued for the next entry; false if none (or not known). */
+static inline bool backend_queued_event(struct backend_vcpu *bv, struct vm_event *ev)
+{
+	return backend->queued_event && backend->queued_event(bv, ev);
 }
 
 /* The vendor's name of a raw exit code, or "?" . */

@@ -702,4 +702,6 @@ const struct backend_ops svm_backend_ops = {
 	.set_exception_intercept = svm_set_exception_intercept,
 	.set_cr_intercept = svm_set_cr_intercept,
 	.exit_raw_name = svm_exit_code_name,
+	.dump_control = svm_dump_control,
+	.queued_event = svm_queued_event,
 };

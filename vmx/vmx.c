@@ -621,4 +621,6 @@ const struct backend_ops vmx_backend_ops = {
 	.dump = vmx_dump,
 	.set_exception_intercept = vmx_set_exception_intercept,
 	.exit_raw_name = vmx_exit_reason_name,
+	.dump_control = vmx_dump_control,
+	.queued_event = vmx_queued_event,
 };
