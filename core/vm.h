@@ -124,6 +124,11 @@ struct vm {
 	 * VM's RAM; fixed before any vCPU runs.
 	 */
 	struct ram_zero *ram_zero;
+	/*
+	 * The console monitor holds one pause count on every vCPU (`pause`
+	 * until `resume`). Boot CPU only (core/launch/monitor_vm.c).
+	 */
+	bool monitor_paused;
 };
 
 /*

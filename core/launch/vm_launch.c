@@ -15,6 +15,7 @@
 #include "core/launch/console_mux.h"
 #include "core/launch/cpu_alloc.h"
 #include "core/launch/monitor.h"
+#include "core/launch/monitor_vm.h"
 #include "core/launch/vm_cmds.h"
 #include "core/lib/errno.h"
 #include "core/pc/guest_acpi.h"
@@ -514,8 +515,16 @@ int vms_start(const char *name)
 	return 0;
 }
 
+/* The monitor's periodic work: a `dirty` in progress, then the reap. */
+static void vms_tick(void)
+{
+	monitor_vm_tick();
+	vms_reap();
+}
+
 __noreturn void vms_monitor(void)
 {
 	vm_cmds_register();
-	monitor_run(vms_reap);
+	monitor_vm_register();
+	monitor_run(vms_tick);
 }
