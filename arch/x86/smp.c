@@ -12,6 +12,7 @@
 #include "asm/percpu.h"
 #include "asm/smp.h"
 #include "asm/tsc.h"
+#include "core/lib/cpu_idle.h"
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "core/lib/string.h"
@@ -124,9 +125,9 @@ void smp_idle_loop(void)
 		/*
 		 * A call published after the check above comes with a kick IPI
 		 * that "sti; hlt" cannot miss: sti enables interrupts only after
-		 * the hlt has begun.
+		 * the hlt has begun. The halt counts as the CPU's idle time.
 		 */
-		cpu_safe_halt();
+		cpu_idle_wait_irq();
 	}
 }
 

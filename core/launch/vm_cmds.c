@@ -150,7 +150,7 @@ static void vm_cmds_memslots(struct vm *vm)
 		const struct memslot *m = &vm_cmds_slots[i];
 		uint64_t hfn = m->host_base >> PAGE_SHIFT;
 
-		monitor_printf("    slot %u: gfn %#llx-%#llx (%llu pages), host frames %#llx-%#llx, "
+		monitor_printf("    slot %u: gfn 0x%llx-0x%llx (%llu pages), host frames 0x%llx-0x%llx, "
 			       "flags %s, dirty logging %s", m->id, (unsigned long long)m->base_gfn,
 			       (unsigned long long)(m->base_gfn + m->npages - 1),
 			       (unsigned long long)m->npages, (unsigned long long)hfn,
