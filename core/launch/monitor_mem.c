@@ -582,6 +582,15 @@ static void monitor_dirty(const char *args)
 		       dirty.seconds, dirty.nr);
 }
 
+/* Bits set in w (no libgcc in the freestanding build: no __builtin_popcount). */
+static unsigned int monitor_bits_set(uint64_t w)
+{
+	w = w - ((w >> 1) & 0x5555555555555555ull);
+	w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned int)((w * 0x0101010101010101ull) >> 56);
+}
+
 /* One harvest: pages dirtied since the last one, over every logged slot. */
 static uint64_t monitor_dirty_harvest(void)
 {
@@ -593,7 +602,7 @@ static uint64_t monitor_dirty_harvest(void)
 		if (memslots_get_dirty_log(&dirty.vm->memslots, dirty.ids[i], dirty.bitmap))
 			continue;
 		for (uint64_t w = 0; w < words; w++)
-			pages += (uint64_t)__builtin_popcountll(dirty.bitmap[w]);
+			pages += monitor_bits_set(dirty.bitmap[w]);
 	}
 	return pages;
 }

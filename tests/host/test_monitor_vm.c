@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "core/guest_mem.h"
 #include "core/guest_walk.h"
 #include "core/launch/monitor.h"
 #include "core/launch/monitor_vm.h"
@@ -48,6 +49,7 @@ bool vms_info(unsigned int i, struct vms_info *info)
 
 /* --- Output capture (the console is stderr in the hosted build) ----------- */
 
+/* Runs line (or, NULL, the monitor's tick), its output into out. */
 static void run_cmd(const char *line)
 {
 	FILE *tmp = tmpfile();
@@ -57,7 +59,10 @@ static void run_cmd(const char *line)
 	CHECK(tmp && saved >= 0);
 	fflush(stderr);
 	dup2(fileno(tmp), 2);
-	monitor_exec(line);
+	if (line)
+		monitor_exec(line);
+	else
+		monitor_vm_tick();
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -350,6 +355,47 @@ static void case_tdp_and_errors(void)
 	finish();
 }
 
+/* On the vCPU's thread: writes one byte into each of 10 pages. */
+static void write_pages(struct vcpu *vcpu, void *ctx)
+{
+	(void)ctx;
+	for (unsigned int i = 0; i < 10; i++)
+		CHECK_EQ(guest_write_gpa(vcpu, 0x10000 + i * PAGE_SIZE, "x", 1), 0);
+}
+
+/* dirty: logging on, one harvest a second from the tick, logging off. */
+static void case_dirty(void)
+{
+	const struct memslot_set *set;
+
+	start();
+	run_cmd("dirty payload 2");
+	CHECK(strstr(out, "vm payload: counting dirtied pages for 2 s (1 slot(s))") != NULL);
+	set = rig.vm->memslots.active;
+	CHECK(set->slots[0].flags & MEMSLOT_DIRTY_LOG);
+	CHECK(one_error("dirty payload"));
+	CHECK(strstr(out, "already counting") != NULL);
+	run_cmd(NULL);
+	CHECK_EQ(out_lines(), 0);	/* not a second yet */
+	CHECK_EQ(vcpu_call(rig_vcpu(&rig, 0), write_pages, NULL, 2000000000ull), 0);
+	rig_sleep_ms(1050);
+	run_cmd(NULL);
+	CHECK(strstr(out, "vm payload: second 1: 10 pages dirtied") != NULL);
+	rig_sleep_ms(1050);
+	run_cmd(NULL);
+	CHECK(strstr(out, "vm payload: second 2: 0 pages dirtied") != NULL);
+	CHECK(strstr(out, "vm payload: 10 pages dirtied in 2 s") != NULL);
+	set = rig.vm->memslots.active;
+	CHECK(!(set->slots[0].flags & MEMSLOT_DIRTY_LOG));
+	/* The VM gone while counting: the count ends, nothing touched. */
+	run_cmd("dirty payload 5");
+	rig_live = false;
+	run_cmd(NULL);
+	CHECK(strstr(out, "vm payload: ended or reset; dirty counting stopped") != NULL);
+	rig_live = true;
+	finish();
+}
+
 int main(void)
 {
 	rig_harness_init();
@@ -361,5 +407,6 @@ int main(void)
 	RUN(case_regs);
 	RUN(case_vmem_walk);
 	RUN(case_tdp_and_errors);
+	RUN(case_dirty);
 	return check_done();
 }

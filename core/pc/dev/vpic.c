@@ -470,7 +470,7 @@ void vpic_dump(struct vpic *p, void (*print)(void *ctx, const char *line), void 
 	spin_unlock(&p->lock);
 	for (unsigned int i = 0; i < 2; i++) {
 		hv_snprintf(line, sizeof(line),
-			    "pic %s: vectors %#04x-%#04x irr %02x isr %02x imr %02x elcr %02x%s%s",
+			    "pic %s: vectors %02x-%02x irr %02x isr %02x imr %02x elcr %02x%s%s",
 			    names[i], c[i].vector_base, c[i].vector_base + 7, c[i].irr, c[i].isr,
 			    c[i].imr, c[i].elcr, c[i].init_step ? " (initialising)" : "",
 			    c[i].auto_eoi ? " auto-EOI" : "");

@@ -499,7 +499,7 @@ void vpit_dump(struct vpit *p, void (*print)(void *ctx, const char *line), void 
 {
 	struct vpit_channel ch[VPIT_CHANNELS];
 	uint32_t counter[VPIT_CHANNELS];
-	uint64_t now = p->clock();
+	uint64_t now = vpit_now(p);
 	char line[128];
 
 	spin_lock(&p->lock);

@@ -637,7 +637,7 @@ void vrtc_dump(struct vrtc *r, void (*print)(void *ctx, const char *line), void 
 	period = r->p_period_ns;
 	spin_unlock(&r->lock);
 	hv_snprintf(line, sizeof(line),
-		    "rtc: index %#04x (NMI %s) A %02x B %02x C flags%s%s%s%s, periodic %llu us",
+		    "rtc: index %02x (NMI %s) A %02x B %02x C flags%s%s%s%s, periodic %llu us",
 		    index & 0x7f, index & 0x80 ? "masked" : "on", a, b, irqf ? " IRQF" : "",
 		    pf ? " PF" : "", af ? " AF" : "", uf ? " UF" : "",
 		    (unsigned long long)(period / 1000));
