@@ -260,6 +260,10 @@ const char *guest_walk_entry_str(enum guest_paging mode, const struct guest_walk
 	size_t len = 0;
 
 	buf[0] = '\0';
+	if (!(s->entry & GPTE_P)) {
+		hv_snprintf(buf, size, "not present");
+		return buf;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(bits) && len < size; i++)
 		if (s->entry & bits[i].bit)
 			len += (size_t)hv_snprintf(buf + len, size - len, "%s%s",

@@ -106,6 +106,7 @@ static void case_4level_large(void)
 static void case_not_present(void)
 {
 	struct guest_walk w;
+	char buf[64];
 
 	ram_reset();
 	put64(0x1000, 0x2000 | P_RW);
@@ -115,6 +116,7 @@ static void case_not_present(void)
 	CHECK_EQ(w.steps[2].level, 2);
 	CHECK_EQ(w.steps[2].entry, 0);
 	CHECK_STR(guest_walk_result_name(w.result), "not present");
+	CHECK_STR(guest_walk_entry_str(w.mode, &w.steps[2], buf, sizeof(buf)), "not present");
 }
 
 /* Reserved bits: above MAXPHYADDR, PS in a PML4E, NX without EFER.NXE, 2 MiB bits 20:13. */
