@@ -57,6 +57,10 @@ struct vcpu *monitor_vm_vcpu(const char *cmd, struct vm *vm, const char *word)
 	unsigned int n = vm_nr_vcpus(vm);
 	uint64_t id;
 
+	if (!n) {
+		monitor_error("%s: vm %s has no vCPUs yet", cmd, vm->name);
+		return NULL;
+	}
 	if (monitor_parse_u64(word, 0, n - 1, &id)) {
 		monitor_error("%s: vCPU '%s' out of range (vm %s has vCPUs 0-%u)", cmd, word,
 			      vm->name, n - 1);
