@@ -175,6 +175,8 @@ static const char *monitor_bits(uint64_t v, const struct monitor_bit *bits, size
 		if (v & bits[i].bit)
 			len += (size_t)hv_snprintf(buf + len, size - len, "%s%s",
 						   len ? " " : "", bits[i].name);
+	if (!len)
+		hv_snprintf(buf, size, "-");
 	return buf;
 }
 
