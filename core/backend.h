@@ -162,6 +162,16 @@ struct backend_dregs {
  *   intercepts INT n and reports it as EXIT_SOFT_INT: QEMU checks INT3
  *   against that intercept instead of #BP's. An EXIT_EXCEPTION of VEC_DB
  *   has the DR6 bits of the #DB (B0-B3, BD, BS) in qual, under both.
+ * dump_control(bv, print, ctx) [optional]: the whole control block, one
+ *   field a line by the vendor's name and its value (VMCB: the control
+ *   and save areas; VMCS: controls, guest and host state, exit
+ *   information; a field this CPU lacks says so), for the monitor's
+ *   `vmcs`. Read-only. The vCPU's thread, outside guest mode (VMREAD
+ *   works only where the VMCS is current): the monitor runs it through
+ *   vcpu_call().
+ * queued_event(bv, ev) [optional]: the event queued for the next entry
+ *   (inject_event, or a re-injection after an exit) into *ev; false with
+ *   *ev untouched if none. Read-only; the vCPU's thread.
  */
 #define BACKEND_OPS(M, O)							\
 	M(int, probe, (struct backend_caps *caps, const char **why))		\
@@ -193,7 +203,9 @@ struct backend_dregs {
 	O(const char *, exit_raw_name, (uint64_t raw))				\
 	O(void, get_dregs, (struct backend_vcpu *bv, struct backend_dregs *d))	\
 	O(void, set_dregs, (struct backend_vcpu *bv, const struct backend_dregs *d)) \
-	O(int, set_debug_ctl, (struct backend_vcpu *bv, unsigned int flags))
+	O(int, set_debug_ctl, (struct backend_vcpu *bv, unsigned int flags)) \
+	O(void, dump_control, (struct backend_vcpu *bv, backend_print_fn print, void *ctx)) \
+	O(bool, queued_event, (struct backend_vcpu *bv, struct vm_event *ev))
 
 struct backend_ops {
 	const char *name;	/* "svm", "vmx" */
@@ -449,6 +461,21 @@ static inline int backend_set_debug_ctl(struct backend_vcpu *bv, unsigned int fl
 	if (!backend->set_debug_ctl)
 		return flags ? -ENOTSUP : 0;
 	return backend->set_debug_ctl(bv, flags);
+}
+
+/* The whole control block by field; -ENOTSUP if the backend has no such dump. */
+static inline int backend_dump_control(struct backend_vcpu *bv, backend_print_fn print, void *ctx)
+{
+	if (!backend->dump_control)
+		return -ENOTSUP;
+	backend->dump_control(bv, print, ctx);
+	return 0;
+}
+
+/* The event queued for the next entry; false if none (or not known). */
+static inline bool backend_queued_event(struct backend_vcpu *bv, struct vm_event *ev)
+{
+	return backend->queued_event && backend->queued_event(bv, ev);
 }
 
 /* The vendor's name of a raw exit code, or "?" . */

@@ -139,6 +139,11 @@ struct vm {
 	 * vCPU, read by the vCPU threads.
 	 */
 	bool (*debug_stop)(struct vcpu *vcpu, const struct vcpu_debug_stop *why);
+	/*
+	 * The console monitor holds one pause count on every vCPU (`pause`
+	 * until `resume`). Boot CPU only (core/launch/monitor_vm.c).
+	 */
+	bool monitor_paused;
 };
 
 /*

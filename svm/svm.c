@@ -710,4 +710,6 @@ const struct backend_ops svm_backend_ops = {
 	.get_dregs = svm_get_dregs,
 	.set_dregs = svm_set_dregs,
 	.set_debug_ctl = svm_set_debug_ctl,
+	.dump_control = svm_dump_control,
+	.queued_event = svm_queued_event,
 };

@@ -203,6 +203,9 @@ int svm_set_state(struct backend_vcpu *bv, const struct guest_state *st);
 int svm_get_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t *val);
 int svm_set_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t val);
 void svm_dump(struct backend_vcpu *bv, backend_print_fn print, void *ctx);
+/* svm_dump.c: the backend's dump_control and queued_event. */
+void svm_dump_control(struct backend_vcpu *bv, backend_print_fn print, void *ctx);
+bool svm_queued_event(struct backend_vcpu *bv, struct vm_event *ev);
 
 /*
  * svm_exit.c: turns the #VMEXIT in v->vmcb into *exit (docs/svm.md);

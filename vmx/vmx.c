@@ -638,4 +638,6 @@ const struct backend_ops vmx_backend_ops = {
 	.get_dregs = vmx_get_dregs,
 	.set_dregs = vmx_set_dregs,
 	.set_debug_ctl = vmx_set_debug_ctl,
+	.dump_control = vmx_dump_control,
+	.queued_event = vmx_queued_event,
 };

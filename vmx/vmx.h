@@ -245,6 +245,9 @@ int vmx_set_state(struct backend_vcpu *bv, const struct guest_state *st);
 int vmx_get_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t *val);
 int vmx_set_msr(struct backend_vcpu *bv, uint32_t msr, uint64_t val);
 void vmx_dump(struct backend_vcpu *bv, backend_print_fn print, void *ctx);
+/* vmx_dump.c: the backend's dump_control and queued_event. */
+void vmx_dump_control(struct backend_vcpu *bv, backend_print_fn print, void *ctx);
+bool vmx_queued_event(struct backend_vcpu *bv, struct vm_event *ev);
 /* Writes st into the current VMCS (no policy checks). */
 void vmx_write_state(struct vmx_vcpu *v, const struct guest_state *st);
 /* Loads / saves v's live registers (struct vmx_live) into / from this CPU. */

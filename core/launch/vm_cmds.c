@@ -7,6 +7,7 @@
  * read section of the monitor's own reader.
  */
 #include "core/launch/monitor.h"
+#include "core/launch/monitor_vm.h"
 #include "core/launch/vm_cmds.h"
 #include "core/launch/vm_launch.h"
 #include "core/lib/cpu_idle.h"
@@ -61,7 +62,9 @@ static const char *vm_cmds_state(const struct vms_info *in)
 {
 	if (!in->live || !in->vm)
 		return "ended";
-	return vm_is_stopped(in->vm) ? "stopping" : "running";
+	if (vm_is_stopped(in->vm))
+		return "stopping";
+	return vm_paused_by_monitor(in->vm) ? "paused" : "running";
 }
 
 static uint64_t vm_cmds_exits(const struct vm *vm)

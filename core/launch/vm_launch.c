@@ -16,6 +16,7 @@
 #include "core/launch/cpu_alloc.h"
 #include "core/launch/gdb_serve.h"
 #include "core/launch/monitor.h"
+#include "core/launch/monitor_vm.h"
 #include "core/launch/vm_cmds.h"
 #include "core/launch/monitor_trace.h"
 #include "core/lib/errno.h"
@@ -519,10 +520,18 @@ int vms_start(const char *name)
 	return 0;
 }
 
+/* The monitor's periodic work: a `dirty` in progress, then the reap. */
+static void vms_tick(void)
+{
+	monitor_vm_tick();
+	vms_reap();
+}
+
 __noreturn void vms_monitor(void)
 {
 	vm_cmds_register();
+	monitor_vm_register();
 	if (monitor_trace_register())
 		pr_err("hv: monitor command trace: cannot register it");
-	monitor_run(vms_reap);
+	monitor_run(vms_tick);
 }

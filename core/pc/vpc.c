@@ -251,3 +251,37 @@ int vpc_create(struct vm *vm, const struct vpc_params *p)
 	vm_platform_attach(vm, &vpc_platform_ops, pc);
 	return 0;
 }
+
+struct vpc_show_ctx {
+	backend_print_fn print;
+	void *ctx;
+};
+
+static void vpc_show_line(void *ctx, const char *line)
+{
+	struct vpc_show_ctx *d = ctx;
+
+	d->print(d->ctx, "%s", line);
+}
+
+int vpc_dump_devices(struct vm *vm, backend_print_fn print, void *ctx)
+{
+	struct vpc_show_ctx d = { print, ctx };
+	struct vpc *pc;
+
+	if (vm->platform != &vpc_platform_ops)
+		return -ENODEV;
+	pc = vpc_of(vm);
+	for (unsigned int i = 0; i < pc->nr_cpus; i++) {
+		print(ctx, "vCPU %u:", i);
+		vpc_vcpu_dump(pc->cpus[i].vcpu, print, ctx);
+	}
+	print(ctx, "ioapic: redirection entries not at their reset value:");
+	vioapic_dump(&pc->ioapic, vpc_show_line, &d);
+	vpic_dump(&pc->pic, vpc_show_line, &d);
+	vpit_dump(&pc->pit, vpc_show_line, &d);
+	vrtc_dump(&pc->rtc, vpc_show_line, &d);
+	vuart_dump(&pc->com1, vpc_show_line, &d);
+	vuart_dump(&pc->com2, vpc_show_line, &d);
+	return 0;
+}

@@ -55,4 +55,12 @@ int vpc_vcpu_set_start(struct vcpu *vcpu, const struct guest_state *st);
 /* Console input for COM1: bytes taken now (the rest must wait). */
 size_t vpc_console_input(struct vm *vm, const uint8_t *buf, size_t n);
 
+/*
+ * The devices of vm's virtual PC for the monitor, one line per print():
+ * each vCPU's local APIC, the IOAPIC, the PIC pair, the PIT, the RTC, the
+ * UARTs. Any CPU; each device's state is read under its own lock, no
+ * other lock held. -ENODEV if vm's platform is not the virtual PC.
+ */
+int vpc_dump_devices(struct vm *vm, backend_print_fn print, void *ctx);
+
 #endif

@@ -418,6 +418,7 @@ static void rig_init(struct rig *r, enum rig_platform platform, unsigned int nr_
 	struct vm_params p = {
 		.name = platform == RIG_PC ? "pc" : "payload", .tdp = BACKEND_TDP_NPT,
 		.tdp_levels = 4, .tdp_max_leaf = TDP_LEVEL_4K, .max_vcpus = nr_vcpus,
+		.extra_readers = 1,	/* the monitor's, as the VM builder leaves one */
 	};
 	struct vcpu *vcpu;
 

@@ -628,6 +628,42 @@ void vlapic_setup_virtual_wire(struct vlapic *a)
 	spin_unlock(&a->lock);
 }
 
+/* "0x31 0xef" for the vectors set in a 256-bit map, "-" for none. */
+static void vlapic_vec_list(const uint32_t *map, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned int v = 0; v < 256 && len < size; v++)
+		if (vlapic_vec_test(map, (uint8_t)v))
+			len += (size_t)hv_snprintf(buf + len, size - len, "%s%#x", len ? " " : "", v);
+	if (!len)
+		hv_snprintf(buf, size, "-");
+}
+
+/* ISR, IRR and TMR as vector lists and the timer mode, under the lock. */
+static void vlapic_dump_vectors(struct vlapic *a, void (*print)(void *ctx, const char *line),
+				void *ctx)
+{
+	static const char *const modes[] = { "one-shot", "periodic", "TSC-deadline", "?" };
+	uint32_t isr[8], irr[8], tmr[8];
+	char line[200], isrs[48], irrs[48], tmrs[48];
+	unsigned int mode;
+
+	spin_lock(&a->lock);
+	memcpy(isr, a->isr, sizeof(isr));
+	memcpy(irr, a->irr, sizeof(irr));
+	memcpy(tmr, a->tmr, sizeof(tmr));
+	mode = __vlapic_timer_mode(a);
+	spin_unlock(&a->lock);
+	vlapic_vec_list(isr, isrs, sizeof(isrs));
+	vlapic_vec_list(irr, irrs, sizeof(irrs));
+	vlapic_vec_list(tmr, tmrs, sizeof(tmrs));
+	hv_snprintf(line, sizeof(line), "  timer %s; isr %s; irr %s; tmr %s",
+		    modes[mode & 3], isrs, irrs, tmrs);
+	print(ctx, line);
+}
+
 void vlapic_dump(struct vlapic *a, void (*print)(void *ctx, const char *line),
 		 void *ctx)
 {
@@ -659,4 +695,5 @@ void vlapic_dump(struct vlapic *a, void (*print)(void *ctx, const char *line),
 		    (unsigned long long)a->tsc_deadline);
 	spin_unlock(&a->lock);
 	print(ctx, line);
+	vlapic_dump_vectors(a, print, ctx);
 }

@@ -18,6 +18,7 @@
  */
 #include "core/pc/dev/vpic.h"
 #include "core/lib/log.h"
+#include "core/lib/printf.h"
 #include "core/lib/platform.h"
 
 #define VPIC_MASTER 0
@@ -455,3 +456,24 @@ const struct vdev_io_ops vpic_io_ops = {
 	.read = vpic_io_read,
 	.write = vpic_io_write,
 };
+
+void vpic_dump(struct vpic *p, void (*print)(void *ctx, const char *line), void *ctx)
+{
+	static const char *const names[2] = { "master", "slave" };
+	struct vpic_chip c[2];
+	char line[128];
+
+	/* Copied under the lock, printed after it. */
+	spin_lock(&p->lock);
+	c[0] = p->chip[0];
+	c[1] = p->chip[1];
+	spin_unlock(&p->lock);
+	for (unsigned int i = 0; i < 2; i++) {
+		hv_snprintf(line, sizeof(line),
+			    "pic %s: vectors %02x-%02x irr %02x isr %02x imr %02x elcr %02x%s%s",
+			    names[i], c[i].vector_base, c[i].vector_base + 7, c[i].irr, c[i].isr,
+			    c[i].imr, c[i].elcr, c[i].init_step ? " (initialising)" : "",
+			    c[i].auto_eoi ? " auto-EOI" : "");
+		print(ctx, line);
+	}
+}

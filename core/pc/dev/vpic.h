@@ -131,4 +131,10 @@ int vpic_ack(struct vpic *p);
 /* Ports 0x20-0x21, 0xa0-0xa1 and 0x4d0-0x4d1; dev is the struct vpic. */
 extern const struct vdev_io_ops vpic_io_ops;
 
+/*
+ * Prints both chips (IRR, ISR, IMR, ELCR as bit masks, the vector bases),
+ * one line per print() call; the state is copied under the lock first.
+ */
+void vpic_dump(struct vpic *p, void (*print)(void *ctx, const char *line), void *ctx);
+
 #endif

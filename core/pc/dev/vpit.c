@@ -9,6 +9,7 @@
  */
 #include "core/pc/dev/vpit.h"
 #include "core/lib/platform.h"
+#include "core/lib/printf.h"
 
 #define NS_PER_SEC	1000000000ull
 /* Port B bit 4 toggles with each DRAM refresh request (15.085 us). */
@@ -492,4 +493,27 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
 void vpit_destroy(struct vpit *p)
 {
 	vtimer_destroy(&p->timer);
+}
+
+void vpit_dump(struct vpit *p, void (*print)(void *ctx, const char *line), void *ctx)
+{
+	struct vpit_channel ch[VPIT_CHANNELS];
+	uint32_t counter[VPIT_CHANNELS];
+	uint64_t now = vpit_now(p);
+	char line[128];
+
+	spin_lock(&p->lock);
+	for (unsigned int i = 0; i < VPIT_CHANNELS; i++) {
+		ch[i] = p->ch[i];
+		counter[i] = vpit_counter(&p->ch[i], now);
+	}
+	spin_unlock(&p->lock);
+	for (unsigned int i = 0; i < VPIT_CHANNELS; i++) {
+		hv_snprintf(line, sizeof(line),
+			    "pit channel %u: mode %u%s count %u counter %u gate %u %s%s", i,
+			    ch[i].mode, ch[i].bcd ? " BCD" : "", ch[i].count, counter[i],
+			    ch[i].gate, ch[i].running ? "running" : "stopped",
+			    ch[i].loaded ? "" : " (no count)");
+		print(ctx, line);
+	}
 }

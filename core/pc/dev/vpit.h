@@ -151,4 +151,10 @@ void vpit_destroy(struct vpit *p);
 /* Ports 0x40-0x43 and 0x61; dev is the struct vpit. */
 extern const struct vdev_io_ops vpit_io_ops;
 
+/*
+ * Prints each channel (mode, reload count, counter now, gate, running),
+ * one line per print() call; copied under the lock first.
+ */
+void vpit_dump(struct vpit *p, void (*print)(void *ctx, const char *line), void *ctx);
+
 #endif

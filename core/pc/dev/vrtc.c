@@ -10,6 +10,7 @@
  */
 #include "core/pc/dev/vrtc.h"
 #include "core/lib/platform.h"
+#include "core/lib/printf.h"
 
 #define NS_PER_SEC	1000000000ll
 #define SECS_PER_DAY	86400ll
@@ -616,4 +617,29 @@ void vrtc_destroy(struct vrtc *r)
 {
 	vtimer_destroy(&r->ptimer);
 	vtimer_destroy(&r->utimer);
+}
+
+void vrtc_dump(struct vrtc *r, void (*print)(void *ctx, const char *line), void *ctx)
+{
+	uint8_t index, a, b;
+	bool pf, af, uf, irqf;
+	uint64_t period;
+	char line[128];
+
+	spin_lock(&r->lock);
+	index = r->index;
+	a = r->cmos[VRTC_REG_A];
+	b = r->cmos[VRTC_REG_B];
+	pf = r->pf;
+	af = r->af;
+	uf = r->uf;
+	irqf = r->irqf;
+	period = r->p_period_ns;
+	spin_unlock(&r->lock);
+	hv_snprintf(line, sizeof(line),
+		    "rtc: index %02x (NMI %s) A %02x B %02x C flags%s%s%s%s, periodic %llu us",
+		    index & 0x7f, index & 0x80 ? "masked" : "on", a, b, irqf ? " IRQF" : "",
+		    pf ? " PF" : "", af ? " AF" : "", uf ? " UF" : "",
+		    (unsigned long long)(period / 1000));
+	print(ctx, line);
 }

@@ -202,4 +202,10 @@ void vrtc_destroy(struct vrtc *r);
 /* Ports 0x70 and 0x71; dev is the struct vrtc. */
 extern const struct vdev_io_ops vrtc_io_ops;
 
+/*
+ * Prints registers A-D, the index and the periodic rate, one line per
+ * print() call; copied under the lock first.
+ */
+void vrtc_dump(struct vrtc *r, void (*print)(void *ctx, const char *line), void *ctx);
+
 #endif

@@ -16,6 +16,7 @@
  */
 #include "core/pc/dev/vuart.h"
 #include "core/lib/platform.h"
+#include "core/lib/printf.h"
 
 /* Line states the modem inputs show outside loopback: a console is on. */
 #define VUART_MSR_EXTERNAL (VUART_MSR_CTS | VUART_MSR_DSR | VUART_MSR_DCD)
@@ -402,4 +403,27 @@ void vuart_init(struct vuart *u, uint16_t base, const struct irq_line *irq,
 		.tx = tx,
 		.tx_ctx = tx_ctx,
 	};
+}
+
+void vuart_dump(struct vuart *u, void (*print)(void *ctx, const char *line), void *ctx)
+{
+	uint8_t ier, iir, lcr, mcr, lsr, msr, dll, dlm, rx;
+	char line[128];
+
+	spin_lock(&u->lock);
+	ier = u->ier;
+	iir = vuart_iir(u);
+	lcr = u->lcr;
+	mcr = u->mcr;
+	lsr = vuart_lsr(u);
+	msr = (u->msr & VUART_MSR_DELTAS) | vuart_msr_lines(u);
+	dll = u->dll;
+	dlm = u->dlm;
+	rx = u->rx_count;
+	spin_unlock(&u->lock);
+	hv_snprintf(line, sizeof(line),
+		    "uart %#x: ier %02x iir %02x lcr %02x mcr %02x lsr %02x msr %02x divisor %u, "
+		    "%u byte(s) to read", u->base, ier, iir, lcr, mcr, lsr, msr,
+		    (unsigned int)dlm << 8 | dll, rx);
+	print(ctx, line);
 }

@@ -170,4 +170,11 @@ size_t vuart_receive(struct vuart *u, const uint8_t *buf, size_t n);
  */
 size_t vuart_rx_space(struct vuart *u);
 
+/*
+ * Prints the registers (IER, IIR level, LCR, MCR, LSR, MSR, divisor) and
+ * the receive FIFO's fill, one line per print() call; copied under the
+ * lock first.
+ */
+void vuart_dump(struct vuart *u, void (*print)(void *ctx, const char *line), void *ctx);
+
 #endif
