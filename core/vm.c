@@ -234,6 +234,9 @@ static void vm_vstop(struct vm *vm, bool error, const char *fmt, va_list ap)
 		return;
 	hv_vsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
 	vm->stop_error = error;
+	/* What the guest wrote before it stopped comes out before the report. */
+	if (vm->stop_notify)
+		vm->stop_notify(vm, vm->stop_ctx);
 	pr_info("vm %s: stopping: %s", vm->name, vm->stop_reason);
 	vm_make_request(vm, VCPU_REQ_STOP, NULL);
 }

@@ -140,6 +140,14 @@ struct vm {
 	 */
 	bool (*debug_stop)(struct vcpu *vcpu, const struct vcpu_debug_stop *why);
 	/*
+	 * Called by the one vm_stop() that stops the VM, on its CPU, before
+	 * the stop is reported (the launcher's: the VM's console output so
+	 * far reaches the console first); NULL: none. Set before any vCPU
+	 * runs. It may wait a little, never for a vCPU.
+	 */
+	void (*stop_notify)(struct vm *vm, void *ctx);
+	void *stop_ctx;
+	/*
 	 * The console monitor holds one pause count on every vCPU (`pause`
 	 * until `resume`). Boot CPU only (core/launch/monitor_vm.c).
 	 */

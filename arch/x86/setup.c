@@ -303,7 +303,7 @@ static void setup_gdb(void)
 		pr_err("hv: gdb: port %#x is the console's; stub off", port);
 		port = 0;
 	}
-	gdb_serve_setup((uint16_t)port);
+	gdb_serve_setup((uint16_t)port, opt != NULL);
 }
 
 void hv_main(struct boot_record *boot)

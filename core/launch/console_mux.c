@@ -34,6 +34,7 @@ struct mux_ring {
 	uint32_t head, tail;		/* bytes written and read, free-running */
 	uint64_t dropped;		/* lost since the ring filled; not 0: all are */
 	uint64_t filled_ns;		/* when its first byte came into the empty ring */
+	uint32_t written;		/* bytes on the console: tail once written */
 	uint8_t buf[CONSOLE_MUX_RING];
 };
 
@@ -123,6 +124,35 @@ out:
 	spin_unlock(&r->lock);
 	if (was_empty)
 		mux_kick_drain();
+}
+
+void console_mux_flush(int slot, uint64_t timeout_ns)
+{
+	struct mux_ring *r;
+	uint64_t end = time_now_ns() + timeout_ns;
+	uint32_t target;
+
+	if (slot < 0 || slot >= CONSOLE_MUX_SLOTS ||
+	    (int)smp_processor_id() == READ_ONCE(drain_cpu))
+		return;
+	r = &slots[slot].out;
+	spin_lock(&r->lock);
+	target = r->head;
+	spin_unlock(&r->lock);
+	mux_kick_drain();
+	for (;;) {
+		uint32_t written;
+		bool open;
+
+		spin_lock(&r->lock);
+		written = r->written;
+		open = r->open;
+		spin_unlock(&r->lock);
+		/* Free-running counts: "written reached target", modulo 2^32. */
+		if (!open || (int32_t)(written - target) >= 0 || time_now_ns() >= end)
+			return;
+		cpu_relax();
+	}
 }
 
 /* --- Output: the drain, boot CPU ------------------------------------------ */
@@ -246,6 +276,10 @@ static size_t mux_drain_slot(int i, size_t max)
 		}
 		if (dropped)
 			mux_report_dropped(s, dropped);
+		/* Taken and written: what console_mux_flush() waits for. */
+		spin_lock(&s->out.lock);
+		s->out.written += (uint32_t)n;
+		spin_unlock(&s->out.lock);
 		done += n;
 		if (n < sizeof(buf) || !n)
 			break;
@@ -388,7 +422,7 @@ int console_mux_add(const char *name, console_input_fn input, void *ctx)
 	s->ctx = ctx;
 	s->q_head = s->q_count = 0;
 	spin_lock(&s->out.lock);
-	s->out.head = s->out.tail = 0;
+	s->out.head = s->out.tail = s->out.written = 0;
 	s->out.dropped = 0;
 	s->out.filled_ns = 0;
 	s->out.open = true;

@@ -74,6 +74,15 @@ void console_mux_set_prompt(void (*hide)(void), void (*show)(void));
  */
 void console_mux_locked(void (*fn)(void *ctx), void *ctx);
 
+/*
+ * Waits, at most timeout_ns, until every byte the slot's guest wrote
+ * before the call is on the console: for a VM's last words before the
+ * hypervisor reports its end. Any CPU but the draining one (there it
+ * returns at once: the drain cannot run while it waits); it kicks the
+ * drain and spins, holding no lock.
+ */
+void console_mux_flush(int slot, uint64_t timeout_ns);
+
 /* Slot with the focus, -1 for the hypervisor. */
 int console_mux_focus(void);
 

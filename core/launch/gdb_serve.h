@@ -26,9 +26,11 @@ int gdb_serve_port_from(const char *opt);
 /*
  * Starts serving on port (0: off, the `gdb` command says so) with the
  * first VM of vms.cfg; registers the monitor's `gdb` command. A port
- * with no UART behind it turns the stub off with a line saying so.
+ * with no UART behind it turns the stub off with a line saying so: an
+ * error line if the command line asked for that port, an information
+ * line for the default.
  */
-void gdb_serve_setup(uint16_t port);
+void gdb_serve_setup(uint16_t port, bool asked);
 
 /* The monitor's periodic work: answers GDB, follows the served VM. */
 void gdb_serve_tick(void);

@@ -75,6 +75,20 @@ static size_t slot_console_input(void *ctx, const uint8_t *buf, size_t n)
 	return s->vm ? vpc_console_input(s->vm, buf, n) : n;
 }
 
+/*
+ * The VM stops (the CPU that stopped it): its console output so far goes
+ * out before the hypervisor's "stopping" line, so that a guest's last
+ * line ("PASS ...", a panic) is never cut by it. Bounded: a drain that
+ * cannot keep up costs the stopping CPU 100 ms at most.
+ */
+static void slot_stop_notify(struct vm *vm, void *ctx)
+{
+	struct vm_slot *s = ctx;
+
+	(void)vm;
+	console_mux_flush(s->console, 100000000ull);
+}
+
 static void slot_power(void *ctx, enum vdev_power_event ev)
 {
 	struct vm_slot *s = ctx;
@@ -251,6 +265,8 @@ static int slot_boot(struct vm_slot *s)
 		s->cfg.vcpus, s->cpus[0], s->cfg.vcpus > 1 ? " and up" : "",
 		(unsigned long long)(s->cfg.memory >> 20), s->cfg.cmdline);
 	s->boot_ns = time_now_ns();
+	s->vm->stop_notify = slot_stop_notify;
+	s->vm->stop_ctx = s;
 	vm_build_start(s->build, s->cpus);
 	return 0;
 }

@@ -24,7 +24,7 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 # Targets that need the platform layer (the log, the heap, the clock) link
 # the hosted shim with it: $(FUZZ_HOST).
 FUZZ_HOST := tests/host/shim.c core/lib/log.c core/lib/printf.c core/lib/errno.c \
-	core/lib/spinlock.c
+	core/lib/spinlock.c core/lib/text_filter.c
 
 FUZZ_TARGETS := fuzz_mmio_emul fuzz_insn_len fuzz_vmconfig fuzz_linux_boot fuzz_vpc fuzz_gdb
 

@@ -370,6 +370,52 @@ static void echo_not_cut(void)
  * A removed slot's last bytes are written, then its figures; then it
  * takes no more.
  */
+static int flush_wrote, flush_done;	/* atomic */
+
+/* A vCPU of alpha: its last words, then the VM stops (vm_stop()'s report). */
+static void flush_then_report(struct worker *w)
+{
+	static const char last[] = "alpha: last words\n";
+
+	for (size_t i = 0; i < sizeof(last) - 1; i++)
+		console_mux_output(slot_alpha, (uint8_t)last[i]);
+	__atomic_store_n(&flush_wrote, 1, __ATOMIC_RELEASE);
+	console_mux_flush(slot_alpha, 1000000000ull);
+	pr_info("vm alpha: stopping: powered off by the guest");
+	__atomic_store_n(&flush_done, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * The report of a VM's stop comes after what the VM wrote before it: the
+ * stopping CPU waits (bounded) for the drain. The drain starts only 20 ms
+ * after the words are written, so a report that does not wait comes
+ * first.
+ */
+static void stop_report_after_last_words(void)
+{
+	struct worker w;
+	size_t from = uart_len();
+	const char *words, *report;
+	struct timespec ms20 = { 0, 20000000 };
+
+	worker_start(&w, 1, flush_then_report, NULL);
+	while (!__atomic_load_n(&flush_wrote, __ATOMIC_ACQUIRE))
+		sched_yield();
+	nanosleep(&ms20, NULL);
+	while (!__atomic_load_n(&flush_done, __ATOMIC_ACQUIRE)) {
+		console_mux_poll(NULL);
+		clock_advance(1000000);
+	}
+	worker_join(&w);
+	drain_all();
+	pthread_mutex_lock(&uart_mu);
+	out[out_len] = '\0';
+	words = strstr(out + from, "alpha: last words");
+	report = strstr(out + from, "vm alpha: stopping");
+	pthread_mutex_unlock(&uart_mu);
+	CHECK(words && report && words < report);
+}
+
 static void remove_writes_last_words(void)
 {
 	static const char last[] = "reboot: Power down\n";
@@ -426,6 +472,7 @@ int main(void)
 	RUN(unfocused_lines_are_stripped);
 	RUN(log_lines_keep_whole);
 	RUN(echo_not_cut);
+	RUN(stop_report_after_last_words);
 	RUN(remove_writes_last_words);
 	RUN(filter_sequences);
 	return check_done();
