@@ -119,9 +119,18 @@ static const struct cpuid_rule cpuid_rules[] = {
 	ZERO(0xa, 0xa),		/* performance counters */
 	ZERO(0xd, 0xd),		/* XSAVE state: hidden with XSAVE */
 
-	/* AMD repeats leaf 1's EDX bits in 0x80000001. */
-	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, ECX, CPUID_80000001_ECX_SVM),
-	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, EDX, CPUID_1_EDX_MTRR | CPUID_80000001_EDX_RDTSCP),
+	/*
+	 * AMD repeats leaf 1's EDX bits in 0x80000001. Features switched on
+	 * by an EFER bit other than SCE, LME, LMA and NXE are hidden: the
+	 * backends refuse those bits with #GP (asm/msr.h, efer_valid()), so
+	 * a guest must not be told it may set them (TCE, FFXSR, and
+	 * automatic IBRS in 0x80000021).
+	 */
+	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, ECX,
+	     CPUID_80000001_ECX_SVM | CPUID_80000001_ECX_TCE),
+	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, EDX, CPUID_1_EDX_MTRR |
+	     CPUID_80000001_EDX_RDTSCP | CPUID_80000001_EDX_FFXSR),
+	HIDE(CPUID_EXT_FEATURES_21, CPUID_ANY_SUBLEAF, EAX, CPUID_80000021_EAX_AUTOIBRS),
 	ZERO(CPUID_LEAF_SVM, CPUID_LEAF_SVM),	/* SVM features: none for the guest */
 
 	/* The hypervisor's leaves: 0x40000000-0x400000ff, zero unless named here. */

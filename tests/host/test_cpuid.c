@@ -113,8 +113,11 @@ static void hidden_features_hidden(void)
 	CHECK_EQ(r[0], 0x1234u);
 	CHECK_EQ(r[1], ALL);
 	guest_cpuid(0x80000001, 0, r);
-	CHECK_EQ(r[2], ALL & ~BIT(2));			/* SVM */
-	CHECK_EQ(r[3], ALL & ~(BIT(12) | BIT(27)));	/* MTRR, RDTSCP */
+	CHECK_EQ(r[2], ALL & ~(BIT(2) | BIT(17)));	/* SVM, TCE */
+	CHECK_EQ(r[3], ALL & ~(BIT(12) | BIT(25) | BIT(27)));	/* MTRR, FFXSR, RDTSCP */
+	guest_cpuid(0x80000021, 0, r);			/* automatic IBRS: EFER.AIBRSE #GPs */
+	CHECK_EQ(r[0], ALL & ~BIT(8));
+	CHECK_EQ(r[1], ALL);
 	for (uint32_t leaf = 0; leaf < 0x20; leaf++) {
 		bool empty = leaf == 5 || leaf == 6 || leaf == 0xa || leaf >= 0xd;
 

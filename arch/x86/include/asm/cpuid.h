@@ -29,12 +29,16 @@
 #define CPUID_EXT_MAX             0x80000000u
 #define CPUID_EXT_FEATURES        0x80000001u
 #define   CPUID_80000001_ECX_SVM  BIT(2)
+#define   CPUID_80000001_ECX_TCE  BIT(17)	/* translation cache extension: EFER.TCE */
 #define   CPUID_80000001_EDX_NX   BIT(20)
+#define   CPUID_80000001_EDX_FFXSR BIT(25)	/* fast FXSAVE/FXRSTOR: EFER.FFXSR */
 #define   CPUID_80000001_EDX_GBPAGES BIT(26)
 #define   CPUID_80000001_EDX_RDTSCP BIT(27)
 #define CPUID_EXT_ADDR_SIZES      0x80000008u
 #define   CPUID_ADDR_SIZES_PHYS_MASK 0xffu	/* EAX[7:0]: physical address bits */
 #define CPUID_PHYS_BITS_DEFAULT   36	/* without leaf 0x80000008 */
 #define CPUID_LEAF_SVM            0x8000000au	/* AMD: SVM revision and features */
+#define CPUID_EXT_FEATURES_21     0x80000021u	/* AMD: extended feature identifiers 2 */
+#define   CPUID_80000021_EAX_AUTOIBRS BIT(8)	/* automatic IBRS: EFER.AIBRSE */
 
 #endif
