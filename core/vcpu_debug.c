@@ -200,7 +200,7 @@ void vcpu_debug_exit(struct vcpu *vcpu, const struct vm_exit *exit)
 /* Hands why to the VM's hook; false if there is none or it declines. */
 static bool debug_report(struct vcpu *vcpu, struct vcpu_debug_stop *why)
 {
-	vcpu_debug_stop_fn fn = vcpu->vm->debug_stop;
+	vcpu_debug_stop_fn fn = READ_ONCE(vcpu->vm->debug_stop);
 	bool mine;
 
 	why->rip = vcpu->bv->regs.rip;

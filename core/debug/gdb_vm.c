@@ -518,12 +518,20 @@ int gdb_vm_attach(struct gdb_vm *g, struct gdb_stub *stub, struct vm *vm)
 	return 0;
 }
 
+/*
+ * The order matters: no new stop may start (hook and pointer gone),
+ * then every vCPU is disarmed through a call on its thread, which
+ * returns only once a hook that was running there has finished, and
+ * only then are the vCPUs released; a hook that held them after the
+ * release would leave the VM stopped with no debugger to resume it.
+ */
 void gdb_vm_detach(struct gdb_vm *g)
 {
 	if (!g->vm)
 		return;
-	gdb_vm_detach_op(g);
 	__atomic_store_n(&gdb_vm_active, NULL, __ATOMIC_RELEASE);
+	WRITE_ONCE(g->vm->debug_stop, NULL);
+	gdb_vm_detach_op(g);
 	g->vm = NULL;
 }
 
