@@ -13,9 +13,6 @@
  */
 #include "payload.h"
 
-#define COM1     0x3f8
-#define COM1_LSR (COM1 + 5)
-#define LSR_THRE 0x20
 #define LOOP_OFF    0x200		/* loop at 0x1000 + 0x200 */
 #define COUNTER_OFF 0xa00		/* counter at 0x1000 + 0xa00 */
 
@@ -38,22 +35,7 @@ PAYLOAD_HEADER(1, 0)
 	sti
 	jmp loop
 
-/* SI = NUL-terminated string, out through COM1; clobbers AX, DX, SI. */
-	.code16
-puts_com1:
-	lodsb
-	testb %al, %al
-	jz 3f
-	movb %al, %ah
-	movw $COM1_LSR, %dx
-1:	inb %dx, %al
-	testb $LSR_THRE, %al
-	jz 1b
-	movb %ah, %al
-	movw $COM1, %dx
-	outb %al, %dx
-	jmp puts_com1
-3:	ret
+DEFINE_PUTS_COM1
 
 msg_ready: .asciz "gdb_target: ready, loop at 0x1200, counter at 0x1a00\n"
 

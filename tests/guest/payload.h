@@ -36,6 +36,33 @@ payload_entry:
 	movw $label, %si;			\
 	call puts16
 
+/*
+ * COM1 of the virtual PC: the console of a payload that vms.cfg runs as a
+ * VM's kernel, where port 0xE9 does not exist. DEFINE_PUTS_COM1 is
+ * puts_com1 (16-bit): SI = NUL-terminated string; clobbers AX, DX, SI.
+ */
+#define COM1        0x3f8
+#define COM1_LCR    (COM1 + 3)
+#define COM1_LSR    (COM1 + 5)
+#define LSR_THRE    0x20
+
+#define DEFINE_PUTS_COM1			\
+	.code16;				\
+puts_com1:					\
+	lodsb;					\
+	testb %al, %al;				\
+	jz 3f;					\
+	movb %al, %ah;				\
+	movw $COM1_LSR, %dx;			\
+1:	inb %dx, %al;				\
+	testb $LSR_THRE, %al;			\
+	jz 1b;					\
+	movb %ah, %al;				\
+	movw $COM1, %dx;			\
+	outb %al, %dx;				\
+	jmp puts_com1;				\
+3:	ret
+
 /* Ends the VM with status. */
 #define EXIT16(status)				\
 	movb $status, %al;			\

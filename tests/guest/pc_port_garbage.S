@@ -15,10 +15,6 @@
 
 #define PM1A_CNT    0x604
 #define SLP_S5_EN   0x3400		/* SLP_TYP 5 << 10 | SLP_EN */
-#define COM1        0x3f8
-#define COM1_LCR    (COM1 + 3)
-#define COM1_LSR    (COM1 + 5)
-#define LSR_THRE    0x20
 
 PAYLOAD_HEADER(1, 0)
 	cli
@@ -91,21 +87,7 @@ rand:
 	movl %ebx, %eax
 	ret
 
-/* SI = NUL-terminated string, out through COM1; clobbers AX, DX, SI. */
-puts_com1:
-	lodsb
-	testb %al, %al
-	jz 3f
-	movb %al, %ah
-	movw $COM1_LSR, %dx
-1:	inb %dx, %al			/* wait for the transmitter */
-	testb $LSR_THRE, %al
-	jz 1b
-	movb %ah, %al
-	movw $COM1, %dx
-	outb %al, %dx
-	jmp puts_com1
-3:	ret
+DEFINE_PUTS_COM1
 
 msg_start: .asciz "pc_port_garbage: writing every port\n"
 msg_pass:  .asciz "PASS pc_port_garbage: every port written and read\n"
