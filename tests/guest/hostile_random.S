@@ -82,7 +82,6 @@
 #define PM_TIMER    0x608
 #define PM1A_CNT    0x604
 #define SLP_S5_EN   0x3400
-#define COM1        0x3f8
 
 	PAYLOAD_HEADER(1, 0)
 	jmp 1f

@@ -23,7 +23,6 @@
  */
 #include "payload.h"
 
-#define COM1        0x3f8
 #define STORM_REPORT_AT 4096	/* local APIC interrupts before the one report */
 #define LAPIC       0xfee00000
 #define IDT         0x8000

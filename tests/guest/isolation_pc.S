@@ -20,10 +20,6 @@
 #define LAPIC       0xfee00000
 #define IOAPIC      0xfec00000
 #define LAPIC_LVR   0x30
-#define COM1        0x3f8
-#define COM1_LCR    (COM1 + 3)
-#define COM1_LSR    (COM1 + 5)
-#define LSR_THRE    0x20
 
 #define PUTS(label) movl $label, %esi; call puts
 
