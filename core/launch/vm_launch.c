@@ -226,9 +226,10 @@ static int slot_load_guest(struct vm_slot *s)
 		pr_err("vm %s: %s", s->cfg.name, why);
 		return err;
 	}
-	pr_info("vm %s: kernel %s at %#llx (boot protocol %u.%02u), initrd %s %llu KiB at %#llx",
+	pr_info("vm %s: kernel %s at %#llx (boot protocol %u.%02u, %u-bit entry), initrd %s %llu KiB at %#llx",
 		s->cfg.name, s->kernel->name, (unsigned long long)info.kernel_addr,
-		info.protocol >> 8, info.protocol & 0xff, s->initrd ? s->initrd->name : "(none)",
+		info.protocol >> 8, info.protocol & 0xff, info.entry_bits,
+		s->initrd ? s->initrd->name : "(none)",
 		(unsigned long long)(lc.initrd_size >> 10), (unsigned long long)info.initrd_addr);
 	{
 		struct ram_zero_range kept[2] = {

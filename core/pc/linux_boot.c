@@ -9,7 +9,10 @@
  *
  * Field offsets are those of struct setup_header and struct boot_params
  * (arch/x86/include/uapi/asm/bootparam.h); the setup header sits at the
- * same offset (0x1f1) in the file and in boot_params.
+ * same offset (0x1f1) in the file and in boot_params. Each field is
+ * marked with the protocol version that introduced it where that is
+ * after 2.00; a field the image's version does not define is never read
+ * (in such an image its bytes are real-mode code).
  */
 #include "core/lib/errno.h"
 #include "core/pc/linux_boot.h"
@@ -29,23 +32,31 @@
 #define HDR_CODE32_START	0x214	/* u32 */
 #define HDR_RAMDISK_IMAGE	0x218	/* u32 */
 #define HDR_RAMDISK_SIZE	0x21c	/* u32 */
-#define HDR_HEAP_END_PTR	0x224	/* u16 */
-#define HDR_CMD_LINE_PTR	0x228	/* u32 */
-#define HDR_INITRD_ADDR_MAX	0x22c	/* u32 */
-#define HDR_KERNEL_ALIGNMENT	0x230	/* u32 */
-#define HDR_RELOCATABLE		0x234	/* u8 */
-#define HDR_XLOADFLAGS		0x236	/* u16 */
-#define HDR_CMDLINE_SIZE	0x238	/* u32 */
-#define HDR_PREF_ADDRESS	0x258	/* u64 */
-#define HDR_INIT_SIZE		0x260	/* u32 */
-#define HDR_END_2_12		0x268	/* the 2.12 header ends with handover_offset */
+#define HDR_HEAP_END_PTR	0x224	/* u16, 2.01 */
+#define HDR_CMD_LINE_PTR	0x228	/* u32, 2.02 */
+#define HDR_INITRD_ADDR_MAX	0x22c	/* u32, 2.03 */
+#define HDR_KERNEL_ALIGNMENT	0x230	/* u32, 2.05 */
+#define HDR_RELOCATABLE		0x234	/* u8, 2.05 */
+#define HDR_XLOADFLAGS		0x236	/* u16, 2.12 */
+#define HDR_CMDLINE_SIZE	0x238	/* u32, 2.06 */
+#define HDR_PREF_ADDRESS	0x258	/* u64, 2.10 */
+#define HDR_INIT_SIZE		0x260	/* u32, 2.10 */
+#define HDR_END_2_06		0x23c	/* after cmdline_size */
+#define HDR_END_2_07		0x248	/* after hardware_subarch_data */
+#define HDR_END_2_08		0x250	/* after payload_length */
+#define HDR_END_2_09		0x258	/* after setup_data */
+#define HDR_END_2_10		0x264	/* after init_size */
+#define HDR_END_2_11		0x268	/* after handover_offset */
+#define HDR_END_2_15		0x26c	/* after kernel_info_offset */
 #define HDR_END_MAX		0x290	/* boot_params.edd_mbr_sig_buffer follows */
 
 #define BOOT_FLAG_MAGIC		0xaa55
 #define HDRS_MAGIC		0x53726448u	/* "HdrS" */
 #define LOADFLAGS_LOADED_HIGH	BIT(0)
 #define LOADFLAGS_CAN_USE_HEAP	BIT(7)
+#define XLF_KERNEL_64		BIT(0)	/* startup_64 at load address + 0x200 */
 #define XLF_CAN_BE_LOADED_ABOVE_4G BIT(1)
+#define PROTO(major, minor)	((uint16_t)((major) << 8 | (minor)))
 #define LOADER_TYPE_UNDEFINED	0xff
 /* boot.rst's layout: heap_end = 0xe000 from the real-mode base. */
 #define HEAP_END_PTR		0xde00
@@ -69,6 +80,23 @@ _Static_assert(BP_E820_TABLE + LINUX_BOOT_E820_MAX * BP_E820_ENTRY_SIZE <= BP_SI
 #define LB_INITRD_END		(4ull << 30)	/* the initrd stays below 4 GiB */
 #define LB_GDT_ENTRIES		4	/* null, null, __BOOT_CS, __BOOT_DS */
 #define LB_LOW_END		(LINUX_BOOT_CMDLINE_GPA + LINUX_BOOT_CMDLINE_ROOM)
+#define LB_OLD_LOAD_ADDR	0x100000ull	/* before 2.10: no pref_address */
+#define LB_OLD_INIT_FACTOR	3	/* before 2.10: no init_size */
+#define LB_ENTRY64_OFFSET	0x200	/* startup_64 in the protected-mode part */
+
+/* The 64-bit entry's identity map: 2 MiB pages over the low 4 GiB. */
+#define LB_PT_PRESENT		BIT(0)
+#define LB_PT_WRITE		BIT(1)
+#define LB_PT_LARGE		BIT(7)	/* a 2 MiB page in a PD */
+#define LB_PT_ENTRIES		512
+#define LB_PML4_GPA		LINUX_BOOT_PGTABLE_GPA
+#define LB_PDPT_GPA		(LINUX_BOOT_PGTABLE_GPA + LB_PAGE_SIZE)
+#define LB_PD_GPA		(LINUX_BOOT_PGTABLE_GPA + 2 * LB_PAGE_SIZE)
+#define LB_PD_COUNT		4	/* one per GiB */
+_Static_assert(LINUX_BOOT_PGTABLE_PAGES == 2 + LB_PD_COUNT, "PML4, PDPT, 4 PDs");
+_Static_assert(LINUX_BOOT_PGTABLE_GPA >= LINUX_BOOT_PARAMS_GPA + BP_SIZE &&
+	       LINUX_BOOT_PGTABLE_GPA + LINUX_BOOT_PGTABLE_PAGES * 0x1000 <= LINUX_BOOT_CMDLINE_GPA,
+	       "page tables between the zero page and the command line");
 
 /* Everything the checks decide; only then is anything written. */
 struct lb_plan {
@@ -78,6 +106,11 @@ struct lb_plan {
 	size_t errlen;
 
 	uint16_t protocol;
+	uint16_t xloadflags;	/* 0 before 2.12 */
+	bool relocatable;
+	bool entry64;		/* the 64-bit entry, with page tables */
+	uint32_t align;		/* kernel_alignment (relocatable kernels) */
+	uint64_t pref;		/* pref_address, or 0x100000 before 2.10 */
 	size_t setup_size;	/* real-mode part: (setup_sects + 1) * 512 */
 	size_t hdr_end;		/* copy file bytes HDR_SETUP_SECTS .. hdr_end */
 	uint32_t init_size;
@@ -133,13 +166,35 @@ static unsigned long long lb_mib_up(uint64_t bytes)
 
 /* ---- Checks and placement ---------------------------------------------- */
 
-/* The image: magic, protocol, flags, and the protected-mode part's size. */
-static int lb_plan_image(struct lb_plan *pl)
+/*
+ * Where the setup header of protocol version v ends: the end of the last
+ * field that version defines (boot.rst's "THE REAL-MODE KERNEL HEADER").
+ * 2.12 to 2.14 add no field past handover_offset (2.12's xloadflags sits
+ * in 2.05's padding; 2.14 is "the same as 2.13").
+ */
+static size_t lb_hdr_end_for(uint16_t v)
+{
+	if (v >= PROTO(2, 15))
+		return HDR_END_2_15;
+	if (v >= PROTO(2, 11))
+		return HDR_END_2_11;
+	if (v >= PROTO(2, 10))
+		return HDR_END_2_10;
+	if (v >= PROTO(2, 9))
+		return HDR_END_2_09;
+	if (v >= PROTO(2, 8))
+		return HDR_END_2_08;
+	if (v >= PROTO(2, 7))
+		return HDR_END_2_07;
+	return HDR_END_2_06;
+}
+
+/* Magic, version, header length and LOADED_HIGH: is it a bzImage at all. */
+static int lb_plan_header(struct lb_plan *pl)
 {
 	const char *k = lb_kname(pl);
 	size_t size = pl->cfg->kernel_size;
-	unsigned int sects, align;
-	uint64_t need;
+	unsigned int jump;
 
 	if (!size)
 		return lb_fail(pl, -ENOEXEC, "kernel %s: empty file", k);
@@ -147,42 +202,113 @@ static int lb_plan_image(struct lb_plan *pl)
 		return lb_fail(pl, -ENOEXEC, "kernel %s: truncated: a bzImage header needs %u bytes, the file has %zu",
 			       k, BZIMAGE_MIN_SIZE, size);
 	if (lb_hdr(pl, HDR_BOOT_FLAG, 2) != BOOT_FLAG_MAGIC)
-		return lb_fail(pl, -ENOEXEC, "kernel %s: not a bzImage (boot flag 0x%04llx at 0x1fe, not 0xaa55)",
+		return lb_fail(pl, -ENOEXEC, "kernel %s: not a bzImage: setup_header.boot_flag 0x%04llx, not 0xaa55",
 			       k, (unsigned long long)lb_hdr(pl, HDR_BOOT_FLAG, 2));
 	if (lb_hdr(pl, HDR_HEADER, 4) != HDRS_MAGIC)
-		return lb_fail(pl, -ENOEXEC, "kernel %s: not a bzImage (no \"HdrS\" at 0x202)", k);
+		return lb_fail(pl, -ENOEXEC, "kernel %s: not a bzImage: setup_header.header 0x%08llx, not 0x53726448 (\"HdrS\")",
+			       k, (unsigned long long)lb_hdr(pl, HDR_HEADER, 4));
 	pl->protocol = (uint16_t)lb_hdr(pl, HDR_VERSION, 2);
 	if (pl->protocol < LINUX_BOOT_MIN_PROTOCOL)
-		return lb_fail(pl, -ENOEXEC, "kernel %s: boot protocol %u.%02u is too old (2.12 needed)",
-			       k, pl->protocol >> 8, pl->protocol & 0xff);
-	pl->hdr_end = HDR_HEADER + lb_hdr(pl, HDR_JUMP_OFFSET, 1);
-	if (pl->hdr_end < HDR_END_2_12)
-		return lb_fail(pl, -ENOEXEC, "kernel %s: setup header ends at 0x%zx, before its 2.12 fields",
-			       k, pl->hdr_end);
+		return lb_fail(pl, -ENOEXEC, "kernel %s: setup_header.version 0x%04x below 2.06",
+			       k, pl->protocol);
+	jump = (unsigned int)lb_hdr(pl, HDR_JUMP_OFFSET, 1);
+	pl->hdr_end = HDR_HEADER + jump;
+	if (pl->hdr_end < lb_hdr_end_for(pl->protocol))
+		return lb_fail(pl, -ENOEXEC, "kernel %s: setup_header.jump 0x%02x ends the header at 0x%zx, before the end of the %u.%02u fields (0x%zx)",
+			       k, jump, pl->hdr_end, pl->protocol >> 8, pl->protocol & 0xff,
+			       lb_hdr_end_for(pl->protocol));
 	pl->hdr_end = MIN(pl->hdr_end, (size_t)HDR_END_MAX);
 	if (!(lb_hdr(pl, HDR_LOADFLAGS, 1) & LOADFLAGS_LOADED_HIGH))
-		return lb_fail(pl, -ENOEXEC, "kernel %s: not a bzImage (LOADED_HIGH clear: a zImage)", k);
-	if (!lb_hdr(pl, HDR_RELOCATABLE, 1))
-		return lb_fail(pl, -ENOEXEC, "kernel %s: not relocatable (relocatable_kernel is 0)", k);
-	align = (unsigned int)lb_hdr(pl, HDR_KERNEL_ALIGNMENT, 4);
-	if (align < LB_PAGE_SIZE || (align & (align - 1)))
-		return lb_fail(pl, -ENOEXEC, "kernel %s: kernel_alignment 0x%x is not a power of two of at least 4 KiB",
-			       k, align);
-	pl->init_size = (uint32_t)lb_hdr(pl, HDR_INIT_SIZE, 4);
-	if (!pl->init_size)
-		return lb_fail(pl, -ENOEXEC, "kernel %s: init_size is 0", k);
+		return lb_fail(pl, -ENOEXEC, "kernel %s: setup_header.loadflags 0x%02llx: LOADED_HIGH clear (a zImage)",
+			       k, (unsigned long long)lb_hdr(pl, HDR_LOADFLAGS, 1));
+	return 0;
+}
+
+/*
+ * The fields that depend on the version, each read only where the
+ * version defines it: pref_address and init_size from 2.10, xloadflags
+ * from 2.12; older kernels get 0x100000 (code32_start's default, where
+ * they run) and, having no init_size, three times their protected-mode
+ * part (room to decompress).
+ */
+static int lb_plan_fields(struct lb_plan *pl)
+{
+	const char *k = lb_kname(pl);
+	bool has_2_10 = pl->protocol >= PROTO(2, 10);
+
+	pl->relocatable = lb_hdr(pl, HDR_RELOCATABLE, 1) != 0;
+	pl->align = (uint32_t)lb_hdr(pl, HDR_KERNEL_ALIGNMENT, 4);
+	if (pl->relocatable && (pl->align < LB_PAGE_SIZE || (pl->align & (pl->align - 1))))
+		return lb_fail(pl, -ENOEXEC, "kernel %s: setup_header.kernel_alignment 0x%x is not a power of two of at least 4 KiB",
+			       k, pl->align);
+	pl->pref = has_2_10 ? lb_hdr(pl, HDR_PREF_ADDRESS, 8) : LB_OLD_LOAD_ADDR;
+	pl->xloadflags = pl->protocol >= PROTO(2, 12) ? (uint16_t)lb_hdr(pl, HDR_XLOADFLAGS, 2) : 0;
+	if (has_2_10) {
+		pl->init_size = (uint32_t)lb_hdr(pl, HDR_INIT_SIZE, 4);
+		if (!pl->init_size)
+			return lb_fail(pl, -ENOEXEC, "kernel %s: setup_header.init_size is 0", k);
+	} else {
+		pl->init_size = (uint32_t)MIN(ALIGN_UP((uint64_t)(pl->cfg->kernel_size - pl->setup_size),
+						       LB_PAGE_SIZE) * LB_OLD_INIT_FACTOR,
+					      (uint64_t)UINT32_MAX);
+	}
+	if (pl->cfg->kernel_size - pl->setup_size > pl->init_size)
+		return lb_fail(pl, -ENOEXEC, "kernel %s: the protected-mode part (%zu bytes) exceeds setup_header.init_size 0x%x",
+			       k, pl->cfg->kernel_size - pl->setup_size, pl->init_size);
+	return 0;
+}
+
+/* Which entry: the 64-bit one where the kernel has it, unless told otherwise. */
+static int lb_plan_entry(struct lb_plan *pl)
+{
+	bool has_64 = pl->xloadflags & XLF_KERNEL_64;
+
+	switch (pl->cfg->entry) {
+	case LINUX_BOOT_ENTRY_DEFAULT:
+		pl->entry64 = has_64;
+		return 0;
+	case LINUX_BOOT_ENTRY_32:
+		pl->entry64 = false;
+		return 0;
+	case LINUX_BOOT_ENTRY_64:
+		if (pl->protocol < PROTO(2, 12))
+			return lb_fail(pl, -ENOEXEC, "kernel %s: no 64-bit entry: setup_header.version 0x%04x has no xloadflags (2.12)",
+				       lb_kname(pl), pl->protocol);
+		if (!has_64)
+			return lb_fail(pl, -ENOEXEC, "kernel %s: no 64-bit entry: setup_header.xloadflags 0x%04x has XLF_KERNEL_64 clear",
+				       lb_kname(pl), pl->xloadflags);
+		pl->entry64 = true;
+		return 0;
+	}
+	return lb_fail(pl, -EINVAL, "kernel %s: entry %d is not a boot protocol entry",
+		       lb_kname(pl), (int)pl->cfg->entry);
+}
+
+/* The image: header, the protected-mode part's size, the version's fields, the entry. */
+static int lb_plan_image(struct lb_plan *pl)
+{
+	const char *k = lb_kname(pl);
+	size_t size = pl->cfg->kernel_size;
+	unsigned int sects;
+	uint64_t syssize, need;
+	int ret;
+
+	ret = lb_plan_header(pl);
+	if (ret)
+		return ret;
 	sects = (unsigned int)lb_hdr(pl, HDR_SETUP_SECTS, 1);
 	pl->setup_size = ((sects ? sects : SETUP_SECTS_DEFAULT) + 1) * SECTOR_SIZE;
-	need = pl->setup_size + lb_hdr(pl, HDR_SYSSIZE, 4) * 16;
-	if (need == pl->setup_size)
-		return lb_fail(pl, -ENOEXEC, "kernel %s: no protected-mode part (syssize is 0)", k);
+	syssize = lb_hdr(pl, HDR_SYSSIZE, 4);
+	if (!syssize)
+		return lb_fail(pl, -ENOEXEC, "kernel %s: setup_header.syssize is 0: no protected-mode part", k);
+	need = pl->setup_size + syssize * 16;
 	if (size < need)
-		return lb_fail(pl, -ENOEXEC, "kernel %s: truncated: the header needs %llu bytes, the file has %zu",
-			       k, (unsigned long long)need, size);
-	if (size - pl->setup_size > pl->init_size)
-		return lb_fail(pl, -ENOEXEC, "kernel %s: the protected-mode part (%zu bytes) exceeds init_size 0x%x",
-			       k, size - pl->setup_size, pl->init_size);
-	return 0;
+		return lb_fail(pl, -ENOEXEC, "kernel %s: truncated: setup_sects %u and syssize 0x%llx need %llu bytes, the file has %zu",
+			       k, sects, (unsigned long long)syssize, (unsigned long long)need, size);
+	ret = lb_plan_fields(pl);
+	if (!ret)
+		ret = lb_plan_entry(pl);
+	return ret;
 }
 
 /* True if [start, end) is RAM in the e820 map (entries may be adjacent). */
@@ -199,11 +325,33 @@ static bool lb_e820_is_ram(const struct linux_boot_cfg *cfg, uint64_t start, uin
 	return pos >= end;
 }
 
-/* The kernel's load address and the end of its init_size area. */
-static int lb_plan_kernel(struct lb_plan *pl)
+/*
+ * A non-relocatable kernel runs where it was linked: pref_address (from
+ * 2.10) or 1 MiB, and nowhere else.
+ */
+static int lb_plan_fixed(struct lb_plan *pl)
 {
-	uint64_t pref = lb_hdr(pl, HDR_PREF_ADDRESS, 8);
-	uint64_t align = lb_hdr(pl, HDR_KERNEL_ALIGNMENT, 4);
+	const char *k = lb_kname(pl);
+
+	if (pl->pref < MiB(1) || !IS_ALIGNED(pl->pref, LB_PAGE_SIZE))
+		return lb_fail(pl, -ENOEXEC, "kernel %s: not relocatable and setup_header.pref_address 0x%llx is below 1 MiB or not page-aligned",
+			       k, (unsigned long long)pl->pref);
+	pl->load = pl->pref;
+	if (pl->load > pl->ram_size || pl->init_size > pl->ram_size - pl->load)
+		return lb_fail(pl, -ENOSPC, "kernel %s: not relocatable (setup_header.relocatable_kernel 0) and its init_size 0x%x at 0x%llx does not fit in %llu MiB of RAM",
+			       k, pl->init_size, (unsigned long long)pl->load,
+			       (unsigned long long)(pl->ram_size >> 20));
+	pl->kernel_end = pl->load + pl->init_size;
+	return 0;
+}
+
+/*
+ * A relocatable kernel goes to pref_address when that is aligned and
+ * fits, else to the first kernel_alignment boundary at or above 16 MiB.
+ */
+static int lb_plan_relocatable(struct lb_plan *pl)
+{
+	uint64_t pref = pl->pref, align = pl->align;
 
 	if (pref >= MiB(1) && IS_ALIGNED(pref, align) && pref <= pl->ram_size &&
 	    pl->init_size <= pl->ram_size - pref)
@@ -216,6 +364,16 @@ static int lb_plan_kernel(struct lb_plan *pl)
 			       lb_kname(pl), (unsigned long long)pl->kernel_end, pl->init_size,
 			       (unsigned long long)MAX(pl->load, pref),
 			       (unsigned long long)(pl->ram_size >> 20));
+	return 0;
+}
+
+/* The kernel's load address and the end of its init_size area. */
+static int lb_plan_kernel(struct lb_plan *pl)
+{
+	int ret = pl->relocatable ? lb_plan_relocatable(pl) : lb_plan_fixed(pl);
+
+	if (ret)
+		return ret;
 	if (!lb_e820_is_ram(pl->cfg, pl->load, pl->kernel_end))
 		return lb_fail(pl, -ENOSPC, "kernel %s: 0x%llx-0x%llx is not RAM in the e820 map",
 			       lb_kname(pl), (unsigned long long)pl->load,
@@ -349,10 +507,31 @@ static void lb_write_boot_params(uint8_t *ram, const struct lb_plan *pl)
 	lb_write_e820(bp, cfg);
 }
 
-/* The 32-bit protocol's entry state (core/pc/linux_boot.h). */
+/* The identity map of the 64-bit entry: PML4 -> PDPT -> 4 PDs of 2 MiB pages. */
+static void lb_write_page_tables(uint8_t *ram)
+{
+	uint8_t *pml4 = ram + LB_PML4_GPA, *pdpt = ram + LB_PDPT_GPA;
+
+	memset(pml4, 0, LINUX_BOOT_PGTABLE_PAGES * LB_PAGE_SIZE);
+	lb_put(pml4, 8, LB_PDPT_GPA | LB_PT_PRESENT | LB_PT_WRITE);
+	for (unsigned int g = 0; g < LB_PD_COUNT; g++) {
+		uint64_t pd_gpa = LB_PD_GPA + g * LB_PAGE_SIZE;
+
+		lb_put(pdpt + g * 8, 8, pd_gpa | LB_PT_PRESENT | LB_PT_WRITE);
+		for (unsigned int i = 0; i < LB_PT_ENTRIES; i++)
+			lb_put(ram + pd_gpa + i * 8, 8,
+			       (GiB(g) + MiB(2) * i) | LB_PT_PRESENT | LB_PT_WRITE | LB_PT_LARGE);
+	}
+}
+
+/* The entry state of the chosen protocol (core/pc/linux_boot.h). */
 static void lb_entry_state(struct guest_state *st, const struct lb_plan *pl)
 {
-	guest_state_init_flat32(st, (uint32_t)pl->load, LINUX_BOOT_CS, LINUX_BOOT_DS);
+	if (pl->entry64)
+		guest_state_init_long64(st, pl->load + LB_ENTRY64_OFFSET, LB_PML4_GPA,
+					LINUX_BOOT_CS, LINUX_BOOT_DS);
+	else
+		guest_state_init_flat32(st, (uint32_t)pl->load, LINUX_BOOT_CS, LINUX_BOOT_DS);
 	st->gdtr.base = LINUX_BOOT_GDT_GPA;
 	st->gdtr.limit = LB_GDT_ENTRIES * 8 - 1;
 	st->idtr.base = 0;
@@ -385,6 +564,8 @@ int linux_boot_load(uint8_t *ram, uint64_t ram_size, const struct linux_boot_cfg
 	lb_entry_state(&st, &pl);
 	lb_write_gdt(ram, &st);
 	lb_write_boot_params(ram, &pl);
+	if (pl.entry64)
+		lb_write_page_tables(ram);
 	memcpy(ram + LINUX_BOOT_CMDLINE_GPA, cfg->cmdline ? cfg->cmdline : "", pl.cmdline_len);
 	ram[LINUX_BOOT_CMDLINE_GPA + pl.cmdline_len] = '\0';
 	memcpy(ram + pl.load, cfg->kernel + pl.setup_size, cfg->kernel_size - pl.setup_size);
@@ -395,6 +576,9 @@ int linux_boot_load(uint8_t *ram, uint64_t ram_size, const struct linux_boot_cfg
 	*info = (struct linux_boot_info){
 		.protocol = pl.protocol,
 		.kernel_addr = pl.load,
+		.entry = st.regs.rip,
+		.entry_bits = pl.entry64 ? 64 : 32,
+		.page_tables = pl.entry64 ? LB_PML4_GPA : 0,
 		.kernel_size = cfg->kernel_size - pl.setup_size,
 		.kernel_end = pl.kernel_end,
 		.initrd_addr = pl.initrd_addr,

@@ -34,6 +34,7 @@ static struct linux_boot_cfg cfg;
 static struct guest_state st;
 static struct linux_boot_info info;
 static char err[256];
+static char want[256];
 
 static void put(uint8_t *p, size_t off, unsigned int bytes, uint64_t v)
 {
@@ -254,6 +255,7 @@ static void test_boot_params(void)
 	CHECK(all_bytes(bp + 0x2d0 + 6 * 20, 0x1000 - 0x2d0 - 6 * 20, 0));
 }
 
+/* The 32-bit entry, asked for on a kernel that has both. */
 static void test_gdt_and_entry_state(void)
 {
 	/* Flat 4 GiB descriptors: 0x10 code 0x9b (P, S, execute/read,
@@ -265,7 +267,13 @@ static void test_gdt_and_entry_state(void)
 	};
 
 	setup(RAM_MAX);
+	cfg.entry = LINUX_BOOT_ENTRY_32;
 	CHECK_EQ(load(RAM_MAX), 0);
+	CHECK_EQ(info.entry_bits, 32);
+	CHECK_EQ(info.entry, PREF);
+	CHECK_EQ(info.page_tables, 0);
+	/* No page tables for the 32-bit entry. */
+	CHECK(all_bytes(ram + 0x8000, 0x6000, 0));
 	CHECK(memcmp(ram + 0x6000, gdt, sizeof(gdt)) == 0);
 	CHECK_EQ(st.gdtr.base, 0x6000);
 	CHECK_EQ(st.gdtr.limit, 31);
@@ -307,7 +315,7 @@ static void test_placement_rules(void)
 	CHECK_EQ(load(RAM_MAX), 0);
 	CHECK_EQ(info.kernel_addr, 0x1000000);
 	CHECK_EQ(info.kernel_end, 0x1800000 + INIT_SIZE);
-	CHECK_EQ(st.regs.rip, 0x1000000);
+	CHECK_EQ(st.regs.rip, 0x1000000 + 0x200);	/* startup_64 */
 	CHECK_EQ(get(ram + 0x7000, 0x214, 4), 0x1000000);
 
 	/* An aligned pref_address above 16 MiB that fits is used. */
@@ -365,43 +373,49 @@ static void test_bad_images(void)
 		    "kernel vmlinuz: truncated: a bzImage header needs 1024 bytes, the file has 512");
 	cfg.kernel_size = sizeof(image) - 16;
 	expect_fail(RAM_MAX, -ENOEXEC,
-		    "kernel vmlinuz: truncated: the header needs 68096 bytes, the file has 68080");
+		    "kernel vmlinuz: truncated: setup_sects 4 and syssize 0x1000 need 68096 bytes, the file has 68080");
 
 	setup(RAM_MAX);
 	put(image, 0x1fe, 2, 0x55aa);
 	expect_fail(RAM_MAX, -ENOEXEC,
-		    "kernel vmlinuz: not a bzImage (boot flag 0x55aa at 0x1fe, not 0xaa55)");
+		    "kernel vmlinuz: not a bzImage: setup_header.boot_flag 0x55aa, not 0xaa55");
 	setup(RAM_MAX);
 	memcpy(image + 0x202, "HdrZ", 4);
-	expect_fail(RAM_MAX, -ENOEXEC, "kernel vmlinuz: not a bzImage (no \"HdrS\" at 0x202)");
+	expect_fail(RAM_MAX, -ENOEXEC,
+		    "kernel vmlinuz: not a bzImage: setup_header.header 0x5a726448, not 0x53726448 (\"HdrS\")");
 	setup(RAM_MAX);
 	put(image, 0x206, 2, 0x0202);
-	expect_fail(RAM_MAX, -ENOEXEC, "kernel vmlinuz: boot protocol 2.02 is too old (2.12 needed)");
+	expect_fail(RAM_MAX, -ENOEXEC, "kernel vmlinuz: setup_header.version 0x0202 below 2.06");
 	setup(RAM_MAX);
-	put(image, 0x206, 2, 0x020b);
-	expect_fail(RAM_MAX, -ENOEXEC, "kernel vmlinuz: boot protocol 2.11 is too old (2.12 needed)");
+	put(image, 0x206, 2, 0x0205);
+	expect_fail(RAM_MAX, -ENOEXEC, "kernel vmlinuz: setup_header.version 0x0205 below 2.06");
 	setup(RAM_MAX);
-	image[0x211] = 0;
-	expect_fail(RAM_MAX, -ENOEXEC, "kernel vmlinuz: not a bzImage (LOADED_HIGH clear: a zImage)");
-	setup(RAM_MAX);
-	image[0x234] = 0;
-	expect_fail(RAM_MAX, -ENOEXEC, "kernel vmlinuz: not relocatable (relocatable_kernel is 0)");
+	image[0x211] = 0x80;
+	expect_fail(RAM_MAX, -ENOEXEC,
+		    "kernel vmlinuz: setup_header.loadflags 0x80: LOADED_HIGH clear (a zImage)");
 	setup(RAM_MAX);
 	put(image, 0x230, 4, 0x3000);
 	expect_fail(RAM_MAX, -ENOEXEC,
-		    "kernel vmlinuz: kernel_alignment 0x3000 is not a power of two of at least 4 KiB");
+		    "kernel vmlinuz: setup_header.kernel_alignment 0x3000 is not a power of two of at least 4 KiB");
 	setup(RAM_MAX);
 	put(image, 0x230, 4, 0x800);
 	expect_fail(RAM_MAX, -ENOEXEC,
-		    "kernel vmlinuz: kernel_alignment 0x800 is not a power of two of at least 4 KiB");
+		    "kernel vmlinuz: setup_header.kernel_alignment 0x800 is not a power of two of at least 4 KiB");
 	setup(RAM_MAX);
 	put(image, 0x1f4, 4, 0);
 	expect_fail(RAM_MAX, -ENOEXEC,
-		    "kernel vmlinuz: no protected-mode part (syssize is 0)");
+		    "kernel vmlinuz: setup_header.syssize is 0: no protected-mode part");
 	setup(RAM_MAX);
-	image[0x201] = 0x62;	/* header ends at 0x264 */
+	image[0x201] = 0x66;	/* header ends at 0x268: no kernel_info_offset */
 	expect_fail(RAM_MAX, -ENOEXEC,
-		    "kernel vmlinuz: setup header ends at 0x264, before its 2.12 fields");
+		    "kernel vmlinuz: setup_header.jump 0x66 ends the header at 0x268, before the end of the 2.15 fields (0x26c)");
+	setup(RAM_MAX);
+	put(image, 0x260, 4, 0);
+	expect_fail(RAM_MAX, -ENOEXEC, "kernel vmlinuz: setup_header.init_size is 0");
+	setup(RAM_MAX);
+	put(image, 0x260, 4, PM_BYTES - 16);
+	expect_fail(RAM_MAX, -ENOEXEC,
+		    "kernel vmlinuz: the protected-mode part (65536 bytes) exceeds setup_header.init_size 0xfff0");
 }
 
 static void test_does_not_fit(void)
@@ -479,6 +493,283 @@ static void test_bad_e820(void)
 	CHECK_EQ(get(ram + 0x7000, 0x2d0 + 2 * 20, 8), 0x1100000);
 }
 
+/* ---- Every protocol version from 2.06 -------------------------------- */
+
+/*
+ * Synthetic images, one per version 2.06 ... 2.15, each with the setup
+ * header as its version defines it (boot.rst): the header ends where the
+ * version's last field ends (setup_header.jump says so), and every field
+ * a later version added holds garbage that would change the load if it
+ * were read: xloadflags (2.12; before, padding) 0xffff would pick the
+ * 64-bit entry, pref_address (2.10) 32 MiB would move the kernel,
+ * init_size (2.10) 0x7fffffff would not fit. No packaged kernel
+ * exercises 2.06 to 2.14: Debian's (test_real_debian_kernel) is 2.15.
+ * These images are synthetic; their kernel is random bytes never run.
+ */
+static size_t hdr_end_for(unsigned int v)
+{
+	if (v >= 0x020f)
+		return 0x26c;	/* kernel_info_offset */
+	if (v >= 0x020b)
+		return 0x268;	/* handover_offset */
+	if (v == 0x020a)
+		return 0x264;	/* pref_address, init_size */
+	if (v == 0x0209)
+		return 0x258;	/* setup_data */
+	if (v == 0x0208)
+		return 0x250;	/* payload_offset, payload_length */
+	if (v == 0x0207)
+		return 0x248;	/* hardware_subarch, hardware_subarch_data */
+	return 0x23c;		/* 2.06: cmdline_size */
+}
+
+static void make_image_version(unsigned int v)
+{
+	size_t end = hdr_end_for(v);
+
+	make_image();
+	put(image, 0x206, 2, v);
+	image[0x201] = (uint8_t)(end - 0x202);
+	/* After the header: real-mode code, here garbage. */
+	memset(image + end, 0xcc, 0x300 - end);
+	if (v < 0x020a) {
+		put(image, 0x258, 8, 0x2000000);	/* pref_address */
+		put(image, 0x260, 4, 0x7fffffff);	/* init_size */
+	}
+	if (v < 0x020c)
+		put(image, 0x236, 2, 0xffff);		/* pad2, later xloadflags */
+	else
+		put(image, 0x236, 2, 0x0001);		/* XLF_KERNEL_64 */
+}
+
+static void test_every_version(void)
+{
+	for (unsigned int v = 0x0206; v <= 0x020f; v++) {
+		size_t end = hdr_end_for(v);
+		/* Before 2.10: 1 MiB is not 2 MiB-aligned, so 16 MiB, and three
+		 * times the protected-mode part to decompress in. */
+		uint64_t kend = v >= 0x020a ? PREF + INIT_SIZE : PREF + 3 * PM_BYTES;
+
+		printf("  protocol %u.%02u: header ends at 0x%zx\n", v >> 8, v & 0xff, end);
+		setup(RAM_MAX);
+		make_image_version(v);
+		cfg.initrd_size = 1u << 20;
+		CHECK_EQ(load(RAM_MAX), 0);
+		CHECK_STR(err, "");
+		CHECK_EQ(info.protocol, v);
+		CHECK_EQ(info.kernel_addr, PREF);
+		CHECK_EQ(info.kernel_end, kend);
+		CHECK(memcmp(ram + PREF, image + SETUP_BYTES, PM_BYTES) == 0);
+		CHECK_EQ(info.entry_bits, v >= 0x020c ? 64 : 32);
+		CHECK_EQ(st.regs.rip, v >= 0x020c ? PREF + 0x200 : PREF);
+		CHECK_EQ(st.efer, v >= 0x020c ? 0x500 : 0);
+		/* The header is copied up to its end (the loader's own fields
+		 * end at 0x22c), nothing after it. */
+		CHECK(memcmp(ram + 0x7000 + 0x22c, image + 0x22c, end - 0x22c) == 0);
+		CHECK(all_bytes(ram + 0x7000 + end, 0x290 - end, 0));
+		CHECK_EQ(get(ram + 0x7000, 0x206, 2), v);
+		/* Fields every version here has: initrd_addr_max, cmdline_size. */
+		CHECK_EQ(info.initrd_addr, RAM_MAX - (1u << 20));
+		setup(RAM_MAX);
+		make_image_version(v);
+		put(image, 0x22c, 4, 0x3ffffff);
+		cfg.initrd_size = 1u << 20;
+		put(image, 0x238, 4, 3);
+		cfg.cmdline = "abcd";
+		expect_fail(RAM_MAX, -E2BIG,
+			    "kernel vmlinuz: the command line has 4 characters, the kernel takes at most 3 (cmdline_size)");
+		cfg.cmdline = "abc";
+		CHECK_EQ(load(RAM_MAX), 0);
+		CHECK_EQ(info.initrd_addr, 0x4000000 - (1u << 20));
+		/* A header one byte short of its version's fields. */
+		setup(RAM_MAX);
+		make_image_version(v);
+		image[0x201]--;
+		snprintf(want, sizeof(want),
+			 "kernel vmlinuz: setup_header.jump 0x%02zx ends the header at 0x%zx, before the end of the 2.%02u fields (0x%zx)",
+			 end - 0x203, end - 1, v & 0xff, end);
+		expect_fail(RAM_MAX, -ENOEXEC, want);
+	}
+	/* Before 2.10 init_size is not read, even when it is 0. */
+	setup(RAM_MAX);
+	make_image_version(0x0209);
+	put(image, 0x260, 4, 0);
+	CHECK_EQ(load(RAM_MAX), 0);
+	/* From 2.12 xloadflags is read: without XLF_KERNEL_64, 32-bit. */
+	setup(RAM_MAX);
+	make_image_version(0x020c);
+	put(image, 0x236, 2, 0x0002);
+	CHECK_EQ(load(RAM_MAX), 0);
+	CHECK_EQ(info.entry_bits, 32);
+	CHECK_EQ(st.regs.rip, PREF);
+}
+
+/* Kernels that are not relocatable run where they were linked. */
+static void test_not_relocatable(void)
+{
+	/* 2.06: at 1 MiB, with 3 * 64 KiB to decompress in; kernel_alignment
+	 * is not looked at. */
+	setup(RAM_MAX);
+	make_image_version(0x0206);
+	image[0x234] = 0;
+	put(image, 0x230, 4, 0x3000);
+	CHECK_EQ(load(RAM_MAX), 0);
+	CHECK_EQ(info.kernel_addr, 0x100000);
+	CHECK_EQ(info.kernel_end, 0x100000 + 3 * PM_BYTES);
+	CHECK_EQ(st.regs.rip, 0x100000);
+	CHECK_EQ(get(ram + 0x7000, 0x214, 4), 0x100000);	/* code32_start */
+	CHECK(memcmp(ram + 0x100000, image + SETUP_BYTES, PM_BYTES) == 0);
+	CHECK(all_bytes(ram + 0x1000000, PM_BYTES, 0));
+	/* 2.10: at pref_address, even one no kernel_alignment divides. */
+	setup(RAM_MAX);
+	make_image_version(0x020a);
+	image[0x234] = 0;
+	put(image, 0x258, 8, 0x1234000);
+	CHECK_EQ(load(RAM_MAX), 0);
+	CHECK_EQ(info.kernel_addr, 0x1234000);
+	CHECK_EQ(info.kernel_end, 0x1234000 + INIT_SIZE);
+	CHECK(memcmp(ram + 0x1234000, image + SETUP_BYTES, PM_BYTES) == 0);
+	/* 2.15, 64-bit: at pref_address, entry at pref_address + 0x200. */
+	setup(RAM_MAX);
+	image[0x234] = 0;
+	put(image, 0x258, 8, 0x3000000);
+	CHECK_EQ(load(RAM_MAX), 0);
+	CHECK_EQ(info.kernel_addr, 0x3000000);
+	CHECK_EQ(st.regs.rip, 0x3000200);
+	/* Refused: RAM does not cover pref_address + init_size ... */
+	setup(RAM_MAX);
+	image[0x234] = 0;
+	put(image, 0x258, 8, 0x7c00000);
+	expect_fail(RAM_MAX, -ENOSPC,
+		    "kernel vmlinuz: not relocatable (setup_header.relocatable_kernel 0) and its init_size 0x800000 at 0x7c00000 does not fit in 128 MiB of RAM");
+	put(image, 0x258, 8, 0xfffffffffffff000ull);
+	expect_fail(RAM_MAX, -ENOSPC,
+		    "kernel vmlinuz: not relocatable (setup_header.relocatable_kernel 0) and its init_size 0x800000 at 0xfffffffffffff000 does not fit in 128 MiB of RAM");
+	/* ... or it is not RAM in the map ... */
+	cfg.nr_e820 = e820_low(0x1000000, map, LINUX_BOOT_E820_PC_MAX);
+	put(image, 0x258, 8, 0xc00000);
+	expect_fail(RAM_MAX, -ENOSPC, "kernel vmlinuz: 0xc00000-0x1400000 is not RAM in the e820 map");
+	/* ... or pref_address is below 1 MiB or not page-aligned. */
+	put(image, 0x258, 8, 0x80000);
+	expect_fail(RAM_MAX, -ENOEXEC,
+		    "kernel vmlinuz: not relocatable and setup_header.pref_address 0x80000 is below 1 MiB or not page-aligned");
+	put(image, 0x258, 8, 0x1000800);
+	expect_fail(RAM_MAX, -ENOEXEC,
+		    "kernel vmlinuz: not relocatable and setup_header.pref_address 0x1000800 is below 1 MiB or not page-aligned");
+	/* 2.06 at 1 MiB in a guest of 1 MiB + 128 KiB: 192 KiB do not fit. */
+	setup(RAM_MAX);
+	make_image_version(0x0206);
+	image[0x234] = 0;
+	cfg.initrd = NULL;
+	cfg.initrd_size = 0;
+	expect_fail(0x120000, -ENOSPC,
+		    "kernel vmlinuz: not relocatable (setup_header.relocatable_kernel 0) and its init_size 0x30000 at 0x100000 does not fit in 1 MiB of RAM");
+}
+
+/* ---- The 64-bit entry ------------------------------------------------- */
+
+/*
+ * Translates va through the 4-level tables at cr3 in ram as the CPU
+ * would (long mode, 4 KiB, 2 MiB or 1 GiB pages); every level must be
+ * present and writable. Returns the physical address, or ~0 if not
+ * mapped.
+ */
+static uint64_t walk(uint64_t cr3, uint64_t va)
+{
+	uint64_t table = cr3 & ~0xfffull;
+
+	for (int level = 3; level >= 0; level--) {
+		unsigned int shift = 12 + 9 * level;
+		uint64_t e, frame;
+
+		if (table >= RAM_MAX)
+			return ~0ull;
+		e = get(ram, table + ((va >> shift) & 511) * 8, 8);
+		if ((e & 3) != 3)
+			return ~0ull;
+		frame = e & 0x000ffffffffff000ull;
+		if (level == 0 || ((level == 1 || level == 2) && (e & 0x80)))
+			return (frame & ~((1ull << shift) - 1)) | (va & ((1ull << shift) - 1));
+		table = frame;
+	}
+	return ~0ull;
+}
+
+static void test_entry64_state(void)
+{
+	/* __BOOT_CS 64-bit code: 0x9b with L and G (byte 6 0xaf). */
+	static const uint8_t gdt[32] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff, 0, 0, 0, 0x9b, 0xaf, 0,
+		0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0,
+	};
+	const uint64_t must[] = {
+		PREF, PREF + 0x200, PREF + INIT_SIZE - 1, 0x6000, 0x7000, 0x7fff, 0x20000,
+		0x2ffff, 0x7cff000, 0x7cff000 + sizeof(initrd) - 1, RAM_MAX - 1,
+		0x9d000, 0xfffff000,
+	};
+
+	setup(RAM_MAX);
+	memset(ram + 0x8000, 0xee, 0x6000);	/* the loader writes every entry */
+	CHECK_EQ(load(RAM_MAX), 0);
+	CHECK_EQ(info.entry_bits, 64);
+	CHECK_EQ(info.entry, PREF + 0x200);
+	CHECK_EQ(info.page_tables, 0x8000);
+	CHECK_EQ(st.regs.rip, PREF + 0x200);
+	CHECK_EQ(st.regs.gpr[GPR_RSI], 0x7000);
+	CHECK_EQ(st.regs.rflags, 0x2);
+	CHECK_EQ(st.cr0, 0x80000011);		/* PG | ET | PE */
+	CHECK_EQ(st.cr3, 0x8000);
+	CHECK_EQ(st.cr4, 0x20);			/* PAE */
+	CHECK_EQ(st.efer, 0x500);		/* LMA | LME */
+	CHECK_EQ(st.seg[SEG_CS].selector, 0x10);
+	CHECK_EQ(st.seg[SEG_CS].attr, 0xa9b);	/* G, L, P, S, code */
+	for (int s = SEG_ES; s <= SEG_GS; s++)
+		if (s != SEG_CS)
+			CHECK(st.seg[s].selector == 0x18 && st.seg[s].attr == 0xc93);
+	CHECK(memcmp(ram + 0x6000, gdt, sizeof(gdt)) == 0);
+	CHECK_EQ(st.gdtr.base, 0x6000);
+	CHECK_EQ(st.idtr.limit, 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(must); i++)
+		CHECK_EQ(walk(st.cr3, must[i]), must[i]);
+	/* Exactly the low 4 GiB, in 2 MiB pages: */
+	for (uint64_t a = 0; a < (4ull << 30); a += 2u << 20)
+		if (walk(st.cr3, a + 0x1234) != a + 0x1234)
+			CHECK(!"identity map");
+	CHECK_EQ(walk(st.cr3, 4ull << 30), ~0ull);
+	CHECK_EQ(walk(st.cr3, 0xffffffff80000000ull), ~0ull);
+	CHECK(all_bytes(ram + 0x8008, 0xff8, 0));		/* PML4[1..511] */
+	CHECK(all_bytes(ram + 0x9000 + 4 * 8, 0xfe0, 0));	/* PDPT[4..511] */
+	CHECK_EQ(get(ram, 0xa000, 8), 0x83);			/* PD 0: 0, P|RW|PS */
+	CHECK_EQ(get(ram, 0xd000 + 511 * 8, 8), 0xffe00083);
+	/* The tables stay clear of everything else the loader put down. */
+	CHECK(info.kernel_addr >= 0xe000 && info.initrd_addr >= 0xe000);
+	CHECK_EQ(get(ram + 0x7000, 0x206, 2), 0x020f);
+}
+
+static void test_entry_refusals(void)
+{
+	setup(RAM_MAX);
+	make_image_version(0x020b);
+	cfg.entry = LINUX_BOOT_ENTRY_64;
+	expect_fail(RAM_MAX, -ENOEXEC,
+		    "kernel vmlinuz: no 64-bit entry: setup_header.version 0x020b has no xloadflags (2.12)");
+	setup(RAM_MAX);
+	put(image, 0x236, 2, 0x7e);
+	cfg.entry = LINUX_BOOT_ENTRY_64;
+	expect_fail(RAM_MAX, -ENOEXEC,
+		    "kernel vmlinuz: no 64-bit entry: setup_header.xloadflags 0x007e has XLF_KERNEL_64 clear");
+	setup(RAM_MAX);
+	cfg.entry = (enum linux_boot_entry)7;
+	expect_fail(RAM_MAX, -EINVAL, "kernel vmlinuz: entry 7 is not a boot protocol entry");
+	/* Asked for explicitly, the 64-bit entry is what the default gives. */
+	setup(RAM_MAX);
+	cfg.entry = LINUX_BOOT_ENTRY_64;
+	CHECK_EQ(load(RAM_MAX), 0);
+	CHECK_EQ(st.regs.rip, PREF + 0x200);
+	CHECK_EQ(walk(st.cr3, PREF), PREF);
+}
+
 static uint8_t *read_file(const char *path, size_t *size)
 {
 	FILE *f = fopen(path, "rb");
@@ -529,12 +820,24 @@ static void test_real_debian_kernel(void)
 	       (unsigned long long)info.kernel_addr, isize, (unsigned long long)info.initrd_addr);
 	CHECK(info.protocol >= 0x020c);
 	CHECK_EQ(info.kernel_addr, pref);
-	CHECK_EQ(st.regs.rip, pref);
+	/* The default entry of a 64-bit kernel: startup_64. */
+	CHECK(get(k, 0x236, 2) & 1);
+	CHECK_EQ(info.entry_bits, 64);
+	CHECK_EQ(st.regs.rip, pref + 0x200);
+	CHECK_EQ(st.cr3, 0x8000);
 	/* The protected-mode part starts after (setup_sects + 1) sectors. */
 	CHECK(memcmp(big + pref, k + (k[0x1f1] + 1) * 512, 4096) == 0);
 	CHECK(memcmp(big + 0x7000 + 0x202, "HdrS", 4) == 0);
 	if (rd)
 		CHECK(memcmp(big + info.initrd_addr, rd, isize) == 0);
+	/* The 32-bit entry, the one the integration scenarios do not take. */
+	cfg.entry = LINUX_BOOT_ENTRY_32;
+	memset(big, 0, ram_size);
+	CHECK_EQ(linux_boot_load(big, ram_size, &cfg, &st, &info, err, sizeof(err)), 0);
+	CHECK_EQ(info.entry_bits, 32);
+	CHECK_EQ(st.regs.rip, pref);
+	CHECK_EQ(st.cr0, 0x11);
+	CHECK(all_bytes(big + 0x8000, 0x6000, 0));
 out:
 	free(big);
 	free(rd);
@@ -557,6 +860,10 @@ int main(void)
 	RUN(test_does_not_fit);
 	RUN(test_cmdline_limits);
 	RUN(test_bad_e820);
+	RUN(test_every_version);
+	RUN(test_not_relocatable);
+	RUN(test_entry64_state);
+	RUN(test_entry_refusals);
 	if (stat(REAL_KERNEL, &sb) == 0)
 		RUN(test_real_debian_kernel);
 	else
