@@ -9,8 +9,13 @@
  * and expected values are written out here from the protocol, not taken
  * from the loader. Each malformed image, command line, initrd and map
  * must give its message and leave RAM, the entry state and the info
- * untouched. If build/linux/vmlinuz exists (make guest-image), Debian's
- * kernel is loaded too. Single thread.
+ * untouched. Every protocol version from 2.06 to 2.15 is built here with
+ * its own header length and the later versions' fields as garbage (only
+ * 2.15 exists as a packaged image: the others are synthetic), kernels
+ * that are not relocatable go to 1 MiB or pref_address, and the 64-bit
+ * entry's page tables are checked by walking them from CR3 as the CPU
+ * would. If build/linux/vmlinuz exists (make guest-image), Debian's
+ * kernel is loaded too, through both entries. Single thread.
  */
 #include <sys/stat.h>
 
