@@ -63,8 +63,9 @@ static unsigned int run_exits(struct vcpu *vcpu, struct vm_exit *e, unsigned int
 }
 
 /*
- * FS: REP OUTSB (64 F3 6E) of a message across a page boundary to COM1:
- * two exits (one per page), FS's base counts, RIP moves on at the end.
+ * FS: REP OUTSB (64 F3 6E) of a message across a page boundary to COM1
+ * after an STI: two exits (one per page), the first leaves RIP with RF set
+ * and ends the STI's shadow; FS's base counts, RIP moves on at the end.
  */
 static void case_rep_outsb_override(void)
 {
@@ -78,7 +79,12 @@ static void case_rep_outsb_override(void)
 	CHECK_EQ(guest_write_gpa(vcpu, MSG + 0x1000, msg, sizeof(msg) - 1), 0);
 	vcpu->bv->regs.gpr[GPR_RSI] = MSG;
 	vcpu->bv->regs.gpr[GPR_RCX] = sizeof(msg) - 1;
-	CHECK_EQ(run_exits(vcpu, &e, 10), 2);
+	fake_vcpu(vcpu)->state.interrupt_shadow = true;	/* an STI before it */
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK_EQ(vcpu->bv->regs.rip, CODE);			/* a count left */
+	CHECK(vcpu->bv->regs.rflags & X86_RFLAGS_RF);
+	CHECK(!fake_vcpu(vcpu)->state.interrupt_shadow);	/* interrupts may come */
+	CHECK_EQ(run_exits(vcpu, &e, 10), 1);
 	CHECK_EQ(vcpu->bv->regs.rip, CODE + sizeof(code));
 	CHECK_EQ(vcpu->bv->regs.gpr[GPR_RCX], 0);
 	CHECK_EQ(vcpu->bv->regs.gpr[GPR_RSI], MSG + sizeof(msg) - 1);
