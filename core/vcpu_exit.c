@@ -13,6 +13,7 @@
 #include "core/lib/log.h"
 #include "core/lib/printf.h"
 #include "core/ram_zero.h"
+#include "core/string_io.h"
 #include "core/vcpu_debug.h"
 #include "core/vcpu_run.h"
 
@@ -88,7 +89,7 @@ static int handle_io(struct vcpu *vcpu, struct vm_exit *exit)
 	int err;
 
 	if (exit->io.string)
-		return vcpu_stop(vcpu, exit, "string I/O is not emulated");
+		return vcpu_string_io(vcpu, exit);
 	err = vm_platform_port_io(vcpu, exit->io.port, size, exit->io.in, &val);
 	if (err == -ENOENT)
 		val = 0xffffffffu;

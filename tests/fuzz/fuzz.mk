@@ -26,7 +26,8 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 FUZZ_HOST := tests/host/shim.c core/lib/log.c core/lib/printf.c core/lib/errno.c \
 	core/lib/spinlock.c core/lib/text_filter.c
 
-FUZZ_TARGETS := fuzz_mmio_emul fuzz_insn_len fuzz_vmconfig fuzz_linux_boot fuzz_vpc fuzz_gdb
+FUZZ_TARGETS := fuzz_mmio_emul fuzz_insn_len fuzz_vmconfig fuzz_linux_boot fuzz_vpc fuzz_gdb \
+	fuzz_string_io
 
 # The MMIO emulator: an instruction against a recording device.
 fuzz_mmio_emul_SRCS := core/pc/mmio_emul.c core/insn_len.c
@@ -53,6 +54,12 @@ fuzz_vpc_SMOKE_RUNS := 8000
 fuzz_gdb_SRCS := core/debug/gdb_stub.c core/debug/gdb_run.c core/debug/gdb_regs.c core/debug/gdb_mem.c $(FUZZ_HOST)
 fuzz_gdb_MAX_LEN := 6000
 fuzz_gdb_SMOKE_RUNS := 5000
+
+# String I/O: one batch of INS/OUTS on a small guest whose page tables
+# are the input's bytes.
+fuzz_string_io_SRCS := core/string_io.c core/guest_walk.c core/lib/string.c core/lib/printf.c
+fuzz_string_io_MAX_LEN := 20528
+fuzz_string_io_SMOKE_RUNS := 50000
 
 define fuzz_rule
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) $$(HDRS) $$(wildcard tests/host/*.h) \

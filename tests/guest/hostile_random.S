@@ -29,8 +29,8 @@
  *
  * Left out, because they would end the test instead of testing: the
  * bytes of HLT and CLI (a guest that halts with interrupts off just sits,
- * which is allowed but stops the iterations), INS/OUTS (string I/O is not
- * emulated: the VM stops, within a few iterations), writes to the ports
+ * which is allowed but stops the iterations), INS/OUTS (left out from
+ * when string I/O stopped the VM; it is emulated now), writes to the ports
  * that end the VM (0xF4 on the test-payload platform; ACPI PM1 control,
  * 0xCF9, 0x64, 0x92 on the PC), the console ports (0xE9, COM1), and INIT
  * and SIPI as delivery modes of the ICR and the IOAPIC's redirection

@@ -36,6 +36,7 @@
 #define X86_CR4_VMXE       BIT(13)
 #define X86_CR4_SMXE       BIT(14)
 #define X86_CR4_PCIDE      BIT(17)
+#define X86_CR4_SMAP       BIT(21)
 /*
  * CR4 bits defined by either vendor up to CET (bit 23); bit 15 and bits
  * 24 and up are left out. Which of them a CPU accepts depends on CPUID.
@@ -45,8 +46,10 @@
 #define X86_RFLAGS_FIXED BIT(1)		/* reads as 1 */
 #define X86_RFLAGS_TF    BIT(8)
 #define X86_RFLAGS_IF    BIT(9)
+#define X86_RFLAGS_DF    BIT(10)
 #define X86_RFLAGS_RF    BIT(16)
 #define X86_RFLAGS_VM    BIT(17)
+#define X86_RFLAGS_AC    BIT(18)
 /* CF 1 PF AF ZF SF TF IF DF OF IOPL NT, RF VM AC VIF VIP ID; the rest reads 0. */
 #define X86_RFLAGS_DEFINED (GENMASK_ULL(21, 16) | GENMASK_ULL(14, 6) | BIT_ULL(4) | \
 			    BIT_ULL(2) | BIT_ULL(1) | BIT_ULL(0))
@@ -101,6 +104,12 @@ static inline bool x86_canonical(uint64_t addr, bool la57)
 #define VEC_VC  29
 #define VEC_SX  30
 #define VEC_EXCEPTIONS 32
+
+/* #PF error code: what the access was and why it failed. */
+#define X86_PF_P    BIT(0)	/* a protection violation (0: not present) */
+#define X86_PF_W    BIT(1)	/* a write */
+#define X86_PF_U    BIT(2)	/* at CPL 3 */
+#define X86_PF_RSVD BIT(3)	/* a reserved bit set in an entry */
 
 #define X86_IO_PORTS 0x10000u	/* the I/O port space: ports 0-0xffff */
 
