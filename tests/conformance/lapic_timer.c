@@ -1,0 +1,173 @@
+/*
+ * Conformance kernel "lapic_timer": the local APIC timer in its three modes.
+ * The timer's input clock is not architectural: the kernel measures it
+ * against the TSC (itself measured against the PIT) and then checks counts,
+ * interrupts and their timing with wide margins (an emulator's clock is
+ * coarse). TSC-deadline mode only where CPUID.1:ECX[24] offers it.
+ */
+#include "conf.h"
+
+const char conf_kernel[] = "lapic_timer";
+
+#define VEC_TIMER       0x40
+#define DIV_1           0xb
+#define DIV_16          0x3
+#define MSR_TSC_DEADLINE 0x6e0
+#define CPUID1_TSC_DEADLINE BIT(24)
+
+static volatile u32 ticks;
+static volatile u64 first_tsc;
+
+static void timer_handler(struct frame *f)
+{
+	if (!ticks)
+		first_tsc = rdtsc();
+	ticks++;
+	lapic_eoi();
+}
+
+static void timer_stop(void)
+{
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+	lapic_write(LAPIC_TIMER_INIT, 0);
+}
+
+/* Timer counts per millisecond at divide value div, over 5 ms. */
+static u32 timer_rate_once(u32 div)
+{
+	u32 cur;
+
+	lapic_write(LAPIC_TIMER_DIV, div);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+	delay_us(5000);
+	cur = lapic_read(LAPIC_TIMER_CUR);
+	timer_stop();
+	return (0xffffffff - cur) / 5;
+}
+
+/* The median of three measurements: an emulator's clocks can stall. */
+static u32 timer_rate(u32 div)
+{
+	u32 a = timer_rate_once(div), b = timer_rate_once(div), c = timer_rate_once(div);
+
+	if ((a <= b && b <= c) || (c <= b && b <= a))
+		return b;
+	if ((b <= a && a <= c) || (c <= a && a <= b))
+		return a;
+	return c;
+}
+
+static void arm(u32 lvt, u32 count)
+{
+	ticks = 0;
+	first_tsc = 0;
+	lapic_write(LAPIC_LVT_TIMER, lvt);
+	lapic_write(LAPIC_TIMER_INIT, count);
+}
+
+static void test_one_shot(u32 per_ms)
+{
+	u64 t0;
+	u32 us;
+
+	lapic_write(LAPIC_TIMER_DIV, DIV_16);
+	t0 = rdtsc();
+	arm(VEC_TIMER, per_ms * 4);		/* 4 ms */
+	delay_us(1000);
+	check("one_shot_not_early", ticks == 0, "fired after 1 of 4 ms");
+	delay_us(30000);
+	us = first_tsc ? (u32)tsc_us(first_tsc - t0) : 0;
+	check("one_shot", ticks == 1 && lapic_read(LAPIC_TIMER_CUR) == 0,
+	      "%u interrupts in 31 ms (expected 1), current count %u", ticks,
+	      lapic_read(LAPIC_TIMER_CUR));
+	check("one_shot_time", us >= 2000, "fired %u us after arming for 4000 us", us);
+	timer_stop();
+}
+
+static void test_periodic(u32 per_ms)
+{
+	u32 n, cur;
+
+	lapic_write(LAPIC_TIMER_DIV, DIV_16);
+	arm(LVT_PERIODIC | VEC_TIMER, per_ms * 2);	/* every 2 ms */
+	delay_us(40000);
+	n = ticks;
+	cur = lapic_read(LAPIC_TIMER_CUR);
+	check("periodic", n >= 10 && n <= 30, "%u interrupts in 40 ms every 2 ms (expected 20)", n);
+	check("periodic_reload", cur != 0 && cur <= per_ms * 2,
+	      "current count %u, initial %u", cur, per_ms * 2);
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	n = ticks;
+	delay_us(10000);
+	check("periodic_stop", ticks == n, "%u interrupts after writing initial count 0",
+	      ticks - n);
+	timer_stop();
+}
+
+static void test_masked(u32 per_ms)
+{
+	lapic_write(LAPIC_TIMER_DIV, DIV_16);
+	arm(LVT_MASKED | VEC_TIMER, per_ms);		/* 1 ms */
+	delay_us(10000);
+	check("masked", ticks == 0 && lapic_read(LAPIC_TIMER_CUR) == 0,
+	      "%u interrupts from a masked LVT, current count %u", ticks,
+	      lapic_read(LAPIC_TIMER_CUR));
+	timer_stop();
+}
+
+static void test_divide(u32 per_ms16)
+{
+	u32 per_ms1 = timer_rate(DIV_1);
+	u32 ratio10 = per_ms16 ? per_ms1 * 10 / per_ms16 : 0;
+
+	check("divide", ratio10 >= 120 && ratio10 <= 200,
+	      "divide 1 counts %u/ms, divide 16 %u/ms: ratio %u.%u (expected 16)",
+	      per_ms1, per_ms16, ratio10 / 10, ratio10 % 10);
+}
+
+static void test_tsc_deadline(void)
+{
+	u64 now;
+
+	if (!(cpuid(1, 0).c & CPUID1_TSC_DEADLINE)) {
+		skip("tsc_deadline", "CPUID.1:ECX[24] clear: no TSC-deadline mode");
+		return;
+	}
+	arm(LVT_TSC_DEADLINE | VEC_TIMER, 0);
+	now = rdtsc();
+	wrmsr(MSR_TSC_DEADLINE, now + (u64)tsc_khz * 3);	/* 3 ms */
+	delay_us(1000);
+	check("tsc_deadline_not_early", ticks == 0, "fired after 1 of 3 ms");
+	delay_us(20000);
+	check("tsc_deadline", ticks == 1 && rdmsr(MSR_TSC_DEADLINE) == 0,
+	      "%u interrupts (expected 1), deadline MSR 0x%llx after firing", ticks,
+	      rdmsr(MSR_TSC_DEADLINE));
+	ticks = 0;
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + (u64)tsc_khz * 2);
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	delay_us(10000);
+	check("tsc_deadline_disarm", ticks == 0, "%u interrupts after writing 0", ticks);
+	timer_stop();
+}
+
+void kmain(u32 magic, u32 info)
+{
+	u32 per_ms;
+
+	pic_init(0x20);
+	lapic_init();
+	tsc_calibrate();
+	check("tsc_rate", tsc_khz >= 100000, "TSC at %u kHz", tsc_khz);
+	set_handler(VEC_TIMER, timer_handler);
+	sti();
+	per_ms = timer_rate(DIV_16);
+	if (!check("counts", per_ms >= 1000, "timer counts %u per ms at divide 16", per_ms))
+		return;
+	test_one_shot(per_ms);
+	test_periodic(per_ms);
+	test_masked(per_ms);
+	test_divide(per_ms);
+	test_tsc_deadline();
+	cli();
+}
