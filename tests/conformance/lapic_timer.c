@@ -66,6 +66,11 @@ static void arm(u32 lvt, u32 count)
 	lapic_write(LAPIC_TIMER_INIT, count);
 }
 
+/*
+ * A host that stalls the emulator lets real time pass between any two
+ * instructions, so "not early" is judged by the TSC at the interrupt, not by
+ * whether it came during a delay.
+ */
 static void test_one_shot(u32 per_ms)
 {
 	u64 t0;
@@ -74,14 +79,12 @@ static void test_one_shot(u32 per_ms)
 	lapic_write(LAPIC_TIMER_DIV, DIV_16);
 	t0 = rdtsc();
 	arm(VEC_TIMER, per_ms * 4);		/* 4 ms */
-	delay_us(1000);
-	check("one_shot_not_early", ticks == 0, "fired after 1 of 4 ms");
 	delay_us(30000);
 	us = first_tsc ? (u32)tsc_us(first_tsc - t0) : 0;
 	check("one_shot", ticks == 1 && lapic_read(LAPIC_TIMER_CUR) == 0,
-	      "%u interrupts in 31 ms (expected 1), current count %u", ticks,
+	      "%u interrupts in 30 ms (expected 1), current count %u", ticks,
 	      lapic_read(LAPIC_TIMER_CUR));
-	check("one_shot_time", us >= 2000, "fired %u us after arming for 4000 us", us);
+	check("one_shot_not_early", us >= 3000, "fired %u us after arming for 4000 us", us);
 	timer_stop();
 }
 
@@ -94,7 +97,9 @@ static void test_periodic(u32 per_ms)
 	delay_us(40000);
 	n = ticks;
 	cur = lapic_read(LAPIC_TIMER_CUR);
-	check("periodic", n >= 10 && n <= 30, "%u interrupts in 40 ms every 2 ms (expected 20)", n);
+	/* Fewer where the host stalled the emulator (missed periods are not
+	 * made up); one would mean one-shot, more than 30 a faster clock. */
+	check("periodic", n >= 4 && n <= 30, "%u interrupts in 40 ms every 2 ms (expected 20)", n);
 	check("periodic_reload", cur != 0 && cur <= per_ms * 2,
 	      "current count %u, initial %u", cur, per_ms * 2);
 	lapic_write(LAPIC_TIMER_INIT, 0);
@@ -128,18 +133,18 @@ static void test_divide(u32 per_ms16)
 
 static void test_tsc_deadline(void)
 {
-	u64 now;
+	u64 deadline;
 
 	if (!(cpuid(1, 0).c & CPUID1_TSC_DEADLINE)) {
 		skip("tsc_deadline", "CPUID.1:ECX[24] clear: no TSC-deadline mode");
 		return;
 	}
 	arm(LVT_TSC_DEADLINE | VEC_TIMER, 0);
-	now = rdtsc();
-	wrmsr(MSR_TSC_DEADLINE, now + (u64)tsc_khz * 3);	/* 3 ms */
-	delay_us(1000);
-	check("tsc_deadline_not_early", ticks == 0, "fired after 1 of 3 ms");
+	deadline = rdtsc() + (u64)tsc_khz * 3;		/* 3 ms */
+	wrmsr(MSR_TSC_DEADLINE, deadline);
 	delay_us(20000);
+	check("tsc_deadline_not_early", !ticks || first_tsc >= deadline,
+	      "fired at TSC 0x%llx, deadline 0x%llx", first_tsc, deadline);
 	check("tsc_deadline", ticks == 1 && rdmsr(MSR_TSC_DEADLINE) == 0,
 	      "%u interrupts (expected 1), deadline MSR 0x%llx after firing", ticks,
 	      rdmsr(MSR_TSC_DEADLINE));
