@@ -49,6 +49,8 @@ KERNELS = {
         "append": "alpha=1 beta=two",
         "initrd": "tests/conformance/mb_mod_a.txt one=1,tests/conformance/mb_mod_b.txt",
     },
+    "pci": {},
+    "pmtimer": {},
 }
 
 LINE = re.compile(r"^(PASS|FAIL|SKIP) ([A-Za-z0-9_]+\.[A-Za-z0-9_.]+)(?::\s*(.*))?$")

@@ -8,6 +8,7 @@
 #define APIC_BASE_ENABLE BIT(11)
 #define APIC_BASE_MASK   0xfffff000u
 #define SVR_ENABLE       BIT(8)
+#define LVT_EXTINT       (7u << 8)
 
 #define IOAPIC_REGSEL    0x00
 #define IOAPIC_WIN       0x10
@@ -16,6 +17,7 @@
 #define PIC1_DATA 0x21
 #define PIC2_CMD 0xa0
 #define PIC2_DATA 0xa1
+#define PIC_EOI   0x20
 
 u32 lapic_base;
 
@@ -38,6 +40,11 @@ void lapic_init(void)
 	lapic_base = (u32)base & APIC_BASE_MASK;
 	lapic_write(LAPIC_TPR, 0);
 	lapic_write(LAPIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
+}
+
+void lapic_extint(void)
+{
+	lapic_write(LAPIC_LVT_LINT0, LVT_EXTINT);
 }
 
 u32 lapic_id(void)
@@ -107,4 +114,11 @@ void pic_set_mask(u16 mask)
 {
 	outb(PIC1_DATA, (u8)mask);
 	outb(PIC2_DATA, (u8)(mask >> 8));
+}
+
+void pic_eoi(u32 irq)
+{
+	if (irq >= 8)
+		outb(PIC2_CMD, PIC_EOI);
+	outb(PIC1_CMD, PIC_EOI);
 }

@@ -197,6 +197,8 @@ u32 lapic_read(u32 reg);
 void lapic_write(u32 reg, u32 v);
 u32 lapic_id(void);
 void lapic_eoi(void);
+/* LINT0 as ExtINT, unmasked: the 8259's INTR reaches this CPU. */
+void lapic_extint(void);
 /* Sends an IPI (ICR low bits in lo, destination APIC ID) and waits for the
  * delivery status to clear. Returns -1 if it never did. */
 int lapic_send_ipi(u32 dest, u32 lo);
@@ -215,6 +217,7 @@ u32 ioapic_rte_lo(u32 pin);
 /* 8259 pair at vectors base..base+15, every line masked. */
 void pic_init(u8 base);
 void pic_set_mask(u16 mask);
+void pic_eoi(u32 irq);
 
 /* ---- lib/timer.c ---- */
 #define PIT_HZ 1193182u

@@ -1,6 +1,6 @@
 /*
  * Conformance kernels: the TSC measured against PIT channel 2 (gated by
- * port 0x61, its output read back in bit 5), and delays on the TSC.
+ * port 0x61), and delays on the TSC.
  */
 #include "conf.h"
 
@@ -9,27 +9,42 @@
 #define PORT_B       0x61
 #define PORTB_GATE2  BIT(0)
 #define PORTB_SPKR   BIT(1)
-#define PORTB_OUT2   BIT(5)
 #define CALIB_MS     10
 
 u32 tsc_khz;
 
+static u16 pit2_latch(void)
+{
+	u8 lo, hi;
+
+	outb(PIT_CMD, 0x80);		/* counter latch, channel 2 */
+	lo = inb(PIT_CH2);
+	hi = inb(PIT_CH2);
+	return (u16)(hi << 8 | lo);
+}
+
+/*
+ * Channel 2 counts down from 0xffff in mode 0; the TSC is read with the
+ * first and the last latched count, CALIB_MS apart. Latched counts, not
+ * OUT2 in port 0x61: an emulator may update that pin late.
+ */
 u32 tsc_calibrate(void)
 {
-	u32 count = PIT_HZ * CALIB_MS / 1000;
+	u32 want = PIT_HZ * CALIB_MS / 1000, spins = 0;
+	u16 first, now;
 	u64 t0, t1;
-	u32 spins = 0;
 
-	outb(PORT_B, inb(PORT_B) & ~(PORTB_GATE2 | PORTB_SPKR));
-	outb(PIT_CMD, 0xb0);		/* channel 2, lobyte/hibyte, mode 0 */
-	outb(PIT_CH2, (u8)count);
-	outb(PIT_CH2, (u8)(count >> 8));
 	outb(PORT_B, (inb(PORT_B) & ~PORTB_SPKR) | PORTB_GATE2);
+	outb(PIT_CMD, 0xb0);		/* channel 2, lobyte/hibyte, mode 0 */
+	outb(PIT_CH2, 0xff);
+	outb(PIT_CH2, 0xff);
+	first = pit2_latch();
 	t0 = rdtsc();
-	while (!(inb(PORT_B) & PORTB_OUT2) && ++spins < 100000000)
-		;
-	t1 = rdtsc();
-	tsc_khz = (u32)udiv64(t1 - t0, CALIB_MS, NULL);
+	do {
+		now = pit2_latch();
+		t1 = rdtsc();
+	} while ((u16)(first - now) < want && now <= first && ++spins < 10000000);
+	tsc_khz = (u32)udiv64((t1 - t0) * want, (u16)(first - now) * CALIB_MS, NULL);
 	if (!tsc_khz)
 		tsc_khz = 1000000;	/* nonsense PIT; delays still end */
 	return tsc_khz;
