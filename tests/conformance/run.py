@@ -51,6 +51,7 @@ KERNELS = {
     },
     "pci": {},
     "pmtimer": {},
+    "pit": {},
 }
 
 LINE = re.compile(r"^(PASS|FAIL|SKIP) ([A-Za-z0-9_]+\.[A-Za-z0-9_.]+)(?::\s*(.*))?$")
