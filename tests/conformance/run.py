@@ -56,6 +56,7 @@ KERNELS = {
     "pmtimer": {},
     "pit": {},
     "cpuid_msr": {},
+    "rtc": {},
 }
 
 LINE = re.compile(r"^(PASS|FAIL|SKIP) ([A-Za-z0-9_]+\.[A-Za-z0-9_.]+)(?::\s*(.*))?$")
