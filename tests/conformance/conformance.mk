@@ -6,7 +6,7 @@
 #   make conformance                   build every kernel
 #   tests/conformance/run.py [NAME..]  run them (docs/testing.md)
 
-CONF_KERNELS := exceptions lapic_timer smp ioapic mb_entry pci pmtimer pit cpuid_msr rtc
+CONF_KERNELS := exceptions lapic_timer smp ioapic mb_entry pci pmtimer pit cpuid_msr rtc pic
 CONF_DIR     := $(BUILD)/conformance
 CONF_CFLAGS  := -m32 -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -nostdlib \
 	-fno-builtin -fno-stack-protector -fcf-protection=none -mno-sse -mno-mmx \

@@ -57,6 +57,7 @@ KERNELS = {
     "pit": {},
     "cpuid_msr": {},
     "rtc": {},
+    "pic": {},
 }
 
 LINE = re.compile(r"^(PASS|FAIL|SKIP) ([A-Za-z0-9_]+\.[A-Za-z0-9_.]+)(?::\s*(.*))?$")
