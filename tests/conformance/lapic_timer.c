@@ -32,18 +32,33 @@ static void timer_stop(void)
 	lapic_write(LAPIC_TIMER_INIT, 0);
 }
 
-/* Timer counts per millisecond at divide value div, over 5 ms. */
+/*
+ * Timer counts per millisecond at divide value div, over 5 ms of TSC read
+ * around the initial-count write and the current-count read; a try where
+ * the host stalled the emulator at either end (2% of the window) is done
+ * again.
+ */
 static u32 timer_rate_once(u32 div)
 {
-	u32 cur;
+	u64 t0a, t0b, t1a, t1b, us;
+	u32 cur = 0xffffffff;
 
-	lapic_write(LAPIC_TIMER_DIV, div);
-	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
-	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
-	delay_us(5000);
-	cur = lapic_read(LAPIC_TIMER_CUR);
-	timer_stop();
-	return (0xffffffff - cur) / 5;
+	for (int i = 0; i < 5; i++) {
+		lapic_write(LAPIC_TIMER_DIV, div);
+		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+		t0a = rdtsc();
+		lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+		t0b = rdtsc();
+		delay_us(5000);
+		t1a = rdtsc();
+		cur = lapic_read(LAPIC_TIMER_CUR);
+		t1b = rdtsc();
+		timer_stop();
+		if ((t0b - t0a) * 50 <= t1b - t0a && (t1b - t1a) * 50 <= t1b - t0a)
+			break;
+	}
+	us = tsc_us((t1a + t1b) / 2 - (t0a + t0b) / 2);
+	return us ? (u32)udiv64((u64)(0xffffffff - cur) * 1000, (u32)us, NULL) : 0;
 }
 
 /* The median of three measurements: an emulator's clocks can stall. */
