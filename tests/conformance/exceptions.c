@@ -27,7 +27,7 @@ const char conf_kernel[] = "exceptions";
 #define PF_P      BIT(0)
 #define PF_W      BIT(1)
 #define BAD_SEL   0x40		/* past our three-entry GDT */
-#define PF_HOLE   0x40000123u	/* a 4 MiB page left unmapped */
+#define PF_HOLE   0x08000123u	/* a 4 MiB page left unmapped */
 #define PF_RO     0x00800010u	/* a read-only 4 MiB page */
 
 extern char de_insn[], ud_insn[], gp_insn[], pf_insn[], bp_after[], of_after[];
