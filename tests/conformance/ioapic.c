@@ -3,7 +3,8 @@
  * QEMU's pc-testdev drives (a byte written to port 0x2000 + n sets ISA IRQ
  * n's level). Edge and level triggering, masking, remote IRR set while a
  * level interrupt is in service and cleared by the EOI, re-delivery of a
- * level still asserted at EOI. The 8259s are masked throughout.
+ * level still asserted at EOI, the EOI register of version 0x20. The 8259s
+ * are masked throughout.
  */
 #include "conf.h"
 
@@ -19,7 +20,7 @@ const char conf_kernel[] = "ioapic";
 #define SETTLE_US     2000
 
 static u32 pin_edge, pin_level;
-static volatile u32 edge_hits, level_hits, level_lower_at;
+static volatile u32 edge_hits, level_hits, level_lower_at, level_no_eoi;
 static volatile u32 level_rte_in_handler;
 
 static void set_line(u32 irq, int level)
@@ -33,13 +34,15 @@ static void edge_handler(struct frame *f)
 	lapic_eoi();
 }
 
-/* Lowers the line at the level_lower_at-th delivery; EOIs every one. */
+/* Lowers the line at the level_lower_at-th delivery; EOIs every one
+ * unless level_no_eoi. */
 static void level_handler(struct frame *f)
 {
 	level_rte_in_handler = ioapic_rte_lo(pin_level);
 	if (++level_hits >= level_lower_at)
 		set_line(IRQ_LEVEL, 0);
-	lapic_eoi();
+	if (!level_no_eoi)
+		lapic_eoi();
 }
 
 static void settle(void)
@@ -131,6 +134,38 @@ static void test_level(u32 self)
 	ioapic_route(pin_level, RTE_MASKED, 0);
 }
 
+/*
+ * Version 0x20 has an EOI register: writing the vector there clears remote
+ * IRR without the local APIC's EOI. The handler leaves the LAPIC EOI out;
+ * the kernel sends it once the I/O APIC's has been seen.
+ */
+static void test_ioapic_eoi(u32 self)
+{
+	u32 before, after;
+
+	if ((ioapic_read(IOAPIC_VER) & 0xff) < 0x20) {
+		skip("level_eoi_register", "version 0x%x has no EOI register",
+		     ioapic_read(IOAPIC_VER) & 0xff);
+		return;
+	}
+	ioapic_route(pin_level, RTE_LEVEL | VEC_LEVEL, self);
+	level_hits = 0;
+	level_lower_at = 1;
+	level_no_eoi = 1;
+	set_line(IRQ_LEVEL, 1);
+	settle();
+	before = ioapic_rte_lo(pin_level);
+	ioapic_write_eoi(VEC_LEVEL);
+	after = ioapic_rte_lo(pin_level);
+	lapic_eoi();
+	level_no_eoi = 0;
+	check("level_eoi_register", level_hits == 1 && (before & RTE_REMOTE_IRR) &&
+	      !(after & RTE_REMOTE_IRR),
+	      "%u interrupts; remote IRR %u before the EOI register write (expected 1), %u after "
+	      "(expected 0)", level_hits, !!(before & RTE_REMOTE_IRR), !!(after & RTE_REMOTE_IRR));
+	ioapic_route(pin_level, RTE_MASKED, 0);
+}
+
 void kmain(u32 magic, u32 info)
 {
 	u32 self;
@@ -154,5 +189,6 @@ void kmain(u32 magic, u32 info)
 	test_rte_rw();
 	test_edge(self);
 	test_level(self);
+	test_ioapic_eoi(self);
 	cli();
 }

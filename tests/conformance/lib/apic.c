@@ -12,6 +12,7 @@
 
 #define IOAPIC_REGSEL    0x00
 #define IOAPIC_WIN       0x10
+#define IOAPIC_EOI       0x40
 
 #define PIC1_CMD 0x20
 #define PIC1_DATA 0x21
@@ -82,6 +83,11 @@ void ioapic_write(u32 reg, u32 v)
 {
 	mmio_write32(ioapic_addr() + IOAPIC_REGSEL, reg);
 	mmio_write32(ioapic_addr() + IOAPIC_WIN, v);
+}
+
+void ioapic_write_eoi(u8 vector)
+{
+	mmio_write32(ioapic_addr() + IOAPIC_EOI, vector);
 }
 
 /* The high half first, so the entry is never live with a stale destination. */

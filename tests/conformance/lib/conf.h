@@ -213,6 +213,8 @@ u32 ioapic_read(u32 reg);
 void ioapic_write(u32 reg, u32 v);
 void ioapic_route(u32 pin, u32 lo, u32 dest);
 u32 ioapic_rte_lo(u32 pin);
+/* The EOI register (version 0x20): clears remote IRR of entries with vector. */
+void ioapic_write_eoi(u8 vector);
 
 /* 8259 pair at vectors base..base+15, every line masked. */
 void pic_init(u8 base);
