@@ -4,7 +4,8 @@
 # Included by the Makefile.
 #
 #   make conformance                   build every kernel
-#   tests/conformance/run.py [NAME..]  run them (docs/testing.md)
+#   make conformance-test              run them all under QEMU, summed up
+#   tests/conformance/run.py [NAME..]  run some (docs/testing.md)
 
 CONF_KERNELS := exceptions lapic_timer smp ioapic mb_entry pci pmtimer pit cpuid_msr rtc pic
 CONF_DIR     := $(BUILD)/conformance
@@ -16,8 +17,11 @@ CONF_LIB     := entry.S string.c console.c report.c idt.c acpi.c apic.c timer.c 
 CONF_LIB_OBJS := $(patsubst %,$(CONF_DIR)/lib/%.o,$(basename $(CONF_LIB)))
 CONF_ELFS    := $(patsubst %,$(CONF_DIR)/%.elf,$(CONF_KERNELS))
 
-.PHONY: conformance
+.PHONY: conformance conformance-test
 conformance: $(CONF_ELFS)
+
+conformance-test: conformance
+	$(Q)tests/conformance/run.py | tests/summary.sh
 
 $(CONF_DIR)/%.o: tests/conformance/%.c
 	@mkdir -p $(dir $@)

@@ -13,6 +13,8 @@ const char conf_kernel[] = "mb_entry";
 #define MBI_MEM         BIT(0)
 #define MBI_CMDLINE     BIT(2)
 #define MBI_MODS        BIT(3)
+#define MBI_AOUT_SYMS   BIT(4)
+#define MBI_ELF_SYMS    BIT(5)
 #define MBI_MMAP        BIT(6)
 #define MBI_LOADER_NAME BIT(9)
 #define MMAP_AVAILABLE  1
@@ -210,6 +212,8 @@ void kmain(u32 magic, u32 info)
 	if (magic != MB_BOOT_MAGIC)
 		return;
 	printf("info at 0x%x, flags 0x%x\n", info, mbi->flags);
+	check("flags_syms", (mbi->flags & (MBI_AOUT_SYMS | MBI_ELF_SYMS)) !=
+	      (MBI_AOUT_SYMS | MBI_ELF_SYMS), "flags 0x%x: bits 4 and 5 are exclusive", mbi->flags);
 	test_cmdline(mbi);
 	test_memory(mbi);
 	test_mods(mbi);
