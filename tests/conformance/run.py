@@ -27,8 +27,9 @@ Per kernel and run this prints one line that tests/summary.sh counts:
 
 then "TIME conformance:<run>:<kernel> <seconds>s". --verbose also prints
 the kernel's console, indented (so that summary.sh does not count it).
---vmx runs the hypervisor under Bochs with VT-x (run-kernel.sh -vmx).
-A run that does not end within --timeout seconds (30) fails.
+--vmx runs the hypervisor under Bochs with VT-x (run-kernel.sh -vmx; give
+it a longer --timeout). A run that does not end within --timeout seconds
+(30) fails; the runner gets the same limit in RUN_KERNEL_TIMEOUT.
 """
 import argparse
 import os
@@ -86,13 +87,17 @@ def hv_cmd(kernel, spec, vmx):
 
 
 def run(cmd, timeout, env=None):
-    """Returns (exit status or None on timeout, console text)."""
+    """Returns (exit status or None on timeout, console text, stderr text):
+    the console is stdout alone, so that a log on stderr cannot split its
+    lines."""
     try:
         p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=timeout, env=env)
-        return p.returncode, p.stdout.decode("utf-8", "replace")
+                           stderr=subprocess.PIPE, timeout=timeout, env=env)
+        return p.returncode, p.stdout.decode("utf-8", "replace"), \
+            p.stderr.decode("utf-8", "replace")
     except subprocess.TimeoutExpired as e:
-        return None, (e.stdout or b"").decode("utf-8", "replace")
+        return None, (e.stdout or b"").decode("utf-8", "replace"), \
+            (e.stderr or b"").decode("utf-8", "replace")
 
 
 def parse(name, text):
@@ -162,7 +167,7 @@ def compare(ref, hv, expected):
     return diffs
 
 
-def report(run_name, kernel, problems, elapsed, text, verbose):
+def report(run_name, kernel, problems, elapsed, text, err, verbose):
     tag = f"conformance:{run_name}:{kernel}"
     if problems:
         print(f"FAIL {tag}: " + "; ".join(problems))
@@ -171,6 +176,10 @@ def report(run_name, kernel, problems, elapsed, text, verbose):
     if verbose or problems:
         for line in text.splitlines()[-40 if problems and not verbose else 0:]:
             print(f"    {line.rstrip()}")
+        if err.strip():
+            print("    ---- stderr (last 20 lines) ----")
+            for line in err.splitlines()[-20:]:
+                print(f"    {line.rstrip()}")
     else:
         for line in text.splitlines():
             if line.startswith("known QEMU TCG failure"):
@@ -204,25 +213,25 @@ def main():
     for name, image in zip(names, images):
         spec = KERNELS[name]
         start = time.time()
-        code, text = run(qemu_cmd(image, spec), args.timeout)
+        code, text, err = run(qemu_cmd(image, spec), args.timeout)
         ref, problems, failed = judge(name, code, text, args.timeout)
         known = [f for f in failed if expected.get(f.split(":", 1)[0], (False,))[0]]
         problems += [f for f in failed if f not in known]
         if known and not problems:
             text += "".join(f"\nknown QEMU TCG failure, {f.split(':', 1)[0]}: "
                             f"{expected[f.split(':', 1)[0]][1]}" for f in known)
-        report("qemu", name, problems, time.time() - start, text, args.verbose)
+        report("qemu", name, problems, time.time() - start, text, err, args.verbose)
         status |= bool(problems)
         if not hv:
             continue
         env = dict(os.environ, RUN_KERNEL_TIMEOUT=str(args.timeout))
         start = time.time()
-        code, text = run(hv_cmd(image, spec, args.vmx), args.timeout + 30, env)
+        code, text, err = run(hv_cmd(image, spec, args.vmx), args.timeout + 30, env)
         # The checks are judged against the reference, not on their own.
         res, problems, _ = judge(name, code, text, args.timeout)
         problems += compare(ref, res, expected)
         report("hv-vmx" if args.vmx else "hv", name, problems, time.time() - start,
-               text, args.verbose)
+               text, err, args.verbose)
         status |= bool(problems)
     return status
 
