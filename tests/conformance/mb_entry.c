@@ -74,6 +74,15 @@ static void test_state(u32 magic)
 	      st->cs, st->ss);
 	printf("entry: CS 0x%x DS 0x%x ES 0x%x FS 0x%x GS 0x%x SS 0x%x\n",
 	       st->cs, st->ds, st->es, st->fs, st->gs, st->ss);
+	/* entry.S wrote SEG_MARK through each; with a base other than 0 it
+	 * went elsewhere. A limit under 4 GiB faulted there already. */
+	for (u32 i = 0; i < 5; i++)
+		if (st->seg_mark[i] != SEG_MARK) {
+			fail("segments_flat", "%s base is not 0 (mark 0x%x)",
+			     (const char *[]){ "DS", "ES", "FS", "GS", "SS" }[i], st->seg_mark[i]);
+			return;
+		}
+	pass("segments_flat");
 }
 
 static void test_cmdline(const struct mbi *mbi)

@@ -242,7 +242,11 @@ u32 smp_start_aps(void);
 struct mb_entry_state {
 	u32 eax, ebx, cr0, eflags;
 	u16 cs, ds, es, fs, gs, ss;
+	u32 seg_mark[5];	/* SEG_MARK as written through DS, ES, FS, GS, SS */
 };
+#define SEG_MARK 0x5e65a4c5
+_Static_assert(__builtin_offsetof(struct mb_entry_state, seg_mark) == 28, "entry.S offsets");
+_Static_assert(sizeof(struct mb_entry_state) == 48, "entry.S size");
 extern struct mb_entry_state mb_entry_state;
 extern char _kernel_start[], _kernel_end[];
 

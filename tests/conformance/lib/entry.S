@@ -12,6 +12,7 @@
 #define SEL_CODE  0x08
 #define SEL_DATA  0x10
 #define AP_BASE   0x8000	/* where smp.c copies the trampoline; SIPI vector 0x08 */
+#define SEG_MARK  0x5e65a4c5	/* written through each data segment at entry */
 
 	.section .multiboot, "a"
 	.balign 4
@@ -34,6 +35,22 @@ _start:
 	movw %fs, mb_entry_state + 22
 	movw %gs, mb_entry_state + 24
 	movw %ss, mb_entry_state + 26
+	/*
+	 * Base 0 and a 4 GiB limit in every data segment: a mark written
+	 * through each must land where our flat DS finds it, and a read at
+	 * 0xfffffff0 (the firmware's ROM) through each must not fault (there
+	 * is no IDT yet: a fault ends the run, which then has no END line).
+	 */
+	movl $SEG_MARK, %ds:mb_entry_state + 28
+	movl $SEG_MARK, %es:mb_entry_state + 32
+	movl $SEG_MARK, %fs:mb_entry_state + 36
+	movl $SEG_MARK, %gs:mb_entry_state + 40
+	movl $SEG_MARK, %ss:mb_entry_state + 44
+	movl %ds:0xfffffff0, %eax
+	movl %es:0xfffffff0, %eax
+	movl %fs:0xfffffff0, %eax
+	movl %gs:0xfffffff0, %eax
+	movl %ss:0xfffffff0, %eax
 
 	lgdt gdt_ptr
 	ljmp $SEL_CODE, $1f
@@ -130,7 +147,7 @@ gdt_ptr:
 	.globl mb_entry_state
 	.balign 4
 mb_entry_state:
-	.fill 28, 1, 0
+	.fill 48, 1, 0
 ap_stack_next:
 	.long 0
 
