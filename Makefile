@@ -211,6 +211,8 @@ bench: deps-test $(BENCH_BINS)
 -include tests/fuzz/fuzz.mk
 # Real GDB against the GDB stub (tests/gdb/): `make gdb-test` alone.
 include tests/gdb/gdb.mk
+# scripts/run-kernel.sh and its test kernels (tests/runner/): `make runner-test`.
+include tests/runner/runner.mk
 
 .PHONY: host-build host-test integration-test test deps-test deps-run run
 host-build: $(HOST_BINS) $(GDB_SERVER)
