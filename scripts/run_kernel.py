@@ -160,7 +160,7 @@ vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
 cpu: model=corei7_skylake_x, count={smp + 1}, ips=100000000, reset_on_triple_fault=0
 ata0-master: type=cdrom, path={iso}, status=inserted
 boot: cdrom
-display_library: nogui
+display_library: rfb, options="timeout=0"
 com1: enabled=1, mode=socket-server, dev=localhost:{port}
 log: {os.path.join(workdir, 'bochs.log')}
 panic: action=fatal
