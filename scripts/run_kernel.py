@@ -310,7 +310,11 @@ def main():
               "not a number of seconds", file=sys.stderr)
         return 2
     logpath = os.environ.get("RUN_KERNEL_LOG")
-    log = open(logpath, "wb") if logpath else sys.stderr.buffer
+    try:
+        log = open(logpath, "wb") if logpath else sys.stderr.buffer
+    except OSError as e:
+        print(f"run-kernel: RUN_KERNEL_LOG={logpath}: {e.strerror}", file=sys.stderr)
+        return 2
     workdir = tempfile.mkdtemp(prefix="run-kernel.")
     proc = None
     status = 0
