@@ -122,6 +122,20 @@ RUN_KERNEL_TIMEOUT=$spin_s run spin "$kdir/spin.elf"
 expect spin 124 'spin: spinning for ever\n' "^run-kernel: timeout: the VM did not end within $spin_s s\$"
 report spin $ms
 
+# Debian's kernel (`make guest-image`, left out without it) with our
+# initramfs, init asked to power off: a bzImage with its initrd, a Linux
+# console, and a power off that is no debug-exit.
+linux=$root/${BUILD:-build}/linux
+if [ -f "$linux/vmlinuz" ] && [ -f "$linux/initrd.gz" ]; then
+	RUN_KERNEL_TIMEOUT=600 run linux -m 256 -initrd "$linux/initrd.gz" \
+		-append "console=ttyS0 quiet rdinit=/bin/poweroff -- -f" "$linux/vmlinuz"
+	check "status $rc, not 4" "[ $rc -eq 4 ]"
+	check "no 'reboot: Power down' line on stdout" "grep -q 'reboot: Power down\$' '$out'"
+	check "stderr: $(head -n 3 "$err" | tr '\n' '|')" \
+		"[ \"\$(cat '$err')\" = 'run-kernel: the VM ended without debug-exit: powered off by the guest' ]"
+	report linux $ms
+fi
+
 # Ctrl-C: the runner ends the emulator and leaves no files behind.
 mkdir "$tmp/t"
 t0=$(now_ms)
