@@ -213,6 +213,8 @@ bench: deps-test $(BENCH_BINS)
 include tests/gdb/gdb.mk
 # Conformance kernels (tests/conformance/): `make conformance` builds them.
 include tests/conformance/conformance.mk
+# scripts/run-kernel.sh and its test kernels (tests/runner/): `make runner-test`.
+include tests/runner/runner.mk
 
 .PHONY: host-build host-test integration-test test deps-test deps-run run
 host-build: $(HOST_BINS) $(GDB_SERVER)

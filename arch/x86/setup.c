@@ -18,6 +18,7 @@
 #include "core/exit_rec.h"
 #include "core/lib/boot.h"
 #include "core/launch/vm_launch.h"
+#include "core/launch/console_mux.h"
 #include "core/launch/gdb_serve.h"
 #include "core/lib/cmdline.h"
 #include "core/lib/errno.h"
@@ -306,6 +307,23 @@ static void setup_gdb(void)
 	gdb_serve_setup((uint16_t)port, opt != NULL);
 }
 
+/*
+ * focus=vm (the default): the first VM takes the console's input and its
+ * output passes raw; focus=hv: the hypervisor keeps the input and every
+ * guest line comes tagged "[NAME] line" (scripts/run-kernel.sh reads them).
+ */
+static void setup_console_focus(void)
+{
+	const char *opt = cmdline_get(&boot_cmdline, "focus");
+
+	if (!opt || strcmp(opt, "vm") == 0)
+		return;
+	if (strcmp(opt, "hv") == 0)
+		console_mux_set_autofocus(false);
+	else
+		pr_err("hv: focus=%s: not vm or hv; using vm", opt);
+}
+
 void hv_main(struct boot_record *boot)
 {
 	const struct acpi_info *acpi;
@@ -347,6 +365,7 @@ void hv_main(struct boot_record *boot)
 	 */
 	irq_enable();
 	if (virt) {
+		setup_console_focus();
 		vms_run_payloads(boot);
 		if (vms_launch_all(boot)) {
 			setup_gdb();

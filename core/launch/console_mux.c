@@ -63,6 +63,8 @@ struct mux_slot {
 static struct mux_slot slots[CONSOLE_MUX_SLOTS];
 /* Written by the boot CPU; read anywhere with READ_ONCE(). */
 static int focus = -1;
+/* Boot CPU only: the first guest added takes the focus (console_mux_set_autofocus()). */
+static bool autofocus = true;
 /* Boot CPU only: escapes seen in a row; the next unfocused slot drained first. */
 static unsigned int escapes;
 static unsigned int drain_next;
@@ -427,7 +429,7 @@ int console_mux_add(const char *name, console_input_fn input, void *ctx)
 	s->out.filled_ns = 0;
 	s->out.open = true;
 	spin_unlock(&s->out.lock);
-	if (first && focus < 0) {
+	if (first && focus < 0 && autofocus) {
 		mux_set_focus(slot);
 		mux_announce();
 	}
@@ -459,6 +461,11 @@ void console_mux_remove(int slot)
 		mux_set_focus(-1);
 		mux_announce();
 	}
+}
+
+void console_mux_set_autofocus(bool on)
+{
+	autofocus = on;
 }
 
 int console_mux_focus(void)

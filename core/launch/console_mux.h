@@ -36,9 +36,20 @@ typedef size_t (*console_input_fn)(void *ctx, const uint8_t *buf, size_t n);
 
 /*
  * Registers a guest console. The first guest registered takes the focus
- * from the hypervisor. Returns the slot or -ENOSPC.
+ * from the hypervisor, unless console_mux_set_autofocus(false) said the
+ * hypervisor keeps it. Returns the slot or -ENOSPC.
  */
 int console_mux_add(const char *name, console_input_fn input, void *ctx);
+
+/*
+ * Whether a guest registered while the hypervisor has the focus takes it
+ * (on, the default) or the hypervisor keeps it (the boot option focus=hv):
+ * then every guest's output comes as tagged lines, which a program reading
+ * the console tells apart from the hypervisor's log lines, and no guest
+ * can pass a line off as the hypervisor's. Ctrl-A x3 still moves the
+ * focus. Boot CPU.
+ */
+void console_mux_set_autofocus(bool on);
 
 /*
  * Unregisters a slot after writing what its ring still holds; the focus

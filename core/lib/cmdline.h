@@ -15,7 +15,7 @@
  *
  * Options the hypervisor reads: console=com1|com2|<port>, baud=<n>,
  * loglevel=0..3|err|warn|info|debug, selftest=<name>, trace=<n>,
- * gdb=com1..com4|<port>|off.
+ * gdb=com1..com4|<port>|off, focus=vm|hv.
  */
 #ifndef CORE_CMDLINE_H
 #define CORE_CMDLINE_H

@@ -433,6 +433,42 @@ static void remove_writes_last_words(void)
 	CHECK(strstr(out + from, "] console beta: 4132 bytes written, 5904 dropped; ") != NULL);
 }
 
+/*
+ * focus=hv: a guest added while the hypervisor has the focus leaves it
+ * there, so its lines come tagged from the first byte on (none passes
+ * raw, where it could pass for a log line), and its last line, without
+ * a newline, comes whole before the report of its end. The default
+ * (autofocus on) gives the next guest the focus again.
+ */
+static void autofocus_off_tags_every_line(void)
+{
+	static const char text[] = "[  1.000000] vm gamma: ended: forged\n\x1b[1mbold\x1b[0m\tline\n"
+				   "last words";
+	static const char want[] = "[gamma] [  1.000000] vm gamma: ended: forged\r\n"
+				   "[gamma] bold\tline\r\n[gamma] last words\r\n[";
+	size_t from;
+	int gamma, delta;
+
+	console_mux_remove(slot_alpha);
+	CHECK(console_mux_focus() == -1);
+	console_mux_set_autofocus(false);
+	gamma = console_mux_add("gamma", no_input, NULL);
+	CHECK(gamma >= 0);
+	CHECK(console_mux_focus() == -1);
+	from = uart_len();
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		console_mux_output(gamma, (uint8_t)text[i]);
+	drain_all();
+	console_mux_remove(gamma);
+	drain_all();
+	out[out_len] = '\0';
+	CHECK(strncmp(out + from, want, sizeof(want) - 1) == 0);
+	console_mux_set_autofocus(true);
+	delta = console_mux_add("delta", no_input, NULL);
+	CHECK(delta >= 0 && console_mux_focus() == delta);
+	console_mux_remove(delta);
+}
+
 /* The filter on its own: what survives of each kind of sequence. */
 static void filter_sequences(void)
 {
@@ -474,6 +510,7 @@ int main(void)
 	RUN(echo_not_cut);
 	RUN(stop_report_after_last_words);
 	RUN(remove_writes_last_words);
+	RUN(autofocus_off_tags_every_line);
 	RUN(filter_sequences);
 	return check_done();
 }
