@@ -79,10 +79,10 @@ static int vfw_cfg_read(void *dev, uint16_t port, unsigned int size, uint32_t *v
 	unsigned int width = vfw_cfg_width(f, port, size);
 	int byte;
 
-	/* The floating bytes above the device; its own bytes read 0 unless... */
+	/* The bytes above the device float; its own read 0 but for a byte read. */
 	*val = width >= 4 ? 0 : 0xffffffffu << (8 * width);
 	if (width != 1)
-		return 0;	/* ...a byte read: QEMU refuses wider ones (reads 0) */
+		return 0;	/* QEMU's access check refuses a 16-bit read */
 	spin_lock(&f->lock);
 	byte = vfw_cfg_byte(f, f->key, f->offset);
 	if (byte >= 0) {
