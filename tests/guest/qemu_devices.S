@@ -10,7 +10,8 @@
  * 3. pc-testdev: line 17 into IOAPIC pin 17, level-triggered, vector
  *    0x61 to APIC 0: delivered with remote IRR set; the handler lowers
  *    the line and EOIs, and remote IRR is clear after, no second
- *    delivery.
+ *    delivery. Then a handler that EOIs with the line still high: the
+ *    IOAPIC delivers it again, and the second handler's lowering ends it.
  * 4. debug-exit: writes 3 to 0xF4; the VM ends with status 7.
  *
  * Without them (after 2 s, so that the other VM's lines come first): 0xE9, 0x510, 0x511, 0x2000 and 0xF4 float (all ones), a
@@ -109,30 +110,25 @@ with_devices:
 	movl $0, IOAPIC + 0x10
 	movl $0x10 + 2 * PIN, IOAPIC
 	movl $(RTE_LEVEL | VECTOR), IOAPIC + 0x10
-	movw $0x2000 + PIN, %dx
-	movb $1, %al
-	outb %al, %dx			/* the line goes high */
-	sti
-	movl $10000000, %ecx
-1:	cmpl $0, irq_count
-	jne 2f
-	pause
-	loop 1b
-	cli
-	PUTS(msg_no_irq)
-	jmp fail
-2:	movl $100000, %ecx		/* a while for a second delivery, which must not come */
-1:	pause
-	loop 1b
-	cli
+	movl $1, %ebx			/* one delivery: the handler lowers the line */
+	call level_round
 	cmpl $1, irq_count
-	jne irq_twice
+	jne irq_count_bad
 	testl $RTE_REMOTE_IRR, irq_rte	/* read in the handler */
 	jz irq_no_remote
 	movl $0x10 + 2 * PIN, IOAPIC
 	testl $RTE_REMOTE_IRR, IOAPIC + 0x10
 	jnz irq_remote_stuck
 	PUTS(msg_irq_pass)
+	movl $1, irq_hold		/* the first handler leaves it high over its EOI */
+	movl $2, %ebx
+	call level_round
+	cmpl $2, irq_count
+	jne irq_count_bad
+	movl $0x10 + 2 * PIN, IOAPIC
+	testl $RTE_REMOTE_IRR, IOAPIC + 0x10
+	jnz irq_remote_stuck
+	PUTS(msg_irq_again_pass)
 
 	PUTS(msg_exit)			/* 4. debug-exit */
 	movl $3, %eax
@@ -140,6 +136,32 @@ with_devices:
 	PUTS(msg_exit_fail)
 	jmp fail
 
+/*
+ * Raises testdev line PIN with interrupts on until EBX deliveries came
+ * (FAIL if they do not), then a while longer for one too many, which the
+ * caller looks for; interrupts off after.
+ */
+level_round:
+	movl $0, irq_count
+	movw $0x2000 + PIN, %dx
+	movb $1, %al
+	outb %al, %dx			/* the line goes high */
+	sti
+	movl $10000000, %ecx
+1:	cmpl %ebx, irq_count
+	jae 2f
+	pause
+	loop 1b
+	cli
+	PUTS(msg_no_irq)
+	jmp fail
+2:	movl $100000, %ecx
+1:	pause
+	loop 1b
+	cli
+	ret
+
+/* Lowers the line before its EOI, but for the first time while irq_hold. */
 irq_handler:
 	pushl %eax
 	pushl %edx
@@ -147,10 +169,14 @@ irq_handler:
 	movl $0x10 + 2 * PIN, IOAPIC
 	movl IOAPIC + 0x10, %eax
 	movl %eax, irq_rte
-	movw $0x2000 + PIN, %dx
+	cmpl $0, irq_hold
+	je 1f
+	cmpl $1, irq_count
+	je 2f
+1:	movw $0x2000 + PIN, %dx
 	xorb %al, %al
 	outb %al, %dx			/* the line goes low, then the EOI */
-	movl $0, LAPIC + LAPIC_EOI
+2:	movl $0, LAPIC + LAPIC_EOI
 	popl %edx
 	popl %eax
 	iret
@@ -184,8 +210,8 @@ fw_bad:
 debugcon_bad:
 	PUTS(msg_debugcon_fail)
 	jmp fail
-irq_twice:
-	PUTS(msg_irq_twice)
+irq_count_bad:
+	PUTS(msg_irq_count)
 	jmp fail
 irq_no_remote:
 	PUTS(msg_irq_no_remote)
@@ -275,6 +301,7 @@ idt_desc:	.word 256 * 8 - 1
 		.long IDT
 irq_count:	.long 0
 irq_rte:	.long 0
+irq_hold:	.long 0
 
 /* A wrong start first ("Shutx"): the match starts over. */
 shutdown_str:      .asciz "ShutxShutdown"
@@ -285,11 +312,12 @@ msg_fw_fail:       .asciz "FAIL qemu_devices: fw_cfg answers wrong\n"
 msg_debugcon:      .asciz "qemu_devices: debugcon \x1b[31mline\x07 on 0xe9\n"
 msg_debugcon_pass: .asciz "PASS qemu_devices: debugcon reads back 0xe9\n"
 msg_debugcon_fail: .asciz "FAIL qemu_devices: debugcon does not read back 0xe9\n"
-msg_no_irq:        .asciz "FAIL qemu_devices: testdev line 17 delivered nothing\n"
-msg_irq_twice:     .asciz "FAIL qemu_devices: the level interrupt came again after the line went low\n"
+msg_no_irq:        .asciz "FAIL qemu_devices: testdev line 17: fewer deliveries than expected\n"
+msg_irq_count:     .asciz "FAIL qemu_devices: the level interrupt came too often\n"
 msg_irq_no_remote: .asciz "FAIL qemu_devices: remote IRR clear while the level interrupt is in service\n"
 msg_irq_stuck:     .asciz "FAIL qemu_devices: remote IRR still set after the EOI\n"
 msg_irq_pass:      .asciz "PASS qemu_devices: testdev line 17, level pin: remote IRR set in service, clear after the EOI, one delivery\n"
+msg_irq_again_pass: .asciz "PASS qemu_devices: line 17 held high over the EOI: delivered again, once\n"
 msg_exit:          .asciz "qemu_devices: debug-exit with 3\n"
 msg_exit_fail:     .asciz "FAIL qemu_devices: still running after the debug-exit write\n"
 msg_without:       .asciz "qemu_devices: without QEMU's test devices\n"
