@@ -135,13 +135,38 @@ static int slot_build(struct vm_slot *s)
 	return 0;
 }
 
+/*
+ * What fw_cfg reports (fw-cfg=on): the machine and the files' sizes; the
+ * addresses where the loader placed them (0 until it has) and the size of
+ * what it placed of the kernel (a bzImage's protected-mode part, as QEMU
+ * reports it; the whole file before loading and for a test payload).
+ */
+static struct vfw_cfg_config slot_fw_cfg(const struct vm_slot *s, uint64_t kernel_addr,
+					 uint64_t kernel_size, uint64_t initrd_addr,
+					 uint64_t cmdline_addr)
+{
+	return (struct vfw_cfg_config){
+		.ram_size = s->cfg.memory,
+		.nr_cpus = (uint16_t)s->cfg.vcpus, .max_cpus = (uint16_t)s->cfg.vcpus,
+		.kernel_addr = (uint32_t)kernel_addr, .kernel_size = (uint32_t)kernel_size,
+		.initrd_addr = s->initrd ? (uint32_t)initrd_addr : 0,
+		.initrd_size = s->initrd ? (uint32_t)s->initrd->size : 0,
+		.cmdline_addr = (uint32_t)cmdline_addr, .cmdline = s->cfg.cmdline,
+	};
+}
+
 static int slot_create_platform(struct vm_slot *s)
 {
+	struct vfw_cfg_config fw_cfg = slot_fw_cfg(s, 0, s->kernel->size, 0, 0);
 	struct vpc_params p = {
 		.ram_low = s->build->layout.low, .ram_high = s->build->layout.high,
 		.wall_ns = platform_wall_ns,
 		.console_tx = slot_console_tx, .console_ctx = s,
 		.power = { .event = slot_power, .ctx = s },
+		.debug_exit = s->cfg.debug_exit, .debug_exit_port = s->cfg.debug_exit_port,
+		.debug_exit_size = s->cfg.debug_exit_size,
+		.debugcon = s->cfg.debugcon, .testdev = s->cfg.testdev,
+		.fw_cfg = s->cfg.fw_cfg ? &fw_cfg : NULL,
 	};
 	struct guest_acpi_cfg acfg = guest_acpi_default_cfg(s->cfg.vcpus);
 	uint8_t *ram = s->build->host;
@@ -210,6 +235,7 @@ static int slot_load_guest(struct vm_slot *s)
 		.acpi_rsdp = s->acpi_rsdp,
 	};
 	struct linux_boot_info info;
+	struct vfw_cfg_config fw_cfg;
 	struct guest_state st;
 	char why[160];
 	int err;
@@ -218,6 +244,7 @@ static int slot_load_guest(struct vm_slot *s)
 		err = slot_load_payload(s, &st);
 		if (err)
 			return err;
+		fw_cfg = slot_fw_cfg(s, PAYLOAD_LOAD_GPA, s->kernel->size, 0, 0);
 		goto set_state;
 	}
 	lc.nr_e820 = linux_boot_e820_for(ram, map, E820_MAX);
@@ -239,7 +266,10 @@ static int slot_load_guest(struct vm_slot *s)
 
 		ram_zero_keep(&s->build->zero, kept, info.initrd_size ? 2 : 1);
 	}
+	fw_cfg = slot_fw_cfg(s, info.kernel_addr, info.kernel_size, info.initrd_addr, info.cmdline);
 set_state:
+	if (s->cfg.fw_cfg)
+		vpc_set_fw_cfg(s->vm, &fw_cfg);
 	for (unsigned int i = 0; i < s->cfg.vcpus; i++) {
 		err = vpc_vcpu_set_start(s->vm->vcpus[i], i == 0 ? &st : NULL);
 		if (err)

@@ -24,6 +24,11 @@ enum vmc_key {
 	VMC_KEY_INITRD,
 	VMC_KEY_CMDLINE,
 	VMC_KEY_CPUS,
+	VMC_KEY_DEBUG_EXIT,
+	VMC_KEY_DEBUG_EXIT_SIZE,
+	VMC_KEY_FW_CFG,
+	VMC_KEY_DEBUGCON,
+	VMC_KEY_TESTDEV,
 	VMC_KEY_COUNT
 };
 
@@ -35,6 +40,11 @@ static const char *const vmc_key_names[VMC_KEY_COUNT] = {
 	[VMC_KEY_INITRD] = "initrd",
 	[VMC_KEY_CMDLINE] = "cmdline",
 	[VMC_KEY_CPUS] = "cpus",
+	[VMC_KEY_DEBUG_EXIT] = "debug-exit",
+	[VMC_KEY_DEBUG_EXIT_SIZE] = "debug-exit-size",
+	[VMC_KEY_FW_CFG] = "fw-cfg",
+	[VMC_KEY_DEBUGCON] = "debugcon",
+	[VMC_KEY_TESTDEV] = "testdev",
 };
 
 #define VMC_REQUIRED (BIT(VMC_KEY_NAME) | BIT(VMC_KEY_MEMORY) | BIT(VMC_KEY_KERNEL))
@@ -450,6 +460,85 @@ static int vmc_set_cpus(struct vmc_parser *ps, struct vm_config *cfg,
 	return 0;
 }
 
+/* A switch: "on" or "off". */
+static int vmc_set_switch(struct vmc_parser *ps, enum vmc_key key, bool *dst,
+			  const struct vmc_token *tok)
+{
+	char buf[VMC_SHOW_MAX + 1];
+
+	if (vmc_decode(ps, tok, buf, sizeof(buf)) >= sizeof(buf))
+		memcpy(buf + sizeof(buf) - 4, "...", 4);
+	if (strcmp(buf, "on") == 0)
+		*dst = true;
+	else if (strcmp(buf, "off") == 0)
+		*dst = false;
+	else
+		return vmc_error(ps, tok->line, "%s: \"%s\" is not on or off", vmc_key_names[key],
+				 buf);
+	return 0;
+}
+
+/* Digits of a port number at s: decimal, or hex after "0x"; -1 if none or too large. */
+static long vmc_parse_port(const char *s)
+{
+	unsigned int base = 10;
+	long v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		char c = *s;
+		int d = vmc_is_digit(c) ? c - '0' :
+			(base == 16 && c >= 'a' && c <= 'f') ? c - 'a' + 10 :
+			(base == 16 && c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+
+		if (d < 0)
+			return -1;
+		v = v * (long)base + d;
+		if (v > 0xffff)
+			return -1;
+	}
+	return v;
+}
+
+static int vmc_set_debug_exit(struct vmc_parser *ps, struct vm_config *cfg,
+			      const struct vmc_token *tok)
+{
+	char buf[VMC_SHOW_MAX + 1];
+	long port;
+
+	if (vmc_decode(ps, tok, buf, sizeof(buf)) >= sizeof(buf))
+		memcpy(buf + sizeof(buf) - 4, "...", 4);
+	if (strcmp(buf, "off") == 0) {
+		cfg->debug_exit = false;
+		return 0;
+	}
+	port = strcmp(buf, "on") == 0 ? VMCONFIG_DEBUG_EXIT_ON : vmc_parse_port(buf);
+	if (port < 0)
+		return vmc_error(ps, tok->line,
+				 "debug-exit: \"%s\" is not a port (use on, off, or 0-0xffff)", buf);
+	cfg->debug_exit = true;
+	cfg->debug_exit_port = (uint16_t)port;
+	return 0;
+}
+
+static int vmc_set_debug_exit_size(struct vmc_parser *ps, struct vm_config *cfg,
+				   const struct vmc_token *tok)
+{
+	char buf[VMC_SHOW_MAX + 1], suffix;
+	uint64_t v;
+	int err = vmc_number(ps, tok, buf, sizeof(buf), &v, &suffix);
+
+	if (err || suffix || (v != 1 && v != 2 && v != 4))
+		return vmc_error(ps, tok->line, "debug-exit-size: \"%s\" is not 1, 2 or 4", buf);
+	cfg->debug_exit_size = (unsigned int)v;
+	return 0;
+}
+
 static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key key,
 		     const struct vmc_token *tok)
 {
@@ -466,6 +555,16 @@ static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key 
 		return vmc_set_file(ps, "initrd", cfg->initrd, sizeof(cfg->initrd), tok);
 	case VMC_KEY_CMDLINE:
 		return vmc_set_cmdline(ps, cfg, tok);
+	case VMC_KEY_DEBUG_EXIT:
+		return vmc_set_debug_exit(ps, cfg, tok);
+	case VMC_KEY_DEBUG_EXIT_SIZE:
+		return vmc_set_debug_exit_size(ps, cfg, tok);
+	case VMC_KEY_FW_CFG:
+		return vmc_set_switch(ps, key, &cfg->fw_cfg, tok);
+	case VMC_KEY_DEBUGCON:
+		return vmc_set_switch(ps, key, &cfg->debugcon, tok);
+	case VMC_KEY_TESTDEV:
+		return vmc_set_switch(ps, key, &cfg->testdev, tok);
 	case VMC_KEY_CPUS:
 	default:
 		return vmc_set_cpus(ps, cfg, tok);
@@ -494,7 +593,8 @@ static int vmc_read_key(struct vmc_parser *ps, enum vmc_key *key)
 		}
 	}
 	return vmc_error(ps, ps->line,
-			 "unknown key \"%.*s\" (keys: name memory vcpus kernel initrd cmdline cpus)",
+			 "unknown key \"%.*s\" (keys: name memory vcpus kernel initrd cmdline cpus "
+			 "debug-exit debug-exit-size fw-cfg debugcon testdev)",
 			 (int)MIN(len, (size_t)VMC_SHOW_MAX), k);
 }
 
@@ -512,6 +612,10 @@ static int vmc_finish(struct vmc_parser *ps, const struct vm_config *cfg, unsign
 	if (cfg->nr_cpus && cfg->nr_cpus != cfg->vcpus)
 		return vmc_error(ps, cfg->line, "cpus: %u CPUs listed for %u vCPUs (one per vCPU)",
 				 cfg->nr_cpus, cfg->vcpus);
+	if (cfg->debug_exit && cfg->debug_exit_port + cfg->debug_exit_size - 1 > 0xffff)
+		return vmc_error(ps, cfg->line,
+				 "debug-exit: port %#x with debug-exit-size=%u runs past 0xffff",
+				 cfg->debug_exit_port, cfg->debug_exit_size);
 	return 0;
 }
 
@@ -525,6 +629,7 @@ static int vmc_parse_entry(struct vmc_parser *ps, struct vm_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->vcpus = 1;
+	cfg->debug_exit_size = VMCONFIG_DEBUG_EXIT_SIZE;
 	cfg->line = ps->line;
 	if (ps->end - ps->p < 2 || memcmp(ps->p, "vm", 2) != 0 || !vmc_at_token_end(ps, ps->p + 2))
 		return vmc_error(ps, ps->line, "expected \"vm\" at the start of an entry, found \"%.*s\"",

@@ -28,6 +28,17 @@
  *   cpus     optional; host CPUs (0-255) as a comma list of numbers and
  *            ranges "a-b" (a <= b), no CPU twice; vCPU i runs on the i-th;
  *            as many as vcpus
+ *   debug-exit       optional; QEMU's isa-debug-exit at this port: a number
+ *                    (decimal or 0x hex, 0-0xffff), "on" (0xf4) or "off"
+ *                    (the default); a write of V ends the VM with status
+ *                    (V << 1) | 1
+ *   debug-exit-size  optional; 1, 2 or 4 ports (default 4); the range must
+ *                    end at 0xffff or below
+ *   fw-cfg           optional; "on" or "off" (default): QEMU's fw_cfg on 0x510
+ *   debugcon         optional; "on" or "off" (default): QEMU's debug console
+ *                    on 0xe9, into the VM's console
+ *   testdev          optional; "on" or "off" (default): pc-testdev's IRQ
+ *                    lines on 0x2000-0x2017
  *
  * Errors name the file, the line and the offending text:
  *     vms.cfg:3: memory: "12X" is not a size (use e.g. 512M)
@@ -50,6 +61,8 @@
 #define VMCONFIG_MEMORY_MIN	(16ull << 20)
 #define VMCONFIG_MEMORY_MAX	(64ull << 30)
 #define VMCONFIG_MEMORY_ALIGN	(1ull << 20)
+#define VMCONFIG_DEBUG_EXIT_ON	0xf4	/* debug-exit=on: kvm-unit-tests' port */
+#define VMCONFIG_DEBUG_EXIT_SIZE 4	/* what kvm-unit-tests give QEMU's iosize */
 
 struct vm_config {
 	char name[VMCONFIG_NAME_MAX + 1];
@@ -61,6 +74,11 @@ struct vm_config {
 	unsigned int nr_cpus;			/* 0: no cpus= (any free CPUs) */
 	unsigned int cpus[VMCONFIG_VCPUS_MAX];	/* host CPU of vCPU i */
 	unsigned int line;			/* line of the entry's "vm" */
+	/* QEMU's test devices (docs/platform.md), all off by default: */
+	bool debug_exit;
+	uint16_t debug_exit_port;
+	unsigned int debug_exit_size;		/* 1, 2 or 4 */
+	bool fw_cfg, debugcon, testdev;
 };
 
 /*

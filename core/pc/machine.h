@@ -39,6 +39,12 @@
 #define PC_COM2_BASE		0x2f8
 #define PC_ACPI_PM_BASE		0x600		/* PM1a event, PM1a control, PM timer */
 #define PC_RESET_PORT		0xcf9		/* the FADT's RESET_REG */
+/* QEMU's and Bochs's test devices (docs/platform.md); all but the
+ * shutdown port only where vms.cfg asks for them. */
+#define PC_DEBUGCON_PORT	0xe9		/* debugcon=on */
+#define PC_FW_CFG_PORT		0x510		/* fw-cfg=on: selector, data at +1 */
+#define PC_TESTDEV_IRQ_BASE	0x2000		/* testdev=on: 24 IRQ-line ports */
+#define PC_SHUTDOWN_PORT	0x8900		/* "Shutdown": power off */
 
 /* ---- ISA IRQs --------------------------------------------------------- */
 

@@ -13,6 +13,7 @@
  */
 #include "asm/tsc.h"
 #include "core/lib/errno.h"
+#include "core/lib/log.h"
 #include "core/lib/printf.h"
 #include "core/lib/string.h"
 #include "core/pc/mmio_emul.h"
@@ -83,6 +84,17 @@ static void vpc_isa_irq_set(void *ctx, unsigned int irq, int level)
 	vioapic_set_irq(&pc->ioapic, irq == PC_IRQ_PIT ? PC_PIT_IOAPIC_PIN : irq, level);
 }
 
+/* pc-testdev's line n: ISA IRQ n below 16 (PIC and IOAPIC), else IOAPIC pin n. */
+static void vpc_testdev_irq_set(void *ctx, unsigned int n, int level)
+{
+	struct vpc *pc = ctx;
+
+	if (n < ARRAY_SIZE(pc->isa))
+		vpc_isa_irq_set(pc, n, level);
+	else
+		vioapic_set_irq(&pc->ioapic, n, level);
+}
+
 /* The PIC's INTR output: vCPU 0 looks at it when it next injects. */
 static void vpc_pic_intr(void *ctx, unsigned int line, int level)
 {
@@ -141,6 +153,79 @@ size_t vpc_console_input(struct vm *vm, const uint8_t *buf, size_t n)
 	return vuart_receive(&pc->com1, buf, MIN(n, room));
 }
 
+/* --- QEMU's test devices -------------------------------------------------- */
+
+/* isa-debug-exit: the VM stops with the status; not a power event, so not restarted. */
+static void vpc_debug_exit(void *ctx, uint64_t status)
+{
+	struct vpc *pc = ctx;
+
+	vm_stop(pc->vm, "debug-exit status %llu", (unsigned long long)status);
+}
+
+int vpc_set_fw_cfg(struct vm *vm, const struct vfw_cfg_config *cfg)
+{
+	struct vpc *pc = vpc_of(vm);
+
+	if (!pc->has_fw_cfg)
+		return -ENODEV;
+	vfw_cfg_set_config(&pc->fw_cfg, cfg);
+	return 0;
+}
+
+/*
+ * Claims the test devices vpc_params asks for, after the PC's own ports.
+ * -EBUSY with an error line if the debug-exit range overlaps a claimed
+ * port (vms.cfg names the port; nothing is claimed then).
+ */
+static int vpc_build_test_devices(struct vpc *pc, const struct vpc_params *p)
+{
+	if (p->debugcon) {
+		vdebugcon_init(&pc->debugcon, p->console_tx, p->console_ctx);
+		vpc_claim(pc, PC_DEBUGCON_PORT, PC_DEBUGCON_PORT, &vdebugcon_io_ops, &pc->debugcon,
+			  "debugcon");
+	}
+	if (p->fw_cfg) {
+		vfw_cfg_init(&pc->fw_cfg, PC_FW_CFG_PORT, p->fw_cfg);
+		pc->has_fw_cfg = true;
+		vpc_claim(pc, PC_FW_CFG_PORT, PC_FW_CFG_PORT + VFW_CFG_NR_PORTS - 1, &vfw_cfg_io_ops,
+			  &pc->fw_cfg, "fw_cfg");
+	}
+	if (p->testdev) {
+		for (unsigned int n = 0; n < VTESTDEV_NR_LINES; n++)
+			pc->testdev_lines[n] = (struct irq_line){
+				.set = vpc_testdev_irq_set, .ctx = pc, .line = n,
+			};
+		vtestdev_init(&pc->testdev, PC_TESTDEV_IRQ_BASE, pc->testdev_lines);
+		vpc_claim(pc, PC_TESTDEV_IRQ_BASE, PC_TESTDEV_IRQ_BASE + VTESTDEV_NR_LINES - 1,
+			  &vtestdev_io_ops, &pc->testdev, "pc-testdev irq");
+	}
+	if (p->debug_exit) {
+		unsigned int first = p->debug_exit_port;
+		unsigned int last = first + p->debug_exit_size - 1;
+
+		if (last >= VPC_PORTS) {
+			pr_err("vm %s: debug-exit: ports %#x-%#x run past 0xffff", pc->vm->name,
+			       first, last);
+			return -EBUSY;
+		}
+		for (unsigned int port = first; port <= last; port++) {
+			unsigned int idx = pc->port_map[port];
+
+			if (idx) {
+				pr_err("vm %s: debug-exit: port %#x is taken by %s", pc->vm->name,
+				       port, pc->ranges[idx - 1].name);
+				return -EBUSY;
+			}
+		}
+		vdebug_exit_init(&pc->debug_exit, (uint16_t)first, p->debug_exit_size,
+				 vpc_debug_exit, pc);
+		vpc_claim(pc, (uint16_t)first, (uint16_t)last, &vdebug_exit_io_ops, &pc->debug_exit,
+			  "debug-exit");
+	}
+	return 0;
+}
+
 /* --- Building ------------------------------------------------------------------- */
 
 static uint64_t vpc_read_tsc(void)
@@ -169,13 +254,13 @@ static void vpc_build_ports(struct vpc *pc)
 	vpc_claim(pc, 0xcf8, 0xcf8, &vpci_io_ops, &pc->pci, "pci address");
 	vpc_claim(pc, PC_RESET_PORT, PC_RESET_PORT, &vacpi_pm_reset_io_ops, &pc->pm, "reset");
 	vpc_claim(pc, 0xcfa, 0xcff, &vpci_io_ops, &pc->pci, "pci data");
+	vpc_claim(pc, PC_SHUTDOWN_PORT, PC_SHUTDOWN_PORT, &vshutdown_io_ops, &pc->shutdown,
+		  "shutdown");
 }
 
 /* Stops every device timer and frees the machine. No vCPU runs. */
-static void vpc_destroy(struct vm *vm)
+static void vpc_free(struct vm *vm, struct vpc *pc)
 {
-	struct vpc *pc = vpc_of(vm);
-
 	vpit_destroy(&pc->pit);
 	vrtc_destroy(&pc->rtc);
 	for (unsigned int i = 0; i < pc->nr_cpus; i++) {
@@ -184,6 +269,11 @@ static void vpc_destroy(struct vm *vm)
 	}
 	kfree(pc->cpus);
 	kfree(pc);
+}
+
+static void vpc_destroy(struct vm *vm)
+{
+	vpc_free(vm, vpc_of(vm));
 }
 
 static const struct vm_platform_ops vpc_platform_ops = {
@@ -246,7 +336,12 @@ int vpc_create(struct vm *vm, const struct vpc_params *p)
 	vpci_init(&pc->pci);
 	vacpi_pm_init(&pc->pm, PC_ACPI_PM_BASE, &pc->isa[PC_IRQ_SCI], &pc->power, time_now_ns);
 	vkbc_init(&pc->kbc, &pc->power);
+	vshutdown_init(&pc->shutdown, &pc->power);
 	vpc_build_ports(pc);
+	if (vpc_build_test_devices(pc, p)) {
+		vpc_free(vm, pc);
+		return -EBUSY;
+	}
 	/* Published before any vCPU of the VM runs (their start is a release). */
 	vm_platform_attach(vm, &vpc_platform_ops, pc);
 	return 0;

@@ -12,6 +12,8 @@
 #define CORE_PC_VPC_PRIV_H
 
 #include "core/pc/dev/vacpi_pm.h"
+#include "core/pc/dev/vdebug_exit.h"
+#include "core/pc/dev/vdebugcon.h"
 #include "core/pc/dev/vioapic.h"
 #include "core/pc/dev/vkbc.h"
 #include "core/pc/dev/vlapic.h"
@@ -19,6 +21,8 @@
 #include "core/pc/dev/vpic.h"
 #include "core/pc/dev/vpit.h"
 #include "core/pc/dev/vrtc.h"
+#include "core/pc/dev/vshutdown.h"
+#include "core/pc/dev/vtestdev.h"
 #include "core/pc/dev/vuart.h"
 #include "core/pc/vpc.h"
 
@@ -69,6 +73,14 @@ struct vpc {
 	struct vacpi_pm pm;
 	struct vkbc kbc;
 	struct vpost post;
+	struct vshutdown shutdown;
+	/* QEMU's test devices, claimed only when vpc_params asks for them: */
+	struct vdebug_exit debug_exit;
+	struct vdebugcon debugcon;
+	struct vfw_cfg fw_cfg;
+	struct vtestdev testdev;
+	struct irq_line testdev_lines[VTESTDEV_NR_LINES];	/* line n: vpc_testdev_irq_set() */
+	bool has_fw_cfg;
 	struct vioapic ioapic;
 	struct vapic_bus bus;
 	struct vpc_vcpu *cpus;		/* one per vCPU */

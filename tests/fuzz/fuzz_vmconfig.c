@@ -14,7 +14,8 @@
  *    cmdline at most 1023, each NUL-terminated with no control
  *    character but tab and CR (blanks, kept inside quotes); memory a multiple of 1 MiB in 16 MiB - 64 GiB;
  *    vcpus 1-64; nr_cpus 0 or vcpus, the CPUs below 256 and distinct;
- *    the lines ascending and within the text's line count;
+ *    the lines ascending and within the text's line count; a debug-exit
+ *    range of 1, 2 or 4 ports that ends at 0xffff or below;
  *  - -EINVAL: *n = 0, a non-empty NUL-terminated message that fits
  *    errlen, and the entries cleared;
  *  - the parser is a function: the same text parses the same again.
@@ -72,6 +73,8 @@ static void check_entry(const struct vm_config *c, unsigned int lines)
 		seen[c->cpus[i]] = true;
 	}
 	FUZZ_ASSERT(c->line >= 1 && c->line <= lines);
+	FUZZ_ASSERT(c->debug_exit_size == 1 || c->debug_exit_size == 2 || c->debug_exit_size == 4);
+	FUZZ_ASSERT(!c->debug_exit || c->debug_exit_port + c->debug_exit_size - 1 <= 0xffff);
 }
 
 static bool all_zero(const void *p, size_t n)

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the whole virtual PC (core/pc/): a real VM with
  * 2-4 vCPUs on the fake backend of tests/host/test_vcpu_run_harness.h, its
- * platform the virtual PC with every device, driven through the core's
+ * platform the virtual PC with every device (QEMU's test devices too:
+ * debug-exit on 0xf4, debugcon, fw_cfg, pc-testdev), driven through the core's
  * exit dispatch (vcpu_handle_exit()) and the platform table as a guest
  * and the run loop would drive them. Built by tests/fuzz/fuzz.mk with
  * the hosted shim; tests/fuzz/run.sh runs it.
@@ -40,7 +41,9 @@
  *    16, PIT channels in modes 0-5 with counts within the modulus, 8259
  *    ICW state within its steps, UART FIFO indices within the FIFO, the
  *    RTC's sub-second part below 1 s, the PCI address register with only
- *    its writable bits, the ACPI reset register with its three bits;
+ *    its writable bits, the ACPI reset register with its three bits, the
+ *    shutdown port's match below 8 characters, fw_cfg's offset within
+ *    its longest item, pc-testdev's levels on its 24 lines only;
  *  - power-off and reset requests are counted, nothing more.
  */
 #include "tests/host/test_vcpu_run_harness.h"
@@ -139,7 +142,26 @@ static const uint16_t claimed_ports[] = {
 	0x600, 0x601, 0x602, 0x603, 0x604, 0x605,	/* ACPI PM1 */
 	0x606, 0x607, 0x608, 0x609, 0x60a, 0x60b,	/* PM timer */
 	0xcf8, 0xcf9, 0xcfa, 0xcfb, 0xcfc, 0xcfd, 0xcfe, 0xcff,	/* PCI, reset */
+	0x8900,						/* Bochs shutdown */
+	0xe9, 0xf4, 0xf5, 0xf6, 0xf7, 0x510, 0x511,	/* debugcon, debug-exit, fw_cfg */
+	0x2000, 0x2001, 0x2002, 0x2009, 0x2010, 0x2012, 0x2016, 0x2017,	/* pc-testdev */
 };
+
+/* QEMU's test devices, every one on, as vms.cfg turns them on. */
+static const struct vfw_cfg_config fuzz_fw_cfg = {
+	.ram_size = 64ull << 20, .nr_cpus = 2, .max_cpus = 2, .kernel_addr = 0x10000,
+	.kernel_size = 0x1000, .cmdline = "console=ttyS0",
+};
+
+static void fuzz_pc_params(struct vpc_params *pp)
+{
+	pp->debug_exit = true;
+	pp->debug_exit_port = 0xf4;
+	pp->debug_exit_size = 4;
+	pp->debugcon = true;
+	pp->testdev = true;
+	pp->fw_cfg = &fuzz_fw_cfg;
+}
 
 static unsigned int pick_size(uint8_t b)
 {
@@ -445,6 +467,9 @@ static void check_state(struct rig *r, unsigned int nr_vcpus)
 	FUZZ_ASSERT((pc->pci.address & ~VPCI_ADDR_WRITABLE) == 0);
 	FUZZ_ASSERT((pc->pm.reset & ~0x0eu) == 0);
 	FUZZ_ASSERT(r->com1_len < sizeof(r->com1));
+	FUZZ_ASSERT(pc->shutdown.matched < VSHUTDOWN_LEN);
+	FUZZ_ASSERT(pc->fw_cfg.offset <= VFW_CFG_CMDLINE_MAX);
+	FUZZ_ASSERT((pc->testdev.levels >> VTESTDEV_NR_LINES) == 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -459,6 +484,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_level_max = -1;	/* a stopped VM's report is expected, and slow */
 	shim_set_clock(fuzz_clock);
 	rig_harness_init();
+	rig_pc_params = fuzz_pc_params;
 	fuzz_backend_ops = fake_backend_ops;
 	fuzz_backend_ops.inject_event = fuzz_inject_event;
 	return 0;

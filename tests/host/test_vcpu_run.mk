@@ -12,7 +12,8 @@ VCPU_RUN_TEST_SRCS := core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_m
 	core/payload/payload_platform.c core/pc/vpc.c core/pc/vpc_vcpu.c core/pc/mmio_emul.c \
 	core/pc/dev/vuart.c core/pc/dev/vpic.c core/pc/dev/vpit.c core/pc/dev/vlapic.c core/pc/dev/vlapic_timer.c core/pc/dev/vapic_bus.c \
 	core/pc/dev/vioapic.c core/pc/dev/vrtc.c core/pc/dev/vpci.c core/pc/dev/vacpi_pm.c \
-	core/pc/dev/vkbc.c
+	core/pc/dev/vkbc.c core/pc/dev/vdebug_exit.c core/pc/dev/vdebugcon.c core/pc/dev/vfw_cfg.c \
+	core/pc/dev/vshutdown.c core/pc/dev/vtestdev.c
 HOST_TESTS += test_vcpu_run
 test_vcpu_run_SRCS := $(VCPU_RUN_TEST_SRCS)
 test_vcpu_run_SAN := asan tsan

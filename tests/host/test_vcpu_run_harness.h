@@ -393,6 +393,7 @@ struct rig {
 	char com1[256];
 	unsigned int com1_len;
 	unsigned int power_events;
+	int pc_err;		/* vpc_create()'s result (a RIG_PC with rig_pc_params) */
 };
 
 static void rig_com1_tx(void *ctx, uint8_t byte)
@@ -412,6 +413,9 @@ static uint64_t rig_wall_ns(void)
 {
 	return 1700000000ull * 1000000000ull;
 }
+
+/* Adds to the parameters of the next RIG_PC's virtual PC (its optional devices); NULL: none. */
+static void (*rig_pc_params)(struct vpc_params *pp);
 
 static void rig_init(struct rig *r, enum rig_platform platform, unsigned int nr_vcpus)
 {
@@ -444,8 +448,12 @@ static void rig_init(struct rig *r, enum rig_platform platform, unsigned int nr_
 			.power = { .event = rig_power, .ctx = r },
 		};
 
-		CHECK_EQ(vpc_create(r->vm, &pp), 0);
-		for (unsigned int i = 0; i < nr_vcpus; i++)
+		if (rig_pc_params)
+			rig_pc_params(&pp);
+		r->pc_err = vpc_create(r->vm, &pp);
+		if (!rig_pc_params)
+			CHECK_EQ(r->pc_err, 0);
+		for (unsigned int i = 0; i < nr_vcpus && !r->pc_err; i++)
 			CHECK_EQ(vpc_vcpu_set_start(r->vm->vcpus[i], NULL), 0);
 	}
 	for (unsigned int i = 0; i < nr_vcpus; i++)

@@ -275,7 +275,8 @@ static void test_files_and_cmdline(void)
 static void test_syntax_errors(void)
 {
 	expect_error("vm name=a memory=16M kernel=k\nvm name=b memory=16M foo=1 kernel=k\n",
-		     "vms.cfg:2: unknown key \"foo\" (keys: name memory vcpus kernel initrd cmdline cpus)");
+		     "vms.cfg:2: unknown key \"foo\" (keys: name memory vcpus kernel initrd cmdline cpus "
+		     "debug-exit debug-exit-size fw-cfg debugcon testdev)");
 	expect_error("vm name=a memory=16M kernel=k memory=32M\n",
 		     "vms.cfg:1: memory: given twice");
 	expect_error("vm memory=16M kernel=k\n", "vms.cfg:1: vm: missing name=");
@@ -340,6 +341,77 @@ static void test_short_error_buffer(void)
 	CHECK_STR(small, "vms.cfg:1: ");
 }
 
+/* QEMU's test devices: off by default, each key's good and bad values. */
+static void test_qemu_devices(void)
+{
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k\n"), 0);
+	CHECK(!cfgs[0].debug_exit);
+	CHECK_EQ(cfgs[0].debug_exit_size, 4);
+	CHECK(!cfgs[0].fw_cfg && !cfgs[0].debugcon && !cfgs[0].testdev);
+
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k debug-exit=on fw-cfg=on debugcon=on "
+		       "testdev=on\n"
+		       "vm name=b memory=16M kernel=k debug-exit=0x501 debug-exit-size=2 fw-cfg=off "
+		       "debugcon=off testdev=off\n"
+		       "vm name=c memory=16M kernel=k debug-exit=\"1281\" debug-exit-size=1\n"
+		       "vm name=d memory=16M kernel=k debug-exit=0xFFFC debug-exit=off\n"), -EINVAL);
+	CHECK_STR(err, "vms.cfg:4: debug-exit: given twice");
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k debug-exit=on fw-cfg=on debugcon=on "
+		       "testdev=on\n"
+		       "vm name=b memory=16M kernel=k debug-exit=0x501 debug-exit-size=2 fw-cfg=off "
+		       "debugcon=off testdev=off\n"
+		       "vm name=c memory=16M kernel=k debug-exit=\"1281\" debug-exit-size=1\n"
+		       "vm name=d memory=16M kernel=k debug-exit=0xFFFC debug-exit-size=4\n"
+		       "# off is off\n"), 0);
+	CHECK_EQ(nvms, 4);
+	CHECK(cfgs[0].debug_exit && cfgs[0].fw_cfg && cfgs[0].debugcon && cfgs[0].testdev);
+	CHECK_EQ(cfgs[0].debug_exit_port, 0xf4);
+	CHECK_EQ(cfgs[0].debug_exit_size, 4);
+	CHECK(cfgs[1].debug_exit && !cfgs[1].fw_cfg && !cfgs[1].debugcon && !cfgs[1].testdev);
+	CHECK_EQ(cfgs[1].debug_exit_port, 0x501);
+	CHECK_EQ(cfgs[1].debug_exit_size, 2);
+	CHECK_EQ(cfgs[2].debug_exit_port, 1281);
+	CHECK_EQ(cfgs[2].debug_exit_size, 1);
+	CHECK_EQ(cfgs[3].debug_exit_port, 0xfffc);
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k debug-exit=off\n"), 0);
+	CHECK(!cfgs[0].debug_exit);
+
+	expect_error("vm name=a memory=16M kernel=k debug-exit=yes\n",
+		     "vms.cfg:1: debug-exit: \"yes\" is not a port (use on, off, or 0-0xffff)");
+	expect_error("vm name=a memory=16M kernel=k debug-exit=0x10000\n",
+		     "vms.cfg:1: debug-exit: \"0x10000\" is not a port (use on, off, or 0-0xffff)");
+	expect_error("vm name=a memory=16M kernel=k debug-exit=65536\n",
+		     "vms.cfg:1: debug-exit: \"65536\" is not a port (use on, off, or 0-0xffff)");
+	expect_error("vm name=a memory=16M kernel=k debug-exit=0x\n",
+		     "vms.cfg:1: debug-exit: \"0x\" is not a port (use on, off, or 0-0xffff)");
+	expect_error("vm name=a memory=16M kernel=k debug-exit=0xf4g\n",
+		     "vms.cfg:1: debug-exit: \"0xf4g\" is not a port (use on, off, or 0-0xffff)");
+	expect_error("vm name=a memory=16M kernel=k debug-exit=-1\n",
+		     "vms.cfg:1: debug-exit: \"-1\" is not a port (use on, off, or 0-0xffff)");
+	expect_error("vm name=a memory=16M kernel=k debug-exit=\n",
+		     "vms.cfg:1: debug-exit: \"\" is not a port (use on, off, or 0-0xffff)");
+	expect_error("vm name=a memory=16M kernel=k debug-exit=0xfffe\n",
+		     "vms.cfg:1: debug-exit: port 0xfffe with debug-exit-size=4 runs past 0xffff");
+	expect_error("vm name=a memory=16M kernel=k debug-exit-size=3\n",
+		     "vms.cfg:1: debug-exit-size: \"3\" is not 1, 2 or 4");
+	expect_error("vm name=a memory=16M kernel=k debug-exit-size=8\n",
+		     "vms.cfg:1: debug-exit-size: \"8\" is not 1, 2 or 4");
+	expect_error("vm name=a memory=16M kernel=k debug-exit-size=4K\n",
+		     "vms.cfg:1: debug-exit-size: \"4K\" is not 1, 2 or 4");
+	expect_error("vm name=a memory=16M kernel=k debug-exit-size=0\n",
+		     "vms.cfg:1: debug-exit-size: \"0\" is not 1, 2 or 4");
+	expect_error("vm name=a memory=16M kernel=k fw-cfg=yes\n",
+		     "vms.cfg:1: fw-cfg: \"yes\" is not on or off");
+	expect_error("vm name=a memory=16M kernel=k debugcon=ON\n",
+		     "vms.cfg:1: debugcon: \"ON\" is not on or off");
+	expect_error("vm name=a memory=16M kernel=k testdev=1\n",
+		     "vms.cfg:1: testdev: \"1\" is not on or off");
+	expect_error("vm name=a memory=16M kernel=k\nvm name=b memory=16M kernel=k testdev=\n",
+		     "vms.cfg:2: testdev: \"\" is not on or off");
+	expect_error("vm name=a memory=16M kernel=k fw-cfg=on fw-cfg=off\n",
+		     "vms.cfg:1: fw-cfg: given twice");
+}
+
 int main(void)
 {
 	RUN(test_example_line);
@@ -354,5 +426,6 @@ int main(void)
 	RUN(test_too_many_vms);
 	RUN(test_error_discards_everything);
 	RUN(test_short_error_buffer);
+	RUN(test_qemu_devices);
 	return check_done();
 }
