@@ -24,6 +24,7 @@ enum vmc_key {
 	VMC_KEY_INITRD,
 	VMC_KEY_CMDLINE,
 	VMC_KEY_CPUS,
+	VMC_KEY_UNBACKED,
 	VMC_KEY_COUNT
 };
 
@@ -35,6 +36,7 @@ static const char *const vmc_key_names[VMC_KEY_COUNT] = {
 	[VMC_KEY_INITRD] = "initrd",
 	[VMC_KEY_CMDLINE] = "cmdline",
 	[VMC_KEY_CPUS] = "cpus",
+	[VMC_KEY_UNBACKED] = "unbacked",
 };
 
 #define VMC_REQUIRED (BIT(VMC_KEY_NAME) | BIT(VMC_KEY_MEMORY) | BIT(VMC_KEY_KERNEL))
@@ -389,6 +391,22 @@ static int vmc_set_cmdline(struct vmc_parser *ps, struct vm_config *cfg,
 	return 0;
 }
 
+static int vmc_set_unbacked(struct vmc_parser *ps, struct vm_config *cfg,
+			    const struct vmc_token *tok)
+{
+	char buf[VMC_SHOW_MAX + 1];
+	size_t n = vmc_decode(ps, tok, buf, sizeof(buf));
+
+	if (n < sizeof(buf) && strcmp(buf, "ignore") == 0)
+		cfg->unbacked_stop = false;
+	else if (n < sizeof(buf) && strcmp(buf, "stop") == 0)
+		cfg->unbacked_stop = true;
+	else
+		return vmc_error(ps, tok->line, "unbacked: \"%.*s\" is neither ignore nor stop",
+				 VMC_SHOW_MAX, buf);
+	return 0;
+}
+
 /* One item of a cpus= list at *s: "a" or "a-b". Advances *s past it. */
 static int vmc_cpus_item(struct vmc_parser *ps, const struct vmc_token *tok, const char *list,
 			 const char **s, uint64_t *lo, uint64_t *hi)
@@ -466,6 +484,8 @@ static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key 
 		return vmc_set_file(ps, "initrd", cfg->initrd, sizeof(cfg->initrd), tok);
 	case VMC_KEY_CMDLINE:
 		return vmc_set_cmdline(ps, cfg, tok);
+	case VMC_KEY_UNBACKED:
+		return vmc_set_unbacked(ps, cfg, tok);
 	case VMC_KEY_CPUS:
 	default:
 		return vmc_set_cpus(ps, cfg, tok);
@@ -494,7 +514,7 @@ static int vmc_read_key(struct vmc_parser *ps, enum vmc_key *key)
 		}
 	}
 	return vmc_error(ps, ps->line,
-			 "unknown key \"%.*s\" (keys: name memory vcpus kernel initrd cmdline cpus)",
+			 "unknown key \"%.*s\" (keys: name memory vcpus kernel initrd cmdline cpus unbacked)",
 			 (int)MIN(len, (size_t)VMC_SHOW_MAX), k);
 }
 

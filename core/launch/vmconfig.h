@@ -28,6 +28,9 @@
  *   cpus     optional; host CPUs (0-255) as a comma list of numbers and
  *            ranges "a-b" (a <= b), no CPU twice; vCPU i runs on the i-th;
  *            as many as vcpus
+ *   unbacked optional; ignore (default: an access to guest-physical
+ *            space nothing backs reads all ones, a write is dropped, one
+ *            log line per region) or stop (the VM stops there)
  *
  * Errors name the file, the line and the offending text:
  *     vms.cfg:3: memory: "12X" is not a size (use e.g. 512M)
@@ -60,6 +63,7 @@ struct vm_config {
 	char cmdline[VMCONFIG_CMDLINE_MAX + 1];
 	unsigned int nr_cpus;			/* 0: no cpus= (any free CPUs) */
 	unsigned int cpus[VMCONFIG_VCPUS_MAX];	/* host CPU of vCPU i */
+	bool unbacked_stop;			/* unbacked=stop */
 	unsigned int line;			/* line of the entry's "vm" */
 };
 

@@ -36,6 +36,12 @@ struct vpc_params {
 	void *console_ctx;
 	/* Power-off and reset requests (ACPI, reset register, keyboard). */
 	struct vdev_power power;
+	/*
+	 * An access to a guest-physical address nothing backs stops the VM
+	 * (vms.cfg `unbacked=stop`) instead of reading all ones and
+	 * dropping the write.
+	 */
+	bool unbacked_stop;
 };
 
 /*
