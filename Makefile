@@ -62,7 +62,7 @@ HV_SRCS := \
 	core/debug/gdb_regs.c core/debug/gdb_mem.c core/debug/gdb_run.c core/debug/gdb_vm.c \
 	arch/x86/rtc.c vmx/vmx.c vmx/vmx_probe.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_debug.c \
 	vmx/vmx_entry.S svm/svm_dump.c vmx/vmx_dump.c core/guest_walk.c core/launch/monitor_vm.c \
-	core/launch/monitor_mem.c
+	core/launch/monitor_mem.c core/launch/monitor_screen.c
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 
