@@ -144,6 +144,8 @@ $(BUILD)/guest/%.bin: tests/guest/%.S tests/guest/payload.h
 	$(Q)$(CC) -c -Itests/guest -o $@.o $<
 	$(Q)$(LD) -m elf_x86_64 -N -Ttext=0x1000 -e _start --oformat=binary -o $@ $@.o
 
+$(BUILD)/guest/memscan_full.bin: tests/guest/memscan.S
+
 guests: $(GUEST_BINS)
 
 hv: $(EFI_DIR)/esp/EFI/BOOT/BOOTX64.EFI $(BUILD)/hv.iso $(GUEST_BINS)
@@ -244,7 +246,8 @@ test: deps-test
 		TEST_START_NS=$(TEST_START_NS) tests/summary.sh
 
 # Scenarios too slow for every run (tests/slow/): Debian's kernel under
-# VT-x in Bochs, 10 to 15 minutes each.
+# VT-x in Bochs, 10 to 15 minutes each; the full scan of guest-physical
+# space (memscan_full.S).
 .PHONY: test-slow
 test-slow: deps-test
 	$(Q)$(MAKE) --no-print-directory hv guests guest-image
