@@ -151,10 +151,12 @@ static int vpc_mmio_target(struct vcpu *vcpu, const struct vm_exit *exit,
 		return 0;
 	}
 	if (pc_memmap_is_rom(exit->gpa) && exit->tdp.write) {
-		if (pc_memmap_note_once(&pc->mem_logged, PC_MEMMAP_ROM_REGION))
+		if (pc_memmap_note_once(&pc->mem_logged, PC_MEMMAP_ROM_REGION)) {
+			vm_console_sync(vcpu->vm);
 			pr_warn("vm %s: write to ROM at guest-physical %#llx dropped; further writes to [%#llx, %#llx) are not logged",
 				vcpu->vm->name, (unsigned long long)exit->gpa, PC_ROM_START,
 				PC_ROM_END);
+		}
 		*ops = &vpc_rom_ops;
 		*dev = vcpu;
 		return 0;
@@ -162,9 +164,11 @@ static int vpc_mmio_target(struct vcpu *vcpu, const struct vm_exit *exit,
 	idx = pc_memmap_unbacked(&pc->ram, exit->gpa, &r);
 	if (idx < 0 || pc->unbacked_stop)
 		return -ENOENT;
-	if (pc_memmap_note_once(&pc->mem_logged, (unsigned int)idx))
+	if (pc_memmap_note_once(&pc->mem_logged, (unsigned int)idx)) {
+		vm_console_sync(vcpu->vm);	/* the guest's lines before it first */
 		pr_warn("%s", pc_memmap_unbacked_msg(line, sizeof(line), vcpu->vm->name, exit->gpa,
 						     exit->tdp.write, &r));
+	}
 	*ops = &vpc_open_bus_ops;
 	*dev = NULL;
 	return 0;
