@@ -7,7 +7,10 @@
  *    0 at 0x400; EBDA segment 0x9fc0 at 0x40e; equipment word 0x0422 at
  *    0x410; 639 KiB of base memory at 0x413; the EBDA's size word 1.
  * 2. Overwrites all of them, as a guest may.
- * 3. Waits for a byte on COM1: 'r' resets the VM through the reset
+ * 3. Writes a line of text to the VGA window's first row (0xb8000: the
+ *    characters with attribute 0x07, a 0x01 among them) for the
+ *    monitor's `screen`.
+ * 4. Waits for a byte on COM1: 'r' resets the VM through the reset
  *    register (0xcf9), which rebuilds it and runs this again, so step 1
  *    then sees what the rebuild wrote; any other byte powers it off
  *    through ACPI S5.
@@ -60,7 +63,19 @@ PAYLOAD_HEADER(1, 0)
 	movw $msg_wait, %si
 	call puts_com1
 
-	/* 3. 'r': reset; anything else: power off. */
+	/* 3. A row of VGA text. */
+	movw $0xb800, %ax
+	movw %ax, %es
+	movw $vga_text, %si
+	xorw %di, %di
+	movb $0x07, %ah			/* light grey on black */
+1:	lodsb
+	testb %al, %al
+	jz 2f
+	stosw
+	jmp 1b
+2:
+	/* 4. 'r': reset; anything else: power off. */
 	movw $COM1_LSR, %dx
 1:	inb %dx, %al
 	testb $COM1_LSR_DR, %al
@@ -90,4 +105,5 @@ DEFINE_PUTS_COM1
 
 msg_pass: .asciz "PASS bda_reset: BIOS data area and EBDA as a PC's firmware leaves them\n"
 msg_wait: .asciz "bda_reset: overwritten; r resets the VM, anything else powers it off\n"
+vga_text: .asciz "bda_reset \001 waiting"
 msg_fail: .asciz "FAIL bda_reset: BIOS data area or EBDA\n"
