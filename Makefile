@@ -58,13 +58,13 @@ HV_SRCS := \
 	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
 	core/pc/dev/vdebug_exit.c core/pc/dev/vdebugcon.c core/pc/dev/vfw_cfg.c core/pc/dev/vshutdown.c \
 	core/pc/dev/vtestdev.c \
-	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/launch/console_mux.c core/launch/vm_launch.c \
+	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/pc/memmap.c core/launch/console_mux.c core/launch/vm_launch.c \
 	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c \
 	core/lib/cpu_idle.c core/launch/monitor_trace.c core/launch/gdb_serve.c core/debug/gdb_stub.c \
 	core/debug/gdb_regs.c core/debug/gdb_mem.c core/debug/gdb_run.c core/debug/gdb_vm.c \
 	arch/x86/rtc.c vmx/vmx.c vmx/vmx_probe.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_debug.c \
 	vmx/vmx_entry.S svm/svm_dump.c vmx/vmx_dump.c core/guest_walk.c core/launch/monitor_vm.c \
-	core/launch/monitor_mem.c core/string_io.c core/vcpu_string_io.c
+	core/launch/monitor_mem.c core/string_io.c core/vcpu_string_io.c core/launch/monitor_screen.c
 EFI_SRCS := arch/x86/boot/efi_main.c
 MB2_SRCS := arch/x86/boot/mb2_entry.S arch/x86/boot/mb2_boot.c
 
@@ -145,6 +145,8 @@ $(BUILD)/guest/%.bin: tests/guest/%.S tests/guest/payload.h
 	@echo "  GUEST   $@"
 	$(Q)$(CC) -c -Itests/guest -o $@.o $<
 	$(Q)$(LD) -m elf_x86_64 -N -Ttext=0x1000 -e _start --oformat=binary -o $@ $@.o
+
+$(BUILD)/guest/memscan_full.bin: tests/guest/memscan.S
 
 guests: $(GUEST_BINS)
 
@@ -250,7 +252,8 @@ test: deps-test
 		TEST_START_NS=$(TEST_START_NS) tests/summary.sh
 
 # Scenarios too slow for every run (tests/slow/): Debian's kernel under
-# VT-x in Bochs, 10 to 15 minutes each.
+# VT-x in Bochs, 10 to 15 minutes each; the full scan of guest-physical
+# space (memscan_full.S).
 .PHONY: test-slow
 test-slow: deps-test
 	$(Q)$(MAKE) --no-print-directory hv guests guest-image

@@ -207,7 +207,7 @@ static int handle_tdp_fault(struct vcpu *vcpu, struct vm_exit *exit)
 	case TDP_FAULT_RETRY:
 		return 0;
 	case TDP_FAULT_NO_SLOT:
-		/* A device register of the platform (the APIC, the IOAPIC)? */
+		/* A device register of the platform, or its open bus? */
 		err = vm_platform_mmio(vcpu, exit, why, sizeof(why));
 		if (!err)
 			return 0;
@@ -217,6 +217,12 @@ static int handle_tdp_fault(struct vcpu *vcpu, struct vm_exit *exit)
 			    (unsigned long long)exit->gpa);
 		return vcpu_stop(vcpu, exit, why);
 	case TDP_FAULT_READONLY:
+		/* The platform's ROM, whose writes it drops? */
+		err = vm_platform_mmio(vcpu, exit, why, sizeof(why));
+		if (!err)
+			return 0;
+		if (err != -ENOENT)
+			return vcpu_stop(vcpu, exit, why);
 		hv_snprintf(why, sizeof(why), "wrote read-only guest-physical %#llx",
 			    (unsigned long long)exit->gpa);
 		return vcpu_stop(vcpu, exit, why);

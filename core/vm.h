@@ -142,8 +142,9 @@ struct vm {
 	/*
 	 * Called by the one vm_stop() that stops the VM, on its CPU, before
 	 * the stop is reported (the launcher's: the VM's console output so
-	 * far reaches the console first); NULL: none. Set before any vCPU
-	 * runs. It may wait a little, never for a vCPU.
+	 * far reaches the console first), and by vm_console_sync(); NULL:
+	 * none. Set before any vCPU runs. It may wait a little, never for a
+	 * vCPU.
 	 */
 	void (*stop_notify)(struct vm *vm, void *ctx);
 	void *stop_ctx;
@@ -202,6 +203,19 @@ void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
  * vm_stop().
  */
 void vm_stop_error(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+
+/*
+ * Before a log line about what the guest did (the PC's open bus): what the
+ * guest wrote to its console so far reaches the console first, so that
+ * the line does not cut or precede it. Any CPU, outside any lock; may
+ * wait a little (the stop_notify hook). Keep it rare: once per event
+ * that is logged once.
+ */
+static inline void vm_console_sync(struct vm *vm)
+{
+	if (vm->stop_notify)
+		vm->stop_notify(vm, vm->stop_ctx);
+}
 
 static inline bool vm_is_stopped(const struct vm *vm)
 {

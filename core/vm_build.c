@@ -12,8 +12,6 @@
 #include "mm/frame.h"
 #include "mm/heap.h"
 
-#define VM_BUILD_SLOT_LOW  0
-#define VM_BUILD_SLOT_HIGH 1
 #define VM_BUILD_ZEROED_UP_FRONT MiB(1)	/* where loaders write first */
 
 /* --- RAM ----------------------------------------------------------------- */
@@ -55,24 +53,36 @@ static void vm_build_tdp_params(struct vm_params *p)
 	p->tdp_max_leaf = (backend_caps.tdp_large & BACKEND_TDP_2M) ? TDP_LEVEL_2M : TDP_LEVEL_4K;
 }
 
-static int vm_build_create_slots(struct vm_build *b)
+/* One more memslot over [gpa, gpa + len) of RAM offset off; none if len is 0. */
+static int vm_build_add_slot(struct vm_build *b, uint64_t gpa, uint64_t len, uint64_t off,
+			     uint32_t flags)
 {
-	struct vm_memslots *m = &b->vm->memslots;
-	const struct guest_ram_layout *l = &b->layout;
 	int err;
 
-	err = memslots_create(m, VM_BUILD_SLOT_LOW, 0, l->low >> PAGE_SHIFT, b->ram, 0);
-	if (err)
-		return err;
-	b->nr_slots = 1;
-	if (!l->high)
+	if (!len)
 		return 0;
-	err = memslots_create(m, VM_BUILD_SLOT_HIGH, l->high_base >> PAGE_SHIFT,
-			      l->high >> PAGE_SHIFT, b->ram + l->low, 0);
-	if (err)
-		return err;
-	b->nr_slots = 2;
-	return 0;
+	err = memslots_create(&b->vm->memslots, b->nr_slots, gpa >> PAGE_SHIFT,
+			      len >> PAGE_SHIFT, b->ram + off, flags);
+	if (!err)
+		b->nr_slots++;
+	return err;
+}
+
+/* RAM below the hole (with the read-only range cut out as its own slot), then above. */
+static int vm_build_create_slots(struct vm_build *b)
+{
+	const struct guest_ram_layout *l = &b->layout;
+	uint64_t rs = b->rom_start, re = b->rom_end;
+	int err;
+
+	err = vm_build_add_slot(b, 0, rs, 0, 0);
+	if (!err)
+		err = vm_build_add_slot(b, rs, re - rs, rs, MEMSLOT_READONLY);
+	if (!err)
+		err = vm_build_add_slot(b, re, l->low - re, re, 0);
+	if (!err)
+		err = vm_build_add_slot(b, l->high_base, l->high, l->low, 0);
+	return err;
 }
 
 static int vm_build_create_vcpus(struct vm_build *b)
@@ -144,7 +154,9 @@ int vm_build_create(const struct vm_build_params *p, struct vm_build **out)
 	int err;
 
 	if (!p->vcpus || p->vcpus > VM_MAX_VCPUS || !p->ram_bytes ||
-	    p->ram_bytes % MiB(1))
+	    p->ram_bytes % MiB(1) || p->rom_start > p->rom_end ||
+	    p->rom_end > MIN(p->ram_bytes, VM_BUILD_ZEROED_UP_FRONT) ||
+	    (p->rom_start | p->rom_end) & (PAGE_SIZE - 1))
 		return -EINVAL;
 	b = kzalloc(sizeof(*b));
 	if (!b)
@@ -152,6 +164,8 @@ int vm_build_create(const struct vm_build_params *p, struct vm_build **out)
 	hv_strlcpy(b->name, p->name ? p->name : "vm", sizeof(b->name));
 	b->vcpus = p->vcpus;
 	b->layout = guest_ram_layout_for(p->ram_bytes);
+	b->rom_start = p->rom_start;
+	b->rom_end = p->rom_end;
 	err = vm_build_alloc_ram(b);
 	if (err)
 		goto free_build;

@@ -30,6 +30,14 @@ struct vm_build_params {
 	const char *name;	/* for the VM and its messages */
 	unsigned int vcpus;	/* 1 .. VM_MAX_VCPUS */
 	uint64_t ram_bytes;	/* a multiple of 1 MiB */
+	/*
+	 * A range of RAM below the hole the guest may read but not write
+	 * (the PC's ROM): its own memslot, MEMSLOT_READONLY, over the same
+	 * host pages; a guest write to it is a TDP_FAULT_READONLY the
+	 * platform handles. Page aligned, inside the first MiB (zeroed up
+	 * front, so what the caller writes there stays); 0, 0 for none.
+	 */
+	uint64_t rom_start, rom_end;
 };
 
 struct vm_build {
@@ -37,6 +45,7 @@ struct vm_build {
 	char name[VM_NAME_MAX];
 	unsigned int vcpus;
 	struct guest_ram_layout layout;
+	uint64_t rom_start, rom_end;	/* vm_build_params' read-only range */
 	paddr_t ram;			/* host-physical RAM offset 0 */
 	size_t frames;
 	uint8_t *host;			/* host view of RAM offset 0 */
@@ -46,14 +55,15 @@ struct vm_build {
 	unsigned int zero_shift;
 	/* The VM; replaced by vm_build_rebuild(), NULL if that failed. */
 	struct vm *vm;
-	unsigned int nr_slots;		/* memslots of vm (0 low, 1 high) */
+	unsigned int nr_slots;		/* memslots of vm, ids 0 .. nr_slots - 1 */
 };
 
 /*
  * Builds a VM as p says: RAM, layout, memslots, the VM and its vCPUs,
  * each vCPU in the x86 power-on state with the TDP root set. The first
  * MiB of RAM is zeroed already (loaders write there); the rest is zeroed
- * on first touch. Returns 0 with *out, or -EINVAL (bad parameters),
+ * on first touch. Returns 0 with *out, or -EINVAL (bad parameters, a
+ * read-only range not page aligned or past the first MiB or RAM),
  * -ENOMEM (no RAM in one piece: an error line names the VM) or a
  * backend's error; on error nothing is left.
  */

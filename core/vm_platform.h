@@ -28,9 +28,11 @@
  *  port_io(vcpu, port, size, in, val): 0 done (an IN's value in *val),
  *    -ENOENT no device (reads all ones, writes dropped), -ECANCELED the
  *    platform stopped the VM. Absent: no port has a device.
- *  mmio(vcpu, exit, why, len): a TDP fault outside every memslot. 0
- *    done, -ENOENT not a device page, another error: the access cannot be
- *    emulated, *why says how (the VM stops). Absent: no device pages.
+ *  mmio(vcpu, exit, why, len): a TDP fault outside every memslot, or a
+ *    write to a read-only one (the PC's ROM). 0 done, -ENOENT nothing of
+ *    the platform's there (the VM stops with the address), another error:
+ *    the access cannot be emulated, *why says how (the VM stops).
+ *    Absent: no device pages, no ROM.
  *  rdmsr / wrmsr(vcpu, msr, val): 0 done, -EINVAL the guest gets #GP,
  *    -ENOENT not the platform's MSR (the core's policy decides).
  *  hypercall(vcpu): VMCALL/VMMCALL with the registers in vcpu->bv->regs;

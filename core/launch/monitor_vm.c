@@ -14,6 +14,7 @@
  *    the monitor between the two; vm->monitor_paused says it holds it.
  */
 #include "core/launch/monitor.h"
+#include "core/launch/monitor_screen.h"
 #include "core/launch/monitor_vm.h"
 #include "core/launch/vm_launch.h"
 #include "core/lib/errno.h"
@@ -539,4 +540,5 @@ void monitor_vm_register(void)
 			       errno_name(err));
 	}
 	monitor_mem_register();
+	monitor_screen_register();
 }

@@ -23,6 +23,7 @@
 #include "core/pc/guest_acpi.h"
 #include "core/pc/linux_boot.h"
 #include "core/pc/machine.h"
+#include "core/pc/memmap.h"
 #include "core/lib/log.h"
 #include "core/payload/payload.h"
 #include "core/lib/string.h"
@@ -123,6 +124,7 @@ static int slot_build(struct vm_slot *s)
 {
 	struct vm_build_params p = {
 		.name = s->cfg.name, .vcpus = s->cfg.vcpus, .ram_bytes = s->cfg.memory,
+		.rom_start = PC_ROM_START, .rom_end = PC_ROM_END,
 	};
 	int err;
 
@@ -167,8 +169,11 @@ static int slot_create_platform(struct vm_slot *s)
 		.debug_exit_size = s->cfg.debug_exit_size,
 		.debugcon = s->cfg.debugcon, .testdev = s->cfg.testdev,
 		.fw_cfg = s->cfg.fw_cfg ? &fw_cfg : NULL,
+		.unbacked_stop = s->cfg.unbacked_stop,
 	};
 	struct guest_acpi_cfg acfg = guest_acpi_default_cfg(s->cfg.vcpus);
+	struct ram_zero_range kept[PC_MEMMAP_FILLED];
+	struct pc_region filled[PC_MEMMAP_FILLED];
 	uint8_t *ram = s->build->host;
 	uint64_t rsdp;
 	size_t used;
@@ -177,6 +182,11 @@ static int slot_create_platform(struct vm_slot *s)
 	err = vpc_create(s->vm, &p);
 	if (err)
 		return err;
+	/* What the firmware leaves below 1 MiB; the ACPI tables go on top. */
+	pc_memmap_fill_low(ram, filled);
+	for (unsigned int i = 0; i < PC_MEMMAP_FILLED; i++)
+		kept[i] = (struct ram_zero_range){ filled[i].start, filled[i].end - filled[i].start };
+	ram_zero_keep(&s->build->zero, kept, PC_MEMMAP_FILLED);
 	err = guest_acpi_build(ram + PC_ACPI_TABLES_GPA, PC_ACPI_TABLES_GPA, PC_ACPI_TABLES_ROOM,
 			       &acfg, &rsdp, &used);
 	if (err) {

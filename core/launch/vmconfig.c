@@ -29,6 +29,7 @@ enum vmc_key {
 	VMC_KEY_FW_CFG,
 	VMC_KEY_DEBUGCON,
 	VMC_KEY_TESTDEV,
+	VMC_KEY_UNBACKED,
 	VMC_KEY_COUNT
 };
 
@@ -45,6 +46,7 @@ static const char *const vmc_key_names[VMC_KEY_COUNT] = {
 	[VMC_KEY_FW_CFG] = "fw-cfg",
 	[VMC_KEY_DEBUGCON] = "debugcon",
 	[VMC_KEY_TESTDEV] = "testdev",
+	[VMC_KEY_UNBACKED] = "unbacked",
 };
 
 #define VMC_REQUIRED (BIT(VMC_KEY_NAME) | BIT(VMC_KEY_MEMORY) | BIT(VMC_KEY_KERNEL))
@@ -399,6 +401,22 @@ static int vmc_set_cmdline(struct vmc_parser *ps, struct vm_config *cfg,
 	return 0;
 }
 
+static int vmc_set_unbacked(struct vmc_parser *ps, struct vm_config *cfg,
+			    const struct vmc_token *tok)
+{
+	char buf[VMC_SHOW_MAX + 1];
+	size_t n = vmc_decode(ps, tok, buf, sizeof(buf));
+
+	if (n < sizeof(buf) && strcmp(buf, "ignore") == 0)
+		cfg->unbacked_stop = false;
+	else if (n < sizeof(buf) && strcmp(buf, "stop") == 0)
+		cfg->unbacked_stop = true;
+	else
+		return vmc_error(ps, tok->line, "unbacked: \"%.*s\" is neither ignore nor stop",
+				 VMC_SHOW_MAX, buf);
+	return 0;
+}
+
 /* One item of a cpus= list at *s: "a" or "a-b". Advances *s past it. */
 static int vmc_cpus_item(struct vmc_parser *ps, const struct vmc_token *tok, const char *list,
 			 const char **s, uint64_t *lo, uint64_t *hi)
@@ -565,6 +583,8 @@ static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key 
 		return vmc_set_switch(ps, key, &cfg->debugcon, tok);
 	case VMC_KEY_TESTDEV:
 		return vmc_set_switch(ps, key, &cfg->testdev, tok);
+	case VMC_KEY_UNBACKED:
+		return vmc_set_unbacked(ps, cfg, tok);
 	case VMC_KEY_CPUS:
 	default:
 		return vmc_set_cpus(ps, cfg, tok);
@@ -594,7 +614,7 @@ static int vmc_read_key(struct vmc_parser *ps, enum vmc_key *key)
 	}
 	return vmc_error(ps, ps->line,
 			 "unknown key \"%.*s\" (keys: name memory vcpus kernel initrd cmdline cpus "
-			 "debug-exit debug-exit-size fw-cfg debugcon testdev)",
+			 "debug-exit debug-exit-size fw-cfg debugcon testdev unbacked)",
 			 (int)MIN(len, (size_t)VMC_SHOW_MAX), k);
 }
 

@@ -39,6 +39,9 @@
  *                    on 0xe9, into the VM's console
  *   testdev          optional; "on" or "off" (default): pc-testdev's IRQ
  *                    lines on 0x2000-0x2017
+ *   unbacked optional; ignore (default: an access to guest-physical
+ *            space nothing backs reads all ones, a write is dropped, one
+ *            log line per region) or stop (the VM stops there)
  *
  * Errors name the file, the line and the offending text:
  *     vms.cfg:3: memory: "12X" is not a size (use e.g. 512M)
@@ -73,6 +76,7 @@ struct vm_config {
 	char cmdline[VMCONFIG_CMDLINE_MAX + 1];
 	unsigned int nr_cpus;			/* 0: no cpus= (any free CPUs) */
 	unsigned int cpus[VMCONFIG_VCPUS_MAX];	/* host CPU of vCPU i */
+	bool unbacked_stop;			/* unbacked=stop */
 	unsigned int line;			/* line of the entry's "vm" */
 	/* QEMU's test devices (docs/platform.md), all off by default: */
 	bool debug_exit;

@@ -16,10 +16,17 @@
 
 /* ---- Memory below 1 MiB ----------------------------------------------- */
 
+#define PC_BDA_START		0x400ull	/* the BIOS data area (core/pc/memmap.h) */
+#define PC_BDA_END		0x500ull
 #define PC_EBDA_START		0x9fc00ull	/* reserved to the end of 640 KiB */
 #define PC_EBDA_END		0xa0000ull
+#define PC_VGA_START		0xa0000ull	/* the VGA window: plain RAM */
+#define PC_VGA_TEXT		0xb8000ull	/* 80x25 text, character and attribute */
+#define PC_VGA_END		0xc0000ull
+#define PC_ROM_START		0xc0000ull	/* read-only to 1 MiB: 0xff, the ACPI tables */
 #define PC_BIOS_START		0xe0000ull	/* reserved to 1 MiB: the ACPI tables */
 #define PC_BIOS_END		0x100000ull
+#define PC_ROM_END		PC_BIOS_END
 
 /* The guest's ACPI tables: the whole BIOS area, the RSDP first (where the
  * legacy scan of 0xE0000-0xFFFFF looks first). */

@@ -12,6 +12,7 @@
  * (docs/locking.md).
  */
 #include "asm/tsc.h"
+#include "core/guest_mem.h"
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "core/lib/printf.h"
@@ -104,16 +105,93 @@ static void vpc_pic_intr(void *ctx, unsigned int line, int level)
 		vcpu_make_request(&pc->vm->vcpus[0]->req, VCPU_REQ_EVENT);
 }
 
-/* --- Device pages ------------------------------------------------------------ */
+/* --- Device pages, ROM and the open bus ------------------------------------ */
+
+/* Unbacked guest-physical space: reads float high, writes go nowhere. */
+static int vpc_open_bus_read(void *dev, uint64_t addr, unsigned int size, uint64_t *val)
+{
+	*val = ~0ull;
+	return 0;
+}
+
+static int vpc_open_bus_write(void *dev, uint64_t addr, unsigned int size, uint64_t val)
+{
+	return 0;
+}
+
+static const struct vdev_mmio_ops vpc_open_bus_ops = {
+	.read = vpc_open_bus_read,
+	.write = vpc_open_bus_write,
+};
+
+/* The ROM (dev: the faulting vCPU): reads what is there, writes dropped. */
+static int vpc_rom_read(void *dev, uint64_t addr, unsigned int size, uint64_t *val)
+{
+	*val = 0;
+	return guest_read_gpa(dev, addr, val, size) ? -EFAULT : 0;
+}
+
+static const struct vdev_mmio_ops vpc_rom_ops = {
+	.read = vpc_rom_read,
+	.write = vpc_open_bus_write,
+};
 
 /*
- * A TDP fault outside every memslot: the local APIC's or the IOAPIC's
- * page is emulated instruction by instruction; any other address is not
- * the platform's.
+ * What answers an access to gpa that faulted: the local APIC's or the
+ * IOAPIC's page, the ROM (a write: its memslot is read-only) or, unless
+ * the VM stops there, the open bus of an unbacked region. The first
+ * access to a region (the ROM counts as one) is logged. -ENOENT: none.
+ */
+static int vpc_mmio_target(struct vcpu *vcpu, const struct vm_exit *exit,
+			   const struct vdev_mmio_ops **ops, void **dev)
+{
+	struct vpc *pc = vpc_of(vcpu->vm);
+	uint64_t page = exit->gpa & PAGE_MASK;
+	struct pc_region r;
+	char line[200];
+	int idx;
+
+	if (page == PC_LAPIC_BASE) {
+		*ops = &vlapic_mmio_ops;
+		*dev = &vpc_vcpu_of(vcpu)->lapic;
+		return 0;
+	}
+	if (page == PC_IOAPIC_BASE) {
+		*ops = &vioapic_mmio_ops;
+		*dev = &pc->ioapic;
+		return 0;
+	}
+	if (pc_memmap_is_rom(exit->gpa) && exit->tdp.write) {
+		if (pc_memmap_note_once(&pc->mem_logged, PC_MEMMAP_ROM_REGION)) {
+			vm_console_sync(vcpu->vm);
+			pr_warn("vm %s: write to ROM at guest-physical %#llx dropped; further writes to [%#llx, %#llx) are not logged",
+				vcpu->vm->name, (unsigned long long)exit->gpa, PC_ROM_START,
+				PC_ROM_END);
+		}
+		*ops = &vpc_rom_ops;
+		*dev = vcpu;
+		return 0;
+	}
+	idx = pc_memmap_unbacked(&pc->ram, exit->gpa, &r);
+	if (idx < 0 || pc->unbacked_stop)
+		return -ENOENT;
+	if (pc_memmap_note_once(&pc->mem_logged, (unsigned int)idx)) {
+		vm_console_sync(vcpu->vm);	/* the guest's lines before it first */
+		pr_warn("%s", pc_memmap_unbacked_msg(line, sizeof(line), vcpu->vm->name, exit->gpa,
+						     exit->tdp.write, &r));
+	}
+	*ops = &vpc_open_bus_ops;
+	*dev = NULL;
+	return 0;
+}
+
+/*
+ * A TDP fault outside every memslot, or a write to the ROM's read-only
+ * one: the instruction is emulated against what vpc_mmio_target() says
+ * answers there. -ENOENT: nothing does (the VM stops with the address).
  */
 static int vpc_mmio(struct vcpu *vcpu, const struct vm_exit *exit, char *why, size_t len)
 {
-	uint64_t page = exit->gpa & PAGE_MASK;
 	uint8_t code[X86_INSN_MAX_LEN];
 	const struct vdev_mmio_ops *ops;
 	struct mmio_insn insn;
@@ -122,15 +200,9 @@ static int vpc_mmio(struct vcpu *vcpu, const struct vm_exit *exit, char *why, si
 	size_t got;
 	int err;
 
-	if (page == PC_LAPIC_BASE) {
-		ops = &vlapic_mmio_ops;
-		dev = &vpc_vcpu_of(vcpu)->lapic;
-	} else if (page == PC_IOAPIC_BASE) {
-		ops = &vioapic_mmio_ops;
-		dev = &vpc_of(vcpu->vm)->ioapic;
-	} else {
-		return -ENOENT;
-	}
+	err = vpc_mmio_target(vcpu, exit, &ops, &dev);
+	if (err)
+		return err;
 	got = guest_fetch_insn(vcpu, exit, code);
 	err = mmio_decode(code, got, guest_mode_code_bits(exit->guest.mode), &insn);
 	if (!err)
@@ -307,6 +379,10 @@ int vpc_create(struct vm *vm, const struct vpc_params *p)
 	}
 	pc->vm = vm;
 	pc->power = p->power;
+	pc->ram = (struct guest_ram_layout){
+		.low = p->ram_low, .high_base = GUEST_RAM_HIGH_BASE, .high = p->ram_high,
+	};
+	pc->unbacked_stop = p->unbacked_stop;
 	intr.ctx = pc;
 	for (unsigned int i = 0; i < 16; i++)
 		pc->isa[i] = (struct irq_line){ .set = vpc_isa_irq_set, .ctx = pc, .line = i };

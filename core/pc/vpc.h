@@ -51,6 +51,12 @@ struct vpc_params {
 	unsigned int debug_exit_size;	/* 1, 2 or 4 */
 	bool debugcon, testdev;
 	const struct vfw_cfg_config *fw_cfg;
+	/*
+	 * An access to a guest-physical address nothing backs stops the VM
+	 * (vms.cfg `unbacked=stop`) instead of reading all ones and
+	 * dropping the write.
+	 */
+	bool unbacked_stop;
 };
 
 /*

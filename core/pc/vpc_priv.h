@@ -24,6 +24,7 @@
 #include "core/pc/dev/vshutdown.h"
 #include "core/pc/dev/vtestdev.h"
 #include "core/pc/dev/vuart.h"
+#include "core/pc/memmap.h"
 #include "core/pc/vpc.h"
 
 #define VPC_MAX_RANGES   24
@@ -92,6 +93,14 @@ struct vpc {
 	struct vpc_range ranges[VPC_MAX_RANGES];
 	unsigned int nr_ranges;
 	uint8_t port_map[VPC_PORTS];	/* port -> range index + 1, 0: none */
+	struct guest_ram_layout ram;	/* where RAM is: the rest is unbacked */
+	bool unbacked_stop;		/* an unbacked access stops the VM */
+
+	/*
+	 * Bit n: region n of core/pc/memmap.h was logged once already (any
+	 * vCPU, atomic fetch-or in pc_memmap_note_once()).
+	 */
+	unsigned int mem_logged;
 };
 
 static inline struct vpc *vpc_of(const struct vm *vm)

@@ -12,7 +12,9 @@
  * 3. Searches all of its RAM for isolation_a's marker and the hypervisor's
  *    banner (kept here with each byte plus one, as in isolation_b.S).
  *    RAM is not checked for zeros here: the PC's firmware tables are in it.
- * 4. Last, reads the first byte past its RAM: the VM stops.
+ * 4. Last, reads the first dword past its RAM: with unbacked=stop the VM
+ *    stops there; by default it reads all ones (open bus), and the VM
+ *    powers off through ACPI S5.
  */
 #include "payload.h"
 
@@ -20,6 +22,8 @@
 #define LAPIC       0xfee00000
 #define IOAPIC      0xfec00000
 #define LAPIC_LVR   0x30
+#define PM1A_CNT    0x604
+#define SLP_S5_EN   0x3400
 
 #define PUTS(label) movl $label, %esi; call puts
 
@@ -93,11 +97,22 @@ PAYLOAD_HEADER(1, 0)
 	call search
 	PUTS(msg_banner_pass)
 
-	/* 4. Past the end of RAM: the VM stops here. */
+	/* 4. Past the end of RAM: unbacked=stop stops the VM here. */
 	PUTS(msg_beyond)
 	movl RAM_END, %eax
+	cmpl $0xffffffff, %eax
+	jne beyond_bad
+	PUTS(msg_beyond_pass)
+	movw $PM1A_CNT, %dx
+	movw $SLP_S5_EN, %ax
+	outw %ax, %dx
+	jmp fail
+beyond_bad:
+	movl %eax, %ebx
 	PUTS(msg_beyond_fail)
-	hlt
+	movl %ebx, %eax
+	call puthex32
+	jmp fail
 
 lapic_bad:
 	movl %eax, %ebx
@@ -236,5 +251,6 @@ msg_found:       .asciz "FAIL isolation_pc: needle found at "
 msg_marker_pass: .asciz "PASS isolation_pc: no marker of the earlier VM in RAM\n"
 msg_banner_pass: .asciz "PASS isolation_pc: no hypervisor banner in RAM\n"
 msg_beyond:      .asciz "isolation_pc: reading guest-physical 0x2000000, past RAM\n"
-msg_beyond_fail: .asciz "FAIL isolation_pc: the read past RAM returned\n"
+msg_beyond_pass: .asciz "PASS isolation_pc: the read past RAM returns all ones\n"
+msg_beyond_fail: .asciz "FAIL isolation_pc: the read past RAM returned "
 msg_nl:          .asciz "\n"

@@ -1,6 +1,6 @@
 /*
  * Hosted test of the monitor's inspection commands (core/launch/monitor_vm.c,
- * monitor_mem.c) on a rig VM with the fake backend
+ * monitor_mem.c, monitor_screen.c) on a rig VM with the fake backend
  * (tests/host/test_vcpu_run_harness.h): its vCPU loops run on their own
  * hosted CPUs while the commands run on CPU 0, as the monitor does on the
  * boot CPU. The launcher's lookup by name (vms_find, vms_info) is played
@@ -10,7 +10,8 @@
  * RAM, with RAM never touched shown as zeros, not as stale bytes; pause
  * and resume with their state errors; `regs` decoded from a long-mode
  * state; `vmem` and `walk` through page tables in the rig's RAM; `tdp`
- * of an unmapped address; one error line for each bad argument.
+ * of an unmapped address; `screen`'s rows of VGA text, characters only;
+ * one error line for each bad argument.
  */
 #include <stdio.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "core/guest_mem.h"
 #include "core/guest_walk.h"
 #include "core/launch/monitor.h"
+#include "core/launch/monitor_screen.h"
 #include "core/launch/monitor_vm.h"
 #include "core/launch/vm_launch.h"
 #include "core/ram_zero.h"
@@ -185,6 +187,57 @@ static void case_mem(void)
 
 	run_cmd("mem payload 0x0 4096");
 	CHECK_EQ(out_lines(), 1 + 4096 / 16);
+	finish();
+}
+
+/*
+ * `screen`: the 80x25 text at 0xb8000, characters only (attribute bytes
+ * skipped), NUL and space blank, other non-printables '.', trailing
+ * blanks cut; the header names the VM; bad arguments get one error line.
+ */
+static void case_screen(void)
+{
+	static const char hello[] = "Hello, VGA";
+	uint8_t *text;
+	char row[SCREEN_COLS + 1];
+	uint8_t cells[SCREEN_COLS * 2];
+	bool valid[SCREEN_COLS * 2];
+
+	/* The formatter alone: a cell not read is blank too. */
+	memset(cells, 0, sizeof(cells));
+	memset(valid, true, sizeof(valid));
+	cells[0] = 'A';
+	cells[1] = 'B';		/* an attribute, never shown */
+	cells[2] = 0x01;
+	cells[4] = 0xc4;	/* line drawing in code page 437 */
+	cells[6] = ' ';
+	cells[8] = '~';
+	CHECK_STR(monitor_screen_row(cells, valid, row), "A.. ~");
+	valid[0] = false;
+	CHECK_STR(monitor_screen_row(cells, valid, row), " .. ~");
+	memset(cells, 'x', sizeof(cells));
+	CHECK_EQ(strlen(monitor_screen_row(cells, valid, row)), SCREEN_COLS);
+
+	start();
+	text = (uint8_t *)phys_to_virt(rig.ram) + 0xb8000;
+	memset(text, 0, SCREEN_BYTES);
+	for (unsigned int i = 0; i < sizeof(hello) - 1; i++) {
+		text[2 * i] = (uint8_t)hello[i];
+		text[2 * i + 1] = 0x07;
+	}
+	text[24 * SCREEN_COLS * 2 + 79 * 2] = '$';	/* the last cell */
+	text[24 * SCREEN_COLS * 2 + 79 * 2 + 1] = 'Z';
+	text[3 * SCREEN_COLS * 2] = 0x1b;
+	run_cmd("screen payload");
+	CHECK_EQ(out_lines(), 1 + SCREEN_ROWS);
+	CHECK(strstr(out, "vm payload: VGA text at guest-physical 0xb8000, 80x25") != NULL);
+	CHECK(strstr(out, "\n00|Hello, VGA\n01|\n02|\n03|.\n") != NULL);
+	CHECK(strstr(out, "\n24|                                                                 "
+			  "              $\n") != NULL);
+	CHECK(strchr(out, 'Z') == NULL && strchr(out, 0x07) == NULL);
+	CHECK(one_error("screen"));
+	CHECK(one_error("screen payload extra"));
+	CHECK(one_error("screen nosuchvm"));
 	finish();
 }
 
@@ -403,6 +456,7 @@ int main(void)
 	monitor_vm_register();
 	RUN(case_hex_line);
 	RUN(case_mem);
+	RUN(case_screen);
 	RUN(case_pause_resume);
 	RUN(case_regs);
 	RUN(case_vmem_walk);

@@ -380,6 +380,107 @@ static void case_pc_mmio(void)
 	rig_destroy(&rig);
 }
 
+static char logged[4096];
+static size_t logged_len;
+
+static void log_capture(const char *s, size_t n)
+{
+	n = MIN(n, sizeof(logged) - 1 - logged_len);
+	memcpy(logged + logged_len, s, n);
+	logged_len += n;
+	logged[logged_len] = '\0';
+}
+
+static unsigned int count_lines(const char *what)
+{
+	unsigned int n = 0;
+
+	for (const char *p = logged; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+/* An emulated access by the instruction at 0x1000 to gpa; RIP back at 0x1000. */
+static int access_at(struct vcpu *vcpu, uint64_t gpa, bool write)
+{
+	struct vm_exit e = mk_exit(EXIT_TDP_FAULT, 0);
+	int ret;
+
+	e.gpa = gpa;
+	e.tdp.read = !write;
+	e.tdp.write = write;
+	vcpu->bv->regs.rip = 0x1000;
+	ret = vcpu_handle_exit(vcpu, &e);
+	if (!ret)
+		CHECK_EQ(vcpu->bv->regs.rip, 0x1006);
+	return ret;
+}
+
+/*
+ * Guest-physical space nothing backs is an open bus: a read returns all
+ * ones, a write is dropped, the VM goes on; one log line per region. The
+ * ROM (a read-only memslot) drops a write and keeps its bytes, an RMW
+ * reading them. With unbacked=stop the VM stops as it used to.
+ */
+static void case_pc_open_bus(void)
+{
+	static const uint8_t load[] = { 0x8b, 0x05, 0, 0, 0, 0 };	/* mov eax,[m] */
+	static const uint8_t store[] = { 0x89, 0x05, 0, 0, 0, 0 };	/* mov [m],eax */
+	static const uint8_t add[] = { 0x01, 0x05, 0, 0, 0, 0 };	/* add [m],eax */
+	static const uint8_t rom[4] = { 0x12, 0x34, 0x56, 0x78 };
+	struct vcpu *vcpu = setup(1);
+	struct vm_memslots *m = &vcpu->vm->memslots;
+	uint64_t *rax = &vcpu->bv->regs.gpr[GPR_RAX];
+	uint8_t back[4];
+
+	/* The PC's low MiB: RAM, then the ROM's read-only slot from 0xc0000. */
+	CHECK_EQ(memslots_delete(m, 0), 0);
+	CHECK_EQ(memslots_create(m, 0, 0, PC_ROM_START >> PAGE_SHIFT, rig.ram, 0), 0);
+	CHECK_EQ(memslots_create(m, 1, PC_ROM_START >> PAGE_SHIFT,
+				 (PC_ROM_END - PC_ROM_START) >> PAGE_SHIFT, rig.ram + PC_ROM_START,
+				 MEMSLOT_READONLY), 0);
+	CHECK_EQ(guest_write_gpa(vcpu, 0xc0010, rom, sizeof(rom)), -EFAULT);	/* read-only */
+	memcpy((uint8_t *)phys_to_virt(rig.ram) + 0xc0010, rom, sizeof(rom));
+	logged_len = 0;
+	shim_set_console_write(log_capture);
+
+	CHECK_EQ(guest_write_gpa(vcpu, 0x1000, load, sizeof(load)), 0);
+	*rax = 0x1234567800000000ull;
+	CHECK_EQ(access_at(vcpu, 0x200000, false), 0);
+	CHECK_EQ(*rax, 0xffffffffull);
+	CHECK_EQ(count_lines("vm pc: unbacked guest-physical 0x200000 (read, all ones); "
+			     "further accesses to [0x100000, 0xfec00000) are not logged"), 1);
+	CHECK_EQ(access_at(vcpu, 0xfec00000 - 4, false), 0);
+	CHECK_EQ(guest_write_gpa(vcpu, 0x1000, store, sizeof(store)), 0);
+	CHECK_EQ(access_at(vcpu, 0x300000, true), 0);
+	CHECK_EQ(count_lines("unbacked guest-physical"), 1);	/* same region */
+	CHECK_EQ(access_at(vcpu, 0xfee01000, true), 0);
+	CHECK_EQ(count_lines("vm pc: unbacked guest-physical 0xfee01000 (write, dropped); "
+			     "further accesses to [0xfee01000, 0x100000000) are not logged"), 1);
+	CHECK_EQ(access_at(vcpu, 1ull << 40, true), 0);
+	CHECK_EQ(count_lines("further accesses to [0x100000000, 0x10000000000000)"), 1);
+
+	/* The ROM: the write is dropped, an RMW reads what is there. */
+	*rax = 0x11111111;
+	CHECK_EQ(access_at(vcpu, 0xc0010, true), 0);
+	CHECK_EQ(guest_write_gpa(vcpu, 0x1000, add, sizeof(add)), 0);
+	CHECK_EQ(access_at(vcpu, 0xc0010, true), 0);
+	CHECK_EQ(guest_read_gpa(vcpu, 0xc0010, back, sizeof(back)), 0);
+	CHECK(memcmp(back, rom, sizeof(rom)) == 0);
+	/* 0x78563412 + 0x11111111: SF set, CF clear (all ones would carry). */
+	CHECK_EQ(vcpu->bv->regs.rflags & (BIT(7) | BIT(0)), BIT(7));
+	CHECK_EQ(count_lines("vm pc: write to ROM at guest-physical 0xc0010 dropped"), 1);
+	CHECK_EQ(count_lines("\n"), 4);			/* three regions, the ROM */
+	CHECK(!vm_is_stopped(vcpu->vm));
+
+	/* unbacked=stop: the access stops the VM, naming the address. */
+	vpc_of(vcpu->vm)->unbacked_stop = true;
+	CHECK(access_at(vcpu, 0x200000, false) < 0);
+	CHECK(strstr(vcpu->vm->stop_reason, "touched guest-physical 0x200000 outside every memslot"));
+	shim_set_console_write(NULL);
+	rig_destroy(&rig);
+}
+
 /* The local APIC's MSRs belong to the platform; its #GP reaches the guest. */
 static void case_pc_msrs(void)
 {
@@ -413,6 +514,7 @@ int main(void)
 	RUN(case_init_sipi_order);
 	RUN(case_pc_ports_and_vmcall);
 	RUN(case_pc_mmio);
+	RUN(case_pc_open_bus);
 	RUN(case_pc_msrs);
 	return check_done();
 }

@@ -262,6 +262,54 @@ static void report_dumps_only_errors(void)
 	check_all_returned();
 }
 
+/*
+ * A read-only range inside the first MiB (the PC's ROM): its own memslot,
+ * MEMSLOT_READONLY, over the same host pages, between two RAM slots; a
+ * guest write there faults as read-only, a read maps; the slots come back
+ * after a rebuild. A range past the first MiB or not page aligned is
+ * refused.
+ */
+static void rom_range_is_a_readonly_slot(void)
+{
+	struct vm_build_params p = { .name = "rom", .vcpus = 1, .ram_bytes = RAM,
+				     .rom_start = 0xc0000, .rom_end = 0x100000 };
+	struct srcu_reader reader = { .name = "test" };
+	const struct memslot_set *set;
+	const struct memslot *s;
+	struct vm_build *b;
+
+	setup(BACKEND_TDP_NPT, 4);
+	CHECK_EQ(vm_build_create(&p, &b), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK_EQ(b->nr_slots, 3);
+		CHECK_EQ(srcu_reader_register(&b->vm->memslots.srcu, &reader), 0);
+		srcu_read_lock(&reader);
+		set = srcu_dereference(b->vm->memslots.active);
+		s = memslot_find(set, 0xbf);
+		CHECK(s && s->flags == 0 && s->npages == 0xc0);
+		s = memslot_find(set, 0xc0);
+		CHECK(s && s->flags == MEMSLOT_READONLY && s->npages == 0x40);
+		CHECK_EQ(memslot_gfn_to_hpa(s, 0xe0), b->ram + 0xe0000);
+		s = memslot_find(set, 0x100);
+		CHECK(s && s->flags == 0 && s->base_gfn == 0x100);
+		CHECK_EQ(s->npages, (RAM >> PAGE_SHIFT) - 0x100);
+		srcu_read_unlock(&reader);
+		CHECK_EQ(tdp_mmu_page_fault(&b->vm->mmu, &reader, 0xe0000,
+					    TDP_ACC_READ | TDP_ACC_WRITE), TDP_FAULT_READONLY);
+		CHECK_EQ(tdp_mmu_page_fault(&b->vm->mmu, &reader, 0xe0000, TDP_ACC_READ),
+			 TDP_FAULT_FIXED);
+		srcu_reader_unregister(&b->vm->memslots.srcu, &reader);
+		CHECK_EQ(vm_build_rebuild(b), 0);
+	}
+	vm_build_destroy(b);
+	check_all_returned();
+	p.rom_end = 0x101000;
+	CHECK_EQ(vm_build_create(&p, &b), -EINVAL);
+	p.rom_end = 0xfff00;
+	CHECK_EQ(vm_build_create(&p, &b), -EINVAL);
+	check_all_returned();
+}
+
 int main(void)
 {
 	shim_set_cpu(0);
@@ -274,5 +322,6 @@ int main(void)
 	RUN(failed_builds_leave_nothing);
 	RUN(vcpus_run_on_their_cpus);
 	RUN(report_dumps_only_errors);
+	RUN(rom_range_is_a_readonly_slot);
 	return check_done();
 }

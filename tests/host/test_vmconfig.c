@@ -177,6 +177,23 @@ static void test_vcpus(void)
 		     "vms.cfg:1: vcpus: \"two\" is not a number");
 }
 
+/* unbacked=: ignore by default, stop on request, anything else an error. */
+static void test_unbacked(void)
+{
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k\n"), 0);
+	CHECK(!cfgs[0].unbacked_stop);
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k unbacked=stop\n"
+		       "vm name=b memory=16M kernel=k unbacked=\"ignore\"\n"), 0);
+	CHECK(cfgs[0].unbacked_stop);
+	CHECK(!cfgs[1].unbacked_stop);
+	expect_error("vm name=a memory=16M kernel=k unbacked=halt\n",
+		     "vms.cfg:1: unbacked: \"halt\" is neither ignore nor stop");
+	expect_error("vm name=a memory=16M kernel=k unbacked=\n",
+		     "vms.cfg:1: unbacked: \"\" is neither ignore nor stop");
+	expect_error("vm name=a memory=16M kernel=k unbacked=stop unbacked=stop\n",
+		     "vms.cfg:1: unbacked: given twice");
+}
+
 static void test_cpus(void)
 {
 	CHECK_EQ(parse("vm name=a memory=16M kernel=k vcpus=5 cpus=0,5,7-9\n"), 0);
@@ -276,7 +293,7 @@ static void test_syntax_errors(void)
 {
 	expect_error("vm name=a memory=16M kernel=k\nvm name=b memory=16M foo=1 kernel=k\n",
 		     "vms.cfg:2: unknown key \"foo\" (keys: name memory vcpus kernel initrd cmdline cpus "
-		     "debug-exit debug-exit-size fw-cfg debugcon testdev)");
+		     "debug-exit debug-exit-size fw-cfg debugcon testdev unbacked)");
 	expect_error("vm name=a memory=16M kernel=k memory=32M\n",
 		     "vms.cfg:1: memory: given twice");
 	expect_error("vm memory=16M kernel=k\n", "vms.cfg:1: vm: missing name=");
@@ -420,6 +437,7 @@ int main(void)
 	RUN(test_memory_sizes);
 	RUN(test_vcpus);
 	RUN(test_cpus);
+	RUN(test_unbacked);
 	RUN(test_names);
 	RUN(test_files_and_cmdline);
 	RUN(test_syntax_errors);
