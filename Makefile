@@ -241,14 +241,19 @@ LINUX_DIR := $(BUILD)/linux
 guest-image:
 	$(Q)scripts/guest-image.sh $(LINUX_DIR)
 
-# Everything: hosted tests, the fuzz smoke run, then every boot scenario;
-# one summary line, after the total wall time counted from when make read
-# this file, the build included (TEST_START_NS, see tests/summary.sh).
+# Everything: hosted tests, the fuzz smoke run, every boot scenario, the
+# conformance kernels (under QEMU directly, and through
+# scripts/run-kernel.sh under AMD-V and, some, VT-x) and the runner's own
+# test kernels; one summary line, after the total wall time counted from
+# when make read this file, the build included (TEST_START_NS, see
+# tests/summary.sh).
 test: TEST_START_NS := $(shell date +%s%N)
 test: deps-test
-	$(Q)$(MAKE) --no-print-directory hv host-build guest-image
+	$(Q)$(MAKE) --no-print-directory hv host-build guest-image conformance runner-kernels
 	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/gdb/run.sh $(GDB_SERVER); \
-		tests/model/run.sh; tests/fuzz/run.sh; tests/integration/run.py; } 2>&1 | \
+		tests/model/run.sh; tests/fuzz/run.sh; tests/integration/run.py; \
+		tests/conformance/run.py --hv; tests/conformance/run.py --hv --vmx $(CONF_KERNELS_VMX); \
+		tests/runner/run.sh; } 2>&1 | \
 		TEST_START_NS=$(TEST_START_NS) tests/summary.sh
 
 # Scenarios too slow for every run (tests/slow/): Debian's kernel under
