@@ -124,6 +124,60 @@ int boot_plan_init(struct boot_plan *pl, const struct boot_image_cfg *cfg, uint6
 			       "the loader's area (boot information)", false);
 }
 
+static const char *const bp_seg_name[ELF_LOAD_SEGS_MAX] = {
+	"ELF segment 0", "ELF segment 1", "ELF segment 2", "ELF segment 3",
+	"ELF segment 4", "ELF segment 5", "ELF segment 6", "ELF segment 7",
+	"ELF segment 8", "ELF segment 9", "ELF segment 10", "ELF segment 11",
+	"ELF segment 12", "ELF segment 13", "ELF segment 14", "ELF segment 15",
+};
+
+int boot_plan_claim_elf(struct boot_plan *pl, const struct elf_image *elf)
+{
+	for (unsigned int i = 0; i < elf->nr_segs; i++) {
+		int ret = boot_plan_claim(pl, elf->seg[i].paddr, elf->seg[i].memsz, bp_seg_name[i],
+					  true);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int boot_plan_aout(struct boot_plan *pl, size_t hdr_off, struct boot_aout *a, const char *what)
+{
+	size_t size = pl->cfg->kernel_size;
+	uint64_t end;
+
+	if (a->load_addr > a->header_addr || a->header_addr - a->load_addr > hdr_off)
+		return boot_plan_fail(pl, -ENOEXEC, "%s load_addr 0x%x: not at most header_addr 0x%x and within the header's offset 0x%zx in the file",
+				      what, a->load_addr, a->header_addr, hdr_off);
+	a->offset = hdr_off - (a->header_addr - a->load_addr);
+	if (!a->load_end_addr)
+		a->filesz = size - a->offset;
+	else if (a->load_end_addr <= a->load_addr ||
+		 a->load_end_addr - a->load_addr > size - a->offset)
+		return boot_plan_fail(pl, -ENOEXEC, "%s load_end_addr 0x%x: not above load_addr 0x%x or past the file's end (0x%llx)",
+				      what, a->load_end_addr, a->load_addr,
+				      (unsigned long long)(a->load_addr + size - a->offset));
+	else
+		a->filesz = a->load_end_addr - a->load_addr;
+	end = a->load_addr + a->filesz;
+	if (a->bss_end_addr && a->bss_end_addr < end)
+		return boot_plan_fail(pl, -ENOEXEC, "%s bss_end_addr 0x%x is below the loaded text's end 0x%llx",
+				      what, a->bss_end_addr, (unsigned long long)end);
+	a->memsz = (a->bss_end_addr ? a->bss_end_addr : end) - a->load_addr;
+	if (a->entry_addr < a->load_addr || a->entry_addr >= end)
+		return boot_plan_fail(pl, -ENOEXEC, "%s entry_addr 0x%x is outside the loaded text 0x%x-0x%llx",
+				      what, a->entry_addr, a->load_addr, (unsigned long long)end);
+	return boot_plan_claim(pl, a->load_addr, a->memsz, "the image the header's addresses give", true);
+}
+
+void boot_plan_write_aout(const struct boot_plan *pl, uint8_t *ram, const struct boot_aout *a)
+{
+	memcpy(ram + a->load_addr, pl->cfg->kernel + a->offset, a->filesz);
+	memset(ram + a->load_addr + a->filesz, 0, a->memsz - a->filesz);
+}
+
 int boot_plan_modules(struct boot_plan *pl)
 {
 	uint64_t at = ALIGN_UP(MAX(pl->kernel_end, PC_BIOS_END), BOOT_IMAGE_PAGE);

@@ -51,6 +51,7 @@ struct boot_image_cfg {
 	const char *cmdline;		/* NUL-terminated; NULL: empty */
 	const struct e820_entry *e820;	/* sorted, non-overlapping */
 	unsigned int nr_e820;		/* 1 .. LINUX_BOOT_E820_MAX */
+	uint64_t acpi_rsdp;		/* guest-physical, in ram; 0: none */
 };
 
 struct boot_range {
@@ -96,6 +97,23 @@ int boot_plan_fail(const struct boot_plan *pl, int ret, const char *fmt, ...) __
  */
 int boot_plan_claim(struct boot_plan *pl, uint64_t gpa, uint64_t len, const char *what,
 		    bool is_kernel);
+
+/* Claims the PT_LOAD segments of elf ("ELF segment N" in messages). */
+int boot_plan_claim_elf(struct boot_plan *pl, const struct elf_image *elf);
+
+/*
+ * A kernel loaded by a header's address fields (Multiboot's a.out kludge,
+ * Multiboot2's address tag): the file from hdr_off - (header_addr -
+ * load_addr) to load_end_addr (0: the file's end) at load_addr, zeroed up
+ * to bss_end_addr (0: none); entry must fall in the loaded bytes. Claims
+ * the range; messages start with what ("Multiboot", ...).
+ */
+struct boot_aout {
+	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
+	uint64_t offset, filesz, memsz;	/* worked out by boot_plan_aout() */
+};
+int boot_plan_aout(struct boot_plan *pl, size_t hdr_off, struct boot_aout *a, const char *what);
+void boot_plan_write_aout(const struct boot_plan *pl, uint8_t *ram, const struct boot_aout *a);
 
 /* Places the modules page-aligned after the kernel; -ENOSPC if one does not fit. */
 int boot_plan_modules(struct boot_plan *pl);

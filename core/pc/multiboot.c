@@ -83,16 +83,9 @@ struct mb_plan {
 	bool ega_text;
 	bool aout;
 	struct elf_image elf;
-	uint64_t aout_offset, aout_load, aout_filesz, aout_memsz;
+	struct boot_aout ao;
 	uint32_t entry;
 	size_t strings;		/* bytes from MULTIBOOT_STRINGS_GPA */
-};
-
-static const char *const mb_seg_name[ELF_LOAD_SEGS_MAX] = {
-	"ELF segment 0", "ELF segment 1", "ELF segment 2", "ELF segment 3",
-	"ELF segment 4", "ELF segment 5", "ELF segment 6", "ELF segment 7",
-	"ELF segment 8", "ELF segment 9", "ELF segment 10", "ELF segment 11",
-	"ELF segment 12", "ELF segment 13", "ELF segment 14", "ELF segment 15",
 };
 
 static uint32_t mb_get32(const uint8_t *p)
@@ -186,34 +179,14 @@ static int mb_plan_flags(struct mb_plan *pl)
 /* The a.out kludge: the header's addresses say what to load where. */
 static int mb_plan_aout(struct mb_plan *pl)
 {
-	uint32_t header_addr = mb_field(pl, MBH_HEADER_ADDR), load = mb_field(pl, MBH_LOAD_ADDR);
-	uint32_t load_end = mb_field(pl, MBH_LOAD_END_ADDR), bss_end = mb_field(pl, MBH_BSS_END_ADDR);
-	size_t size = pl->bp.cfg->kernel_size;
-	uint64_t end;
-
 	pl->aout = true;
-	pl->entry = mb_field(pl, MBH_ENTRY_ADDR);
-	if (load > header_addr || header_addr - load > pl->hdr)
-		return boot_plan_fail(&pl->bp, -ENOEXEC, "Multiboot load_addr 0x%x: not at most header_addr 0x%x and within the header's offset 0x%zx in the file",
-				      load, header_addr, pl->hdr);
-	pl->aout_offset = pl->hdr - (header_addr - load);
-	pl->aout_load = load;
-	if (!load_end)
-		pl->aout_filesz = size - pl->aout_offset;
-	else if (load_end <= load || load_end - load > size - pl->aout_offset)
-		return boot_plan_fail(&pl->bp, -ENOEXEC, "Multiboot load_end_addr 0x%x: not above load_addr 0x%x or past the file's end (0x%llx)",
-				      load_end, load, (unsigned long long)(load + size - pl->aout_offset));
-	else
-		pl->aout_filesz = load_end - load;
-	end = load + pl->aout_filesz;
-	if (bss_end && bss_end < end)
-		return boot_plan_fail(&pl->bp, -ENOEXEC, "Multiboot bss_end_addr 0x%x is below the loaded text's end 0x%llx",
-				      bss_end, (unsigned long long)end);
-	pl->aout_memsz = (bss_end ? bss_end : end) - load;
-	if (pl->entry < load || pl->entry >= end)
-		return boot_plan_fail(&pl->bp, -ENOEXEC, "Multiboot entry_addr 0x%x is outside the loaded text 0x%x-0x%llx",
-				      pl->entry, load, (unsigned long long)end);
-	return boot_plan_claim(&pl->bp, load, pl->aout_memsz, "the a.out kludge's image", true);
+	pl->ao = (struct boot_aout){
+		.header_addr = mb_field(pl, MBH_HEADER_ADDR), .load_addr = mb_field(pl, MBH_LOAD_ADDR),
+		.load_end_addr = mb_field(pl, MBH_LOAD_END_ADDR),
+		.bss_end_addr = mb_field(pl, MBH_BSS_END_ADDR), .entry_addr = mb_field(pl, MBH_ENTRY_ADDR),
+	};
+	pl->entry = pl->ao.entry_addr;
+	return boot_plan_aout(&pl->bp, pl->hdr, &pl->ao, "Multiboot");
 }
 
 static int mb_plan_elf(struct mb_plan *pl)
@@ -226,12 +199,9 @@ static int mb_plan_elf(struct mb_plan *pl)
 			     pl->bp.err, pl->bp.errlen);
 	if (ret)
 		return ret;
-	for (unsigned int i = 0; i < pl->elf.nr_segs; i++) {
-		ret = boot_plan_claim(&pl->bp, pl->elf.seg[i].paddr, pl->elf.seg[i].memsz,
-				      mb_seg_name[i], true);
-		if (ret)
-			return ret;
-	}
+	ret = boot_plan_claim_elf(&pl->bp, &pl->elf);
+	if (ret)
+		return ret;
 	if (!elf_load_to_phys(&pl->elf, pl->elf.entry, &entry))
 		return boot_plan_fail(&pl->bp, -ENOEXEC, "ELF e_entry 0x%llx is in no PT_LOAD segment",
 				      (unsigned long long)pl->elf.entry);
@@ -323,14 +293,10 @@ static void mb_write_info(uint8_t *ram, const struct mb_plan *pl)
 
 static void mb_write_kernel(uint8_t *ram, const struct mb_plan *pl)
 {
-	const uint8_t *f = pl->bp.cfg->kernel;
-
-	if (!pl->aout) {
-		elf_load_write(ram, f, &pl->elf);
-		return;
-	}
-	memcpy(ram + pl->aout_load, f + pl->aout_offset, pl->aout_filesz);
-	memset(ram + pl->aout_load + pl->aout_filesz, 0, pl->aout_memsz - pl->aout_filesz);
+	if (pl->aout)
+		boot_plan_write_aout(&pl->bp, ram, &pl->ao);
+	else
+		elf_load_write(ram, pl->bp.cfg->kernel, &pl->elf);
 }
 
 int multiboot_load(uint8_t *ram, uint64_t ram_size, const struct boot_image_cfg *cfg,

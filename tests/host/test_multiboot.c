@@ -16,25 +16,14 @@
 #include "core/lib/errno.h"
 #include "core/pc/multiboot.h"
 #include "tests/host/check.h"
+#include "tests/host/test_boot_image.h"
 
 #define RAM_SIZE	(64u << 20)
-#define FILE_MAX	0x4000
 #define MBH_OFF		0x200		/* the Multiboot header in the ELF files */
-#define SEG0_OFF	0x1000
-#define SEG0_PADDR	0x100000u
-#define SEG0_FILESZ	0x1000u
-#define SEG0_MEMSZ	0x3000u
-#define SEG1_OFF	0x2000
-#define SEG1_PADDR	0x200000u
-#define SEG1_VADDR	0xc0200000u	/* linked high, loaded at SEG1_PADDR */
-#define SEG1_SIZE	0x800u
-#define ENTRY_OFF	0x10		/* into segment 1 */
 #define MOD0_SIZE	5000u
 #define MOD1_SIZE	0x1000u
 
 static uint8_t *ram, *snap;
-static uint8_t file[FILE_MAX];
-static size_t file_size;
 static uint8_t mod0[MOD0_SIZE], mod1[MOD1_SIZE];
 static struct boot_module mods[2];
 static struct e820_entry map[LINUX_BOOT_E820_PC_MAX];
@@ -42,29 +31,6 @@ static struct boot_image_cfg cfg;
 static struct guest_state st;
 static struct boot_image_info info;
 static char err[256];
-
-static void put(uint8_t *p, size_t off, unsigned int bytes, uint64_t v)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *p, size_t off, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < bytes; i++)
-		v |= (uint64_t)p[off + i] << (8 * i);
-	return v;
-}
-
-static void fill_random(uint8_t *p, size_t n, uint32_t seed)
-{
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		p[i] = (uint8_t)(seed >> 16);
-	}
-}
 
 /* A Multiboot header at off: magic, flags, checksum. */
 static void put_mb_header(size_t off, uint32_t flags)
@@ -74,64 +40,11 @@ static void put_mb_header(size_t off, uint32_t flags)
 	put(file, off + 8, 4, (uint32_t)-(MULTIBOOT_MAGIC + flags));
 }
 
-/* A program header (ELF32 or ELF64 layout) number i. */
-static void put_phdr(unsigned int bits, unsigned int i, uint32_t type, uint64_t off,
-		     uint64_t vaddr, uint64_t paddr, uint64_t filesz, uint64_t memsz)
-{
-	size_t ph = (bits == 32 ? 0x34 : 0x40) + i * (bits == 32 ? 0x20 : 0x38);
-
-	put(file, ph, 4, type);
-	if (bits == 32) {
-		put(file, ph + 0x04, 4, off);
-		put(file, ph + 0x08, 4, vaddr);
-		put(file, ph + 0x0c, 4, paddr);
-		put(file, ph + 0x10, 4, filesz);
-		put(file, ph + 0x14, 4, memsz);
-		put(file, ph + 0x18, 4, 7);	/* p_flags RWX */
-	} else {
-		put(file, ph + 0x04, 4, 7);
-		put(file, ph + 0x08, 8, off);
-		put(file, ph + 0x10, 8, vaddr);
-		put(file, ph + 0x18, 8, paddr);
-		put(file, ph + 0x20, 8, filesz);
-		put(file, ph + 0x28, 8, memsz);
-	}
-}
-
-/*
- * An ELF executable: segment 0 identity-linked at 1 MiB with a bss,
- * a PT_NOTE, segment 1 linked at 0xc0200000 and loaded at 2 MiB; the
- * entry point is a link address in segment 1.
- */
+/* The ELF file of test_boot_image.h with a Multiboot header. */
 static void make_elf(unsigned int bits, uint32_t mb_flags)
 {
-	memset(file, 0, sizeof(file));
-	fill_random(file + SEG0_OFF, SEG0_FILESZ + SEG1_SIZE + 0x800, 7);
-	memcpy(file, "\x7f" "ELF", 4);
-	file[4] = bits == 32 ? 1 : 2;
-	file[5] = 1;
-	file[6] = 1;
-	put(file, 0x10, 2, 2);				/* ET_EXEC */
-	put(file, 0x12, 2, bits == 32 ? 3 : 62);	/* EM_386, EM_X86_64 */
-	put(file, 0x14, 4, 1);
-	if (bits == 32) {
-		put(file, 0x18, 4, SEG1_VADDR + ENTRY_OFF);
-		put(file, 0x1c, 4, 0x34);		/* e_phoff */
-		put(file, 0x28, 2, 0x34);		/* e_ehsize */
-		put(file, 0x2a, 2, 0x20);		/* e_phentsize */
-		put(file, 0x2c, 2, 3);			/* e_phnum */
-	} else {
-		put(file, 0x18, 8, SEG1_VADDR + ENTRY_OFF);
-		put(file, 0x20, 8, 0x40);
-		put(file, 0x34, 2, 0x40);
-		put(file, 0x36, 2, 0x38);
-		put(file, 0x38, 2, 3);
-	}
-	put_phdr(bits, 0, 1, SEG0_OFF, SEG0_PADDR, SEG0_PADDR, SEG0_FILESZ, SEG0_MEMSZ);
-	put_phdr(bits, 1, 4, SEG0_OFF, 0, 0, 0x20, 0x20);	/* PT_NOTE: not loaded */
-	put_phdr(bits, 2, 1, SEG1_OFF, SEG1_VADDR, SEG1_PADDR, SEG1_SIZE, SEG1_SIZE);
+	make_elf_file(bits);
 	put_mb_header(MBH_OFF, mb_flags);
-	file_size = SEG1_OFF + SEG1_SIZE;
 }
 
 /* The a.out kludge: text 0x1800 bytes at 1 MiB (header at 0x40), bss to 0x104000. */
@@ -437,7 +350,7 @@ static void test_bad_elf(void)
 	expect_refused(-ENOEXEC, "ELF segment 2: p_filesz 0x801 exceeds p_memsz 0x800");
 	make_elf(64, 0x3);
 	put_phdr(64, 2, 1, SEG1_OFF, SEG1_VADDR, SEG1_PADDR, 0x10000, 0x10000);
-	expect_refused(-ENOEXEC, "ELF segment 2: p_offset 0x2000 + p_filesz 0x10000 is beyond the file's 10240 bytes");
+	expect_refused(-ENOEXEC, "ELF segment 2: p_offset 0x2000 + p_filesz 0x10000 is beyond the file's 12320 bytes");
 	make_elf(64, 0x3);
 	put_phdr(64, 2, 1, SEG1_OFF, SEG1_VADDR, 0xfffff000ull, SEG1_SIZE, 0x2000);
 	expect_refused(-ENOEXEC, "reaches above 4 GiB");
@@ -484,7 +397,7 @@ static void test_bad_placement(void)
 	put(file, 0x40 + 20, 4, 0);
 	put(file, 0x40 + 24, 4, 0);
 	put(file, 0x40 + 28, 4, 0xe0100);
-	expect_refused(-ENOSPC, "the a.out kludge's image 0xe0000-0xe2000 overlaps the ACPI tables");
+	expect_refused(-ENOSPC, "the image the header's addresses give 0xe0000-0xe2000 overlaps the ACPI tables");
 }
 
 static void test_bad_modules_and_map(void)
