@@ -25,6 +25,7 @@
 #include "core/pc/linux_boot.h"
 #include "core/pc/machine.h"
 #include "core/pc/multiboot.h"
+#include "core/pc/multiboot2.h"
 #include "core/lib/log.h"
 #include "core/payload/payload.h"
 #include "core/lib/string.h"
@@ -205,19 +206,23 @@ static bool slot_kernel_is_bzimage(const struct vm_slot *s)
 }
 
 /*
- * A Multiboot kernel: initrd= (its file name as its string), then the
- * modules= files, as its modules. On success the written ranges are kept
+ * A Multiboot or Multiboot2 kernel, loaded by load: initrd= (its file
+ * name as its string), then the modules= files, as its modules. On success the written ranges are kept
  * from the zeroing on first touch.
  */
 static int slot_load_multiboot(struct vm_slot *s, const struct e820_entry *map,
-			       unsigned int nr_e820, struct guest_state *st)
+			       unsigned int nr_e820, struct guest_state *st,
+			       int (*load)(uint8_t *ram, uint64_t ram_size,
+					   const struct boot_image_cfg *cfg,
+					   struct guest_state *entry, struct boot_image_info *info,
+					   char *err, size_t errlen))
 {
 	const struct guest_ram_layout *ram = &s->build->layout;
 	struct boot_module mods[BOOT_IMAGE_MODULES_MAX];
 	struct boot_image_cfg c = {
 		.kernel = phys_to_virt(s->kernel->base), .kernel_size = s->kernel->size,
 		.kernel_name = s->kernel->name, .mods = mods, .cmdline = s->cfg.cmdline,
-		.e820 = map, .nr_e820 = nr_e820,
+		.e820 = map, .nr_e820 = nr_e820, .acpi_rsdp = s->acpi_rsdp,
 	};
 	struct ram_zero_range kept[BOOT_IMAGE_RANGES_MAX];
 	static struct boot_image_info info;	/* boot CPU only */
@@ -241,7 +246,7 @@ static int slot_load_multiboot(struct vm_slot *s, const struct e820_entry *map,
 			s->modules[i]->name, str,
 		};
 	}
-	err = multiboot_load(s->build->host, ram->low, &c, st, &info, why, sizeof(why));
+	err = load(s->build->host, ram->low, &c, st, &info, why, sizeof(why));
 	if (err) {
 		pr_err("vm %s: %s", s->cfg.name, why);
 		return err;
@@ -282,14 +287,18 @@ static int slot_load_guest(struct vm_slot *s)
 		goto set_state;
 	}
 	lc.nr_e820 = linux_boot_e820_for(ram, map, E820_MAX);
-	/* QEMU's -kernel order: a bzImage, then a Multiboot header. */
+	/* QEMU's -kernel order: a bzImage, a Multiboot header; then Multiboot2. */
 	if (!slot_kernel_is_bzimage(s)) {
-		if (!multiboot_detect(lc.kernel, lc.kernel_size)) {
-			pr_err("vm %s: kernel %s: not a test payload, a Linux bzImage (\"HdrS\" at 0x202) or a Multiboot kernel (0x%08x in the first %u bytes)",
-			       s->cfg.name, s->kernel->name, MULTIBOOT_MAGIC, MULTIBOOT_SEARCH);
-			return -ENOEXEC;
+		if (multiboot_detect(lc.kernel, lc.kernel_size)) {
+			err = slot_load_multiboot(s, map, lc.nr_e820, &st, multiboot_load);
+		} else if (multiboot2_detect(lc.kernel, lc.kernel_size)) {
+			err = slot_load_multiboot(s, map, lc.nr_e820, &st, multiboot2_load);
+		} else {
+			pr_err("vm %s: kernel %s: not a test payload, a Linux bzImage (\"HdrS\" at 0x202), a Multiboot kernel (0x%08x in the first %u bytes) or a Multiboot2 kernel (0x%08x in the first %u)",
+			       s->cfg.name, s->kernel->name, MULTIBOOT_MAGIC, MULTIBOOT_SEARCH,
+			       MULTIBOOT2_MAGIC, MULTIBOOT2_SEARCH);
+			err = -ENOEXEC;
 		}
-		err = slot_load_multiboot(s, map, lc.nr_e820, &st);
 		if (err)
 			return err;
 		goto set_state;
