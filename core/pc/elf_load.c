@@ -22,6 +22,8 @@
 #define EM_386			3
 #define EM_X86_64		62
 #define PT_LOAD			1
+#define PT_NOTE			4
+#define NOTE_HDR		12	/* namesz, descsz, type */
 
 /* ELF header fields: offsets for ELF32, ELF64. */
 #define EH_TYPE			0x10	/* u16, both */
@@ -140,7 +142,7 @@ int elf_load_parse(const uint8_t *f, size_t size, const char *name, struct elf_i
 		   char *err, size_t errlen)
 {
 	uint64_t phoff, phentsize, phnum;
-	unsigned int bits, i;
+	unsigned int bits = 0, i;
 	int ret;
 
 	name = name ? name : "(unnamed)";
@@ -160,6 +162,9 @@ int elf_load_parse(const uint8_t *f, size_t size, const char *name, struct elf_i
 		return elf_fail(err, errlen, -ENOEXEC, "kernel %s: ELF program headers (e_phoff 0x%llx, %llu of %llu bytes) are beyond the file's %zu bytes",
 				name, (unsigned long long)phoff, (unsigned long long)phnum,
 				(unsigned long long)phentsize, size);
+	out->phoff = phoff;
+	out->phentsize = phentsize;
+	out->phnum = phnum;
 	for (i = 0; i < phnum; i++) {
 		const uint8_t *ph = f + phoff + i * phentsize;
 		struct elf_segment s;
@@ -180,6 +185,50 @@ int elf_load_parse(const uint8_t *f, size_t size, const char *name, struct elf_i
 	if (!out->nr_segs)
 		return elf_fail(err, errlen, -ENOEXEC, "kernel %s: no ELF PT_LOAD segment with p_memsz > 0", name);
 	return 0;
+}
+
+/* The notes in file[off .. off + len): see elf_load_find_note(). */
+static bool elf_find_note_in(const uint8_t *f, uint64_t off, uint64_t len, const char *name,
+			     uint32_t type, const uint8_t **desc, uint32_t *descsz)
+{
+	size_t nlen = strlen(name) + 1;
+	uint64_t pos = 0;
+
+	while (len - pos >= NOTE_HDR) {
+		const uint8_t *n = f + off + pos;
+		uint64_t namesz = elf_get(n, 4), dsz = elf_get(n + 4, 4);
+		uint64_t nsz4 = ALIGN_UP(namesz, 4ull), dsz4 = ALIGN_UP(dsz, 4ull);
+
+		if (nsz4 + dsz4 > len - pos - NOTE_HDR)
+			return false;
+		if (elf_get(n + 8, 4) == type && namesz == nlen &&
+		    memcmp(n + NOTE_HDR, name, nlen) == 0) {
+			*desc = n + NOTE_HDR + nsz4;
+			*descsz = (uint32_t)dsz;
+			return true;
+		}
+		pos += NOTE_HDR + nsz4 + dsz4;
+	}
+	return false;
+}
+
+bool elf_load_find_note(const uint8_t *file, size_t size, const struct elf_image *img,
+			const char *name, uint32_t type, const uint8_t **desc, uint32_t *descsz)
+{
+	for (uint64_t i = 0; i < img->phnum; i++) {
+		const uint8_t *ph = file + img->phoff + i * img->phentsize;
+		uint64_t off, len;
+
+		if (elf_get(ph, 4) != PT_NOTE)
+			continue;
+		off = elf_get(ph + (img->bits == 32 ? 0x04 : 0x08), img->bits / 8);
+		len = elf_get(ph + (img->bits == 32 ? 0x10 : 0x20), img->bits / 8);
+		if (off > size || len > size - off)
+			continue;
+		if (elf_find_note_in(file, off, len, name, type, desc, descsz))
+			return true;
+	}
+	return false;
 }
 
 bool elf_load_to_phys(const struct elf_image *img, uint64_t vaddr, uint64_t *paddr)

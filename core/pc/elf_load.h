@@ -27,6 +27,7 @@ struct elf_image {
 	uint64_t entry;		/* e_entry, a link (virtual) address */
 	unsigned int nr_segs;
 	struct elf_segment seg[ELF_LOAD_SEGS_MAX];
+	uint64_t phoff, phentsize, phnum;	/* the program headers, checked */
 };
 
 /* True if the file starts with the ELF magic (whatever follows). */
@@ -49,6 +50,15 @@ int elf_load_parse(const uint8_t *file, size_t size, const char *name, struct el
  * segment whose [vaddr, vaddr + memsz) holds it. False if none does.
  */
 bool elf_load_to_phys(const struct elf_image *img, uint64_t vaddr, uint64_t *paddr);
+
+/*
+ * Looks for a note of type type whose name is name in the PT_NOTE segments
+ * of a parsed file: true with its descriptor at *desc (in the file) and
+ * its size at *descsz, false if there is none. A note that runs past its
+ * segment or the file ends the search of that segment.
+ */
+bool elf_load_find_note(const uint8_t *file, size_t size, const struct elf_image *img,
+			const char *name, uint32_t type, const uint8_t **desc, uint32_t *descsz);
 
 /*
  * Copies the segments of a parsed file into guest RAM at ram (guest-

@@ -23,7 +23,7 @@
 #define SEG1_SIZE	0x800u
 #define ENTRY_OFF	0x10		/* into segment 1 */
 #define NOTE_OFF	0x3000		/* the PT_NOTE's bytes */
-#define NOTE_SIZE	0x20
+#define NOTE_SIZE	0x40
 
 static uint8_t file[FILE_MAX];
 static size_t file_size;

@@ -350,7 +350,7 @@ static void test_bad_elf(void)
 	expect_refused(-ENOEXEC, "ELF segment 2: p_filesz 0x801 exceeds p_memsz 0x800");
 	make_elf(64, 0x3);
 	put_phdr(64, 2, 1, SEG1_OFF, SEG1_VADDR, SEG1_PADDR, 0x10000, 0x10000);
-	expect_refused(-ENOEXEC, "ELF segment 2: p_offset 0x2000 + p_filesz 0x10000 is beyond the file's 12320 bytes");
+	expect_refused(-ENOEXEC, "ELF segment 2: p_offset 0x2000 + p_filesz 0x10000 is beyond the file's 12352 bytes");
 	make_elf(64, 0x3);
 	put_phdr(64, 2, 1, SEG1_OFF, SEG1_VADDR, 0xfffff000ull, SEG1_SIZE, 0x2000);
 	expect_refused(-ENOEXEC, "reaches above 4 GiB");
