@@ -56,7 +56,7 @@ HV_SRCS := \
 	core/pc/dev/vuart.c core/pc/dev/vpic.c core/pc/dev/vpit.c \
 	core/pc/dev/vlapic.c core/pc/dev/vlapic_timer.c core/pc/dev/vapic_bus.c core/pc/dev/vioapic.c core/pc/dev/vrtc.c core/pc/dev/vpci.c \
 	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
-	core/launch/vmconfig.c core/pc/linux_boot.c core/pc/elf_load.c core/pc/boot_image.c core/pc/multiboot.c core/pc/multiboot2.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/launch/console_mux.c core/launch/vm_launch.c \
+	core/launch/vmconfig.c core/pc/linux_boot.c core/pc/elf_load.c core/pc/boot_image.c core/pc/multiboot.c core/pc/multiboot2.c core/pc/pvh_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/launch/console_mux.c core/launch/vm_launch.c \
 	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c \
 	core/lib/cpu_idle.c core/launch/monitor_trace.c core/launch/gdb_serve.c core/debug/gdb_stub.c \
 	core/debug/gdb_regs.c core/debug/gdb_mem.c core/debug/gdb_run.c core/debug/gdb_vm.c \

@@ -26,6 +26,7 @@
 #include "core/pc/machine.h"
 #include "core/pc/multiboot.h"
 #include "core/pc/multiboot2.h"
+#include "core/pc/pvh_boot.h"
 #include "core/lib/log.h"
 #include "core/payload/payload.h"
 #include "core/lib/string.h"
@@ -206,11 +207,11 @@ static bool slot_kernel_is_bzimage(const struct vm_slot *s)
 }
 
 /*
- * A Multiboot or Multiboot2 kernel, loaded by load: initrd= (its file
- * name as its string), then the modules= files, as its modules. On success the written ranges are kept
+ * A Multiboot, Multiboot2 or PVH kernel, loaded by load: initrd= (its
+ * file name as its string), then the modules= files, as its modules. On success the written ranges are kept
  * from the zeroing on first touch.
  */
-static int slot_load_multiboot(struct vm_slot *s, const struct e820_entry *map,
+static int slot_load_boot_image(struct vm_slot *s, const struct e820_entry *map,
 			       unsigned int nr_e820, struct guest_state *st,
 			       int (*load)(uint8_t *ram, uint64_t ram_size,
 					   const struct boot_image_cfg *cfg,
@@ -287,14 +288,19 @@ static int slot_load_guest(struct vm_slot *s)
 		goto set_state;
 	}
 	lc.nr_e820 = linux_boot_e820_for(ram, map, E820_MAX);
-	/* QEMU's -kernel order: a bzImage, a Multiboot header; then Multiboot2. */
+	/*
+	 * QEMU's -kernel order: a bzImage, a Multiboot header, an ELF with
+	 * the PVH note; Multiboot2, which QEMU does not load, before PVH.
+	 */
 	if (!slot_kernel_is_bzimage(s)) {
 		if (multiboot_detect(lc.kernel, lc.kernel_size)) {
-			err = slot_load_multiboot(s, map, lc.nr_e820, &st, multiboot_load);
+			err = slot_load_boot_image(s, map, lc.nr_e820, &st, multiboot_load);
 		} else if (multiboot2_detect(lc.kernel, lc.kernel_size)) {
-			err = slot_load_multiboot(s, map, lc.nr_e820, &st, multiboot2_load);
+			err = slot_load_boot_image(s, map, lc.nr_e820, &st, multiboot2_load);
+		} else if (pvh_boot_detect(lc.kernel, lc.kernel_size)) {
+			err = slot_load_boot_image(s, map, lc.nr_e820, &st, pvh_boot_load);
 		} else {
-			pr_err("vm %s: kernel %s: not a test payload, a Linux bzImage (\"HdrS\" at 0x202), a Multiboot kernel (0x%08x in the first %u bytes) or a Multiboot2 kernel (0x%08x in the first %u)",
+			pr_err("vm %s: kernel %s: not a test payload, a Linux bzImage (\"HdrS\" at 0x202), a Multiboot kernel (0x%08x in the first %u bytes), a Multiboot2 kernel (0x%08x in the first %u) or an ELF file with a PVH note (\"Xen\", type 18)",
 			       s->cfg.name, s->kernel->name, MULTIBOOT_MAGIC, MULTIBOOT_SEARCH,
 			       MULTIBOOT2_MAGIC, MULTIBOOT2_SEARCH);
 			err = -ENOEXEC;
@@ -304,7 +310,7 @@ static int slot_load_guest(struct vm_slot *s)
 		goto set_state;
 	}
 	if (s->cfg.nr_modules) {
-		pr_err("vm %s: kernel %s: modules= is for Multiboot kernels; a bzImage takes initrd=",
+		pr_err("vm %s: kernel %s: modules= is for Multiboot and PVH kernels; a bzImage takes initrd=",
 		       s->cfg.name, s->kernel->name);
 		return -EINVAL;
 	}
