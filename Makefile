@@ -144,9 +144,32 @@ $(BUILD)/guest/%.bin: tests/guest/%.S tests/guest/payload.h
 	$(Q)$(CC) -c -Itests/guest -o $@.o $<
 	$(Q)$(LD) -m elf_x86_64 -N -Ttext=0x1000 -e _start --oformat=binary -o $@ $@.o
 
-guests: $(GUEST_BINS)
+# Boot-format test kernels: tests/guest/mb/mb_check.S built once per
+# format (docs/guest-images.md), linked at 1 MiB by tests/guest/mb/mb.ld.
+MB_GUEST := $(BUILD)/guest/mb
+MB_GUEST_BINS := $(addprefix $(MB_GUEST)/,mb1_elf32.elf mb1_elf64.elf mb1_aout.bin \
+	mb2_elf32.elf mb2_efi.elf pvh_elf64.elf)
+MB_CMDLINE = -DCMDLINE='"$(notdir $@) hello world"'
+$(MB_GUEST)/mb1_%: MB_FLAGS = -DFMT_MB1 -DEAX_MAGIC=MB1_EAX $(MB_CMDLINE)
+$(MB_GUEST)/mb1_aout.bin: MB_FLAGS = -DFMT_MB1 -DFMT_AOUT -DEAX_MAGIC=MB1_EAX $(MB_CMDLINE)
+$(MB_GUEST)/mb2_%: MB_FLAGS = -DFMT_MB2 -DEAX_MAGIC=MB2_EAX $(MB_CMDLINE)
+$(MB_GUEST)/mb2_efi.elf: MB_FLAGS = -DFMT_MB2 -DMB2_NEEDS_EFI -DEAX_MAGIC=MB2_EAX $(MB_CMDLINE)
+$(MB_GUEST)/pvh_%: MB_FLAGS = -DFMT_PVH -DCMDLINE='"hello world"'
+$(MB_GUEST)/%: MB_ARCH = -m32
+$(MB_GUEST)/%: MB_LD = -m elf_i386
+$(MB_GUEST)/%64.elf: MB_ARCH = -m64
+$(MB_GUEST)/%64.elf: MB_LD = -m elf_x86_64
+$(MB_GUEST)/mb1_aout.bin: MB_LD = -m elf_i386 --oformat=binary
 
-hv: $(EFI_DIR)/esp/EFI/BOOT/BOOTX64.EFI $(BUILD)/hv.iso $(GUEST_BINS)
+$(MB_GUEST_BINS): tests/guest/mb/mb_check.S tests/guest/mb/mb.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CC) -c $(MB_ARCH) $(MB_FLAGS) -DNAME='"$(basename $(notdir $@))"' -o $@.o $<
+	$(Q)$(LD) $(MB_LD) --no-warn-rwx-segments -T tests/guest/mb/mb.ld -o $@ $@.o
+
+guests: $(GUEST_BINS) $(MB_GUEST_BINS)
+
+hv: $(EFI_DIR)/esp/EFI/BOOT/BOOTX64.EFI $(BUILD)/hv.iso $(GUEST_BINS) $(MB_GUEST_BINS)
 
 .PHONY: clean
 clean:
