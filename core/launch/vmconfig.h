@@ -27,10 +27,10 @@
  *   cmdline  optional; up to 1023 characters (may be empty)
  *   modules  optional; "FILE[ ARGS][, FILE[ ARGS]...]": at most 8 files on
  *            the boot medium (names 1-63 characters) handed to a
- *            Multiboot kernel as modules, each with its entry as written
- *            (blanks around it dropped) as its string; up to 1023
- *            characters in all. A Linux kernel refuses it (initrd= is
- *            its one module)
+ *            Multiboot, Multiboot2 or PVH kernel as modules, each with
+ *            its entry as written (blanks around it dropped) as its
+ *            string; up to 1023 characters in all. A Linux kernel
+ *            refuses it (initrd= is its one module)
  *   cpus     optional; host CPUs (0-255) as a comma list of numbers and
  *            ranges "a-b" (a <= b), no CPU twice; vCPU i runs on the i-th;
  *            as many as vcpus
