@@ -170,7 +170,7 @@ static int mb_plan_flags(struct mb_plan *pl)
 		return 0;
 	}
 	if (mode == MBH_MODE_LINEAR)
-		return boot_plan_fail(&pl->bp, -ENOEXEC, "Multiboot header asks for a graphics video mode (mode_type 0, %ux%ux%u): the virtual PC has no framebuffer, only EGA text (mode_type 1)",
+		return boot_plan_fail(&pl->bp, -ENOEXEC, "Multiboot header asks for a graphics mode (mode_type 0, %ux%ux%u): the virtual PC has only EGA text",
 				      mb_field(pl, MBH_WIDTH), mb_field(pl, MBH_HEIGHT), mb_field(pl, MBH_DEPTH));
 	return boot_plan_fail(&pl->bp, -ENOEXEC, "Multiboot header mode_type %u is neither graphics (0) nor EGA text (1)",
 			      mode);

@@ -154,7 +154,7 @@ static int mb2_tag_info_request(struct mb2_plan *pl, const uint8_t *t, uint32_t 
 
 		if (optional || mb2_can_give(pl, type))
 			continue;
-		return boot_plan_fail(&pl->bp, -ENOEXEC, "Multiboot2 information request (tag 1) requires tag type %u (%s), which this loader does not give",
+		return boot_plan_fail(&pl->bp, -ENOEXEC, "Multiboot2 information request (tag 1) requires tag type %u (%s), not given here",
 				      type, type < MB2I_TYPES ? mb2_info_name[type] : "unknown");
 	}
 	return 0;

@@ -319,7 +319,7 @@ static void test_bad_headers(void)
 	put(file, MBH_OFF + 36, 4, 1024);
 	put(file, MBH_OFF + 40, 4, 768);
 	put(file, MBH_OFF + 44, 4, 32);
-	expect_refused(-ENOEXEC, "graphics video mode (mode_type 0, 1024x768x32)");
+	expect_refused(-ENOEXEC, "graphics mode (mode_type 0, 1024x768x32): the virtual PC has only EGA text");
 	make_elf(32, 0x4);
 	put(file, MBH_OFF + 32, 4, 7);
 	expect_refused(-ENOEXEC, "mode_type 7");

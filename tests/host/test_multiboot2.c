@@ -282,7 +282,7 @@ static void test_refused_tags(void)
 	static const uint32_t console[] = { 0x3 }, efi[] = { 0x100000 };
 	static const uint32_t addr[] = { 0x300000 + HDR, 0x300000, 0, 0 };
 
-	refuse_tag(1, 0, 2, elf_sections, "Multiboot2 information request (tag 1) requires tag type 9 (ELF sections)");
+	refuse_tag(1, 0, 2, elf_sections, "Multiboot2 information request (tag 1) requires tag type 9 (ELF sections), not given here");
 	refuse_tag(5, 0, 3, fb, "Multiboot2 framebuffer tag (800x600x16) is required");
 	refuse_tag(4, 0, 1, console, "console flags tag 0x3: requires a console");
 	refuse_tag(7, 0, 0, NULL, "tag 7 (EFI boot services) is required: the kernel needs UEFI");
