@@ -250,11 +250,13 @@ deps-run:
 	$(Q)scripts/install-deps.sh run
 
 # The default guest: Debian's stock kernel (from its package, as shipped)
-# and a busybox initramfs of ours (scripts/guest-image.sh).
+# and a busybox initramfs of ours (scripts/guest-image.sh); the same
+# kernel's ELF image (vmlinux) for booting it by the PVH ABI.
 LINUX_DIR := $(BUILD)/linux
 .PHONY: guest-image
 guest-image:
 	$(Q)scripts/guest-image.sh $(LINUX_DIR)
+	$(Q)scripts/extract-vmlinux.py $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/vmlinux
 
 # Everything: hosted tests, the fuzz smoke run, then every boot scenario;
 # one summary line, after the total wall time counted from when make read
