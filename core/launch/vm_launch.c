@@ -3,7 +3,8 @@
  * (vms.cfg, docs/config.md) describes them: each is built by the VM
  * builder (core/vm_build.c: guest RAM, vCPUs), gets a virtual PC, ACPI
  * tables, its kernel and initrd loaded per the Linux boot protocol (or
- * a Multiboot kernel with its modules, docs/guest-images.md), and
+ * a Multiboot, Multiboot2 or PVH kernel with its modules,
+ * docs/guest-images.md), and
  * one physical CPU per vCPU (core/launch/cpu_alloc.c). The boot CPU then
  * becomes the console monitor (core/launch/monitor.c), with this file's
  * commands and its periodic work: reaping VMs that ended and rebuilding
@@ -208,15 +209,12 @@ static bool slot_kernel_is_bzimage(const struct vm_slot *s)
 
 /*
  * A Multiboot, Multiboot2 or PVH kernel, loaded by load: initrd= (its
- * file name as its string), then the modules= files, as its modules. On success the written ranges are kept
- * from the zeroing on first touch.
+ * file name as its string), then the modules= files, as its modules. On
+ * success the written ranges are kept from the zeroing on first touch.
  */
 static int slot_load_boot_image(struct vm_slot *s, const struct e820_entry *map,
-			       unsigned int nr_e820, struct guest_state *st,
-			       int (*load)(uint8_t *ram, uint64_t ram_size,
-					   const struct boot_image_cfg *cfg,
-					   struct guest_state *entry, struct boot_image_info *info,
-					   char *err, size_t errlen))
+				unsigned int nr_e820, struct guest_state *st,
+				boot_image_load_fn *load)
 {
 	const struct guest_ram_layout *ram = &s->build->layout;
 	struct boot_module mods[BOOT_IMAGE_MODULES_MAX];
@@ -226,7 +224,7 @@ static int slot_load_boot_image(struct vm_slot *s, const struct e820_entry *map,
 		.e820 = map, .nr_e820 = nr_e820, .acpi_rsdp = s->acpi_rsdp,
 	};
 	struct ram_zero_range kept[BOOT_IMAGE_RANGES_MAX];
-	static struct boot_image_info info;	/* boot CPU only */
+	struct boot_image_info info;
 	const char *str = s->cfg.module_strings;
 	char why[192];
 	int err;
@@ -310,7 +308,7 @@ static int slot_load_guest(struct vm_slot *s)
 		goto set_state;
 	}
 	if (s->cfg.nr_modules) {
-		pr_err("vm %s: kernel %s: modules= is for Multiboot and PVH kernels; a bzImage takes initrd=",
+		pr_err("vm %s: kernel %s: modules= is for Multiboot, Multiboot2 and PVH kernels; a bzImage takes initrd=",
 		       s->cfg.name, s->kernel->name);
 		return -EINVAL;
 	}

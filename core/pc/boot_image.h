@@ -69,6 +69,16 @@ struct boot_image_info {
 	struct boot_range ranges[BOOT_IMAGE_RANGES_MAX];
 };
 
+/*
+ * What each loader (multiboot_load(), multiboot2_load(), pvh_boot_load())
+ * is: cfg's kernel and modules into the guest RAM at ram (guest-physical
+ * 0 .. ram_size), *entry the boot CPU's starting state, *info where things
+ * went; 0, or a negative errno with one line in err and nothing written.
+ */
+typedef int boot_image_load_fn(uint8_t *ram, uint64_t ram_size,
+			       const struct boot_image_cfg *cfg, struct guest_state *entry,
+			       struct boot_image_info *info, char *err, size_t errlen);
+
 /* A load in progress: the checks' state, then the writers'. */
 struct boot_plan {
 	const struct boot_image_cfg *cfg;

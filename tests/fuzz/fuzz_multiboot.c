@@ -55,11 +55,7 @@
 		}								\
 	} while (0)
 
-typedef int (*load_fn)(uint8_t *ram, uint64_t ram_size, const struct boot_image_cfg *cfg,
-		       struct guest_state *entry, struct boot_image_info *info,
-		       char *err, size_t errlen);
-
-static const load_fn loaders[3] = { multiboot_load, multiboot2_load, pvh_boot_load };
+static boot_image_load_fn *const loaders[3] = { multiboot_load, multiboot2_load, pvh_boot_load };
 static const uint32_t eax_magic[3] = { MULTIBOOT_EAX, MULTIBOOT2_EAX, 0 };
 
 static uint8_t *ram;
