@@ -298,7 +298,7 @@ static int slot_load_guest(struct vm_slot *s)
 		} else if (pvh_boot_detect(lc.kernel, lc.kernel_size)) {
 			err = slot_load_boot_image(s, map, lc.nr_e820, &st, pvh_boot_load);
 		} else {
-			pr_err("vm %s: kernel %s: not a test payload, bzImage (\"HdrS\" at 0x202), Multiboot (0x%08x in %u KiB), Multiboot2 (0x%08x in %u KiB) or PVH ELF (note \"Xen\" 18)",
+			pr_err("vm %s: kernel %s: not a bzImage (\"HdrS\" at 0x202), Multiboot (0x%08x in %u KiB), Multiboot2 (0x%08x in %u KiB), PVH ELF (note \"Xen\" 18) or test payload",
 			       s->cfg.name, s->kernel->name, MULTIBOOT_MAGIC, MULTIBOOT_SEARCH >> 10,
 			       MULTIBOOT2_MAGIC, MULTIBOOT2_SEARCH >> 10);
 			err = -ENOEXEC;
