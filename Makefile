@@ -57,7 +57,7 @@ HV_SRCS := \
 	core/pc/dev/vlapic.c core/pc/dev/vlapic_timer.c core/pc/dev/vapic_bus.c core/pc/dev/vioapic.c core/pc/dev/vrtc.c core/pc/dev/vpci.c \
 	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
 	core/pc/dev/vdebug_exit.c core/pc/dev/vdebugcon.c core/pc/dev/vfw_cfg.c core/pc/dev/vshutdown.c \
-	core/pc/dev/vtestdev.c \
+	core/pc/dev/vtestdev.c core/pc/elf_load.c core/pc/boot_image.c core/pc/multiboot.c core/pc/multiboot2.c core/pc/pvh_boot.c \
 	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/pc/memmap.c core/launch/console_mux.c core/launch/vm_launch.c \
 	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c \
 	core/lib/cpu_idle.c core/launch/monitor_trace.c core/launch/gdb_serve.c core/debug/gdb_stub.c \
@@ -148,9 +148,32 @@ $(BUILD)/guest/%.bin: tests/guest/%.S tests/guest/payload.h
 
 $(BUILD)/guest/memscan_full.bin: tests/guest/memscan.S
 
-guests: $(GUEST_BINS)
+# Boot-format test kernels: tests/guest/mb/mb_check.S built once per
+# format (docs/guest-images.md), linked at 1 MiB by tests/guest/mb/mb.ld.
+MB_GUEST := $(BUILD)/guest/mb
+MB_GUEST_BINS := $(addprefix $(MB_GUEST)/,mb1_elf32.elf mb1_elf64.elf mb1_aout.bin \
+	mb2_elf32.elf mb2_efi.elf pvh_elf64.elf)
+MB_CMDLINE = -DCMDLINE='"$(notdir $@) hello world"'
+$(MB_GUEST)/mb1_%: MB_FLAGS = -DFMT_MB1 -DEAX_MAGIC=MB1_EAX $(MB_CMDLINE)
+$(MB_GUEST)/mb1_aout.bin: MB_FLAGS = -DFMT_MB1 -DFMT_AOUT -DEAX_MAGIC=MB1_EAX $(MB_CMDLINE)
+$(MB_GUEST)/mb2_%: MB_FLAGS = -DFMT_MB2 -DEAX_MAGIC=MB2_EAX $(MB_CMDLINE)
+$(MB_GUEST)/mb2_efi.elf: MB_FLAGS = -DFMT_MB2 -DMB2_NEEDS_EFI -DEAX_MAGIC=MB2_EAX $(MB_CMDLINE)
+$(MB_GUEST)/pvh_%: MB_FLAGS = -DFMT_PVH -DCMDLINE='"hello world"'
+$(MB_GUEST)/%: MB_ARCH = -m32
+$(MB_GUEST)/%: MB_LD = -m elf_i386
+$(MB_GUEST)/%64.elf: MB_ARCH = -m64
+$(MB_GUEST)/%64.elf: MB_LD = -m elf_x86_64
+$(MB_GUEST)/mb1_aout.bin: MB_LD = -m elf_i386 --oformat=binary
 
-hv: $(EFI_DIR)/esp/EFI/BOOT/BOOTX64.EFI $(BUILD)/hv.iso $(GUEST_BINS)
+$(MB_GUEST_BINS): tests/guest/mb/mb_check.S tests/guest/mb/mb.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	$(Q)$(CC) -c $(MB_ARCH) $(MB_FLAGS) -DNAME='"$(basename $(notdir $@))"' -o $@.o $<
+	$(Q)$(LD) $(MB_LD) --no-warn-rwx-segments -T tests/guest/mb/mb.ld -o $@ $@.o
+
+guests: $(GUEST_BINS) $(MB_GUEST_BINS)
+
+hv: $(EFI_DIR)/esp/EFI/BOOT/BOOTX64.EFI $(BUILD)/hv.iso $(GUEST_BINS) $(MB_GUEST_BINS)
 
 .PHONY: clean
 clean:
@@ -235,11 +258,13 @@ deps-run:
 	$(Q)scripts/install-deps.sh run
 
 # The default guest: Debian's stock kernel (from its package, as shipped)
-# and a busybox initramfs of ours (scripts/guest-image.sh).
+# and a busybox initramfs of ours (scripts/guest-image.sh); the same
+# kernel's ELF image (vmlinux) for booting it by the PVH ABI.
 LINUX_DIR := $(BUILD)/linux
 .PHONY: guest-image
 guest-image:
 	$(Q)scripts/guest-image.sh $(LINUX_DIR)
+	$(Q)scripts/extract-vmlinux.py $(LINUX_DIR)/vmlinuz $(LINUX_DIR)/vmlinux
 
 # Everything: hosted tests, the fuzz smoke run, every boot scenario, the
 # conformance kernels (under QEMU directly, and through

@@ -2,7 +2,9 @@
  * Operating-system VMs, as the configuration file on the boot medium
  * (vms.cfg, docs/config.md) describes them: each is built by the VM
  * builder (core/vm_build.c: guest RAM, vCPUs), gets a virtual PC, ACPI
- * tables, its kernel and initrd loaded per the Linux boot protocol, and
+ * tables, its kernel and initrd loaded per the Linux boot protocol (or
+ * a Multiboot, Multiboot2 or PVH kernel with its modules,
+ * docs/guest-images.md), and
  * one physical CPU per vCPU (core/launch/cpu_alloc.c). The boot CPU then
  * becomes the console monitor (core/launch/monitor.c), with this file's
  * commands and its periodic work: reaping VMs that ended and rebuilding
@@ -24,6 +26,9 @@
 #include "core/pc/linux_boot.h"
 #include "core/pc/machine.h"
 #include "core/pc/memmap.h"
+#include "core/pc/multiboot.h"
+#include "core/pc/multiboot2.h"
+#include "core/pc/pvh_boot.h"
 #include "core/lib/log.h"
 #include "core/payload/payload.h"
 #include "core/lib/string.h"
@@ -42,6 +47,7 @@ struct vm_slot {
 	/* Boot CPU only: */
 	struct vm_config cfg;
 	const struct boot_file *kernel, *initrd;
+	const struct boot_file *modules[VMCONFIG_MODULES_MAX];	/* cfg.nr_modules */
 	struct vm_build *build;	/* guest RAM, the VM and its vCPUs */
 	struct vm *vm;		/* build->vm while built; read by vCPU callbacks */
 	int console;
@@ -229,6 +235,65 @@ static bool slot_kernel_is_payload(const struct vm_slot *s)
 	return s->kernel->size >= sizeof(*h) && h->magic == PAYLOAD_MAGIC;
 }
 
+static bool slot_kernel_is_bzimage(const struct vm_slot *s)
+{
+	const uint8_t *k = phys_to_virt(s->kernel->base);
+
+	return s->kernel->size >= 0x206 && memcmp(k + 0x202, "HdrS", 4) == 0;
+}
+
+/*
+ * A Multiboot, Multiboot2 or PVH kernel, loaded by load: initrd= (its
+ * file name as its string), then the modules= files, as its modules. On
+ * success the written ranges are kept from the zeroing on first touch.
+ */
+static int slot_load_boot_image(struct vm_slot *s, const struct e820_entry *map,
+				unsigned int nr_e820, struct guest_state *st,
+				boot_image_load_fn *load)
+{
+	const struct guest_ram_layout *ram = &s->build->layout;
+	struct boot_module mods[BOOT_IMAGE_MODULES_MAX];
+	struct boot_image_cfg c = {
+		.kernel = phys_to_virt(s->kernel->base), .kernel_size = s->kernel->size,
+		.kernel_name = s->kernel->name, .mods = mods, .cmdline = s->cfg.cmdline,
+		.e820 = map, .nr_e820 = nr_e820, .acpi_rsdp = s->acpi_rsdp,
+	};
+	struct ram_zero_range kept[BOOT_IMAGE_RANGES_MAX];
+	struct boot_image_info info;
+	const char *str = s->cfg.module_strings;
+	char why[192];
+	int err;
+
+	if (s->initrd)
+		mods[c.nr_mods++] = (struct boot_module){
+			phys_to_virt(s->initrd->base), s->initrd->size, s->initrd->name,
+			s->initrd->name,
+		};
+	for (unsigned int i = 0; i < s->cfg.nr_modules; i++, str += strlen(str) + 1) {
+		if (c.nr_mods == BOOT_IMAGE_MODULES_MAX) {
+			pr_err("vm %s: initrd= and modules= name %u files, at most %u modules",
+			       s->cfg.name, s->cfg.nr_modules + 1, BOOT_IMAGE_MODULES_MAX);
+			return -E2BIG;
+		}
+		mods[c.nr_mods++] = (struct boot_module){
+			phys_to_virt(s->modules[i]->base), s->modules[i]->size,
+			s->modules[i]->name, str,
+		};
+	}
+	err = load(s->build->host, ram->low, &c, st, &info, why, sizeof(why));
+	if (err) {
+		pr_err("vm %s: %s", s->cfg.name, why);
+		return err;
+	}
+	pr_info("vm %s: kernel %s (%s) at %#llx-%#llx, entry %#llx, %u module(s)", s->cfg.name,
+		s->kernel->name, info.format, (unsigned long long)info.kernel_start,
+		(unsigned long long)info.kernel_end, (unsigned long long)info.entry, c.nr_mods);
+	for (unsigned int i = 0; i < info.nr_ranges; i++)
+		kept[i] = (struct ram_zero_range){ info.ranges[i].gpa, info.ranges[i].len };
+	ram_zero_keep(&s->build->zero, kept, info.nr_ranges);
+	return 0;
+}
+
 /* Loads the kernel and initrd; vCPU 0 at the kernel's entry, APs wait for SIPI. */
 static int slot_load_guest(struct vm_slot *s)
 {
@@ -258,6 +323,32 @@ static int slot_load_guest(struct vm_slot *s)
 		goto set_state;
 	}
 	lc.nr_e820 = linux_boot_e820_for(ram, map, E820_MAX);
+	/*
+	 * QEMU's -kernel order: a bzImage, a Multiboot header, an ELF with
+	 * the PVH note; Multiboot2, which QEMU does not load, before PVH.
+	 */
+	if (!slot_kernel_is_bzimage(s)) {
+		if (multiboot_detect(lc.kernel, lc.kernel_size)) {
+			err = slot_load_boot_image(s, map, lc.nr_e820, &st, multiboot_load);
+		} else if (multiboot2_detect(lc.kernel, lc.kernel_size)) {
+			err = slot_load_boot_image(s, map, lc.nr_e820, &st, multiboot2_load);
+		} else if (pvh_boot_detect(lc.kernel, lc.kernel_size)) {
+			err = slot_load_boot_image(s, map, lc.nr_e820, &st, pvh_boot_load);
+		} else {
+			pr_err("vm %s: kernel %s: not a bzImage (\"HdrS\" at 0x202), Multiboot (0x%08x in %u KiB), Multiboot2 (0x%08x in %u KiB), PVH ELF (note \"Xen\" 18) or test payload",
+			       s->cfg.name, s->kernel->name, MULTIBOOT_MAGIC, MULTIBOOT_SEARCH >> 10,
+			       MULTIBOOT2_MAGIC, MULTIBOOT2_SEARCH >> 10);
+			err = -ENOEXEC;
+		}
+		if (err)
+			return err;
+		goto set_state;
+	}
+	if (s->cfg.nr_modules) {
+		pr_err("vm %s: kernel %s: modules= is for Multiboot, Multiboot2 and PVH kernels; a bzImage takes initrd=",
+		       s->cfg.name, s->kernel->name);
+		return -EINVAL;
+	}
 	err = linux_boot_load(s->build->host, ram->low, &lc, &st, &info, why, sizeof(why));
 	if (err) {
 		pr_err("vm %s: %s", s->cfg.name, why);
@@ -373,6 +464,14 @@ static int slot_resolve_files(struct vm_slot *s, const struct boot_record *boot)
 			return -ENOENT;
 		}
 	}
+	for (unsigned int i = 0; i < s->cfg.nr_modules; i++) {
+		s->modules[i] = boot_find(boot, s->cfg.module_file[i]);
+		if (!s->modules[i]) {
+			pr_err("vm %s: module %s: no such file on the boot medium", s->cfg.name,
+			       s->cfg.module_file[i]);
+			return -ENOENT;
+		}
+	}
 	return 0;
 }
 
@@ -388,7 +487,7 @@ unsigned int vms_run_payloads(const struct boot_record *boot)
 {
 	static struct vm_config cfgs[VMS_MAX];
 	const struct boot_file *f = boot_find(boot, VMS_CONFIG_FILE);
-	const char *uses[2 * VMS_MAX];
+	const char *uses[(2 + VMCONFIG_MODULES_MAX) * VMS_MAX];
 	unsigned int n = 0, nr_uses = 0;
 	char err[8];
 
@@ -398,6 +497,8 @@ unsigned int vms_run_payloads(const struct boot_record *boot)
 			uses[nr_uses++] = cfgs[i].kernel;
 			if (cfgs[i].initrd[0])
 				uses[nr_uses++] = cfgs[i].initrd;
+			for (unsigned int m = 0; m < cfgs[i].nr_modules; m++)
+				uses[nr_uses++] = cfgs[i].module_file[m];
 		}
 	return payloads_run_all(boot, uses, nr_uses);
 }

@@ -30,6 +30,7 @@ enum vmc_key {
 	VMC_KEY_DEBUGCON,
 	VMC_KEY_TESTDEV,
 	VMC_KEY_UNBACKED,
+	VMC_KEY_MODULES,
 	VMC_KEY_COUNT
 };
 
@@ -47,6 +48,7 @@ static const char *const vmc_key_names[VMC_KEY_COUNT] = {
 	[VMC_KEY_DEBUGCON] = "debugcon",
 	[VMC_KEY_TESTDEV] = "testdev",
 	[VMC_KEY_UNBACKED] = "unbacked",
+	[VMC_KEY_MODULES] = "modules",
 };
 
 #define VMC_REQUIRED (BIT(VMC_KEY_NAME) | BIT(VMC_KEY_MEMORY) | BIT(VMC_KEY_KERNEL))
@@ -555,6 +557,63 @@ static int vmc_set_debug_exit_size(struct vmc_parser *ps, struct vm_config *cfg,
 		return vmc_error(ps, tok->line, "debug-exit-size: \"%s\" is not 1, 2 or 4", buf);
 	cfg->debug_exit_size = (unsigned int)v;
 	return 0;
+/*
+ * One entry of a modules= list, s[0 .. len): blanks around it dropped,
+ * "FILE[ ARGS]"; the file goes to module_file[], the whole to the packed
+ * strings at *at.
+ */
+static int vmc_modules_item(struct vmc_parser *ps, struct vm_config *cfg,
+			    const struct vmc_token *tok, const char *s, size_t len, size_t *at)
+{
+	unsigned int i = cfg->nr_modules;
+	size_t file = 0;
+
+	while (len && vmc_is_blank(*s)) {
+		s++;
+		len--;
+	}
+	while (len && vmc_is_blank(s[len - 1]))
+		len--;
+	if (!len)
+		return vmc_error(ps, tok->line, "modules: entry %u is empty", i + 1);
+	if (i == VMCONFIG_MODULES_MAX)
+		return vmc_error(ps, tok->line, "modules: more than %u modules", VMCONFIG_MODULES_MAX);
+	while (file < len && !vmc_is_blank(s[file]))
+		file++;
+	if (file > VMCONFIG_FILE_MAX)
+		return vmc_error(ps, tok->line, "modules: file \"%.*s...\" is longer than %u characters",
+				 VMC_SHOW_MAX, s, VMCONFIG_FILE_MAX);
+	memcpy(cfg->module_file[i], s, file);
+	cfg->module_file[i][file] = '\0';
+	memcpy(cfg->module_strings + *at, s, len);
+	cfg->module_strings[*at + len] = '\0';
+	*at += len + 1;
+	cfg->nr_modules++;
+	return 0;
+}
+
+static int vmc_set_modules(struct vmc_parser *ps, struct vm_config *cfg,
+			   const struct vmc_token *tok)
+{
+	char buf[VMCONFIG_MODULES_LEN + 1];
+	size_t n = vmc_decode(ps, tok, buf, sizeof(buf)), at = 0;
+	const char *s = buf;
+	int err;
+
+	if (n > VMCONFIG_MODULES_LEN)
+		return vmc_error(ps, tok->line, "modules: %zu characters, at most %u (\"%.*s...\")",
+				 n, VMCONFIG_MODULES_LEN, VMC_SHOW_MAX, buf);
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : (size_t)(buf + n - s);
+
+		err = vmc_modules_item(ps, cfg, tok, s, len, &at);
+		if (err)
+			return err;
+		if (!comma)
+			return 0;
+		s = comma + 1;
+	}
 }
 
 static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key key,
@@ -585,6 +644,8 @@ static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key 
 		return vmc_set_switch(ps, key, &cfg->testdev, tok);
 	case VMC_KEY_UNBACKED:
 		return vmc_set_unbacked(ps, cfg, tok);
+	case VMC_KEY_MODULES:
+		return vmc_set_modules(ps, cfg, tok);
 	case VMC_KEY_CPUS:
 	default:
 		return vmc_set_cpus(ps, cfg, tok);
@@ -614,7 +675,7 @@ static int vmc_read_key(struct vmc_parser *ps, enum vmc_key *key)
 	}
 	return vmc_error(ps, ps->line,
 			 "unknown key \"%.*s\" (keys: name memory vcpus kernel initrd cmdline cpus "
-			 "debug-exit debug-exit-size fw-cfg debugcon testdev unbacked)",
+			 "modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked)",
 			 (int)MIN(len, (size_t)VMC_SHOW_MAX), k);
 }
 

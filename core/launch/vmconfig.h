@@ -25,6 +25,12 @@
  *   kernel   required; a file name on the boot medium, 1-63 characters
  *   initrd   optional; likewise
  *   cmdline  optional; up to 1023 characters (may be empty)
+ *   modules  optional; "FILE[ ARGS][, FILE[ ARGS]...]": at most 8 files on
+ *            the boot medium (names 1-63 characters) handed to a
+ *            Multiboot, Multiboot2 or PVH kernel as modules, each with
+ *            its entry as written (blanks around it dropped) as its
+ *            string; up to 1023 characters in all. A Linux kernel
+ *            refuses it (initrd= is its one module)
  *   cpus     optional; host CPUs (0-255) as a comma list of numbers and
  *            ranges "a-b" (a <= b), no CPU twice; vCPU i runs on the i-th;
  *            as many as vcpus
@@ -59,6 +65,8 @@
 #define VMCONFIG_NAME_MAX	31
 #define VMCONFIG_FILE_MAX	63	/* kernel=, initrd= */
 #define VMCONFIG_CMDLINE_MAX	1023
+#define VMCONFIG_MODULES_MAX	8	/* files in modules= */
+#define VMCONFIG_MODULES_LEN	1023	/* characters of modules= */
 #define VMCONFIG_VCPUS_MAX	64	/* = VM_MAX_VCPUS (core/vm.h) */
 #define VMCONFIG_HOST_CPUS	256	/* cpus= numbers: 0..255 */
 #define VMCONFIG_MEMORY_MIN	(16ull << 20)
@@ -74,6 +82,10 @@ struct vm_config {
 	char kernel[VMCONFIG_FILE_MAX + 1];
 	char initrd[VMCONFIG_FILE_MAX + 1];	/* "": none */
 	char cmdline[VMCONFIG_CMDLINE_MAX + 1];
+	unsigned int nr_modules;		/* modules= entries */
+	char module_file[VMCONFIG_MODULES_MAX][VMCONFIG_FILE_MAX + 1];
+	/* Each module's string, NUL-terminated, one after the other. */
+	char module_strings[VMCONFIG_MODULES_LEN + 1];
 	unsigned int nr_cpus;			/* 0: no cpus= (any free CPUs) */
 	unsigned int cpus[VMCONFIG_VCPUS_MAX];	/* host CPU of vCPU i */
 	bool unbacked_stop;			/* unbacked=stop */

@@ -26,7 +26,7 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 FUZZ_HOST := tests/host/shim.c core/lib/log.c core/lib/printf.c core/lib/errno.c \
 	core/lib/spinlock.c core/lib/text_filter.c
 
-FUZZ_TARGETS := fuzz_mmio_emul fuzz_insn_len fuzz_vmconfig fuzz_linux_boot fuzz_vpc fuzz_gdb \
+FUZZ_TARGETS := fuzz_mmio_emul fuzz_insn_len fuzz_vmconfig fuzz_linux_boot fuzz_multiboot fuzz_vpc fuzz_gdb \
 	fuzz_string_io
 
 # The MMIO emulator: an instruction against a recording device.
@@ -45,6 +45,11 @@ fuzz_vmconfig_SMOKE_RUNS := 100000
 fuzz_linux_boot_SRCS := core/pc/linux_boot.c $(FUZZ_HOST)
 fuzz_linux_boot_MAX_LEN := 2048
 fuzz_linux_boot_SMOKE_RUNS := 10000
+# The Multiboot, Multiboot2 and PVH loaders on a small guest RAM.
+fuzz_multiboot_SRCS := core/pc/multiboot.c core/pc/multiboot2.c core/pc/pvh_boot.c \
+	core/pc/boot_image.c core/pc/elf_load.c core/pc/linux_boot.c $(FUZZ_HOST)
+fuzz_multiboot_MAX_LEN := 8192
+fuzz_multiboot_SMOKE_RUNS := 4000
 # The whole virtual PC on a VM with a fake backend (the run-loop tests' set).
 fuzz_vpc_SRCS := $(VCPU_RUN_TEST_SRCS) $(FUZZ_HOST)
 fuzz_vpc_MAX_LEN := 1024

@@ -293,7 +293,7 @@ static void test_syntax_errors(void)
 {
 	expect_error("vm name=a memory=16M kernel=k\nvm name=b memory=16M foo=1 kernel=k\n",
 		     "vms.cfg:2: unknown key \"foo\" (keys: name memory vcpus kernel initrd cmdline cpus "
-		     "debug-exit debug-exit-size fw-cfg debugcon testdev unbacked)");
+		     "modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked)");
 	expect_error("vm name=a memory=16M kernel=k memory=32M\n",
 		     "vms.cfg:1: memory: given twice");
 	expect_error("vm memory=16M kernel=k\n", "vms.cfg:1: vm: missing name=");
@@ -344,6 +344,50 @@ static void test_error_discards_everything(void)
 	CHECK_STR(err, "vms.cfg:2: vcpus: \"0\" is out of range (1-64)");
 	CHECK_EQ(nvms, 0);
 	CHECK(zeroed(cfgs, 2 * sizeof(cfgs[0])));
+}
+
+/* modules=: files and their strings as written, blanks around entries dropped. */
+static void test_modules(void)
+{
+	char line[1200], big[1100];
+	const char *str;
+
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k\n"), 0);
+	CHECK_EQ(cfgs[0].nr_modules, 0);
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k "
+		       "modules=\"initrd.img, extra.bin arg=1  two ,\tlast.bin\"\n"), 0);
+	CHECK_EQ(cfgs[0].nr_modules, 3);
+	CHECK_STR(cfgs[0].module_file[0], "initrd.img");
+	CHECK_STR(cfgs[0].module_file[1], "extra.bin");
+	CHECK_STR(cfgs[0].module_file[2], "last.bin");
+	str = cfgs[0].module_strings;
+	CHECK_STR(str, "initrd.img");
+	str += strlen(str) + 1;
+	CHECK_STR(str, "extra.bin arg=1  two");
+	str += strlen(str) + 1;
+	CHECK_STR(str, "last.bin");
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k modules=one.bin\n"), 0);
+	CHECK_EQ(cfgs[0].nr_modules, 1);
+	CHECK_STR(cfgs[0].module_strings, "one.bin");
+
+	expect_error("vm name=a memory=16M kernel=k modules=\n", "vms.cfg:1: modules: entry 1 is empty");
+	expect_error("vm name=a memory=16M kernel=k modules=\"a, ,b\"\n",
+		     "vms.cfg:1: modules: entry 2 is empty");
+	expect_error("vm name=a memory=16M kernel=k modules=a,\n", "vms.cfg:1: modules: entry 2 is empty");
+	expect_error("vm name=a memory=16M kernel=k modules=1,2,3,4,5,6,7,8,9\n",
+		     "vms.cfg:1: modules: more than 8 modules");
+	expect_error("vm name=a memory=16M kernel=k modules=a modules=b\n",
+		     "vms.cfg:1: modules: given twice");
+	memset(big, 'm', 64);
+	big[64] = '\0';
+	snprintf(line, sizeof(line), "vm name=a memory=16M kernel=k modules=\"x, %s arg\"\n", big);
+	expect_error(line, "vms.cfg:1: modules: file \"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm...\" "
+		     "is longer than 63 characters");
+	memset(big, 'm', 1024);
+	big[1024] = '\0';
+	snprintf(line, sizeof(line), "vm name=a memory=16M kernel=k modules=%s\n", big);
+	expect_error(line, "vms.cfg:1: modules: 1024 characters, at most 1023 "
+		     "(\"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm...\")");
 }
 
 /* A short error buffer is filled and terminated, not overrun. */
@@ -440,6 +484,7 @@ int main(void)
 	RUN(test_unbacked);
 	RUN(test_names);
 	RUN(test_files_and_cmdline);
+	RUN(test_modules);
 	RUN(test_syntax_errors);
 	RUN(test_too_many_vms);
 	RUN(test_error_discards_everything);
