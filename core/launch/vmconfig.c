@@ -557,6 +557,8 @@ static int vmc_set_debug_exit_size(struct vmc_parser *ps, struct vm_config *cfg,
 		return vmc_error(ps, tok->line, "debug-exit-size: \"%s\" is not 1, 2 or 4", buf);
 	cfg->debug_exit_size = (unsigned int)v;
 	return 0;
+}
+
 /*
  * One entry of a modules= list, s[0 .. len): blanks around it dropped,
  * "FILE[ ARGS]"; the file goes to module_file[], the whole to the packed
