@@ -4,6 +4,5 @@
 HOST_TESTS += test_monitor_vm
 test_monitor_vm_SRCS = $(VCPU_RUN_TEST_SRCS) core/launch/monitor.c core/launch/line_edit.c \
 	core/launch/console_mux.c core/launch/monitor_vm.c core/launch/monitor_mem.c \
-	core/launch/monitor_screen.c \
-	core/guest_walk.c
+	core/launch/monitor_screen.c
 test_monitor_vm_SAN := asan tsan
