@@ -176,6 +176,8 @@ int vcpu_run(struct vcpu *vcpu)
 	int err;
 
 	vcpu_req_load(&vcpu->req);
+	/* No guest's x87/SSE/AVX values reach this one: their reset values. */
+	platform_fpu_reset();
 	backend_vcpu_load(vcpu->bv);
 	vcpu_ctl_loop_start(vcpu);
 	while (!vm_is_stopped(vcpu->vm)) {

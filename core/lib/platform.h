@@ -57,6 +57,14 @@ void platform_timer_arm(uint64_t deadline_ns);
  */
 void platform_wait_irq(void);
 
+/*
+ * Puts the running CPU's x87, SSE and AVX registers at their reset values
+ * (arch/x86/fpu.c): what a vCPU finds when it starts, so that no value of
+ * a guest that ran there before reaches it. Hosted: counts the calls
+ * (shim_fpu_resets).
+ */
+void platform_fpu_reset(void);
+
 /* Interrupt state of the running CPU (hosted: no-ops). */
 unsigned long irq_save(void);
 void irq_restore(unsigned long flags);

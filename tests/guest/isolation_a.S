@@ -3,8 +3,10 @@
  * name order, and B's RAM is built from the frames A gives back). Fills
  * all of its 32 MiB of RAM with a 16-byte marker, except its own image
  * and stack (0xf00 up to the end of the image), then leaves distinctive
- * values in its general registers, DR0-DR3, DR6, DR7, FS, GS, CR4 and
- * XMM0, and ends the VM. isolation_b.S looks for all of them.
+ * values in its general registers, DR0-DR3, DR6, DR7, FS, GS, CR4,
+ * XMM0-XMM7, MXCSR and the x87 unit (a control word of its own and a
+ * value on the stack), and ends the VM. isolation_b.S looks for all of
+ * them.
  */
 #include "payload.h"
 
@@ -35,11 +37,22 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	call fill
 	PUTS32(msg_filled)
 
-	/* CR4.OSFXSR for SSE, and a value in XMM0. */
+	/* CR4.OSFXSR for SSE; a value in XMM0-XMM7, MXCSR and the x87 unit. */
 	movl %cr4, %eax
 	orl $0x200, %eax
 	movl %eax, %cr4
 	movdqu xmm_value, %xmm0
+	movdqa %xmm0, %xmm1
+	movdqa %xmm0, %xmm2
+	movdqa %xmm0, %xmm3
+	movdqa %xmm0, %xmm4
+	movdqa %xmm0, %xmm5
+	movdqa %xmm0, %xmm6
+	movdqa %xmm0, %xmm7
+	ldmxcsr mxcsr_value
+	fninit
+	fldcw fcw_value
+	fldpi
 
 	movl $0x10001000, %eax
 	movl %eax, %dr0
@@ -85,6 +98,8 @@ DEFINE_GDT
 	.p2align 4
 marker:    .ascii "<HV-ISO-MARKER!>"
 xmm_value: .long 0x76543210, 0xfedcba98, 0x89abcdef, 0x01234567
+mxcsr_value: .long 0x1f00	/* round to nearest, masks set, DAZ clear: not the reset 0x1f80 */
+fcw_value: .word 0x0c7f		/* round toward zero: not the reset 0x37f */
 msg_start:  .asciz "isolation_a: filling RAM with the marker\n"
 msg_filled: .asciz "isolation_a: RAM filled\n"
 msg_regs:   .asciz "isolation_a: registers set, exiting\n"

@@ -4,10 +4,12 @@
  * ranges overlap). Same 32 MiB of RAM as A.
  *
  * 1. At entry, before touching them, saves the general registers, DR0-DR3,
- *    DR6, DR7, CR0, CR4, FS, GS and XMM0, and checks each against its
- *    reset value (guest_state_init_reset and the payload ABI: all zero
- *    but SI = the vCPU index and SP = 0x1000; DR6 0xffff0ff0, DR7 0x400,
- *    CR0 = CD | NW | ET). XMM0 is only reported: the FPU state is not switched.
+ *    DR6, DR7, CR0, CR4, FS, GS and (FXSAVE) the x87 and SSE state, and
+ *    checks each against its reset value (guest_state_init_reset and the
+ *    payload ABI: all zero but SI = the vCPU index and SP = 0x1000; DR6
+ *    0xffff0ff0, DR7 0x400, CR0 = CD | NW | ET; the FPU as every vCPU
+ *    starts it: FCW 0x37f, FSW 0, every x87 register empty, MXCSR 0x1f80,
+ *    XMM0-XMM7 zero).
  * 2. Reads every byte of its RAM: all of it is zero except its own image
  *    (0x1000 to the end of the image) and its stack (0xf00-0xfff); then
  *    searches all of RAM, the image included, for A's marker and for the
@@ -56,7 +58,7 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	movl %cr4, %eax
 	orl $0x200, %eax		/* OSFXSR, for MOVDQU */
 	movl %eax, %cr4
-	movdqu %xmm0, s_xmm0
+	fxsave s_fx
 
 	cli
 	xorw %ax, %ax
@@ -97,22 +99,44 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	jmp 5f
 4:	PUTS32(msg_regs_pass)
 5:	PUTS32(msg_xmm0)
-	movl s_xmm0 + 12, %eax
+	movl s_fx + FX_XMM0 + 12, %eax
 	call puthex32
-	movl s_xmm0 + 8, %eax
+	movl s_fx + FX_XMM0 + 8, %eax
 	call puthex32
-	movl s_xmm0 + 4, %eax
+	movl s_fx + FX_XMM0 + 4, %eax
 	call puthex32
-	movl s_xmm0 + 0, %eax
+	movl s_fx + FX_XMM0 + 0, %eax
 	call puthex32
-	movl s_xmm0 + 0, %eax
-	orl s_xmm0 + 4, %eax
-	orl s_xmm0 + 8, %eax
-	orl s_xmm0 + 12, %eax
+	movb $'\n', %al
+	outb %al, $PORT_CONSOLE
+	/* x87 and SSE: control, status and tags, MXCSR, then XMM0-XMM7 all zero. */
+	xorl %edx, %edx
+	cmpw $0x37f, s_fx + FX_FCW
+	setne %dl
+	cmpw $0, s_fx + FX_FSW
+	jne 8f
+	cmpb $0, s_fx + FX_FTW
+	jne 8f
+	cmpl $0x1f80, s_fx + FX_MXCSR
+	jne 8f
+	xorl %eax, %eax
+	movl $FX_XMM0, %ebx
+9:	orl s_fx(%ebx), %eax
+	addl $4, %ebx
+	cmpl $FX_XMM0 + 8 * 16, %ebx
+	jne 9b
+	orl %eax, %edx
 	jz 6f
-	PUTS32(msg_xmm_dirty)
+8:	PUTS32(msg_fpu_fail)
+	movzwl s_fx + FX_FCW, %eax
+	call puthex32
+	PUTS32(msg_fpu_mxcsr)
+	movl s_fx + FX_MXCSR, %eax
+	call puthex32
+	movb $'\n', %al
+	outb %al, $PORT_CONSOLE
 	jmp 7f
-6:	PUTS32(msg_xmm_clear)
+6:	PUTS32(msg_fpu_pass)
 7:
 	/* 2. Zero everywhere but the image and the stack. */
 	xorl %edi, %edi
@@ -221,8 +245,14 @@ puthex32:
 DEFINE_PUTS32
 DEFINE_GDT
 
+	/* FXSAVE's image: where it puts each register. */
+	.set FX_FCW, 0
+	.set FX_FSW, 2
+	.set FX_FTW, 4
+	.set FX_MXCSR, 24
+	.set FX_XMM0, 160
 	.p2align 4
-s_xmm0: .long 0, 0, 0, 0
+s_fx:	.fill 512, 1, 0
 s_eax: .long 0
 s_ebx: .long 0
 s_ecx: .long 0
@@ -296,8 +326,9 @@ msg_not_reset:   .asciz " NOT RESET, expected "
 msg_regs_fail:   .asciz "FAIL isolation_b: registers at entry hold another VM's values\n"
 msg_regs_pass:   .asciz "PASS isolation_b: registers at entry hold their reset values\n"
 msg_xmm0:        .asciz "isolation_b: at entry xmm0="
-msg_xmm_dirty:   .asciz " (not the reset value: the FPU state is not switched)\n"
-msg_xmm_clear:   .asciz " (clear)\n"
+msg_fpu_fail:    .asciz "FAIL isolation_b: x87/SSE state NOT RESET at entry: fcw "
+msg_fpu_mxcsr:   .asciz " mxcsr "
+msg_fpu_pass:    .asciz "PASS isolation_b: x87 and SSE registers at entry hold their reset values\n"
 msg_zero_fail:   .asciz "FAIL isolation_b: RAM not zero at "
 msg_zero_pass:   .asciz "PASS isolation_b: all RAM outside the image and stack reads zero\n"
 msg_found:       .asciz "FAIL isolation_b: needle found at "

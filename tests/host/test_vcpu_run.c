@@ -679,10 +679,13 @@ static void case_recorder_follows_the_loop(void)
 	};
 	struct vcpu *vcpu = setup(RIG_PAYLOAD);
 	struct exit_rec_entry e[4];
+	unsigned long resets;
 
 	CHECK_EQ(exit_rec_len(&vcpu->rec), EXIT_REC_DEFAULT_LEN);
 	CHECK_EQ((uintptr_t)vcpu->rec.ring % 64, 0);
+	resets = shim_fpu_resets();
 	run_recorded_script(vcpu);
+	CHECK_EQ(shim_fpu_resets(), resets + 1);	/* the FPU reset once per start */
 	CHECK_EQ(exit_rec_head(&vcpu->rec), 4);
 	for (unsigned int i = 0; i < 4; i++) {
 		CHECK(exit_rec_read(&vcpu->rec, i, &e[i]));

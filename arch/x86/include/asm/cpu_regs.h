@@ -35,6 +35,7 @@
 #define X86_CR4_LA57       BIT(12)
 #define X86_CR4_VMXE       BIT(13)
 #define X86_CR4_SMXE       BIT(14)
+#define X86_CR4_OSXSAVE    BIT(18)
 #define X86_CR4_PCIDE      BIT(17)
 #define X86_CR4_SMAP       BIT(21)
 /*
@@ -67,6 +68,9 @@ static inline bool x86_canonical(uint64_t addr, bool la57)
 
 #define X86_DR6_RESET 0xffff0ff0ull	/* also the bits that read as 1 */
 #define X86_DR7_RESET 0x400ull
+/* The x87 control word after FINIT and MXCSR after reset (all exceptions masked). */
+#define X86_FCW_RESET   0x37fu
+#define X86_MXCSR_RESET 0x1f80u
 
 /* DR6: which condition raised the #DB. */
 #define X86_DR6_B(n)	BIT_ULL(n)	/* breakpoint n (0-3) matched */
