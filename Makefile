@@ -165,7 +165,7 @@ $(MB_GUEST)/%64.elf: MB_ARCH = -m64
 $(MB_GUEST)/%64.elf: MB_LD = -m elf_x86_64
 $(MB_GUEST)/mb1_aout.bin: MB_LD = -m elf_i386 --oformat=binary
 
-$(MB_GUEST_BINS): tests/guest/mb/mb_check.S tests/guest/mb/mb.ld
+$(MB_GUEST_BINS): tests/guest/mb/mb_check.S tests/guest/mb/mb.ld tests/guest/payload.h
 	@mkdir -p $(dir $@)
 	@echo "  GUEST   $@"
 	$(Q)$(CC) -c $(MB_ARCH) $(MB_FLAGS) -DNAME='"$(basename $(notdir $@))"' -o $@.o $<

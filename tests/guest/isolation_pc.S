@@ -179,45 +179,9 @@ fail:
 	hlt
 	jmp fail
 
-/* EAX in 8 hex digits. */
-puthex32:
-	pushl %ecx
-	pushl %ebx
-	movl $8, %ecx
-1:	roll $4, %eax
-	movl %eax, %ebx
-	andl $0xf, %ebx
-	pushl %eax
-	movb hexdigits(%ebx), %al
-	call putc
-	popl %eax
-	loop 1b
-	popl %ebx
-	popl %ecx
-	ret
+DEFINE_PUTHEX_COM1_32
 
-/* ESI = string; clobbers AL, ESI. */
-puts:
-	lodsb
-	testb %al, %al
-	jz 1f
-	call putc
-	jmp puts
-1:	ret
-
-/* AL to COM1; keeps every other register. */
-putc:
-	pushl %edx
-	pushl %eax
-	movw $COM1_LSR, %dx
-1:	inb %dx, %al
-	testb $LSR_THRE, %al
-	jz 1b
-	popl %eax
-	movw $COM1, %dx
-	outb %al, %dx
-	popl %edx
-	ret
+DEFINE_PUTS_COM1_32
 
 DEFINE_GDT
 
@@ -236,7 +200,6 @@ banner_enc: .byte 'h'+1,'v'+1,':'+1,' '+1,'m'+1,'i'+1,'c'+1,'r'+1,'o'+1,'-'+1
 	    .byte 'h'+1,'y'+1,'p'+1,'e'+1,'r'+1,'v'+1,'i'+1,'s'+1,'o'+1,'r'+1
 	.set banner_len, . - banner_enc
 
-hexdigits: .ascii "0123456789abcdef"
 msg_start:       .asciz "isolation_pc: reading the local APIC's and the IOAPIC's pages\n"
 msg_lapic_lvr:   .asciz "isolation_pc: local APIC version register "
 msg_lapic_pass:  .asciz "\nPASS isolation_pc: only the local APIC's registers answer in its page\n"

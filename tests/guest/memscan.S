@@ -217,45 +217,9 @@ putdec:
 1:	movb hexdigits(%edx), %al
 	jmp putc
 
-/* EAX in 8 hex digits. */
-puthex32:
-	pushl %ecx
-	pushl %ebx
-	movl $8, %ecx
-1:	roll $4, %eax
-	movl %eax, %ebx
-	andl $0xf, %ebx
-	pushl %eax
-	movb hexdigits(%ebx), %al
-	call putc
-	popl %eax
-	loop 1b
-	popl %ebx
-	popl %ecx
-	ret
+DEFINE_PUTHEX_COM1_32
 
-/* ESI = string; clobbers AL, ESI. */
-puts:
-	lodsb
-	testb %al, %al
-	jz 1f
-	call putc
-	jmp puts
-1:	ret
-
-/* AL to COM1; keeps every other register. */
-putc:
-	pushl %edx
-	pushl %eax
-	movw $COM1_LSR, %dx
-1:	inb %dx, %al
-	testb $LSR_THRE, %al
-	jz 1b
-	popl %eax
-	movw $COM1, %dx
-	outb %al, %dx
-	popl %edx
-	ret
+DEFINE_PUTS_COM1_32
 
 DEFINE_GDT
 

@@ -63,6 +63,54 @@ puts_com1:					\
 	jmp puts_com1;				\
 3:	ret
 
+/*
+ * The same in 32-bit protected mode with a flat DS: putc (AL to COM1 once
+ * its THR is empty; keeps every other register) and puts (ESI =
+ * NUL-terminated string; clobbers AL, ESI); DEFINE_PUTHEX_COM1_32 adds
+ * puthex32 (EAX in 8 hex digits; keeps every register but EAX's flags).
+ */
+#define DEFINE_PUTS_COM1_32			\
+	.code32;				\
+puts:						\
+	lodsb;					\
+	testb %al, %al;				\
+	jz 1f;					\
+	call putc;				\
+	jmp puts;				\
+1:	ret;					\
+putc:						\
+	pushl %edx;				\
+	pushl %eax;				\
+	movw $COM1_LSR, %dx;			\
+1:	inb %dx, %al;				\
+	testb $LSR_THRE, %al;			\
+	jz 1b;					\
+	popl %eax;				\
+	movw $COM1, %dx;			\
+	outb %al, %dx;				\
+	popl %edx;				\
+	ret
+
+#define DEFINE_PUTHEX_COM1_32			\
+	.code32;				\
+puthex32:					\
+	pushl %ecx;				\
+	pushl %ebx;				\
+	movl $8, %ecx;				\
+1:	roll $4, %eax;				\
+	movl %eax, %ebx;			\
+	andl $0xf, %ebx;			\
+	pushl %eax;				\
+	movb com1_hexdigits(%ebx), %al;		\
+	call putc;				\
+	popl %eax;				\
+	loop 1b;				\
+	popl %ebx;				\
+	popl %ecx;				\
+	ret;					\
+com1_hexdigits:					\
+	.ascii "0123456789abcdef"
+
 /* Ends the VM with status. */
 #define EXIT16(status)				\
 	movb $status, %al;			\

@@ -271,28 +271,7 @@ fail:
 	hlt
 	jmp fail
 
-/* ESI = string; clobbers AL, ESI. */
-puts:
-	lodsb
-	testb %al, %al
-	jz 1f
-	call putc
-	jmp puts
-1:	ret
-
-/* AL to COM1; keeps every other register. */
-putc:
-	pushl %edx
-	pushl %eax
-	movw $COM1_LSR, %dx
-1:	inb %dx, %al
-	testb $LSR_THRE, %al
-	jz 1b
-	popl %eax
-	movw $COM1, %dx
-	outb %al, %dx
-	popl %edx
-	ret
+DEFINE_PUTS_COM1_32
 
 DEFINE_GDT
 

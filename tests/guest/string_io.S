@@ -228,28 +228,7 @@ fail32:
 1:	hlt
 	jmp 1b
 
-/* ESI = NUL-terminated string to COM1; clobbers AL, ESI. */
-puts:
-	lodsb
-	testb %al, %al
-	jz 1f
-	call putc
-	jmp puts
-1:	ret
-
-/* AL to COM1 once its THR is empty; keeps every other register. */
-putc:
-	pushl %edx
-	pushl %eax
-	movw $COM1_LSR, %dx
-1:	inb %dx, %al
-	testb $LSR_THRE, %al
-	jz 1b
-	popl %eax
-	movw $COM1, %dx
-	outb %al, %dx
-	popl %edx
-	ret
+DEFINE_PUTS_COM1_32
 
 	.code16
 fail16:

@@ -19,13 +19,10 @@
  *
  * 32-bit protected mode throughout, linked at 1 MiB.
  */
-#define COM1		0x3f8
-#define COM1_LCR	(COM1 + 3)
-#define COM1_LSR	(COM1 + 5)
-#define LSR_THRE	0x20
+#include "../payload.h"		/* COM1 and its 32-bit output */
+
 #define PM1A_CNT	0x604
 #define PM1_SLP_S5	((5 << 10) | (1 << 13))	/* SLP_TYP 5, SLP_EN */
-#define PAYLOAD_MAGIC	0x50544856		/* mod.bin's first dword */
 #define MOD_SIZE	64
 #define FLAT_PROBE	0xf00000
 
@@ -308,27 +305,7 @@ report:
 	PUTS(msg_nl)
 	ret
 
-puts:
-	lodsb
-	testb %al, %al
-	jz 1f
-	call putc
-	jmp puts
-1:	ret
-
-/* AL to COM1; keeps every other register. */
-putc:
-	pushl %edx
-	pushl %eax
-	movw $COM1_LSR, %dx
-1:	inb %dx, %al
-	testb $LSR_THRE, %al
-	jz 1b
-	popl %eax
-	movw $COM1, %dx
-	outb %al, %dx
-	popl %edx
-	ret
+DEFINE_PUTS_COM1_32
 
 	.section .data
 msg_pass:	.asciz "PASS "
