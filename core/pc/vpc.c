@@ -300,7 +300,11 @@ static int vpc_build_test_devices(struct vpc *pc, const struct vpc_params *p)
 
 /* --- Building ------------------------------------------------------------------- */
 
-/* The guest's TSC, as RDTSC reads it there: the host's plus the backend's offset. */
+/*
+ * The guest's TSC, as RDTSC reads it there: the host's plus the backend's
+ * offset. Only on the vCPU's own thread (its IA32_TSC_DEADLINE write), where
+ * the backend may read its offset from the loaded VMCS or VMCB.
+ */
 static uint64_t vpc_read_tsc(void *ctx)
 {
 	struct vcpu *vcpu = ctx;
