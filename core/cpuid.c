@@ -15,6 +15,7 @@
 #include "asm/tsc.h"
 #include "core/lib/platform.h"
 #include "core/vcpu_run.h"
+#include "core/vm_platform.h"
 
 /*
  * RDTSCP and RDPID (CPUID_80000001_EDX_RDTSCP, CPUID_7_ECX_RDPID) read
@@ -88,6 +89,19 @@ static uint32_t cpuid_apic_ids(const struct vcpu *vcpu, uint32_t host)
 	return (vcpu->id << 24) | ((vm_nr_vcpus(vcpu->vm) & 0xff) << 16);
 }
 
+/*
+ * Leaf 1 ECX X2APIC and TSC_DL: offered where the platform emulates a
+ * local APIC with x2APIC mode and the TSC-deadline timer (the virtual
+ * PC), whatever the host has: both are the model's, never the host's
+ * APIC. The test-payload platform has no local APIC: hidden there.
+ */
+static uint32_t cpuid_lapic_features(const struct vcpu *vcpu, uint32_t host)
+{
+	const struct vm_platform_ops *p = vcpu->vm->platform;
+
+	return p && p->x2apic_lapic ? CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL : 0;
+}
+
 /* Leaf 0x40000010 EAX: the guest's TSC rate in kHz (the host's). */
 static uint32_t cpuid_tsc_khz(const struct vcpu *vcpu, uint32_t host)
 {
@@ -105,6 +119,8 @@ static const struct cpuid_rule cpuid_rules[] = {
 	     CPUID_1_ECX_SMX | CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL |
 	     CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX),
 	SET(CPUID_LEAF_FEATURES, ECX, CPUID_1_ECX_HYPERVISOR),
+	COMPUTE(CPUID_LEAF_FEATURES, ECX, CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL,
+		cpuid_lapic_features),
 	/*
 	 * MTRRs are not virtualised (MTRRcap reads 0, so they are hidden too);
 	 * machine check is, as a bank-less MCA (MCG_CAP = 0, core/vcpu_exit.c).

@@ -66,6 +66,11 @@
 
 struct vm_platform_ops {
 	const char *name;	/* "pc", "payload" */
+	/*
+	 * The platform emulates each vCPU's local APIC with x2APIC mode and
+	 * the TSC-deadline timer, MSRs included: CPUID offers both (core/cpuid.c).
+	 */
+	bool x2apic_lapic;
 #define VM_PLATFORM_OP_FIELD(ret, op, args) ret (*op) args;
 	VM_PLATFORM_OPS(VM_PLATFORM_OP_FIELD, VM_PLATFORM_OP_FIELD)
 #undef VM_PLATFORM_OP_FIELD

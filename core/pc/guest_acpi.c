@@ -250,6 +250,11 @@ static int gacpi_build_madt(struct gacpi_buf *b,
 	m->lapic_address = cfg->lapic_address;
 	m->flags = ACPI_MADT_PCAT_COMPAT;
 	p = (uint8_t *)(m + 1);
+	/*
+	 * APIC ids stay below 0xFF (GUEST_ACPI_MAX_VCPUS): a Processor Local
+	 * APIC entry describes the CPU in x2APIC mode as well; Processor
+	 * Local x2APIC entries (ACPI 5.2.12.12) are for ids of 0xFF and up.
+	 */
 	for (i = 0; i < cfg->nr_vcpus; i++) {
 		struct acpi_madt_lapic e = {
 			.hdr = { ACPI_MADT_TYPE_LAPIC, sizeof(e) },

@@ -300,9 +300,16 @@ static int vpc_build_test_devices(struct vpc *pc, const struct vpc_params *p)
 
 /* --- Building ------------------------------------------------------------------- */
 
-static uint64_t vpc_read_tsc(void)
+/*
+ * The guest's TSC, as RDTSC reads it there: the host's plus the backend's
+ * offset. Only on the vCPU's own thread (its IA32_TSC_DEADLINE write), where
+ * the backend may read its offset from the loaded VMCS or VMCB.
+ */
+static uint64_t vpc_read_tsc(void *ctx)
 {
-	return rdtsc();
+	struct vcpu *vcpu = ctx;
+
+	return rdtsc() + backend_get_tsc_offset(vcpu->bv);
 }
 
 static void vpc_build_ports(struct vpc *pc)
@@ -350,6 +357,7 @@ static void vpc_destroy(struct vm *vm)
 
 static const struct vm_platform_ops vpc_platform_ops = {
 	.name = "pc",
+	.x2apic_lapic = true,
 	.inject_pending = vpc_inject_pending,
 	.irq_pending = vpc_irq_pending,
 	.destroy = vpc_destroy,

@@ -7,10 +7,10 @@
 #   make conformance-test              run them all under QEMU, summed up
 #   tests/conformance/run.py [NAME..]  run some (docs/testing.md)
 
-CONF_KERNELS := exceptions lapic_timer smp ioapic mb_entry pci pmtimer pit cpuid_msr rtc pic
+CONF_KERNELS := exceptions lapic_timer smp ioapic mb_entry pci pmtimer pit cpuid_msr rtc pic x2apic
 CONF_DIR     := $(BUILD)/conformance
 # The ones `make test` also runs under VT-x (Bochs, about 15 s each).
-CONF_KERNELS_VMX := exceptions lapic_timer smp ioapic mb_entry
+CONF_KERNELS_VMX := exceptions lapic_timer smp ioapic mb_entry x2apic
 CONF_CFLAGS  := -m32 -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -nostdlib \
 	-fno-builtin -fno-stack-protector -fcf-protection=none -mno-sse -mno-mmx \
 	-mno-red-zone -Wall -Wextra -Werror -Wno-unused-parameter \

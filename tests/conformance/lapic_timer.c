@@ -3,7 +3,9 @@
  * The timer's input clock is not architectural: the kernel measures it
  * against the TSC (itself measured against the PIT) and then checks counts,
  * interrupts and their timing with wide margins (an emulator's clock is
- * coarse). TSC-deadline mode only where CPUID.1:ECX[24] offers it.
+ * coarse). TSC-deadline mode only where CPUID.1:ECX[24] offers it: fires
+ * once and not early, 0 disarms, a deadline in the past fires at once,
+ * leaving the mode disarms.
  */
 #include "conf.h"
 
@@ -168,6 +170,20 @@ static void test_tsc_deadline(void)
 	wrmsr(MSR_TSC_DEADLINE, 0);
 	delay_us(10000);
 	check("tsc_deadline_disarm", ticks == 0, "%u interrupts after writing 0", ticks);
+	/* A deadline already passed fires at once (SDM 10.5.4.1). */
+	deadline = rdtsc() - (u64)tsc_khz;
+	wrmsr(MSR_TSC_DEADLINE, deadline);
+	delay_us(2000);
+	check("tsc_deadline_past", ticks == 1, "%u interrupts within 2 ms of a deadline 1 ms past",
+	      ticks);
+	/* Leaving TSC-deadline mode disarms the timer and clears the MSR. */
+	ticks = 0;
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + (u64)tsc_khz * 3);
+	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+	delay_us(10000);
+	check("tsc_deadline_mode_switch", ticks == 0 && rdmsr(MSR_TSC_DEADLINE) == 0,
+	      "%u interrupts after switching to one-shot, deadline MSR 0x%llx", ticks,
+	      rdmsr(MSR_TSC_DEADLINE));
 	timer_stop();
 }
 

@@ -22,7 +22,11 @@ Per kernel and run this prints one line that tests/summary.sh counts:
                                        and every check's result equal to the
                                        reference's, but for the checks that
                                        tests/conformance/expected-differences
-                                       names (either result is accepted)
+                                       names (either result is accepted) or
+                                       tags no-reference (QEMU has no such
+                                       feature and SKIPs; the hypervisor
+                                       must PASS: the check itself holds the
+                                       architecture's rule)
     FAIL conformance:hv:smp: ...       what differed, which checks failed
 
 then "TIME conformance:<run>:<kernel> <seconds>s". --verbose also prints
@@ -58,6 +62,7 @@ KERNELS = {
     "pit": {},
     "cpuid_msr": {},
     "rtc": {},
+    "x2apic": {},
     "pic": {},
 }
 
@@ -118,9 +123,13 @@ def parse(name, text):
     return results, end
 
 
+TAGS = ("qemu-fails", "no-reference")
+
+
 def read_expected():
-    """{check: (QEMU fails it, reason)} from the expected-differences file:
-    "CHECK REASON" or "CHECK qemu-fails REASON", one a line."""
+    """{check: (tag, reason)} from the expected-differences file: "CHECK
+    REASON", "CHECK qemu-fails REASON" or "CHECK no-reference REASON", one
+    a line (tag "" for the first)."""
     out = {}
     with open(os.path.join(ROOT, EXPECTED)) as f:
         for line in f:
@@ -128,10 +137,10 @@ def read_expected():
             if line and not line.startswith("#"):
                 check, _, rest = line.partition(" ")
                 tag, _, reason = rest.strip().partition(" ")
-                if tag == "qemu-fails":
-                    out[check] = (True, reason.strip())
+                if tag in TAGS:
+                    out[check] = (tag, reason.strip())
                 else:
-                    out[check] = (False, rest.strip())
+                    out[check] = ("", rest.strip())
     return out
 
 
@@ -155,15 +164,22 @@ def judge(name, status, text, timeout):
     return results, problems, [f"{c}: {results[c][1]}" for c in failed]
 
 
-def compare(ref, hv, expected):
-    """Checks whose result differs between the two runs and is not expected to."""
+def compare(name, ref, hv, expected):
+    """Checks of kernel name whose result differs between the two runs and is
+    not expected to, and no-reference checks the hypervisor did not pass."""
     diffs = []
-    for check in sorted(set(ref) | set(hv)):
+    no_ref = {c for c, (tag, _) in expected.items()
+              if tag == "no-reference" and c.startswith(name + ".")}
+    for check in sorted(set(ref) | set(hv) | no_ref):
         a = ref.get(check, ("absent", ""))[0]
         b = hv.get(check, ("absent", ""))[0]
-        if a != b and check not in expected:
-            detail = hv.get(check, ("", ""))[1]
-            diffs.append(f"{check}: QEMU {a}, hypervisor {b}" + (f" ({detail})" if detail else ""))
+        detail = hv.get(check, ("", ""))[1]
+        detail = f" ({detail})" if detail else ""
+        if expected.get(check, ("",))[0] == "no-reference":
+            if b != "PASS":
+                diffs.append(f"{check}: hypervisor {b}, no reference: PASS expected{detail}")
+        elif a != b and check not in expected:
+            diffs.append(f"{check}: QEMU {a}, hypervisor {b}{detail}")
     return diffs
 
 
@@ -215,7 +231,8 @@ def main():
         start = time.time()
         code, text, err = run(qemu_cmd(image, spec), args.timeout)
         ref, problems, failed = judge(name, code, text, args.timeout)
-        known = [f for f in failed if expected.get(f.split(":", 1)[0], (False,))[0]]
+        known = [f for f in failed
+                 if expected.get(f.split(":", 1)[0], ("",))[0] == "qemu-fails"]
         problems += [f for f in failed if f not in known]
         if known and not problems:
             text += "".join(f"\nknown QEMU TCG failure, {f.split(':', 1)[0]}: "
@@ -229,7 +246,7 @@ def main():
         code, text, err = run(hv_cmd(image, spec, args.vmx), args.timeout + 30, env)
         # The checks are judged against the reference, not on their own.
         res, problems, _ = judge(name, code, text, args.timeout)
-        problems += compare(ref, res, expected)
+        problems += compare(name, ref, res, expected)
         report("hv-vmx" if args.vmx else "hv", name, problems, time.time() - start,
                text, err, args.verbose)
         status |= bool(problems)

@@ -5,9 +5,13 @@
  * (a nested host); vCPU 2 of a 3-vCPU VM asks. The guest must see the
  * host's identity, the hypervisor bit, "MicroHVisor" at 0x40000000, the
  * hidden features cleared and the leaves past the table's end empty.
+ * x2APIC and the TSC-deadline timer are the platform's: offered on a
+ * platform that emulates them (the PC), whatever the host has, and hidden
+ * on one without a local APIC (the test payloads).
  */
 #include "asm/tsc.h"
 #include "core/vcpu_run.h"
+#include "core/vm_platform.h"
 #include "tests/host/check.h"
 
 #define ALL          0xffffffffu
@@ -15,6 +19,9 @@
 #define HOST_1_EBX   0x12345678u	/* brand 0x78, CLFLUSH 0x56, ... */
 
 #define TEST_TSC_HZ  2500000000ull
+
+static const struct vm_platform_ops pc_like = { .name = "pc", .x2apic_lapic = true };
+static const struct vm_platform_ops payload_like = { .name = "payload" };
 
 static struct vm vm;
 static struct vcpu vcpu;
@@ -62,6 +69,7 @@ static void setup(void)
 {
 	shim_set_cpuid(fake_host_cpuid);
 	vm.nr_vcpus = 3;
+	vm.platform = &payload_like;
 	vcpu.vm = &vm;
 	vcpu.id = 2;
 	host_calls = 0;
@@ -129,6 +137,30 @@ static void hidden_features_hidden(void)
 	CHECK(r[0] == 0 && r[1] == 0 && r[2] == 0 && r[3] == 0);
 }
 
+static void lapic_features_follow_platform(void)
+{
+	uint32_t r[4];
+
+	setup();
+	vm.platform = &pc_like;
+	guest_cpuid(1, 0, r);
+	CHECK(r[2] & BIT(21));				/* x2APIC */
+	CHECK(r[2] & BIT(24));				/* TSC-deadline */
+	CHECK_EQ(r[2], ALL & ~(BIT(3) | BIT(5) | BIT(6) | BIT(26) | BIT(27) | BIT(28)));
+	/* The model's, not the host's: offered on a host without them. */
+	host_1_ecx = BIT(0);
+	guest_cpuid(1, 0, r);
+	CHECK_EQ(r[2], BIT(0) | BIT(21) | BIT(24) | BIT(31));
+	/* No local APIC, or no platform yet: hidden even where the host has them. */
+	host_1_ecx = ALL;
+	vm.platform = &payload_like;
+	guest_cpuid(1, 0, r);
+	CHECK_EQ(r[2] & (BIT(21) | BIT(24)), 0);
+	vm.platform = NULL;
+	guest_cpuid(1, 0, r);
+	CHECK_EQ(r[2] & (BIT(21) | BIT(24)), 0);
+}
+
 static void hypervisor_leaves(void)
 {
 	uint32_t r[4];
@@ -158,6 +190,7 @@ int main(void)
 	tsc_hz = TEST_TSC_HZ;	/* the shim's TSC frequency, as the policy reads it */
 	RUN(identity_passes_through);
 	RUN(hidden_features_hidden);
+	RUN(lapic_features_follow_platform);
 	RUN(hypervisor_leaves);
 	shim_set_cpuid(NULL);
 	return check_done();

@@ -70,6 +70,7 @@ struct fake_vcpu {
 	bool intr_window, nmi_window;
 	unsigned int intr_windows_opened, nmi_windows_opened;
 	unsigned int tlb_flushes[3];
+	uint64_t tsc_offset;		/* guest TSC = host TSC + this */
 	struct guest_state state;
 	unsigned int states_set;
 	unsigned int dumps;
@@ -280,11 +281,12 @@ static int fake_set_io_intercept(struct backend_vcpu *bv, uint32_t port, uint32_
 
 static uint64_t fake_get_tsc_offset(struct backend_vcpu *bv)
 {
-	return 0;
+	return fake_of(bv)->tsc_offset;
 }
 
 static void fake_set_tsc_offset(struct backend_vcpu *bv, uint64_t offset)
 {
+	fake_of(bv)->tsc_offset = offset;
 }
 
 static void fake_dump(struct backend_vcpu *bv, backend_print_fn print, void *ctx)

@@ -10,9 +10,15 @@
  * waiting for its SIPI and starting at vector << 12, and INIT cancelling
  * only a SIPI that came before it; the PC's own ports, device pages and
  * MSRs, and what the test-payload ABI no longer reaches (port 0xE9, the
- * hypercalls).
+ * hypercalls); CPUID offering x2APIC and the TSC-deadline timer, and both
+ * reached through RDMSR/WRMSR exits: the mode switches the SDM allows and
+ * the #GP of those it forbids, and IA32_TSC_DEADLINE in the guest's TSC
+ * (the host's plus the backend's offset).
  */
+#include "asm/cpu.h"
+#include "asm/cpuid.h"
 #include "asm/msr.h"
+#include "asm/tsc.h"
 #include "core/pc/vpc_priv.h"
 #include "tests/host/test_vcpu_run_harness.h"
 
@@ -502,6 +508,127 @@ static void case_pc_msrs(void)
 	rig_destroy(&rig);
 }
 
+/* RDMSR/WRMSR exit on vcpu: true if it raised #GP (RIP stays), else RIP moved. */
+static bool msr_gp(struct vcpu *vcpu, bool write, uint32_t msr, uint64_t *val)
+{
+	struct vm_exit e = mk_exit(write ? EXIT_MSR_WRITE : EXIT_MSR_READ, 2);
+	uint64_t *gpr = vcpu->bv->regs.gpr;
+	uint64_t rip = vcpu->bv->regs.rip;
+	bool gp;
+
+	fake_vcpu(vcpu)->queued.valid = false;
+	e.msr.index = msr;
+	if (write) {
+		gpr[GPR_RAX] = (uint32_t)*val;
+		gpr[GPR_RDX] = *val >> 32;
+	}
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	gp = fake_vcpu(vcpu)->queued.valid;
+	if (gp) {
+		CHECK_EQ(fake_vcpu(vcpu)->queued.vector, 13);
+		CHECK_EQ(vcpu->bv->regs.rip, rip);
+	} else {
+		CHECK_EQ(vcpu->bv->regs.rip, rip + 2);
+		if (!write)
+			*val = (uint32_t)gpr[GPR_RAX] | gpr[GPR_RDX] << 32;
+	}
+	return gp;
+}
+
+static bool wrmsr_gp(struct vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	return msr_gp(vcpu, true, msr, &val);
+}
+
+/*
+ * The PC's CPUID offers x2APIC and the TSC-deadline timer; RDMSR/WRMSR
+ * exits reach the model: x2APIC MSRs #GP outside x2APIC mode; xAPIC ->
+ * x2APIC -> disabled -> xAPIC; x2APIC -> xAPIC and disabled -> x2APIC #GP.
+ */
+static void case_pc_x2apic(void)
+{
+	struct vcpu *vcpu = setup(2);
+	struct vcpu *ap = rig_vcpu(&rig, 1);
+	struct vm_exit e = mk_exit(EXIT_CPUID, 2);
+	uint64_t *gpr = vcpu->bv->regs.gpr;
+	const uint64_t xapic = APIC_BASE_DEFAULT | APIC_BASE_EN;
+	uint64_t v;
+
+	gpr[GPR_RAX] = CPUID_LEAF_FEATURES;
+	gpr[GPR_RCX] = 0;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK(gpr[GPR_RCX] & CPUID_1_ECX_X2APIC);
+	CHECK(gpr[GPR_RCX] & CPUID_1_ECX_TSC_DL);
+	/* Both backends intercept every MSR off this list: the APIC's exit. */
+	for (unsigned int i = 0; i < BACKEND_PASSTHROUGH_MSRS; i++) {
+		uint32_t msr = backend_passthrough_msrs[i];
+
+		CHECK(msr != MSR_IA32_APIC_BASE && msr != MSR_IA32_TSC_DEADLINE &&
+		      (msr < MSR_X2APIC_BASE || msr > MSR_X2APIC_LAST));
+	}
+
+	CHECK(msr_gp(vcpu, false, APIC_MSR(APIC_REG_ID), &v));
+	CHECK(wrmsr_gp(vcpu, APIC_MSR(APIC_REG_EOI), 0));
+	CHECK(!wrmsr_gp(vcpu, MSR_IA32_APIC_BASE, xapic | APIC_BASE_BSP | APIC_BASE_EXTD));
+	CHECK(!msr_gp(vcpu, false, APIC_MSR(APIC_REG_ID), &v));
+	CHECK_EQ(v, 0);					/* x2APIC ID: all 32 bits */
+	CHECK(!msr_gp(vcpu, false, APIC_MSR(APIC_REG_LVR), &v));
+	CHECK_EQ(v & 0xff, APIC_VERSION);
+	CHECK(!wrmsr_gp(vcpu, APIC_MSR(APIC_REG_EOI), 0));
+	CHECK(wrmsr_gp(vcpu, APIC_MSR(APIC_REG_EOI), 1ull << 32));	/* reserved */
+	CHECK(wrmsr_gp(vcpu, MSR_IA32_APIC_BASE, xapic | APIC_BASE_BSP));	/* x2APIC -> xAPIC */
+	CHECK(!msr_gp(vcpu, false, MSR_IA32_APIC_BASE, &v));
+	CHECK_EQ(v, xapic | APIC_BASE_BSP | APIC_BASE_EXTD);
+
+	/* The AP: its own ID; out of x2APIC mode only by way of disabled. */
+	CHECK(!wrmsr_gp(ap, MSR_IA32_APIC_BASE, xapic | APIC_BASE_EXTD));
+	CHECK(!msr_gp(ap, false, APIC_MSR(APIC_REG_ID), &v));
+	CHECK_EQ(v, 1);
+	CHECK(!wrmsr_gp(ap, MSR_IA32_APIC_BASE, APIC_BASE_DEFAULT));
+	CHECK(msr_gp(ap, false, APIC_MSR(APIC_REG_ID), &v));
+	CHECK(wrmsr_gp(ap, MSR_IA32_APIC_BASE, APIC_BASE_DEFAULT | APIC_BASE_EXTD));
+	CHECK(!wrmsr_gp(ap, MSR_IA32_APIC_BASE, xapic));
+	CHECK(!wrmsr_gp(ap, MSR_IA32_APIC_BASE, xapic | APIC_BASE_EXTD));
+	rig_destroy(&rig);
+}
+
+/*
+ * IA32_TSC_DEADLINE is a time in the guest's TSC: with a backend TSC
+ * offset of 2^62 a deadline 1 ms ahead of the guest's TSC arms the timer
+ * 1 ms ahead (the host's TSC alone would put it 2^62 cycles further). 0
+ * disarms; a deadline in the past is due at once; leaving TSC-deadline
+ * mode disarms.
+ */
+static void case_pc_tsc_deadline_offset(void)
+{
+	struct vcpu *vcpu = setup(1);
+	const uint64_t offset = 1ull << 62, ms = tsc_hz / 1000;
+	const uint32_t lvt_deadline = APIC_TIMER_TSC_DEADLINE << APIC_LVT_TIMER_MODE_SHIFT | 0x40;
+	uint64_t v, now, at;
+
+	backend_set_tsc_offset(vcpu->bv, offset);
+	CHECK(!wrmsr_gp(vcpu, MSR_IA32_APIC_BASE,
+			APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_BSP | APIC_BASE_EXTD));
+	CHECK(!wrmsr_gp(vcpu, APIC_MSR(APIC_REG_LVT_TIMER), lvt_deadline));
+	now = time_now_ns();
+	at = rdtsc() + offset + ms;
+	CHECK(!wrmsr_gp(vcpu, MSR_IA32_TSC_DEADLINE, at));
+	CHECK(!msr_gp(vcpu, false, MSR_IA32_TSC_DEADLINE, &v));
+	CHECK_EQ(v, at);
+	CHECK(vtimer_next_deadline(&vcpu->timers) > now);
+	CHECK(vtimer_next_deadline(&vcpu->timers) <= time_now_ns() + 1000000);
+	CHECK(!wrmsr_gp(vcpu, MSR_IA32_TSC_DEADLINE, 0));
+	CHECK_EQ(vtimer_next_deadline(&vcpu->timers), VTIMER_NEVER);
+	CHECK(!wrmsr_gp(vcpu, MSR_IA32_TSC_DEADLINE, rdtsc() + offset - ms));
+	CHECK(vtimer_next_deadline(&vcpu->timers) <= time_now_ns());
+	CHECK(!wrmsr_gp(vcpu, MSR_IA32_TSC_DEADLINE, rdtsc() + offset + 1000 * ms));
+	CHECK(!wrmsr_gp(vcpu, APIC_MSR(APIC_REG_LVT_TIMER), 0x40));	/* one-shot */
+	CHECK_EQ(vtimer_next_deadline(&vcpu->timers), VTIMER_NEVER);
+	CHECK(!msr_gp(vcpu, false, MSR_IA32_TSC_DEADLINE, &v));
+	CHECK_EQ(v, 0);
+	rig_destroy(&rig);
+}
+
 int main(void)
 {
 	rig_harness_init();
@@ -516,5 +643,7 @@ int main(void)
 	RUN(case_pc_mmio);
 	RUN(case_pc_open_bus);
 	RUN(case_pc_msrs);
+	RUN(case_pc_x2apic);
+	RUN(case_pc_tsc_deadline_offset);
 	return check_done();
 }

@@ -20,7 +20,7 @@ static uint64_t test_clock(void)
 	return 0;
 }
 
-static uint64_t test_tsc(void)
+static uint64_t test_tsc(void *ctx)
 {
 	return 0;
 }

@@ -27,7 +27,7 @@ static uint64_t test_clock(void)
 	return __atomic_load_n(&now_ns, __ATOMIC_RELAXED);
 }
 
-static uint64_t test_tsc(void)
+static uint64_t test_tsc(void *ctx)
 {
 	return test_clock() * (TSC_KHZ / 1000000);
 }
@@ -806,7 +806,7 @@ static void timer_tsc_deadline(void)
 	wr(2, APIC_REG_LVT_TIMER, 0xee);
 	wr(2, APIC_REG_TMICT, 1000000);
 	/* Outside TSC-deadline mode the MSR reads 0 and ignores writes. */
-	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc() + 10), 0);
+	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc(NULL) + 10), 0);
 	CHECK_EQ(rdmsr(2, MSR_IA32_TSC_DEADLINE), 0);
 	/* Into TSC-deadline mode: the count-down timer is disarmed. */
 	wr(2, APIC_REG_LVT_TIMER, 2u << 17 | 0xee);
@@ -815,8 +815,8 @@ static void timer_tsc_deadline(void)
 	wr(2, APIC_REG_TMICT, 1000);			/* ignored */
 	CHECK_EQ(rd(2, APIC_REG_TMICT), 0);
 	t0 = now_ns;
-	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc() + 2000000), 0);
-	CHECK_EQ(rdmsr(2, MSR_IA32_TSC_DEADLINE), test_tsc() + 2000000);
+	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc(NULL) + 2000000), 0);
+	CHECK_EQ(rdmsr(2, MSR_IA32_TSC_DEADLINE), test_tsc(NULL) + 2000000);
 	CHECK_EQ(vtimer_next_deadline(&vcpu[2]), t0 + 1 * MS);
 	CHECK_EQ(rd(2, APIC_REG_TMCCT), 0);
 	CHECK_EQ(run_exits(2, t0 + 1 * MS - 1, 10 * US, 0xee), 0);
@@ -824,13 +824,13 @@ static void timer_tsc_deadline(void)
 	CHECK_EQ(rdmsr(2, MSR_IA32_TSC_DEADLINE), 0);	/* cleared on expiry */
 	/* Odd cycle counts round up: never early. */
 	t0 = now_ns;
-	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc() + 3), 0);
+	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc(NULL) + 3), 0);
 	CHECK_EQ(vtimer_next_deadline(&vcpu[2]), t0 + 2);
 	/* A deadline in the past fires at the next exit. */
 	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, 1), 0);
 	CHECK_EQ(run_exits(2, now_ns + 1, 1, 0xee), 1);
 	/* Writing 0 disarms. */
-	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc() + 1000), 0);
+	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc(NULL) + 1000), 0);
 	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, 0), 0);
 	CHECK_EQ(run_exits(2, now_ns + 10 * MS, 1 * MS, 0xee), 0);
 	/* 1000 deadlines of 1 ms re-armed from the handler: 1000 in 1 s. */
@@ -844,7 +844,7 @@ static void timer_tsc_deadline(void)
 	}
 	CHECK_EQ(hits, 1000);
 	/* Out of TSC-deadline mode: disarmed. */
-	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc() + 1000), 0);
+	CHECK_EQ(vlapic_wrmsr(&apic[2], MSR_IA32_TSC_DEADLINE, test_tsc(NULL) + 1000), 0);
 	wr(2, APIC_REG_LVT_TIMER, 0xee);
 	CHECK_EQ(run_exits(2, now_ns + 10 * MS, 1 * MS, 0xee), 0);
 	teardown();

@@ -30,6 +30,11 @@ static uint64_t test_clock(void)
 	return 0;
 }
 
+static uint64_t test_tsc(void *ctx)
+{
+	return 0;
+}
+
 static void op_kick(void *ctx)
 {
 	kicks++;
@@ -74,7 +79,7 @@ static void setup(void)
 	vioapic_init(&io, &bus);
 	for (unsigned int i = 0; i < NR_APICS; i++) {
 		vtimer_vcpu_init(&vcpu[i], i, NULL);
-		CHECK_EQ(vlapic_init(&apic[i], i, &vcpu[i], &ops, NULL, test_clock, test_clock,
+		CHECK_EQ(vlapic_init(&apic[i], i, &vcpu[i], &ops, NULL, test_clock, test_tsc,
 				     1000000), 0);
 		vapic_bus_attach(&bus, &apic[i]);
 		CHECK_EQ(vlapic_mmio_write(&apic[i], APIC_REG_SVR, 4, APIC_SVR_ENABLE | 0xff), 0);

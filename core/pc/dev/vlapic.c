@@ -572,7 +572,7 @@ int vlapic_wrmsr(struct vlapic *a, uint32_t msr, uint64_t val)
 
 int vlapic_init(struct vlapic *a, unsigned int id, struct vtimer_vcpu *owner,
 		const struct vlapic_ops *ops, void *ctx,
-		uint64_t (*clock_ns)(void), uint64_t (*read_tsc)(void),
+		uint64_t (*clock_ns)(void), uint64_t (*read_tsc)(void *ctx),
 		uint64_t tsc_khz)
 {
 	if (!ops || !read_tsc || !tsc_khz)

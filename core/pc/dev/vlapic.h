@@ -227,7 +227,7 @@ struct vlapic {
 	const struct vlapic_ops *ops;
 	void *ctx;
 	uint64_t (*clock_ns)(void);
-	uint64_t (*read_tsc)(void);
+	uint64_t (*read_tsc)(void *ctx);
 	uint64_t tsc_khz;
 	struct vapic_bus *bus;
 
@@ -237,13 +237,14 @@ struct vlapic {
 
 /*
  * Sets up a in its reset state (as vlapic_reset(a, id == 0)), timer owned
- * by owner. clock_ns gives ns (NULL: time_now_ns()), read_tsc the guest's
- * TSC (= the host's), tsc_khz its rate. Returns 0, -EINVAL on a NULL ops
+ * by owner. clock_ns gives ns (NULL: time_now_ns()), read_tsc(ctx) the
+ * guest's TSC as the owner vCPU reads it (IA32_TSC_DEADLINE is compared
+ * with it), tsc_khz its rate. Returns 0, -EINVAL on a NULL ops
  * or a zero tsc_khz. Before a is published to other CPUs.
  */
 int vlapic_init(struct vlapic *a, unsigned int id, struct vtimer_vcpu *owner,
 		const struct vlapic_ops *ops, void *ctx,
-		uint64_t (*clock_ns)(void), uint64_t (*read_tsc)(void),
+		uint64_t (*clock_ns)(void), uint64_t (*read_tsc)(void *ctx),
 		uint64_t tsc_khz);
 
 /* Stops the timer for good and waits for its deliveries. */

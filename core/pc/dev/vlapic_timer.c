@@ -88,7 +88,7 @@ void __vlapic_deadline_program(struct vlapic *a, uint64_t now)
 		vtimer_stop(&a->timer, now);
 		return;
 	}
-	tsc = a->read_tsc();
+	tsc = a->read_tsc(a->ctx);
 	if (a->tsc_deadline > tsc)
 		ns = vlapic_tsc_to_ns(a, a->tsc_deadline - tsc);
 	if (ns == VTIMER_NEVER || __builtin_add_overflow(now, ns, &first)) {
