@@ -199,7 +199,7 @@ int boot_plan_modules(struct boot_plan *pl)
 	return 0;
 }
 
-void boot_plan_write_modules(const struct boot_plan *pl, uint8_t *ram)
+static void bp_write_modules(const struct boot_plan *pl, uint8_t *ram)
 {
 	for (unsigned int i = 0; i < pl->cfg->nr_mods; i++) {
 		memcpy(ram + pl->mod_addr[i], pl->cfg->mods[i].data, pl->cfg->mods[i].size);
@@ -215,7 +215,7 @@ static uint64_t bp_flat_descriptor(uint32_t attr)
 	       (uint64_t)((attr >> 8) & 0xf) << 52;
 }
 
-void boot_plan_entry_flat32(struct guest_state *st, uint32_t entry)
+static void bp_entry_flat32(struct guest_state *st, uint32_t entry)
 {
 	guest_state_init_flat32(st, entry, BOOT_IMAGE_CS, BOOT_IMAGE_DS);
 	st->gdtr.base = BOOT_IMAGE_GDT_GPA;
@@ -224,12 +224,12 @@ void boot_plan_entry_flat32(struct guest_state *st, uint32_t entry)
 	st->idtr.limit = 0;
 }
 
-void boot_plan_write_gdt(uint8_t *ram)
+static void bp_write_gdt(uint8_t *ram)
 {
 	struct guest_state st;
 	uint64_t d[3];
 
-	boot_plan_entry_flat32(&st, 0);
+	bp_entry_flat32(&st, 0);
 	d[0] = 0;
 	d[1] = bp_flat_descriptor(st.seg[SEG_CS].attr);
 	d[2] = bp_flat_descriptor(st.seg[SEG_DS].attr);
@@ -238,8 +238,17 @@ void boot_plan_write_gdt(uint8_t *ram)
 			ram[BOOT_IMAGE_GDT_GPA + i * 8 + b] = (uint8_t)(d[i] >> (8 * b));
 }
 
-void boot_plan_info(const struct boot_plan *pl, struct boot_image_info *info)
+void boot_plan_write_common(const struct boot_plan *pl, uint8_t *ram, uint64_t info_gpa)
 {
+	bp_write_modules(pl, ram);
+	memset(ram + BOOT_IMAGE_AREA_GPA, 0, info_gpa - BOOT_IMAGE_AREA_GPA);
+	bp_write_gdt(ram);
+}
+
+void boot_plan_finish(const struct boot_plan *pl, uint32_t entry, uint64_t boot_info,
+		      const char *format, struct guest_state *st, struct boot_image_info *info)
+{
+	bp_entry_flat32(st, entry);
 	info->kernel_start = pl->kernel_start;
 	info->kernel_end = pl->kernel_end;
 	info->mods_start = pl->cfg->nr_mods ? pl->mod_addr[0] : 0;
@@ -252,6 +261,9 @@ void boot_plan_info(const struct boot_plan *pl, struct boot_image_info *info)
 	info->nr_ranges = pl->nr;
 	for (unsigned int i = 0; i < pl->nr; i++)
 		info->ranges[i] = pl->used[i];
+	info->format = format;
+	info->entry = entry;
+	info->boot_info = boot_info;
 }
 
 /* The length of the RAM run that starts at addr (adjacent RAM entries join). */

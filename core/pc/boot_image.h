@@ -128,15 +128,20 @@ void boot_plan_write_aout(const struct boot_plan *pl, uint8_t *ram, const struct
 /* Places the modules page-aligned after the kernel; -ENOSPC if one does not fit. */
 int boot_plan_modules(struct boot_plan *pl);
 
-/* Copies the modules to their places (after every check passed). */
-void boot_plan_write_modules(const struct boot_plan *pl, uint8_t *ram);
+/*
+ * What every format writes once every check passed and its kernel is in
+ * place: the modules, the loader's area zeroed from its start up to
+ * info_gpa (where the format's own structure goes next) and the GDT.
+ */
+void boot_plan_write_common(const struct boot_plan *pl, uint8_t *ram, uint64_t info_gpa);
 
-/* The GDT of the loader's area, and a flat 32-bit state at entry with it loaded. */
-void boot_plan_write_gdt(uint8_t *ram);
-void boot_plan_entry_flat32(struct guest_state *st, uint32_t entry);
-
-/* The claimed ranges into info (ranges, kernel and module bounds). */
-void boot_plan_info(const struct boot_plan *pl, struct boot_image_info *info);
+/*
+ * *st: the flat 32-bit state at entry with that GDT loaded (the format
+ * sets its registers on top); *info: the claimed ranges, kernel and
+ * module bounds, format, entry and boot_info, for the launcher's log line.
+ */
+void boot_plan_finish(const struct boot_plan *pl, uint32_t entry, uint64_t boot_info,
+		      const char *format, struct guest_state *st, struct boot_image_info *info);
 
 /* KiB of RAM from 0 (mem_lower) and from 1 MiB (mem_upper) in the e820 map. */
 uint32_t boot_plan_mem_lower(const struct boot_plan *pl);

@@ -322,19 +322,13 @@ int multiboot_load(uint8_t *ram, uint64_t ram_size, const struct boot_image_cfg 
 		return ret;
 
 	mb_write_kernel(ram, &pl);
-	boot_plan_write_modules(&pl.bp, ram);
-	memset(ram + BOOT_IMAGE_AREA_GPA, 0, MULTIBOOT_INFO_GPA - BOOT_IMAGE_AREA_GPA);
-	boot_plan_write_gdt(ram);
+	boot_plan_write_common(&pl.bp, ram, MULTIBOOT_INFO_GPA);
 	mb_write_info(ram, &pl);
-	boot_plan_entry_flat32(&st, pl.entry);
+	boot_plan_finish(&pl.bp, pl.entry, MULTIBOOT_INFO_GPA,
+			 pl.aout ? "Multiboot a.out kludge" :
+			 pl.elf.bits == 32 ? "Multiboot ELF32" : "Multiboot ELF64", &st, info);
 	st.regs.gpr[GPR_RAX] = MULTIBOOT_EAX;
 	st.regs.gpr[GPR_RBX] = MULTIBOOT_INFO_GPA;
-
 	*entry = st;
-	boot_plan_info(&pl.bp, info);
-	info->format = pl.aout ? "Multiboot a.out kludge" :
-		       pl.elf.bits == 32 ? "Multiboot ELF32" : "Multiboot ELF64";
-	info->entry = pl.entry;
-	info->boot_info = MULTIBOOT_INFO_GPA;
 	return 0;
 }

@@ -423,19 +423,13 @@ int multiboot2_load(uint8_t *ram, uint64_t ram_size, const struct boot_image_cfg
 		boot_plan_write_aout(&pl.bp, ram, &pl.ao);
 	else
 		elf_load_write(ram, cfg->kernel, &pl.elf);
-	boot_plan_write_modules(&pl.bp, ram);
-	memset(ram + BOOT_IMAGE_AREA_GPA, 0, MULTIBOOT2_INFO_GPA - BOOT_IMAGE_AREA_GPA);
-	boot_plan_write_gdt(ram);
+	boot_plan_write_common(&pl.bp, ram, MULTIBOOT2_INFO_GPA);
 	mb2_write_info(ram, &pl);
-	boot_plan_entry_flat32(&st, pl.entry);
+	boot_plan_finish(&pl.bp, pl.entry, MULTIBOOT2_INFO_GPA,
+			 pl.has_addr ? "Multiboot2 address tag" :
+			 pl.elf.bits == 32 ? "Multiboot2 ELF32" : "Multiboot2 ELF64", &st, info);
 	st.regs.gpr[GPR_RAX] = MULTIBOOT2_EAX;
 	st.regs.gpr[GPR_RBX] = MULTIBOOT2_INFO_GPA;
-
 	*entry = st;
-	boot_plan_info(&pl.bp, info);
-	info->format = pl.has_addr ? "Multiboot2 address tag" :
-		       pl.elf.bits == 32 ? "Multiboot2 ELF32" : "Multiboot2 ELF64";
-	info->entry = pl.entry;
-	info->boot_info = MULTIBOOT2_INFO_GPA;
 	return 0;
 }

@@ -171,19 +171,13 @@ int pvh_boot_load(uint8_t *ram, uint64_t ram_size, const struct boot_image_cfg *
 		return ret;
 
 	elf_load_write(ram, cfg->kernel, &pl.elf);
-	boot_plan_write_modules(&pl.bp, ram);
-	memset(ram + BOOT_IMAGE_AREA_GPA, 0, PVH_START_INFO_GPA - BOOT_IMAGE_AREA_GPA);
-	boot_plan_write_gdt(ram);
+	boot_plan_write_common(&pl.bp, ram, PVH_START_INFO_GPA);
 	pvh_write_start_info(ram, &pl);
-	boot_plan_entry_flat32(&st, pl.entry);
+	boot_plan_finish(&pl.bp, pl.entry, PVH_START_INFO_GPA,
+			 pl.elf.bits == 32 ? "PVH ELF32" : "PVH ELF64", &st, info);
 	st.seg[SEG_TR].base = 0;
 	st.seg[SEG_TR].limit = PVH_TSS_LIMIT;
 	st.regs.gpr[GPR_RBX] = PVH_START_INFO_GPA;
-
 	*entry = st;
-	boot_plan_info(&pl.bp, info);
-	info->format = pl.elf.bits == 32 ? "PVH ELF32" : "PVH ELF64";
-	info->entry = pl.entry;
-	info->boot_info = PVH_START_INFO_GPA;
 	return 0;
 }
