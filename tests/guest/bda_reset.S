@@ -31,9 +31,7 @@ PAYLOAD_HEADER(1, 0)
 	movw $0x9fc0, %ax		/* ES: the EBDA */
 	movw %ax, %es
 	movw $0x1000, %sp
-	movw $COM1_LCR, %dx		/* 8 data bits, no parity, DLAB off */
-	movb $0x03, %al
-	outb %al, %dx
+	COM1_INIT16
 
 	/* 1. What the firmware leaves. */
 	cmpw $0x3f8, 0x400

@@ -46,6 +46,12 @@ payload_entry:
 #define COM1_LSR    (COM1 + 5)
 #define LSR_THRE    0x20
 
+/* COM1 to 8 data bits, no parity, DLAB off (16-bit; clobbers AL, DX). */
+#define COM1_INIT16				\
+	movw $COM1_LCR, %dx;			\
+	movb $0x03, %al;			\
+	outb %al, %dx
+
 #define DEFINE_PUTS_COM1			\
 	.code16;				\
 puts_com1:					\

@@ -21,9 +21,7 @@ PAYLOAD_HEADER(1, 0)
 	xorw %ax, %ax
 	movw %ax, %ds
 	movw %ax, %es
-	movw $COM1_LCR, %dx		/* 8 data bits, no parity, DLAB off */
-	movb $0x03, %al
-	outb %al, %dx
+	COM1_INIT16
 	movw $msg_start, %si
 	call puts_com1
 

@@ -38,9 +38,7 @@ PAYLOAD_HEADER(1, 0)
 	movw %ax, %ds
 	movw %ax, %es
 	movw %ax, %ss
-	movw $COM1_LCR, %dx		/* 8 data bits, no parity, DLAB off */
-	movb $0x03, %al
-	outb %al, %dx
+	COM1_INIT16
 	PROTECTED_MODE(pm32)
 	movl $0x1000, %esp
 	movw $0x510, %dx		/* fw_cfg: the signature */

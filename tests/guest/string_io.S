@@ -48,9 +48,7 @@ PAYLOAD_HEADER(1, 0)
 	movw %ax, %es
 	movw %ax, %ss
 	movw $STACK, %sp
-	movw $COM1_LCR, %dx		/* 8 data bits, no parity, DLAB off */
-	movb $0x03, %al
-	outb %al, %dx
+	COM1_INIT16
 
 	/* 1. REP OUTSB to COM1. */
 	movw $msg_outsb, %si
