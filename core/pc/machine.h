@@ -45,6 +45,7 @@
 #define PC_COM1_BASE		0x3f8
 #define PC_COM2_BASE		0x2f8
 #define PC_ACPI_PM_BASE		0x600		/* PM1a event, PM1a control, PM timer */
+#define PC_ACPI_PM_TMR_PORT	(PC_ACPI_PM_BASE + 0x8)	/* PM_TMR (VACPI_PM_TMR_BLK) */
 #define PC_RESET_PORT		0xcf9		/* the FADT's RESET_REG */
 /* QEMU's and Bochs's test devices (docs/platform.md); all but the
  * shutdown port only where vms.cfg asks for them. */

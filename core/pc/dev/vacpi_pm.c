@@ -188,8 +188,9 @@ static int vacpi_pm_io_write(void *dev, uint16_t port, unsigned int size,
 	if (vacpi_pm_overlap(port, size, val, p->base + VACPI_PM1_STS, &v, &mask))
 		vacpi_pm_clear_sts(p, v & mask, now);
 	if (vacpi_pm_overlap(port, size, val, p->base + VACPI_PM1_EN, &v, &mask))
-		p->en = (uint16_t)((p->en & ~mask) |
-				   (v & mask & VACPI_PM1_EN_WRITABLE));
+		/* Read without the lock by vacpi_pm_tmr_read_fast(). */
+		WRITE_ONCE(p->en, (uint16_t)((p->en & ~mask) |
+					     (v & mask & VACPI_PM1_EN_WRITABLE)));
 	if (vacpi_pm_overlap(port, size, val, p->base + VACPI_PM1_CNT_BLK, &v, &mask))
 		vacpi_pm_write_cnt(p, v, mask, &after);
 	/* PM_TMR is read only. */
@@ -197,6 +198,25 @@ static int vacpi_pm_io_write(void *dev, uint16_t port, unsigned int size,
 	spin_unlock(&p->lock);
 	vacpi_pm_finish(p, &after);
 	return 0;
+}
+
+/*
+ * The PM timer's own read, the one a guest's clocksource makes (Linux's
+ * acpi_pm reads it three times per sample): no lock, the counter from
+ * the clock alone. The locked path also recomputes the SCI at every
+ * access, and only TMR_STS moves with time; with TMR_EN clear it cannot
+ * raise the SCI, so skipping the update changes nothing. A TMR_EN set
+ * by another vCPU meanwhile is read on its next access, as if this read
+ * had come first.
+ */
+bool vacpi_pm_tmr_read_fast(struct vacpi_pm *p, uint16_t port, unsigned int size,
+			    uint32_t *val)
+{
+	if (port != p->base + VACPI_PM_TMR_BLK || size != ACPI_PM_TMR_LEN ||
+	    (READ_ONCE(p->en) & VACPI_PM1_TMR))
+		return false;
+	*val = (uint32_t)vacpi_pm_ticks(p, vacpi_pm_now(p));
+	return true;
 }
 
 const struct vdev_io_ops vacpi_pm_io_ops = {

@@ -114,6 +114,14 @@ void vacpi_pm_init(struct vacpi_pm *p, uint16_t base, const struct irq_line *sci
 
 /* Ports base .. base + 0xB; dev is the struct vacpi_pm. */
 extern const struct vdev_io_ops vacpi_pm_io_ops;
+/*
+ * A 4-byte read of PM_TMR (base + 8) without the block's lock, for the
+ * port dispatch to try first: true with *val set, false if the access is
+ * anything else or TMR_EN is set (the locked path must then drive the
+ * SCI). Any vCPU, no lock held.
+ */
+bool vacpi_pm_tmr_read_fast(struct vacpi_pm *p, uint16_t port, unsigned int size,
+			    uint32_t *val);
 /* The reset register's port; dev is the struct vacpi_pm. */
 extern const struct vdev_io_ops vacpi_pm_reset_io_ops;
 
