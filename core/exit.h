@@ -158,6 +158,14 @@ struct vm_exit {
 	bool handled;
 	/* Length of the instruction that exited; 0 = not known. */
 	uint8_t insn_len;
+	/*
+	 * The first insn_nbytes bytes of that instruction as the CPU fetched
+	 * them, where the hardware hands them over (SVM decode assists on a
+	 * nested page fault); 0: not given, fetch from guest memory. They
+	 * may end before the instruction does.
+	 */
+	uint8_t insn_nbytes;
+	uint8_t insn_bytes[X86_INSN_MAX_LEN];
 
 	/* Vendor data, for traces and the monitor. */
 	uint64_t raw;		/* SVM EXITCODE / VMX basic exit reason */

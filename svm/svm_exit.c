@@ -305,6 +305,20 @@ static void svm_exit_npf(struct svm_vcpu *v, struct vm_exit *exit)
 	exit->tdp.rsvd = q & SVM_NPF_RSV;
 	exit->tdp.final = q & SVM_NPF_FINAL;
 	exit->tdp.walk = q & SVM_NPF_WALK;
+	/*
+	 * With decode assists the CPU saves the bytes it fetched at RIP
+	 * (APM vol. 2, 15.33.4): the MMIO emulation decodes them without a
+	 * guest page walk. None on a fault of the fetch itself, and none on
+	 * some parts in the cases AMD's erratum 1096 names: the count is 0
+	 * and the emulation fetches.
+	 */
+	if (svm_features.decode_assists && !exit->tdp.exec) {
+		const struct vmcb *vmcb = v->vmcb;
+		uint8_t n = MIN(vmcb->control.insn_fetched, (uint8_t)X86_INSN_MAX_LEN);
+
+		memcpy(exit->insn_bytes, vmcb->control.insn_bytes, n);
+		exit->insn_nbytes = n;
+	}
 }
 
 static void svm_exit_invalid(struct svm_vcpu *v, struct vm_exit *exit)

@@ -190,6 +190,29 @@ static int vpc_mmio_target(struct vcpu *vcpu, const struct vm_exit *exit,
 }
 
 /*
+ * The instruction that made the access, decoded into *insn (*err: 0 or
+ * mmio_decode()'s error) from the bytes the exit carries, or where they
+ * are none or end too soon, from guest memory at RIP (a page walk).
+ * Returns the bytes left in code, for an error message.
+ */
+static size_t vpc_mmio_decode(struct vcpu *vcpu, const struct vm_exit *exit,
+			      uint8_t code[X86_INSN_MAX_LEN], struct mmio_insn *insn, int *err)
+{
+	unsigned int bits = guest_mode_code_bits(exit->guest.mode);
+	size_t got = MIN(exit->insn_nbytes, (uint8_t)X86_INSN_MAX_LEN);
+
+	if (got) {
+		memcpy(code, exit->insn_bytes, got);
+		*err = mmio_decode(code, got, bits, insn);
+		if (*err != -EAGAIN)
+			return got;
+	}
+	got = guest_fetch_insn(vcpu, exit, code);
+	*err = mmio_decode(code, got, bits, insn);
+	return got;
+}
+
+/*
  * A TDP fault outside every memslot, or a write to the ROM's read-only
  * one: the instruction is emulated against what vpc_mmio_target() says
  * answers there. -ENOENT: nothing does (the VM stops with the address).
@@ -207,8 +230,7 @@ static int vpc_mmio(struct vcpu *vcpu, const struct vm_exit *exit, char *why, si
 	err = vpc_mmio_target(vcpu, exit, &ops, &dev);
 	if (err)
 		return err;
-	got = guest_fetch_insn(vcpu, exit, code);
-	err = mmio_decode(code, got, guest_mode_code_bits(exit->guest.mode), &insn);
+	got = vpc_mmio_decode(vcpu, exit, code, &insn, &err);
 	if (!err)
 		err = mmio_emulate(&vcpu->bv->regs, &insn, exit->gpa, ops, dev);
 	if (!err)
