@@ -187,6 +187,15 @@ static int handle_hlt(struct vcpu *vcpu, struct vm_exit *exit)
 
 	if (err)
 		return err;
+	/*
+	 * A timer already due (the guest halted just as its tick came) or
+	 * an interrupt already pending: back into the guest at once, without
+	 * the block's handshake with the wakers.
+	 */
+	if (vtimer_next_deadline(&vcpu->timers) <= time_now_ns())
+		vtimer_update_irq(&vcpu->timers, time_now_ns());
+	if (vcpu_hlt_ready(vcpu))
+		return 0;
 	vcpu_block(vcpu, vcpu_hlt_ready);
 	vcpu->halted = !vcpu_hlt_ready(vcpu);
 	return 0;
