@@ -48,7 +48,7 @@ HV_SRCS := \
 	core/lib/text_filter.c \
 	core/lib/symbols.c core/lib/spinlock.c core/lib/rwlock.c core/lib/percpu_rwlock.c \
 	core/vtimer.c core/vcpu_request.c \
-	core/srcu.c core/memslots.c core/vm.c core/vcpu_ctl.c core/vm_build.c core/exit_rec.c \
+	core/srcu.c core/memslots.c core/vm.c core/vcpu_ctl.c core/vm_build.c core/exit_rec.c core/exit_profile.c \
 	mm/frame.c mm/heap.c mm/tdp_mmu.c mm/tdp_mmu_zap.c mm/tdp_mmu_dirty.c \
 	drivers/acpi.c drivers/acpi_madt.c drivers/uart16550.c \
 	core/insn_len.c svm/svm.c svm/svm_state.c svm/svm_exit.c svm/svm_debug.c svm/svm_entry.S \
@@ -60,7 +60,7 @@ HV_SRCS := \
 	core/pc/dev/vtestdev.c core/pc/elf_load.c core/pc/boot_image.c core/pc/multiboot.c core/pc/multiboot2.c core/pc/pvh_boot.c \
 	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/pc/memmap.c core/launch/console_mux.c core/launch/vm_launch.c \
 	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c \
-	core/lib/cpu_idle.c core/launch/monitor_trace.c core/launch/gdb_serve.c core/debug/gdb_stub.c \
+	core/lib/cpu_idle.c core/launch/monitor_trace.c core/launch/monitor_profile.c core/launch/gdb_serve.c core/debug/gdb_stub.c \
 	core/debug/gdb_regs.c core/debug/gdb_mem.c core/debug/gdb_run.c core/debug/gdb_vm.c \
 	arch/x86/rtc.c vmx/vmx.c vmx/vmx_probe.c vmx/vmx_state.c vmx/vmx_exit.c vmx/vmx_debug.c \
 	vmx/vmx_entry.S svm/svm_dump.c vmx/vmx_dump.c core/guest_walk.c core/launch/monitor_vm.c \

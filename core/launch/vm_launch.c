@@ -20,6 +20,7 @@
 #include "core/launch/monitor.h"
 #include "core/launch/monitor_vm.h"
 #include "core/launch/vm_cmds.h"
+#include "core/launch/monitor_profile.h"
 #include "core/launch/monitor_trace.h"
 #include "core/lib/errno.h"
 #include "core/pc/guest_acpi.h"
@@ -678,10 +679,11 @@ int vms_start(const char *name)
 	return 0;
 }
 
-/* The monitor's periodic work: a `dirty` in progress, then the reap. */
+/* The monitor's periodic work: a `dirty` or `profile` in progress, then the reap. */
 static void vms_tick(void)
 {
 	monitor_vm_tick();
+	monitor_profile_tick();
 	vms_reap();
 }
 
@@ -691,5 +693,7 @@ __noreturn void vms_monitor(void)
 	monitor_vm_register();
 	if (monitor_trace_register())
 		pr_err("hv: monitor command trace: cannot register it");
+	if (monitor_profile_register())
+		pr_err("hv: monitor command profile: cannot register it");
 	monitor_run(vms_tick);
 }
