@@ -226,8 +226,10 @@ endef
 $(foreach b,$(BENCHES),$(eval $(call bench_rule,$(b))))
 
 # Then Linux boot time under the hypervisor against the same kernel booted
-# directly by QEMU and as Xen's PVH dom0 (tests/bench/linux_boot.py).
-BENCH_BOOT_RUNS ?= 3
+# directly by QEMU (SeaBIOS and OVMF) and as Xen's PVH dom0, the exits per
+# boot and their cost, an idle guest's exits (tests/bench/linux_boot.py;
+# BENCH_PARTS=boot,exits,idle picks parts).
+BENCH_BOOT_RUNS ?= 5
 .PHONY: bench
 bench: deps-test $(BENCH_BINS)
 	$(Q)$(MAKE) --no-print-directory hv guest-image

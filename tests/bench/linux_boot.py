@@ -7,6 +7,9 @@ repeated, and measures the wall time from QEMU's start to the initramfs
 marker "MICROHV-GUEST-READY":
 
   direct   QEMU loads the kernel itself (-kernel/-initrd, SeaBIOS), 1 vCPU
+  direct-ovmf
+           the same from OVMF (-bios OVMF.fd -kernel ...): the firmware
+           hv-uefi starts from, without the hypervisor
   hv-iso   the hypervisor from its GRUB ISO (SeaBIOS), the kernel in a
            1-vCPU VM (-smp 2: CPU 0 runs the console monitor)
   hv-uefi  the same from the UEFI ESP (OVMF)
@@ -18,22 +21,39 @@ marker "MICROHV-GUEST-READY":
            apt-get download) with the kernel as PVH dom0, from a GRUB ISO
            (q35 with an IOMMU, which PVH dom0 needs; -smp 2)
 
-Prints the median of each, its ratio to direct, and the hypervisor's VM
-exits per reason for one boot (to the marker, then poweroff): count,
-the hypervisor's TSC cycles from those exits to the next entries, and
-their mean. Wall time
-under TCG depends on the machine's load: the ratios, measured in one run,
-are what to compare.
+Three parts, each a table (BENCH_PARTS picks them, default all):
+
+  boot   the median of each configuration, its ratio to direct, and
+         hv-uefi's to direct-ovmf as well (the same firmware on both
+         sides);
+  exits  the hypervisor's VM exits per boot by reason (each hv-iso boot
+         of the run goes on to poweroff -f, and the VM's exit statistics
+         are read from the log): the median count and the median of the
+         mean TSC cycles the hypervisor spent per exit (exit to next
+         entry);
+  idle   a 2-vCPU Linux guest left idle at its shell: the monitor's
+         stats before and after IDLE_SECS seconds (Ctrl-A x3 takes the
+         console), exits per second per vCPU by reason, and the
+         monitor's profile over the same time, its top 5 exit RIPs per
+         vCPU.
+
+Wall time under TCG depends on the machine's load: the ratios, measured
+in one run, are what to compare.
 
 With BENCH_BASELINE=DIR (another build directory, e.g. the build of an
 earlier commit), that build's images join the run as base-iso and
 base-uefi, interleaved with the others, so that a change's cost is
-measured side by side with the build before it.
+measured side by side with the build before it; the exits part then
+shows base-iso's exits and cycles per exit beside hv-iso's.
 
-Usage: linux_boot.py [RUNS]   (RUNS per configuration, default 3)
+Usage: linux_boot.py [RUNS]   (RUNS per configuration; default
+BENCH_BOOT_RUNS, else 5)
 Environment: BUILD (build), BENCH_NO_XEN=1 skips Xen, BENCH_BASELINE=DIR,
 BENCH_ONLY=NAME,NAME (only those configurations, e.g.
-BENCH_ONLY=hv-iso,hv-iso-trace0 for the recorder's cost alone).
+BENCH_ONLY=hv-iso,hv-iso-trace0 for the recorder's cost alone),
+BENCH_BOOT_RUNS=N, BENCH_PARTS=boot,exits,idle (e.g. BENCH_PARTS=idle
+BENCH_NO_XEN=1 for the idle figure alone; BENCH_PARTS=exits
+BENCH_BOOT_RUNS=1 for one boot's exits).
 """
 import os
 import re
@@ -53,6 +73,10 @@ TIMEOUT = 300
 QEMU = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64,+svm,+npt",
         "-display", "none", "-serial", "stdio", "-no-reboot"]
 VMCFG = f'vm name=linux memory=256M vcpus=1 kernel=vmlinuz initrd=initrd.gz cmdline="{CMDLINE}"\n'
+IDLE_VMCFG = VMCFG.replace("vcpus=1", "vcpus=2")
+IDLE_SECS = 30
+OVMF = "/usr/share/ovmf/OVMF.fd"
+PARTS = ("boot", "exits", "idle")
 
 
 def boot(cmd, poweroff_until=None):
@@ -159,8 +183,10 @@ def configs(work, with_xen):
     cfg = os.path.join(work, "vms.cfg")
     with open(cfg, "w") as f:
         f.write(VMCFG)
-    out = {"direct": QEMU + ["-smp", "1", "-m", "512", "-kernel", vmlinuz, "-initrd", initrd,
-                             "-append", CMDLINE]}
+    direct = ["-smp", "1", "-m", "512", "-kernel", vmlinuz, "-initrd", initrd,
+              "-append", CMDLINE]
+    out = {"direct": QEMU + direct,
+           "direct-ovmf": QEMU + ["-bios", OVMF, "-nodefaults", "-net", "none"] + direct}
     out.update(hv_configs(work, "hv", BUILD, cfg, vmlinuz, initrd))
     out["hv-iso-trace0"] = hv_iso_config(work, "hv-trace0", BUILD, "trace=0", cfg, vmlinuz,
                                          initrd)
@@ -178,16 +204,138 @@ def configs(work, with_xen):
 
 
 def exit_table(log):
-    """(total exits, [(reason, count, cycles, mean)]) from the VM's report."""
+    """(total exits, {reason: (count, cycles, mean)}) from the VM's report."""
     rows = re.findall(r"^\[[ \d.]+\]\s+exits (\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$", log, re.M)
     total = re.search(r"vm linux vCPU 0: (\d+) exits", log)
-    return (int(total.group(1)) if total else None), rows
+    return (int(total.group(1)) if total else None), \
+        {r: (int(c), int(cy), int(m)) for r, c, cy, m in rows}
+
+
+def stats_per_vcpu(text):
+    """{vcpu: (hv seconds, total, {reason: (count, cycles)})} from one stats output."""
+    out = {}
+    parts = re.split(r"^\[ *([\d.]+)\] vm linux vCPU (\d+): (\d+) exits\s*$", text, flags=re.M)
+    for i in range(1, len(parts) - 3, 4):
+        when, vcpu, total, body = float(parts[i]), int(parts[i + 1]), int(parts[i + 2]), parts[i + 3]
+        rows = re.findall(r"^\[[ \d.]+\]\s+exits (\S+)\s+(\d+)\s+(\d+)\s", body, re.M)
+        out[vcpu] = (when, total, {r: (int(c), int(cy)) for r, c, cy in rows})
+    return out
+
+
+class Console:
+    """QEMU's serial console, read as it comes; expect() waits for a regex."""
+
+    def __init__(self, cmd):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.out = ""
+        self.mark = 0
+
+    def expect(self, regex, timeout):
+        """The text from the last match's end to this match's end."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            m = re.search(regex, self.out[self.mark:])
+            if m:
+                text = self.out[self.mark:self.mark + m.end()]
+                self.mark += m.end()
+                return text
+            chunk = self.proc.stdout.read()
+            if chunk:
+                self.out += chunk.decode("utf-8", "replace")
+            elif self.proc.poll() is not None:
+                break
+            else:
+                time.sleep(0.05)
+        raise RuntimeError(f"idle: no {regex!r} within {timeout} s:\n{self.out[-2000:]}")
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def idle(cmd):
+    """The idle guest's stats before and after IDLE_SECS, and its profile."""
+    con = Console(cmd)
+    try:
+        con.expect(MARKER.decode(), TIMEOUT)
+        con.expect(r"Enter 'help'|# ", 60)
+        time.sleep(5)				# the boot's last work settles
+        con.send(b"\x01\x01\x01")
+        con.expect(r"console input: hypervisor", 30)
+        con.send(b"stats linux\n")
+        before = stats_per_vcpu(con.expect(r"vm linux vCPU 1: \d+ exits(?:.*\n)+?.*hv> ", 30))
+        con.send(f"profile linux {IDLE_SECS}\n".encode())
+        profile = con.expect(r"vm linux: profile done|unknown command 'profile'", IDLE_SECS + 60)
+        if "profile done" not in profile:	# a build from before the command
+            time.sleep(IDLE_SECS)
+        con.send(b"stats linux\n")
+        after = stats_per_vcpu(con.expect(r"vm linux vCPU 1: \d+ exits(?:.*\n)+?.*hv> ", 30))
+    finally:
+        con.close()
+    return before, after, profile
+
+
+def print_idle(before, after, profile):
+    print(f"Idle: a 2-vCPU Linux guest at its shell, {IDLE_SECS} s between two stats "
+          "(hv-iso)")
+    reasons = sorted({r for v in after.values() for r in v[2]})
+    rates, cycles = {}, {r: [0, 0] for r in reasons}
+    for vcpu in sorted(after):
+        t0, n0, r0 = before[vcpu]
+        t1, n1, r1 = after[vcpu]
+        secs = t1 - t0
+        rates[vcpu] = ((n1 - n0) / secs, {})
+        for r in reasons:
+            c0, cy0 = r0.get(r, (0, 0))
+            c1, cy1 = r1.get(r, (0, 0))
+            rates[vcpu][1][r] = (c1 - c0) / secs
+            cycles[r][0] += c1 - c0
+            cycles[r][1] += cy1 - cy0
+    vcpus = sorted(rates)
+    print(f"  {'exits/s':<16} " + " ".join(f"{'vCPU ' + str(v):>9}" for v in vcpus) +
+          f" {'hv cycles/exit':>15}")
+    print(f"  {'all':<16} " + " ".join(f"{rates[v][0]:9.1f}" for v in vcpus))
+    for r in reasons:
+        vals = [rates[v][1][r] for v in vcpus]
+        if any(x >= 0.05 for x in vals):
+            mean = cycles[r][1] / cycles[r][0] if cycles[r][0] else 0
+            print(f"  {r:<16} " + " ".join(f"{x:9.1f}" for x in vals) + f" {mean:15.0f}")
+    print("Idle profile: the top 5 exit RIPs per vCPU (monitor's profile, same "
+          f"{IDLE_SECS} s)")
+    for block in re.split(r"(?=vm linux vCPU \d+: \d+ exits in)", profile)[1:]:
+        lines = [l.replace("\x1b[K", "") for l in block.splitlines()]
+        lines = [l for l in lines if l.strip() and not l.startswith("hv>")]
+        print("  " + lines[0])
+        for l in lines[1:7]:
+            if l.startswith("  "):
+                print("  " + l)
+
+
+def median_exits(tables):
+    """{reason: (median count, median mean cycles)} over the boots' tables."""
+    reasons = sorted({r for _, t in tables for r in t})
+    return {r: (statistics.median([t.get(r, (0, 0, 0))[0] for _, t in tables]),
+                statistics.median([t[r][2] for _, t in tables if r in t]))
+            for r in reasons}
 
 
 def main():
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    with_xen = os.environ.get("BENCH_NO_XEN") != "1"
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("BENCH_BOOT_RUNS", "5"))
+    parts = os.environ.get("BENCH_PARTS", ",".join(PARTS)).split(",")
+    bad = [p for p in parts if p not in PARTS]
+    if bad:
+        print(f"linux_boot: BENCH_PARTS: unknown part {bad[0]!r} (boot, exits, idle)")
+        return 2
+    with_xen = os.environ.get("BENCH_NO_XEN") != "1" and "boot" in parts
     work = tempfile.mkdtemp(prefix="hv-bench-")
+    tables = {"hv-iso": [], "base-iso": []}
+    idle_result = None
     try:
         try:
             cmds = configs(work, with_xen)
@@ -197,24 +345,69 @@ def main():
         only = os.environ.get("BENCH_ONLY")
         if only:
             cmds = {n: c for n, c in cmds.items() if n in only.split(",")}
+        elif "boot" not in parts:
+            keep = ("hv-iso", "base-iso") if "exits" in parts else ()
+            cmds = {n: c for n, c in cmds.items() if n in keep}
         times = {name: [] for name in cmds}
         for i in range(runs):		# interleaved: load changes hit all alike
             for name, cmd in cmds.items():
-                took, _ = boot(cmd)
+                if name in tables and "exits" in parts:
+                    took, log = boot(cmd, poweroff_until=r"hv: every VM has ended")
+                    tables[name].append(exit_table(log))
+                else:
+                    took, _ = boot(cmd)
                 times[name].append(took)
-        log = ""
-        if "hv-iso" in cmds:
-            _, log = boot(cmds["hv-iso"], poweroff_until=r"hv: every VM has ended")
+        if "idle" in parts:
+            cfg = os.path.join(work, "idle", "vms.cfg")
+            os.makedirs(os.path.dirname(cfg))
+            with open(cfg, "w") as f:
+                f.write(IDLE_VMCFG)
+            idle_cmd = hv_iso_config(work, "hv-idle", BUILD, "", cfg,
+                                     os.path.join(LINUX, "vmlinuz"),
+                                     os.path.join(LINUX, "initrd.gz"))
+            idle_cmd[idle_cmd.index("-smp") + 1] = "3"
+            idle_result = idle(idle_cmd)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    base = statistics.median(times["direct" if "direct" in times else next(iter(times))])
-    print(f"Linux boot to the initramfs marker (QEMU TCG, qemu64,+svm,+npt; median of {runs})")
-    print(f"  {'configuration':<13} {'median s':>9} {'runs':>24}  vs "
-          f"{'direct' if 'direct' in times else next(iter(times))}")
+    if "boot" in parts and times:
+        print_boot(times, runs)
+    if tables["hv-iso"]:
+        print_exits(tables)
+    if idle_result:
+        print_idle(*idle_result)
+    return 0
+
+
+def print_exits(tables):
+    """The exits table; with BENCH_BASELINE, the baseline's beside it."""
+    new, base = tables["hv-iso"], tables["base-iso"]
+    totals = [t for t, _ in new if t is not None]
+    print(f"VM exits per boot under hv-iso (to the marker, then poweroff -f), median of "
+          f"{len(new)}: {statistics.median(totals) if totals else '?'}")
+    head = f"  {'reason':<16} {'exits':>8} {'hv cycles/exit':>15}"
+    print(head + (f" {'base exits':>11} {'base cycles':>12}  new/base" if base else ""))
+    med_new, med_base = median_exits(new), median_exits(base) if base else {}
+    for reason, (count, mean) in med_new.items():
+        line = f"  {reason:<16} {count:>8.0f} {mean:>15.0f}"
+        if reason in med_base:
+            bcount, bmean = med_base[reason]
+            line += f" {bcount:>11.0f} {bmean:>12.0f}  {mean / bmean:7.2f}x"
+        print(line)
+
+
+def print_boot(times, runs):
+    ref = "direct" if "direct" in times else next(iter(times))
+    base = statistics.median(times[ref])
+    print(f"Linux boot to the initramfs marker (QEMU TCG, qemu64,+svm,+npt; median of {runs}, "
+          "interleaved)")
+    print(f"  {'configuration':<13} {'median s':>9} {'runs':>30}  vs {ref}")
     for name, t in times.items():
         med = statistics.median(t)
-        print(f"  {name:<13} {med:9.2f} {' '.join(f'{x:.1f}' for x in t):>24}  {med / base:5.2f}x")
+        print(f"  {name:<13} {med:9.2f} {' '.join(f'{x:.1f}' for x in t):>30}  {med / base:5.2f}x")
+    if "hv-uefi" in times and "direct-ovmf" in times:
+        ovmf = statistics.median(times["hv-uefi"]) / statistics.median(times["direct-ovmf"])
+        print(f"  hv-uefi vs direct-ovmf: {ovmf:.2f}x (the same firmware, OVMF)")
     if "hv-iso" in times and "hv-iso-trace0" in times:
         rec = statistics.median(times["hv-iso"]) / statistics.median(times["hv-iso-trace0"])
         print(f"  flight recorder: hv-iso vs hv-iso-trace0: {rec:.3f}x "
@@ -226,14 +419,6 @@ def main():
     if "xen" in times:
         print(f"  hv-iso vs xen: {statistics.median(times['hv-iso']) / statistics.median(times['xen']):.2f}x"
               " (below 1: faster than Xen)")
-    if not log:
-        return 0
-    total, rows = exit_table(log)
-    print(f"VM exits of one boot under hv (to the marker, then poweroff -f): {total}")
-    print(f"  {'reason':<16} {'count':>8} {'hv cycles':>14} {'mean':>10}")
-    for reason, count, cycles, mean in rows:
-        print(f"  {reason:<16} {count:>8} {cycles:>14} {mean:>10}")
-    return 0
 
 
 if __name__ == "__main__":
