@@ -307,7 +307,7 @@ static void svm_exit_npf(struct svm_vcpu *v, struct vm_exit *exit)
 	exit->tdp.walk = q & SVM_NPF_WALK;
 	/*
 	 * With decode assists the CPU saves the bytes it fetched at RIP
-	 * (APM vol. 2, 15.33.4): the MMIO emulation decodes them without a
+	 * (APM vol. 2, "Decode Assists"): the MMIO emulation decodes them without a
 	 * guest page walk. None on a fault of the fetch itself, and none on
 	 * some parts in the cases AMD's erratum 1096 names: the count is 0
 	 * and the emulation fetches.

@@ -201,9 +201,8 @@ static int vacpi_pm_io_write(void *dev, uint16_t port, unsigned int size,
 }
 
 /*
- * The PM timer's own read, the one a guest's clocksource makes (Linux's
- * acpi_pm reads it three times per sample): no lock, the counter from
- * the clock alone. The locked path also recomputes the SCI at every
+ * The PM timer's own read, the one a guest's clocksource makes: no lock,
+ * the counter from the clock alone. The locked path also recomputes the SCI at every
  * access, and only TMR_STS moves with time; with TMR_EN clear it cannot
  * raise the SCI, so skipping the update changes nothing. A TMR_EN set
  * by another vCPU meanwhile is read on its next access, as if this read
