@@ -205,6 +205,11 @@ int vcpu_run(struct vcpu *vcpu)
 			vcpu->halted = false;
 		}
 		vtimer_update_irq(&vcpu->timers, time_now_ns());
+		if (unlikely(vtimer_vcpu_broken(&vcpu->timers))) {
+			vm_stop_error(vcpu->vm, "vCPU %u: timer list invariant broken: %s",
+				      vcpu->id, vtimer_vcpu_broken(&vcpu->timers));
+			break;
+		}
 		/* A debugger's step in progress holds interrupts off. */
 		if (!vcpu_debug_entry(vcpu))
 			vm_platform_inject_pending(vcpu);
