@@ -9,7 +9,8 @@
  * blocks until the one-shot timer's interrupt, and a request from another
  * thread is serviced without ending it; a timer armed on a halted vCPU from another thread wakes its
  * CPU to re-arm without ending the halt; the one-shot timer's hypercall refuses exception vectors and
- * vectors above 255 and saturates a delay too long for 64 bits; a refused entry stops the VM; a VM stopped from any of its vCPU
+ * vectors above 255 and saturates a delay too long for 64 bits; a refused entry stops the VM; so does a timer list the
+ * invariant check finds broken; a VM stopped from any of its vCPU
  * threads, or from outside, while the others run (TSan build).
  */
 #include "asm/msr.h"
@@ -851,6 +852,33 @@ static void case_entry_failure(void)
 	rig_destroy(&rig);
 }
 
+/* A timer list the invariant check finds broken stops the VM, naming it. */
+static void nop_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq, unsigned int ticks)
+{
+}
+
+static const struct vtimer_sink nop_sink = { .fire = nop_fire, .name = "nop" };
+
+static void case_timer_list_broken(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct vtimer_vcpu other;
+	struct vtimer t;
+
+	vtimer_vcpu_init(&other, 99, NULL);
+	vtimer_init(&t, &vcpu->timers, &nop_sink, NULL, 0, VTIMER_DELAY_MISSED);
+	vtimer_start(&t, &vcpu->timers, 0, VTIMER_NEVER - 1, 0);
+	t.owner = &other;	/* moved without leaving this vCPU's list */
+	shim_set_cpu(0);
+	CHECK_EQ(vcpu_run(vcpu), 0);
+	CHECK(vm_is_stopped(vcpu->vm));
+	CHECK_STR(vcpu->vm->stop_reason,
+		  "vCPU 0: timer list invariant broken: a timer on this vCPU's list names another owner");
+	CHECK(vcpu->vm->stop_error);
+	list_del_init(&t.node);
+	rig_destroy(&rig);
+}
+
 /* --- A VM stopped while its vCPUs run ------------------------------------------ */
 
 #define STOP_VCPUS 4
@@ -940,6 +968,7 @@ int main(void)
 	RUN(case_hlt_survives_request);
 	RUN(case_hlt_rearms_on_timer_kick);
 	RUN(case_entry_failure);
+	RUN(case_timer_list_broken);
 	RUN(case_stop_from_any_vcpu);
 	return check_done();
 }
