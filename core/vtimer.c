@@ -42,7 +42,8 @@ void vtimer_vcpu_init(struct vtimer_vcpu *v, unsigned int id,
 void vtimer_vcpu_destroy(struct vtimer_vcpu *v)
 {
 	vtimer_vcpu_lock(v);
-	ASSERT(list_empty(&v->timers));
+	/* A list the check found broken is abandoned, not emptied. */
+	ASSERT(list_empty(&v->timers) || v->broken);
 	vtimer_vcpu_unlock(v);
 }
 
@@ -516,7 +517,11 @@ void vtimer_destroy(struct vtimer *t)
 
 	vtimer_lock(t);
 	ASSERT(t->state != VTIMER_DEAD);
-	if (t->state == VTIMER_ACTIVE)
+	/*
+	 * A timer whose links the check doubts is left where it is: its VM
+	 * has stopped on the violation and its lists die with it.
+	 */
+	if (t->state == VTIMER_ACTIVE && vtimer_check_one(t))
 		vtimer_unlink(t);
 	t->state = VTIMER_DEAD;
 	vtimer_unlock(t);

@@ -181,7 +181,10 @@ struct vtimer {
 void vtimer_vcpu_init(struct vtimer_vcpu *v, unsigned int id,
 		      void (*kick)(struct vtimer_vcpu *v));
 
-/* Asserts that no active timer is left on v; call before freeing v. */
+/*
+ * Asserts that no active timer is left on v, unless the invariant check
+ * found v's list broken (then it is abandoned); call before freeing v.
+ */
 void vtimer_vcpu_destroy(struct vtimer_vcpu *v);
 
 /*

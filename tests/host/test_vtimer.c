@@ -509,6 +509,11 @@ static void invariant_check(void)
 	CHECK_EQ(vtimer_stop(&t[0], 3 * MS), 0);
 	CHECK_EQ(t[0].state, VTIMER_ACTIVE);
 	CHECK(vtimer_vcpu_broken(&v[1]) == NULL);
+	/* Teardown after a violation: no list operation on doubtful links. */
+	vtimer_destroy(&t[0]);
+	CHECK_EQ(t[0].state, VTIMER_DEAD);
+	vtimer_vcpu_destroy(&v[0]);
+	vtimer_vcpu_destroy(&v[1]);
 }
 
 int main(void)
