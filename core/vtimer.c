@@ -34,6 +34,7 @@ void vtimer_vcpu_init(struct vtimer_vcpu *v, unsigned int id,
 	spin_lock_init(&v->lock);
 	list_init(&v->timers);
 	v->frozen = false;
+	v->broken = NULL;
 	v->id = id;
 	v->kick = kick;
 }
@@ -41,7 +42,8 @@ void vtimer_vcpu_init(struct vtimer_vcpu *v, unsigned int id,
 void vtimer_vcpu_destroy(struct vtimer_vcpu *v)
 {
 	vtimer_vcpu_lock(v);
-	ASSERT(list_empty(&v->timers));
+	/* A list the check found broken is abandoned, not emptied. */
+	ASSERT(list_empty(&v->timers) || v->broken);
 	vtimer_vcpu_unlock(v);
 }
 
@@ -154,6 +156,67 @@ void vtimer_unlock_pair(struct vtimer_vcpu *from, struct vtimer_vcpu *to)
 static void vtimer_assert_locked(const struct vtimer *t)
 {
 	spin_assert_held(&t->owner->lock);
+}
+
+/* ---- The invariant check (VTIMER_CHECK) ------------------------------- */
+
+/*
+ * More timers than any vCPU has (PIT, two RTC timers, LAPIC, HPET
+ * comparators): a walk that gets this far is going round a list that is
+ * no longer the vCPU's own.
+ */
+#define VTIMER_CHECK_MAX_WALK 64
+
+/* Records the first violation on v (its lock held); returns false. */
+static bool vtimer_note_broken(struct vtimer_vcpu *v, const char *what)
+{
+	spin_assert_held(&v->lock);
+	if (!v->broken)
+		WRITE_ONCE(v->broken, what);
+	return false;
+}
+
+/*
+ * Is t, met on v's list right after prev, where it should be: ACTIVE,
+ * owned by v, and linked back to prev? A timer that was put on a second
+ * list, or moved without being unlinked, fails one of the three. v's
+ * lock held.
+ */
+static bool vtimer_check_on_list(struct vtimer_vcpu *v, struct vtimer *t,
+				 const struct list_head *prev)
+{
+	if (!VTIMER_CHECK)
+		return true;
+	if (t->node.prev != prev)
+		return vtimer_note_broken(v, "a timer's links lead to another list");
+	if (t->owner != v)
+		return vtimer_note_broken(v, "a timer on this vCPU's list names another owner");
+	if (t->state != VTIMER_ACTIVE)
+		return vtimer_note_broken(v, "a timer on this vCPU's list is not ACTIVE");
+	return true;
+}
+
+/*
+ * Before a start, stop or migration changes t (its owner's lock held):
+ * an ACTIVE timer is on a list, its neighbours point back at it; any
+ * other timer is on none.
+ */
+static bool vtimer_check_one(struct vtimer *t)
+{
+	struct vtimer_vcpu *v = t->owner;
+	bool linked = !list_empty(&t->node);
+
+	if (!VTIMER_CHECK)
+		return true;
+	spin_assert_held(&v->lock);
+	if (t->state == VTIMER_ACTIVE && !linked)
+		return vtimer_note_broken(v, "an ACTIVE timer is on no list");
+	if (t->state != VTIMER_ACTIVE && linked)
+		return vtimer_note_broken(v, "a timer that is not ACTIVE is on a list");
+	if (linked && (t->node.next->prev != &t->node ||
+		       t->node.prev->next != &t->node))
+		return vtimer_note_broken(v, "a timer's neighbours do not point back at it");
+	return true;
 }
 
 /* Adds ticks that came due to t's pending ones, as t's policy says. */
@@ -290,17 +353,33 @@ static void vtimer_collect(struct vtimer *t, struct vtimer_delivery *d)
 unsigned long vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now)
 {
 	struct vtimer_delivery batch[VTIMER_BATCH];
-	struct vtimer *t, *next;
+	struct list_head *prev, *pos;
 	unsigned long total = 0;
-	unsigned int n, i;
+	unsigned int n, i, seen;
+	struct vtimer *t;
 	bool more;
 
 	do {
 		n = 0;
+		seen = 0;
 		more = false;
 		vtimer_vcpu_lock(v);
 		ASSERT(!v->frozen);
-		list_for_each_entry_safe(t, next, &v->timers, node) {
+		/*
+		 * By hand rather than list_for_each_entry_safe(): the walk
+		 * checks each timer's back link against where it came from
+		 * (VTIMER_CHECK), and stops at the first doubt.
+		 */
+		for (prev = &v->timers; (pos = prev->next) != &v->timers;) {
+			t = list_entry(pos, struct vtimer, node);
+			if (v->broken)
+				break;
+			if (VTIMER_CHECK && ++seen > VTIMER_CHECK_MAX_WALK) {
+				vtimer_note_broken(v, "the list does not end: a timer is on two lists");
+				break;
+			}
+			if (!vtimer_check_on_list(v, t, prev))
+				break;
 			vtimer_advance(t, now);
 			if (t->pending) {
 				if (n == ARRAY_SIZE(batch)) {
@@ -312,7 +391,9 @@ unsigned long vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now)
 			}
 			/* A one-shot that has delivered its tick retires. */
 			if (!t->pending && t->deadline_ns == VTIMER_NEVER)
-				vtimer_unlink(t);
+				vtimer_unlink(t);	/* prev->next is the next one */
+			else
+				prev = pos;
 		}
 		vtimer_vcpu_unlock(v);
 
@@ -386,7 +467,7 @@ uint64_t vtimer_stop(struct vtimer *t, uint64_t now)
 
 	vtimer_lock(t);
 	ASSERT(t->state != VTIMER_DEAD);
-	dropped = vtimer_cancel(t, now);
+	dropped = vtimer_check_one(t) ? vtimer_cancel(t, now) : 0;
 	vtimer_unlock(t);
 	return dropped;
 }
@@ -436,7 +517,11 @@ void vtimer_destroy(struct vtimer *t)
 
 	vtimer_lock(t);
 	ASSERT(t->state != VTIMER_DEAD);
-	if (t->state == VTIMER_ACTIVE)
+	/*
+	 * A timer whose links the check doubts is left where it is: its VM
+	 * has stopped on the violation and its lists die with it.
+	 */
+	if (t->state == VTIMER_ACTIVE && vtimer_check_one(t))
 		vtimer_unlink(t);
 	t->state = VTIMER_DEAD;
 	vtimer_unlock(t);
@@ -455,18 +540,26 @@ void vtimer_destroy(struct vtimer *t)
 	}
 }
 
-/* ---- Group 3 ---------------------------------------------------------- */
-
-uint64_t vtimer_start(struct vtimer *t, struct vtimer_vcpu *v, uint64_t now,
-		      uint64_t first_deadline_ns, uint64_t period_ns)
+/*
+ * The body of vtimer_start() and vtimer_restart(): ends t's programming
+ * and arms it on v, which is t's owner or becomes it. The locks of t's
+ * owner and of v are held. Returns the ticks dropped; false in *armed if
+ * the check found t's links in doubt (t is then left alone).
+ */
+static uint64_t __vtimer_arm(struct vtimer *t, struct vtimer_vcpu *v,
+			     uint64_t now, uint64_t first_deadline_ns,
+			     uint64_t period_ns, bool *armed)
 {
-	struct vtimer_vcpu *from = vtimer_lock_pair(t, v);
 	uint64_t dropped;
 
 	ASSERT(t->state != VTIMER_DEAD);
+	spin_assert_held(&v->lock);
+	*armed = vtimer_check_one(t);
+	if (!*armed)
+		return 0;
 	dropped = vtimer_cancel(t, now);
 	/* Both locks held: the only place besides migrate to move t. */
-	if (from != v)
+	if (t->owner != v)
 		WRITE_ONCE(t->owner, v);
 	t->deadline_ns = first_deadline_ns;
 	t->period_ns = period_ns;
@@ -474,9 +567,37 @@ uint64_t vtimer_start(struct vtimer *t, struct vtimer_vcpu *v, uint64_t now,
 	list_add_tail(&t->node, &v->timers);
 	if (v->frozen && t->missed == VTIMER_DELAY_MISSED)
 		vtimer_freeze(t, now);
+	return dropped;
+}
+
+uint64_t vtimer_restart(struct vtimer *t, uint64_t now,
+			uint64_t first_deadline_ns, uint64_t period_ns)
+{
+	struct vtimer_vcpu *v = vtimer_lock(t);
+	uint64_t dropped;
+	bool armed;
+
+	dropped = __vtimer_arm(t, v, now, first_deadline_ns, period_ns, &armed);
+	vtimer_unlock(t);
+
+	if (armed && v->kick)
+		v->kick(v);
+	return dropped;
+}
+
+/* ---- Group 3 ---------------------------------------------------------- */
+
+uint64_t vtimer_start(struct vtimer *t, struct vtimer_vcpu *v, uint64_t now,
+		      uint64_t first_deadline_ns, uint64_t period_ns)
+{
+	struct vtimer_vcpu *from = vtimer_lock_pair(t, v);
+	uint64_t dropped;
+	bool armed;
+
+	dropped = __vtimer_arm(t, v, now, first_deadline_ns, period_ns, &armed);
 	vtimer_unlock_pair(from, v);
 
-	if (v->kick)
+	if (armed && v->kick)
 		v->kick(v);
 	return dropped;
 }
@@ -488,7 +609,7 @@ void vtimer_migrate(struct vtimer *t, struct vtimer_vcpu *to, uint64_t now)
 
 	vtimer_assert_locked(t);
 	ASSERT(t->state != VTIMER_DEAD);
-	if (from != to) {
+	if (from != to && vtimer_check_one(t)) {
 		if (t->state == VTIMER_ACTIVE) {
 			list_del_init(&t->node);
 			list_add_tail(&t->node, &to->timers);

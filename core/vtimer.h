@@ -37,6 +37,18 @@
 #include "core/lib/list.h"
 #include "core/lib/spinlock.h"
 
+/*
+ * The invariant check (docs/vtimer.md, "The invariant check"): every walk
+ * of a vCPU's list and every start, stop and migration verifies that the
+ * timers on the list are ACTIVE, owned by that vCPU and doubly linked to
+ * their neighbours, and that an ACTIVE timer is on a list. A violation is
+ * recorded on the vCPU (vtimer_vcpu_broken()); its run loop stops the VM.
+ * On unless the build says VTIMER_CHECK=0.
+ */
+#ifndef VTIMER_CHECK
+#define VTIMER_CHECK 1
+#endif
+
 /* "No deadline": an inactive timer, or a one-shot that has come due. */
 #define VTIMER_NEVER UINT64_MAX
 
@@ -108,6 +120,13 @@ struct vtimer_vcpu {
 	/* lock: */
 	struct list_head timers;	/* the ACTIVE timers owned by this vCPU */
 	bool frozen;			/* between vtimer_save() and _restore() */
+	/*
+	 * The first invariant violation found on this vCPU's list, NULL if
+	 * none; written once under the lock, read with READ_ONCE by
+	 * vtimer_vcpu_broken(). A timer whose links are in doubt is left
+	 * alone from then on.
+	 */
+	const char *broken;
 
 	/* Fixed at vtimer_vcpu_init(): */
 	unsigned int id;		/* lock order: lower id first; unique */
@@ -162,7 +181,10 @@ struct vtimer {
 void vtimer_vcpu_init(struct vtimer_vcpu *v, unsigned int id,
 		      void (*kick)(struct vtimer_vcpu *v));
 
-/* Asserts that no active timer is left on v; call before freeing v. */
+/*
+ * Asserts that no active timer is left on v, unless the invariant check
+ * found v's list broken (then it is abandoned); call before freeing v.
+ */
 void vtimer_vcpu_destroy(struct vtimer_vcpu *v);
 
 /*
@@ -241,6 +263,25 @@ uint64_t vtimer_remaining(struct vtimer *t, uint64_t now);
  * teardown, any CPU, not from t's own fire().
  */
 void vtimer_destroy(struct vtimer *t);
+
+/*
+ * (Re)arms t at now on the vCPU that owns it, as vtimer_start() would on
+ * that vCPU: a device that reprograms its timer leaves it where the last
+ * vtimer_migrate() put it, and cannot move it back by racing with one.
+ * Kicks the owner. Caller: the device model, any CPU.
+ */
+uint64_t vtimer_restart(struct vtimer *t, uint64_t now,
+			uint64_t first_deadline_ns, uint64_t period_ns);
+
+/*
+ * The invariant violation found on v's list, or NULL. Caller: v's run
+ * loop after vtimer_update_irq(), which stops the VM on a violation;
+ * the tests.
+ */
+static inline const char *vtimer_vcpu_broken(const struct vtimer_vcpu *v)
+{
+	return READ_ONCE(v->broken);
+}
 
 /* ---- Group 3: change the owner (both vCPU locks, in id order) -------- */
 

@@ -100,6 +100,32 @@ static void vpc_testdev_irq_set(void *ctx, unsigned int n, int level)
 		vioapic_set_irq(&pc->ioapic, n, level);
 }
 
+/*
+ * An IOAPIC entry changed and is unmasked (vioapic.lock held: the calls
+ * come in the order of the writes). The timers of the device behind pin 2
+ * (the PIT) or pin 8 (the RTC) move to the first vCPU the entry now
+ * addresses, as Xen's pt_adjust_global_vcpu_target() does: a fixed or
+ * lowest-priority entry's lowest APIC ID (docs/vtimer.md). An entry that
+ * addresses no APIC, or sends NMI, SMI, INIT or ExtINT, leaves them.
+ */
+static void vpc_ioapic_routed(void *ctx, unsigned int pin, const struct vapic_msg *msg)
+{
+	struct vpc *pc = ctx;
+	struct vlapic *to;
+
+	if (pin != PC_PIT_IOAPIC_PIN && pin != PC_IRQ_RTC)
+		return;
+	if (msg->delivery != VAPIC_DM_FIXED && msg->delivery != VAPIC_DM_LOWEST)
+		return;
+	to = vapic_bus_first_target(&pc->bus, msg);
+	if (!to)
+		return;
+	if (pin == PC_PIT_IOAPIC_PIN)
+		vpit_retarget(&pc->pit, to->owner);
+	else
+		vrtc_retarget(&pc->rtc, to->owner);
+}
+
 /* The PIC's INTR output: vCPU 0 looks at it when it next injects. */
 static void vpc_pic_intr(void *ctx, unsigned int line, int level)
 {
@@ -441,6 +467,8 @@ int vpc_create(struct vm *vm, const struct vpc_params *p)
 	vpit_init(&pc->pit, bsp_timers, &pc->isa[PC_IRQ_PIT], NULL);
 	vrtc_init(&pc->rtc, bsp_timers, &pc->isa[PC_IRQ_RTC], time_now_ns, p->wall_ns,
 		  p->ram_low, p->ram_high);
+	/* The PIT's and the RTC's timers follow their IOAPIC entries. */
+	vioapic_set_routed(&pc->ioapic, vpc_ioapic_routed, pc);
 	vuart_init(&pc->com1, PC_COM1_BASE, &pc->isa[PC_IRQ_COM1], p->console_tx, p->console_ctx);
 	vuart_init(&pc->com2, PC_COM2_BASE, &pc->isa[PC_IRQ_COM2], NULL, NULL);
 	vpci_init(&pc->pci);

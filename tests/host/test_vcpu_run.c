@@ -9,7 +9,8 @@
  * blocks until the one-shot timer's interrupt, and a request from another
  * thread is serviced without ending it; a timer armed on a halted vCPU from another thread wakes its
  * CPU to re-arm without ending the halt; the one-shot timer's hypercall refuses exception vectors and
- * vectors above 255 and saturates a delay too long for 64 bits; a refused entry stops the VM; a VM stopped from any of its vCPU
+ * vectors above 255 and saturates a delay too long for 64 bits; a refused entry stops the VM; so does a timer list the
+ * invariant check finds broken; a VM stopped from any of its vCPU
  * threads, or from outside, while the others run (TSan build).
  */
 #include "asm/msr.h"
@@ -851,6 +852,58 @@ static void case_entry_failure(void)
 	rig_destroy(&rig);
 }
 
+/*
+ * A timer on this list naming another owner (made under the list's lock) stops the VM, found
+ * by the update before an entry or, halted, by the HLT path's update, which ends the halt.
+ */
+static void nop_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq, unsigned int ticks) {}
+static const struct vtimer_sink nop_sink = { .fire = nop_fire, .name = "nop" };
+
+static void timer_list_round(bool halted)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct vtimer_vcpu *v = &vcpu->timers, other;
+	uint64_t now = time_now_ns();
+	struct vtimer t, near;
+	struct worker w;
+
+	shim_set_halt_model(halted);
+	fake_vcpu(vcpu)->bv.regs.rflags = X86_RFLAGS_FIXED;	/* IF clear: the HLT lasts */
+	fake_push(fake_vcpu(vcpu), EXIT_HLT, 1);
+	vtimer_vcpu_init(&other, 99, NULL);
+	vtimer_init(&t, v, &nop_sink, NULL, 0, VTIMER_DELAY_MISSED);
+	vtimer_init(&near, v, &nop_sink, NULL, 1, VTIMER_NO_MISSED);
+	vtimer_start(&t, v, now, VTIMER_NEVER - 1, 0);
+	if (halted) {
+		worker_start(&w, 1, rig_vcpu_thread, vcpu);
+		CHECK(rig_wait_blocked(vcpu));
+	}
+	vtimer_vcpu_lock(v);
+	t.owner = &other;
+	vtimer_vcpu_unlock(v);
+	if (halted) {
+		vtimer_start(&near, v, now, time_now_ns() + 20000000ull, 0);
+		worker_join(&w);
+	} else {
+		shim_set_cpu(0);
+		CHECK_EQ(vcpu_run(vcpu), 0);
+	}
+	CHECK_STR(vcpu->vm->stop_reason,
+		  "vCPU 0: timer list invariant broken: a timer on this vCPU's list names another owner");
+	CHECK(vcpu->vm->stop_error);
+	CHECK_EQ(fake_vcpu(vcpu)->runs, halted ? 1 : 0);
+	list_del_init(&t.node);		/* the vCPU's loop has ended */
+	list_del_init(&near.node);
+	shim_set_halt_model(false);
+	rig_destroy(&rig);
+}
+
+static void case_timer_list_broken(void)
+{
+	timer_list_round(false);
+	timer_list_round(true);
+}
+
 /* --- A VM stopped while its vCPUs run ------------------------------------------ */
 
 #define STOP_VCPUS 4
@@ -940,6 +993,7 @@ int main(void)
 	RUN(case_hlt_survives_request);
 	RUN(case_hlt_rearms_on_timer_kick);
 	RUN(case_entry_failure);
+	RUN(case_timer_list_broken);
 	RUN(case_stop_from_any_vcpu);
 	return check_done();
 }

@@ -7,7 +7,8 @@
  * pin the arithmetic: ticks every period, catch-up after a gap under both
  * missed-tick policies, one-shots, stop and restart, period changes, the
  * earliest deadline, save/restore, migration, sinks that call back, many
- * timers due at once.
+ * timers due at once, and the invariant check finding lists corrupted
+ * by hand.
  */
 #include "tests/host/test_vtimer.h"
 
@@ -448,6 +449,73 @@ static void many_due_at_once(void)
 	vtimer_vcpu_destroy(&v);
 }
 
+/* Did the check record exactly this violation on v? */
+static bool broken_is(struct vtimer_vcpu *v, const char *what)
+{
+	const char *got = vtimer_vcpu_broken(v);
+
+	if (got && !strcmp(got, what))
+		return true;
+	fprintf(stderr, "  vCPU %u: broken is \"%s\", expected \"%s\"\n", v->id,
+		got ? got : "(none)", what);
+	return false;
+}
+
+/*
+ * The invariant check (VTIMER_CHECK): lists corrupted by hand the way a
+ * missing lock or a move without an unlink would corrupt them are found
+ * by the next walk, start, stop or migration, recorded on the vCPU with
+ * what was wrong, and left alone: nothing is delivered from them.
+ */
+static void invariant_check(void)
+{
+	struct vtimer_vcpu v[2];
+	struct vtimer t[2];
+	struct probe p;
+
+	/* A timer on one list whose owner names the other vCPU. */
+	probe_reset(&p);
+	vcpus_init(v, 2);
+	vtimer_init(&t[0], &v[0], &probe_sink, &p, 0, VTIMER_DELAY_MISSED);
+	vtimer_start(&t[0], &v[0], 0, 1 * MS, 1 * MS);
+	CHECK(vtimer_vcpu_broken(&v[0]) == NULL);
+	t[0].owner = &v[1];
+	CHECK_EQ(vtimer_update_irq(&v[0], 5 * MS), 0);
+	CHECK(broken_is(&v[0], "a timer on this vCPU's list names another owner"));
+	CHECK_EQ(p.calls, 0);
+
+	/* A timer put on a second list without leaving the first. */
+	probe_reset(&p);
+	vcpus_init(v, 2);
+	vtimer_init(&t[0], &v[0], &probe_sink, &p, 0, VTIMER_DELAY_MISSED);
+	vtimer_init(&t[1], &v[1], &probe_sink, &p, 1, VTIMER_DELAY_MISSED);
+	vtimer_start(&t[0], &v[0], 0, 1 * MS, 1 * MS);
+	vtimer_start(&t[1], &v[1], 0, 1 * MS, 1 * MS);
+	list_add_tail(&t[0].node, &v[1].timers);
+	CHECK_EQ(vtimer_update_irq(&v[0], 5 * MS), 0);
+	CHECK(broken_is(&v[0], "a timer's links lead to another list"));
+	vtimer_update_irq(&v[1], 5 * MS);
+	CHECK(vtimer_vcpu_broken(&v[1]) != NULL);
+
+	/* An ACTIVE timer on no list: stop and migrate refuse to touch it. */
+	probe_reset(&p);
+	vcpus_init(v, 2);
+	vtimer_init(&t[0], &v[0], &probe_sink, &p, 0, VTIMER_DELAY_MISSED);
+	vtimer_start(&t[0], &v[0], 0, 1 * MS, 1 * MS);
+	list_del_init(&t[0].node);
+	vtimer_migrate(&t[0], &v[1], 2 * MS);
+	CHECK(broken_is(&v[0], "an ACTIVE timer is on no list"));
+	CHECK(t[0].owner == &v[0]);
+	CHECK_EQ(vtimer_stop(&t[0], 3 * MS), 0);
+	CHECK_EQ(t[0].state, VTIMER_ACTIVE);
+	CHECK(vtimer_vcpu_broken(&v[1]) == NULL);
+	/* Teardown after a violation: no list operation on doubtful links. */
+	vtimer_destroy(&t[0]);
+	CHECK_EQ(t[0].state, VTIMER_DEAD);
+	vtimer_vcpu_destroy(&v[0]);
+	vtimer_vcpu_destroy(&v[1]);
+}
+
 int main(void)
 {
 	shim_set_cpu(0);
@@ -462,5 +530,6 @@ int main(void)
 	RUN(migrate_moves_everything);
 	RUN(sink_calls_back);
 	RUN(many_due_at_once);
+	RUN(invariant_check);
 	return check_done();
 }

@@ -137,3 +137,17 @@ void vapic_bus_deliver(struct vapic_bus *bus, const struct vapic_msg *msg)
 	if (best)
 		vlapic_deliver_one(best, msg);
 }
+
+struct vlapic *vapic_bus_first_target(struct vapic_bus *bus,
+				      const struct vapic_msg *msg)
+{
+	uint32_t prio;
+
+	for (unsigned int i = 0; i < bus->nr; i++) {
+		struct vlapic *t = bus->lapics[i];
+
+		if (t && vlapic_addressed(t, msg, &prio))
+			return t;
+	}
+	return NULL;
+}

@@ -32,13 +32,12 @@ static bool __vioapic_asserted(const struct vioapic *io, unsigned int pin)
 	return high != !!(io->rte[pin] & IOAPIC_RTE_POLARITY_LOW);
 }
 
-/* Queues the message entry pin sends. */
-static void __vioapic_queue(struct vioapic *io, unsigned int pin,
-			    struct vioapic_out *out)
+/* The message entry pin sends. */
+static struct vapic_msg __vioapic_msg(const struct vioapic *io, unsigned int pin)
 {
 	uint64_t rte = io->rte[pin];
 
-	out->msg[out->n++] = (struct vapic_msg){
+	return (struct vapic_msg){
 		.src_id = VIOAPIC_NO_SOURCE,
 		.dest = (uint32_t)(rte >> IOAPIC_RTE_DEST_SHIFT),
 		.logical = rte & IOAPIC_RTE_DEST_LOGICAL,
@@ -49,6 +48,13 @@ static void __vioapic_queue(struct vioapic *io, unsigned int pin,
 		.level = vioapic_rte_level(rte),
 		.assert = true,
 	};
+}
+
+/* Queues the message entry pin sends. */
+static void __vioapic_queue(struct vioapic *io, unsigned int pin,
+			    struct vioapic_out *out)
+{
+	out->msg[out->n++] = __vioapic_msg(io, pin);
 }
 
 /*
@@ -155,6 +161,16 @@ static void __vioapic_write_rte(struct vioapic *io, unsigned int pin,
 	if (!vioapic_rte_level(rte))
 		rte &= ~IOAPIC_RTE_REMOTE_IRR;
 	io->rte[pin] = rte;
+	/*
+	 * The interrupt may go elsewhere now: whoever owns a timer behind
+	 * this pin moves it, still under the lock, so that two writers
+	 * leave the timer where the later entry points.
+	 */
+	if (io->routed && rte != old && !(rte & IOAPIC_RTE_MASKED)) {
+		struct vapic_msg msg = __vioapic_msg(io, pin);
+
+		io->routed(io->routed_ctx, pin, &msg);
+	}
 	/* Unmasked or re-polarised with the line asserted: send now. */
 	__vioapic_service_level(io, pin, out);
 }
@@ -235,7 +251,18 @@ void vioapic_init(struct vioapic *io, struct vapic_bus *bus)
 	spin_lock_init(&io->lock);
 	io->lines = 0;
 	io->bus = bus;
+	io->routed = NULL;
+	io->routed_ctx = NULL;
 	__vioapic_reset(io);
+}
+
+void vioapic_set_routed(struct vioapic *io,
+			void (*routed)(void *ctx, unsigned int pin,
+				       const struct vapic_msg *msg),
+			void *ctx)
+{
+	io->routed = routed;
+	io->routed_ctx = ctx;
 }
 
 void vioapic_reset(struct vioapic *io)

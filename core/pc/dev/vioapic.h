@@ -26,8 +26,12 @@
  *
  * Locking: one spinlock per IOAPIC (vioapic.lock) guards every register
  * and the input levels. Messages are collected under it and delivered to
- * the local APICs after it is dropped, so vioapic.lock and vlapic.lock
- * are never held together: a LAPIC EOI (which drops vlapic.lock before
+ * the local APICs after it is dropped. The one exception is the routed
+ * hook (vioapic_set_routed()): it resolves an entry's first destination
+ * under vioapic.lock, taking each local APIC's lock in turn only to match
+ * the destination, then moves a device timer (vioapic.lock ->
+ * vlapic.lock, vioapic.lock -> vtimer_vcpu.lock). No path takes
+ * vioapic.lock under either, so there is no cycle. A LAPIC EOI (which drops vlapic.lock before
  * calling vioapic_eoi()) can re-deliver into any LAPIC, the same one
  * included, without a lock-order cycle. The cost is a window in which a
  * level interrupt whose remote IRR was set is not yet in the target IRR;
@@ -85,10 +89,27 @@ struct vioapic {
 
 	/* Fixed at vioapic_init(): */
 	struct vapic_bus *bus;
+	/* Fixed at vioapic_set_routed(), before publication; NULL: none. */
+	void (*routed)(void *ctx, unsigned int pin,
+		       const struct vapic_msg *msg);
+	void *routed_ctx;
 };
 
 /* Sets up io in its reset state, sending on bus. Before publication. */
 void vioapic_init(struct vioapic *io, struct vapic_bus *bus);
+
+/*
+ * Asks io to call routed(ctx, pin, msg) after a guest write changed pin's
+ * entry and left it unmasked; msg is what the entry sends now. It runs
+ * with io->lock held, so the calls follow the writes' order: it may take
+ * the local APICs' locks (one at a time) and the vtimer locks, which come
+ * after vioapic.lock (docs/locking.md), and nothing that is taken before
+ * it (a device's lock). Before publication.
+ */
+void vioapic_set_routed(struct vioapic *io,
+			void (*routed)(void *ctx, unsigned int pin,
+				       const struct vapic_msg *msg),
+			void *ctx);
 
 /* Platform reset: the reset state above; the inputs keep their levels. */
 void vioapic_reset(struct vioapic *io);

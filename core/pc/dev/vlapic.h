@@ -276,6 +276,15 @@ void vapic_bus_attach(struct vapic_bus *bus, struct vlapic *a);
 void vapic_bus_deliver(struct vapic_bus *bus, const struct vapic_msg *msg);
 
 /*
+ * The APIC of lowest ID that msg addresses (physical, logical, broadcast;
+ * hardware-disabled APICs are off the bus), or NULL: where a device timer
+ * behind an IOAPIC entry goes (docs/vtimer.md). Takes each candidate's
+ * lock in turn; any CPU, with the IOAPIC's lock or none held.
+ */
+struct vlapic *vapic_bus_first_target(struct vapic_bus *bus,
+				      const struct vapic_msg *msg);
+
+/*
  * Accepts a fixed interrupt: sets IRR (and TMR if level_trigger, else
  * clears it) and kicks the owner if a vector is injectable afterwards.
  * Vectors 0-15 set ESR "received illegal vector" and are dropped; a

@@ -164,8 +164,11 @@ static void vpit_ch0_sync(struct vpit *p, uint64_t now)
 		vtimer_stop(t, now);
 		return;
 	}
-	/* Stay on the vCPU the timer was moved to, if it was. */
-	vtimer_start(t, READ_ONCE(t->owner), now, first, period);
+	/*
+	 * On the vCPU the timer was moved to, if it was: group 2, so a
+	 * concurrent vpit_retarget() is never undone by a stale owner.
+	 */
+	vtimer_restart(t, now, first, period);
 }
 
 /* One irq0 pulse per tick; no lock held (vtimer_sink contract). */
@@ -488,6 +491,11 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
 		c->base_value = 65536;
 	}
 	vtimer_init(&p->timer, owner, &vpit_sink, p, 0, VTIMER_DELAY_MISSED);
+}
+
+void vpit_retarget(struct vpit *p, struct vtimer_vcpu *to)
+{
+	vtimer_migrate(&p->timer, to, vpit_now(p));
 }
 
 void vpit_destroy(struct vpit *p)

@@ -145,6 +145,14 @@ struct vpit {
 void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
 	       const struct irq_line *irq0, uint64_t (*clock)(void));
 
+/*
+ * IRQ 0 now goes to the vCPU whose timers to are: channel 0's timer moves
+ * there (vtimer_migrate()), its pending ticks with it. Takes no PIT lock,
+ * only the two vCPUs' timer locks, so the IOAPIC may call it under its own
+ * lock. Any CPU.
+ */
+void vpit_retarget(struct vpit *p, struct vtimer_vcpu *to);
+
 /* Stops channel 0's timer for good and waits for its deliveries. */
 void vpit_destroy(struct vpit *p);
 

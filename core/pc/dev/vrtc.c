@@ -328,8 +328,7 @@ static void vrtc_sync_timers(struct vrtc *r, uint64_t now)
 		if (!r->ptimer_on) {
 			first = r->p_base_ns +
 				(vrtc_periods(r, now) + 1) * r->p_period_ns;
-			vtimer_start(&r->ptimer, READ_ONCE(r->ptimer.owner),
-				     now, first, r->p_period_ns);
+			vtimer_restart(&r->ptimer, now, first, r->p_period_ns);
 			r->ptimer_on = true;
 		}
 	} else if (r->ptimer_on) {
@@ -339,8 +338,7 @@ static void vrtc_sync_timers(struct vrtc *r, uint64_t now)
 	if ((b & (VRTC_B_UIE | VRTC_B_AIE)) && !(b & VRTC_B_SET)) {
 		if (!r->utimer_on) {
 			first = now + (NS_PER_SEC - vrtc_guest_frac(r, now));
-			vtimer_start(&r->utimer, READ_ONCE(r->utimer.owner),
-				     now, first, NS_PER_SEC);
+			vtimer_restart(&r->utimer, now, first, NS_PER_SEC);
 			r->utimer_on = true;
 		}
 	} else if (r->utimer_on) {
@@ -611,6 +609,14 @@ void vrtc_init(struct vrtc *r, struct vtimer_vcpu *owner,
 		    VTIMER_NO_MISSED);
 	vtimer_init(&r->utimer, owner, &vrtc_usink, r, VRTC_IRQ,
 		    VTIMER_NO_MISSED);
+}
+
+void vrtc_retarget(struct vrtc *r, struct vtimer_vcpu *to)
+{
+	uint64_t now = vrtc_now(r);
+
+	vtimer_migrate(&r->ptimer, to, now);
+	vtimer_migrate(&r->utimer, to, now);
 }
 
 void vrtc_destroy(struct vrtc *r)

@@ -196,6 +196,14 @@ void vrtc_init(struct vrtc *r, struct vtimer_vcpu *owner,
 	       const struct irq_line *irq8, uint64_t (*clock_ns)(void),
 	       uint64_t (*wall_ns)(void), uint64_t low_bytes, uint64_t high_bytes);
 
+/*
+ * IRQ 8 now goes to the vCPU whose timers to are: the periodic and the
+ * update timer move there (vtimer_migrate()). Takes no RTC lock, only the
+ * two vCPUs' timer locks, so the IOAPIC may call it under its own lock
+ * (the RTC's sinks take the RTC lock, then the IOAPIC's). Any CPU.
+ */
+void vrtc_retarget(struct vrtc *r, struct vtimer_vcpu *to);
+
 /* Stops both timers for good and waits for their deliveries. */
 void vrtc_destroy(struct vrtc *r);
 
