@@ -26,6 +26,7 @@
 #include "asm/atomic.h"
 #include "core/exit.h"
 #include "core/guest_state.h"
+#include "core/guest_xstate.h"
 #include "core/lib/compiler.h"
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
@@ -83,6 +84,8 @@ struct backend_vcpu {
 	 * around each entry. vCPU thread only.
 	 */
 	struct vm_event queued;
+	/* x87/SSE/AVX registers and XCR0 (core/guest_xstate.h); vCPU thread only. */
+	struct guest_xstate xs;
 };
 _Static_assert(offsetof(struct backend_vcpu, regs) == 0, "regs first (svm_entry.S)");
 

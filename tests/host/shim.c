@@ -155,18 +155,6 @@ void platform_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 			     : "a"(leaf), "c"(subleaf));
 }
 
-static unsigned long fpu_resets;
-
-void platform_fpu_reset(void)
-{
-	__atomic_add_fetch(&fpu_resets, 1, __ATOMIC_RELAXED);
-}
-
-unsigned long shim_fpu_resets(void)
-{
-	return __atomic_load_n(&fpu_resets, __ATOMIC_RELAXED);
-}
-
 static uint64_t (*shim_clock_fn)(void);
 
 void shim_set_clock(uint64_t (*fn)(void))
