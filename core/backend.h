@@ -54,6 +54,8 @@ struct backend_caps {
 	bool decode_assists;		/* exits name CR/DR/INVLPG operands */
 	bool tagged_tlb;		/* ASIDs / VPIDs: no flush on every entry */
 	bool real_mode;			/* real-mode guests run natively */
+	/* RDTSCP and RDPID run in the guest on its own TSC_AUX (guest_xstate.h). */
+	bool tsc_aux;
 };
 
 /*
@@ -116,7 +118,8 @@ struct backend_dregs {
  *   their defaults (docs/svm.md), no TDP root. -ENOMEM, nothing left.
  * vcpu_destroy(bv): free it; it must be loaded nowhere.
  * vcpu_load(bv) / vcpu_put(bv): the vCPU starts / stops being runnable on
- *   the running CPU (VMX: VMPTRLD / VMCLEAR). Interrupts off.
+ *   the running CPU (VMX: VMPTRLD / VMCLEAR), its x87/SSE/AVX registers
+ *   restored / saved (core/guest_xstate.h). Interrupts off.
  * get_state / set_state: the whole state; set_state returns -EINVAL for
  *   state the backend cannot represent (the hardware checks the rest on
  *   entry and reports EXIT_INVALID_STATE).

@@ -21,8 +21,8 @@
 
 /*
  * RDTSCP and RDPID (CPUID_80000001_EDX_RDTSCP, CPUID_7_ECX_RDPID) read
- * IA32_TSC_AUX, which neither backend switches per vCPU: hidden, so that
- * a guest neither writes it nor trusts it.
+ * IA32_TSC_AUX, switched per vCPU (core/guest_xstate.h): offered where
+ * the host has them and the backend lets them run (backend_caps.tsc_aux).
  *
  * XSAVE and what it manages are offered where the host has them: x87,
  * SSE, AVX and AVX-512 (cpuid_xcr0_offered()), switched per vCPU
@@ -140,6 +140,25 @@ uint64_t cpuid_xcr0_offered(void)
 	return xcr0_usable(((uint64_t)r[3] << 32) | r[0]);
 }
 
+bool cpuid_tsc_aux_offered(void)
+{
+	uint32_t r[4];
+
+	if (!backend_caps.tsc_aux)
+		return false;
+	platform_cpuid(CPUID_EXT_FEATURES, 0, r);
+	if (r[3] & CPUID_80000001_EDX_RDTSCP)
+		return true;
+	platform_cpuid(CPUID_LEAF_EXT_FEATURES, 0, r);
+	return r[2] & CPUID_7_ECX_RDPID;
+}
+
+/* 0x80000001 EDX RDTSCP, 7 ECX RDPID: the host's, where TSC_AUX is the guest's. */
+static uint32_t cpuid_tsc_aux_insns(const struct cpuid_query *q, uint32_t host)
+{
+	return backend_caps.tsc_aux ? host : 0;
+}
+
 /*
  * Leaf 1 ECX: XSAVE where anything is offered, OSXSAVE as the guest's
  * CR4 has it, AVX and the instructions that need it (FMA, F16C) where
@@ -243,7 +262,7 @@ static const struct cpuid_rule cpuid_rules[] = {
 	COMPUTE_SUB(CPUID_LEAF_EXT_FEATURES, 0, ECX, CPUID_7_ECX_VAES | CPUID_7_ECX_VPCLMULQDQ |
 		    CPUID_7_ECX_AVX512, cpuid_avx_ext),
 	COMPUTE_SUB(CPUID_LEAF_EXT_FEATURES, 0, EDX, CPUID_7_EDX_AVX512, cpuid_avx_ext),
-	HIDE(CPUID_LEAF_EXT_FEATURES, 0, ECX, CPUID_7_ECX_RDPID),
+	COMPUTE_SUB(CPUID_LEAF_EXT_FEATURES, 0, ECX, CPUID_7_ECX_RDPID, cpuid_tsc_aux_insns),
 	ZERO(0xa, 0xa),		/* performance counters */
 	ZERO(CPUID_LEAF_XSTATE, CPUID_LEAF_XSTATE),
 	COMPUTE(CPUID_LEAF_XSTATE, EAX, ~0u, cpuid_xstate_eax),
@@ -261,7 +280,8 @@ static const struct cpuid_rule cpuid_rules[] = {
 	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, ECX,
 	     CPUID_80000001_ECX_SVM | CPUID_80000001_ECX_TCE),
 	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, EDX, CPUID_1_EDX_MTRR |
-	     CPUID_80000001_EDX_RDTSCP | CPUID_80000001_EDX_FFXSR),
+	     CPUID_80000001_EDX_FFXSR),
+	COMPUTE(CPUID_EXT_FEATURES, EDX, CPUID_80000001_EDX_RDTSCP, cpuid_tsc_aux_insns),
 	HIDE(CPUID_EXT_FEATURES_21, CPUID_ANY_SUBLEAF, EAX, CPUID_80000021_EAX_AUTOIBRS),
 	ZERO(CPUID_LEAF_SVM, CPUID_LEAF_SVM),	/* SVM features: none for the guest */
 

@@ -151,6 +151,13 @@ static int handle_msr_read(struct vcpu *vcpu, struct vm_exit *exit)
 	case MSR_K8_INT_PENDING_MSG:	/* no C1E: Linux's AMD E400 check reads it */
 		val = 0;
 		break;
+	case MSR_TSC_AUX:
+		if (!cpuid_tsc_aux_offered()) {
+			inject_exception(vcpu, VEC_GP, true, 0);
+			return 0;
+		}
+		val = vcpu->bv->xs.tsc_aux;
+		break;
 	default:
 		if (backend_get_msr(vcpu->bv, exit->msr.index, &val) == 0)
 			break;
@@ -180,6 +187,13 @@ static int handle_msr_write(struct vcpu *vcpu, struct vm_exit *exit)
 	case MSR_IA32_MTRR_DEF_TYPE:
 	case MSR_IA32_MCG_STATUS:
 		break;	/* filtered: accepted and ignored */
+	case MSR_TSC_AUX:	/* loaded at the next entry (core/guest_xstate.h) */
+		if (!cpuid_tsc_aux_offered() || (val >> 32)) {
+			inject_exception(vcpu, VEC_GP, true, 0);
+			return 0;
+		}
+		vcpu->bv->xs.tsc_aux = (uint32_t)val;
+		break;
 	default:
 		if (backend_set_msr(vcpu->bv, exit->msr.index, val) == 0)
 			break;
@@ -304,7 +318,7 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case EXIT_PAUSE:
 		return 0;
 	case EXIT_VIRT_INSN:
-	case EXIT_RDTSCP:	/* CPUID hides it: TSC_AUX is not the guest's */
+	case EXIT_RDTSCP:	/* neither backend asks for this exit */
 		inject_exception(vcpu, VEC_UD, false, 0);
 		return 0;
 	case EXIT_WBINVD:

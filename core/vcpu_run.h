@@ -94,4 +94,10 @@ void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
  */
 uint64_t cpuid_xcr0_offered(void);
 
+/*
+ * Whether guests have RDTSCP or RDPID, and so IA32_TSC_AUX: the host has
+ * one of them and the backend runs them on the guest's value.
+ */
+bool cpuid_tsc_aux_offered(void);
+
 #endif

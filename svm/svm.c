@@ -50,7 +50,7 @@
 			   SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI | SVM_INTERCEPT_SKINIT | \
 			   SVM_INTERCEPT_MONITOR | SVM_INTERCEPT_MWAIT | \
 			   SVM_INTERCEPT_MWAIT_ARMED | SVM_INTERCEPT_XSETBV | \
-			   SVM_INTERCEPT_RDTSCP | SVM_INTERCEPT_WBINVD)
+			   SVM_INTERCEPT_WBINVD)
 
 /* Groups whose host-side changes svm_run() checks before VMRUN. */
 #define SVM_DIRTY_CHECKED (VMCB_CLEAN_INTERCEPTS | VMCB_CLEAN_IOPM | VMCB_CLEAN_ASID | \
@@ -187,6 +187,7 @@ static int svm_backend_probe(struct backend_caps *caps, const char **why)
 		.decode_assists = svm_features.decode_assists,
 		.tagged_tlb = true,
 		.real_mode = true,
+		.tsc_aux = true,
 	};
 	return 0;
 }

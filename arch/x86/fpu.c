@@ -24,6 +24,8 @@
 #include "asm/cpu.h"
 #include "asm/cpu_regs.h"
 #include "asm/cpuid.h"
+#include "asm/msr.h"
+#include "asm/percpu.h"
 #include "asm/xstate.h"
 #include "core/lib/log.h"
 #include "core/lib/platform.h"
@@ -33,11 +35,16 @@
 static uint64_t host_xcr0;	/* set by fpu_probe(), read-only after */
 static uint32_t area_size = XSAVE_LEGACY_SIZE;
 static bool have_xsaveopt;
+static bool have_tsc_aux;	/* RDTSCP or RDPID: IA32_TSC_AUX exists */
 
 void fpu_probe(void)
 {
 	uint32_t r[4];
 
+	platform_cpuid(CPUID_EXT_FEATURES, 0, r);
+	have_tsc_aux = r[3] & CPUID_80000001_EDX_RDTSCP;
+	platform_cpuid(CPUID_LEAF_EXT_FEATURES, 0, r);
+	have_tsc_aux |= (r[2] & CPUID_7_ECX_RDPID) != 0;
 	platform_cpuid(CPUID_LEAF_FEATURES, 0, r);
 	if (!(r[2] & CPUID_1_ECX_XSAVE)) {
 		pr_info("fpu: no XSAVE: x87 and SSE switched with FXSAVE/FXRSTOR, no AVX for guests");
@@ -62,6 +69,20 @@ void fpu_cpu_init(void)
 	write_cr4(cr4);
 	if (host_xcr0)
 		platform_xcr0_write(host_xcr0);
+	/* No value of the firmware's or of an earlier VM's: 0, as this_cpu() says. */
+	this_cpu()->tsc_aux = 0;
+	if (have_tsc_aux)
+		wrmsr(MSR_TSC_AUX, 0);
+}
+
+void platform_tsc_aux_load(uint32_t val)
+{
+	struct percpu *pc = this_cpu();
+
+	if (!have_tsc_aux || pc->tsc_aux == val)
+		return;
+	wrmsr(MSR_TSC_AUX, val);
+	pc->tsc_aux = val;
 }
 
 uint64_t platform_xcr0_host(void)
@@ -74,6 +95,14 @@ void platform_xcr0_write(uint64_t val)
 	__asm__ __volatile__("xsetbv"
 			     : : "c"(XCR_XFEATURE_ENABLED), "a"((uint32_t)val),
 			       "d"((uint32_t)(val >> 32)));
+}
+
+uint64_t platform_xcr0_read(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(XCR_XFEATURE_ENABLED));
+	return ((uint64_t)hi << 32) | lo;
 }
 
 static size_t area_pages(void)

@@ -73,7 +73,8 @@ void platform_wait_irq(void);
  *   on a CPU without XSAVE. XCR0 must be the host's. Interrupts off.
  * platform_xcr0_host(): the XCR0 the hypervisor keeps while it runs: what
  *   the CPU supports of XFEATURE_SWITCHED (asm/xstate.h); 0 without XSAVE.
- * platform_xcr0_write(val): XSETBV of XCR0 on the running CPU.
+ * platform_xcr0_write(val) / platform_xcr0_read(): XSETBV / XGETBV of
+ *   XCR0 on the running CPU.
  */
 void *platform_xstate_alloc(void);
 void platform_xstate_free(void *area);
@@ -81,6 +82,15 @@ void platform_xstate_save(void *area);
 void platform_xstate_restore(const void *area);
 uint64_t platform_xcr0_host(void);
 void platform_xcr0_write(uint64_t val);
+uint64_t platform_xcr0_read(void);
+
+/*
+ * Makes the running CPU's IA32_TSC_AUX hold val (a vCPU's, before its
+ * entry; arch/x86/fpu.c): the MSR is written only when the CPU holds
+ * another value. A no-op on a CPU with neither RDTSCP nor RDPID.
+ * Interrupts off. Hosted: records the value (shim_tsc_aux()).
+ */
+void platform_tsc_aux_load(uint32_t val);
 
 /* Interrupt state of the running CPU (hosted: no-ops). */
 unsigned long irq_save(void);

@@ -92,6 +92,8 @@ void shim_console_type(const char *s, size_t n);
 
 /* console_write() calls fn instead of writing to stderr (NULL: stderr). */
 void shim_set_console_write(void (*fn)(const char *s, size_t n));
+/* The last value platform_tsc_aux_load() was given. */
+uint32_t shim_tsc_aux(void);
 /* platform_cpuid() answers with fn (NULL: the host's CPUID). */
 void shim_set_cpuid(void (*fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]));
 /* Allocates a zeroed arena standing for physical memory [base, base+size). */

@@ -155,6 +155,18 @@ void platform_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 			     : "a"(leaf), "c"(subleaf));
 }
 
+static uint32_t tsc_aux;
+
+void platform_tsc_aux_load(uint32_t val)
+{
+	tsc_aux = val;
+}
+
+uint32_t shim_tsc_aux(void)
+{
+	return tsc_aux;
+}
+
 static uint64_t (*shim_clock_fn)(void);
 
 void shim_set_clock(uint64_t (*fn)(void))

@@ -11,6 +11,8 @@
  * AVX-512 are offered where the host has them, with leaf 0xD describing
  * only those components (sizes from the host's subleaves, EBX following
  * the guest's XCR0), XSAVEOPT the only variant, OSXSAVE the guest's CR4.
+ * RDTSCP and RDPID are offered where the backend runs them on the guest's
+ * own TSC_AUX.
  */
 #include "asm/cpuid.h"
 #include "asm/tsc.h"
@@ -292,6 +294,26 @@ static void xstate_offered(void)
 	}
 }
 
+/* RDTSCP and RDPID: the host's, where the backend gives TSC_AUX to the guest. */
+static void tsc_aux_follows_backend(void)
+{
+	uint32_t r[4];
+
+	setup();
+	CHECK(!cpuid_tsc_aux_offered());
+	backend_caps.tsc_aux = true;
+	CHECK(cpuid_tsc_aux_offered());
+	guest_cpuid(0x80000001, 0, r);
+	CHECK(r[3] & BIT(27));
+	guest_cpuid(7, 0, r);
+	CHECK(r[2] & BIT(22));
+	backend_caps.tsc_aux = false;
+	guest_cpuid(0x80000001, 0, r);
+	CHECK_EQ(r[3] & BIT(27), 0u);
+	guest_cpuid(7, 0, r);
+	CHECK_EQ(r[2] & BIT(22), 0u);
+}
+
 int main(void)
 {
 	tsc_hz = TEST_TSC_HZ;	/* the shim's TSC frequency, as the policy reads it */
@@ -300,6 +322,7 @@ int main(void)
 	RUN(lapic_features_follow_platform);
 	RUN(hypervisor_leaves);
 	RUN(xstate_offered);
+	RUN(tsc_aux_follows_backend);
 	shim_set_cpuid(NULL);
 	return check_done();
 }
