@@ -5,14 +5,20 @@
  * and stack (0xf00 up to the end of the image), then leaves distinctive
  * values in its general registers, DR0-DR3, DR6, DR7, FS, GS, CR4,
  * XMM0-XMM7, MXCSR and the x87 unit (a control word of its own and a
- * value on the stack), and ends the VM. isolation_b.S looks for all of
- * them.
+ * value on the stack), and, where CPUID offers them, XCR0 (AVX enabled),
+ * the upper halves of YMM0-YMM7 and TSC_AUX, and ends the VM.
+ * isolation_b.S looks for all of them.
  */
 #include "payload.h"
 
 #define RAM_MIB 32
 #define RAM_END (RAM_MIB << 20)
 #define STACK_BOTTOM 0xf00
+#define CR4_OSFXSR   0x200
+#define CR4_OSXSAVE  0x40000
+#define CPUID_1_ECX_AVX (1 << 28)
+#define CPUID_80000001_EDX_RDTSCP (1 << 27)
+#define MSR_TSC_AUX  0xc0000103
 
 PAYLOAD_HEADER(1, RAM_MIB)
 	cli
@@ -37,7 +43,43 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	call fill
 	PUTS32(msg_filled)
 
-	/* CR4.OSFXSR for SSE; a value in XMM0-XMM7, MXCSR and the x87 unit. */
+	/* Where offered: XCR0 = x87|SSE|AVX, a value in all of YMM0-YMM7. */
+	movl $1, %eax
+	xorl %ecx, %ecx
+	cpuid
+	testl $CPUID_1_ECX_AVX, %ecx
+	jz 1f
+	movl %cr4, %eax
+	orl $(CR4_OSXSAVE | CR4_OSFXSR), %eax
+	movl %eax, %cr4
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	movl $7, %eax
+	xsetbv
+	vmovdqu ymm_value, %ymm0
+	vmovdqa %ymm0, %ymm1
+	vmovdqa %ymm0, %ymm2
+	vmovdqa %ymm0, %ymm3
+	vmovdqa %ymm0, %ymm4
+	vmovdqa %ymm0, %ymm5
+	vmovdqa %ymm0, %ymm6
+	vmovdqa %ymm0, %ymm7
+	PUTS32(msg_ymm)
+1:	/* Where RDTSCP is offered: TSC_AUX. */
+	movl $0x80000001, %eax
+	cpuid
+	testl $CPUID_80000001_EDX_RDTSCP, %edx
+	jz 1f
+	movl $MSR_TSC_AUX, %ecx
+	movl $0xa5a5a5a5, %eax
+	xorl %edx, %edx
+	wrmsr
+	PUTS32(msg_tsc_aux)
+1:
+	/*
+	 * CR4.OSFXSR for SSE; a value in XMM0-XMM7 (legacy SSE: the upper
+	 * halves keep YMM's), MXCSR and the x87 unit.
+	 */
 	movl %cr4, %eax
 	orl $0x200, %eax
 	movl %eax, %cr4
@@ -98,11 +140,15 @@ DEFINE_GDT
 	.p2align 4
 marker:    .ascii "<HV-ISO-MARKER!>"
 xmm_value: .long 0x76543210, 0xfedcba98, 0x89abcdef, 0x01234567
+ymm_value: .long 0x0badcafe, 0x0badcafe, 0x0badcafe, 0x0badcafe
+	   .long 0xfeedf00d, 0xfeedf00d, 0xfeedf00d, 0xfeedf00d
 mxcsr_value: .long 0x1f00	/* round to nearest, masks set, DAZ clear: not the reset 0x1f80 */
 fcw_value: .word 0x0c7f		/* round toward zero: not the reset 0x37f */
 msg_start:  .asciz "isolation_a: filling RAM with the marker\n"
 msg_filled: .asciz "isolation_a: RAM filled\n"
 msg_regs:   .asciz "isolation_a: registers set, exiting\n"
+msg_ymm:    .asciz "isolation_a: XCR0 = 7, YMM0-YMM7 set\n"
+msg_tsc_aux: .asciz "isolation_a: TSC_AUX set\n"
 	.p2align 4
 image_end:
 	.set image_end_aligned, image_end
