@@ -11,7 +11,9 @@
  *    starts it: FCW 0x37f, FSW 0, every x87 register empty, MXCSR 0x1f80,
  *    XMM0-XMM7 zero). Where CPUID offers them: XCR0 (1: x87 only), the
  *    upper halves of YMM0-YMM7 (XSAVE of the AVX component after
- *    XSETBV 7: nothing or zeros) and TSC_AUX (RDTSCP's ECX: 0).
+ *    XSETBV 7: nothing or zeros) and TSC_AUX (RDTSCP's ECX: 0). Then,
+ *    from long mode (the switch touches no vector register), XMM8-XMM15
+ *    and, where AVX is offered, YMM8-YMM15's upper halves: zero.
  * 2. Reads every byte of its RAM: all of it is zero except its own image
  *    (0x1000 to the end of the image) and its stack (0xf00-0xfff); then
  *    searches all of RAM, the image included, for A's marker and for the
@@ -92,6 +94,7 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	cmpw $XS_YMM_HI + 8 * 16, %bx
 	jne 2b
 	movl %eax, s_ymmhi
+	movb $1, avx_on
 1:	movl $0x80000001, %eax
 	cpuid
 	testl $CPUID_80000001_EDX_RDTSCP, %edx
@@ -177,6 +180,50 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	jmp 7f
 6:	PUTS32(msg_fpu_pass)
 7:
+	/*
+	 * XMM8-XMM15 and the upper halves of YMM8-YMM15, which only long
+	 * mode reaches: nothing since the entry has touched them. Back to
+	 * 32-bit code (compatibility mode) after.
+	 */
+	LONG_MODE(lm_tables, lm64)
+	fxsave64 s_fx64
+	xorl %eax, %eax
+	movl $FX_XMM0 + 8 * 16, %ebx
+1:	orl s_fx64(%ebx), %eax
+	addl $4, %ebx
+	cmpl $FX_XMM0 + 16 * 16, %ebx
+	jne 1b
+	movl %eax, s_xmm8
+	cmpb $0, avx_on
+	je 2f
+	movl $4, %eax			/* the AVX component only */
+	xorl %edx, %edx
+	xsave64 s_xs
+	xorl %eax, %eax
+	movl $XS_YMM_HI + 8 * 16, %ebx
+1:	orl s_xs(%ebx), %eax
+	addl $4, %ebx
+	cmpl $XS_YMM_HI + 16 * 16, %ebx
+	jne 1b
+	movl %eax, s_ymmhi8
+2:	ljmpl *compat_ptr
+	.code32
+back32:
+	PUTS32(msg_xmm8)
+	movl s_xmm8, %eax
+	call puthex32
+	PUTS32(msg_ymmhi8)
+	movl s_ymmhi8, %eax
+	call puthex32
+	movb $'\n', %al
+	outb %al, $PORT_CONSOLE
+	movl s_xmm8, %eax
+	orl s_ymmhi8, %eax
+	jz 1f
+	PUTS32(msg_hi_fail)
+	jmp 2f
+1:	PUTS32(msg_hi_pass)
+2:
 	/* 2. Zero everywhere but the image and the stack. */
 	xorl %edi, %edi
 	movl $STACK_BOTTOM / 4, %ecx
@@ -298,6 +345,13 @@ s_xs:	.fill 832, 1, 0
 s_xcr0: .long 1			/* 1 where XSAVE is not offered */
 s_ymmhi: .long 0
 s_tscaux: .long 0
+s_xmm8:  .long 0
+s_ymmhi8: .long 0
+avx_on:  .byte 0
+	.p2align 4
+s_fx64:	.fill 512, 1, 0
+compat_ptr: .long back32
+	.word SEL_CODE32
 s_eax: .long 0
 s_ebx: .long 0
 s_ecx: .long 0
@@ -385,7 +439,12 @@ msg_zero_pass:   .asciz "PASS isolation_b: all RAM outside the image and stack r
 msg_found:       .asciz "FAIL isolation_b: needle found at "
 msg_marker_pass: .asciz "PASS isolation_b: no marker of the previous VM in RAM\n"
 msg_banner_pass: .asciz "PASS isolation_b: no hypervisor banner in RAM\n"
+msg_xmm8:        .asciz "isolation_b: at entry xmm8-15 (or)="
+msg_ymmhi8:      .asciz " ymm8-15 upper halves (or)="
+msg_hi_fail:     .asciz "FAIL isolation_b: XMM8-XMM15 or YMM8-YMM15 NOT RESET at entry\n"
+msg_hi_pass:     .asciz "PASS isolation_b: XMM8-XMM15 and YMM8-YMM15 at entry hold their reset values\n"
 msg_beyond:      .asciz "isolation_b: reading guest-physical 0x2000000, past RAM\n"
 msg_beyond_fail: .asciz "FAIL isolation_b: the read past RAM returned\n"
+	LM_TABLES(lm_tables)
 	.p2align 4
 image_end:
