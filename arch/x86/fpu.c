@@ -18,8 +18,13 @@
  * legacy region whenever SSE or AVX is requested, so it holds 0x1F80.
  * Without XSAVE, FXSAVE and FXRSTOR of the legacy region do the same.
  *
- * Runs on the vCPU's CPU with interrupts off (save, restore, XCR0), or
- * in a vCPU thread (alloc, free), or at boot (probe, per-CPU init).
+ * IA32_TSC_AUX, which the hypervisor never reads, is written only when a
+ * vCPU about to enter has another value than the CPU holds: the CPU's
+ * current value is kept in its per-CPU area (percpu.tsc_aux).
+ *
+ * Runs on the vCPU's CPU with interrupts off (save, restore, XCR0,
+ * TSC_AUX), or in a vCPU thread (alloc, free), or at boot (probe, per-CPU
+ * init).
  */
 #include "asm/cpu.h"
 #include "asm/cpu_regs.h"
@@ -50,10 +55,10 @@ void fpu_probe(void)
 		pr_info("fpu: no XSAVE: x87 and SSE switched with FXSAVE/FXRSTOR, no AVX for guests");
 		return;
 	}
-	platform_cpuid(0xd, 0, r);
+	platform_cpuid(CPUID_LEAF_XSTATE, 0, r);
 	host_xcr0 = xcr0_usable(((uint64_t)r[3] << 32) | r[0]);
 	area_size = xstate_size_for(host_xcr0, platform_cpuid);
-	platform_cpuid(0xd, 1, r);
+	platform_cpuid(CPUID_LEAF_XSTATE, 1, r);
 	have_xsaveopt = r[0] & CPUID_D_1_EAX_XSAVEOPT;
 	pr_info("fpu: XCR0 %#llx switched per vCPU, %u-byte areas, %s",
 		(unsigned long long)host_xcr0, area_size,

@@ -7,6 +7,7 @@
 #ifndef ASM_XSTATE_H
 #define ASM_XSTATE_H
 
+#include "asm/cpuid.h"
 #include "core/lib/compiler.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -92,7 +93,7 @@ static inline uint32_t xstate_size_for(uint64_t mask,
 
 		if (!(mask & BIT_ULL(i)))
 			continue;
-		cpuid_fn(0xd, i, r);
+		cpuid_fn(CPUID_LEAF_XSTATE, i, r);
 		if (r[1] + r[0] > size)
 			size = r[1] + r[0];
 	}
