@@ -26,6 +26,7 @@
 #include "asm/atomic.h"
 #include "core/exit.h"
 #include "core/guest_state.h"
+#include "core/guest_xstate.h"
 #include "core/lib/compiler.h"
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
@@ -53,6 +54,8 @@ struct backend_caps {
 	bool decode_assists;		/* exits name CR/DR/INVLPG operands */
 	bool tagged_tlb;		/* ASIDs / VPIDs: no flush on every entry */
 	bool real_mode;			/* real-mode guests run natively */
+	/* RDTSCP and RDPID run in the guest on its own TSC_AUX (guest_xstate.h). */
+	bool tsc_aux;
 };
 
 /*
@@ -83,6 +86,8 @@ struct backend_vcpu {
 	 * around each entry. vCPU thread only.
 	 */
 	struct vm_event queued;
+	/* x87/SSE/AVX registers and XCR0 (core/guest_xstate.h); vCPU thread only. */
+	struct guest_xstate xs;
 };
 _Static_assert(offsetof(struct backend_vcpu, regs) == 0, "regs first (svm_entry.S)");
 
@@ -113,7 +118,8 @@ struct backend_dregs {
  *   their defaults (docs/svm.md), no TDP root. -ENOMEM, nothing left.
  * vcpu_destroy(bv): free it; it must be loaded nowhere.
  * vcpu_load(bv) / vcpu_put(bv): the vCPU starts / stops being runnable on
- *   the running CPU (VMX: VMPTRLD / VMCLEAR). Interrupts off.
+ *   the running CPU (VMX: VMPTRLD / VMCLEAR), its x87/SSE/AVX registers
+ *   restored / saved (core/guest_xstate.h). Interrupts off.
  * get_state / set_state: the whole state; set_state returns -EINVAL for
  *   state the backend cannot represent (the hardware checks the rest on
  *   entry and reports EXIT_INVALID_STATE).

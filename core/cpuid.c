@@ -13,14 +13,22 @@
  */
 #include "asm/cpuid.h"
 #include "asm/tsc.h"
+#include "asm/xstate.h"
+#include "core/backend.h"
 #include "core/lib/platform.h"
 #include "core/vcpu_run.h"
 #include "core/vm_platform.h"
 
 /*
  * RDTSCP and RDPID (CPUID_80000001_EDX_RDTSCP, CPUID_7_ECX_RDPID) read
- * IA32_TSC_AUX, which neither backend switches per vCPU: hidden, so that
- * a guest neither writes it nor trusts it.
+ * IA32_TSC_AUX, switched per vCPU (core/guest_xstate.h): offered where
+ * the host has them and the backend lets them run (backend_caps.tsc_aux).
+ *
+ * XSAVE and what it manages are offered where the host has them: x87,
+ * SSE, AVX and AVX-512 (cpuid_xcr0_offered()), switched per vCPU
+ * (core/guest_xstate.h). Leaf 0xD describes exactly those components,
+ * with XSAVEOPT the only variant: XSAVEC, XSAVES and XFD stay hidden
+ * (no IA32_XSS, no XFD MSRs). OSXSAVE mirrors the guest's CR4.OSXSAVE.
  */
 #define CPUID_MAX_BASIC       0xd
 #define CPUID_HV_BASE         0x40000000
@@ -41,6 +49,14 @@ enum { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX, CPUID_NR_REGS };
 #define CPUID_ALL_REGS (R(EAX) | R(EBX) | R(ECX) | R(EDX))
 #define CPUID_ANY_SUBLEAF 0xffffffffu
 
+/* What a row's function knows of the question. */
+struct cpuid_query {
+	const struct vcpu *vcpu;
+	uint32_t leaf, subleaf;
+	uint64_t guest_cr4;
+	uint64_t xcr0_offered;
+};
+
 enum cpuid_source {
 	CPUID_FROM_HOST,	/* the host's bits */
 	CPUID_FROM_VALUE,	/* the row's value */
@@ -54,7 +70,7 @@ struct cpuid_rule {
 	uint8_t source;			/* enum cpuid_source */
 	uint32_t mask;			/* the bits decided in each of them */
 	uint32_t value;			/* CPUID_FROM_VALUE */
-	uint32_t (*fn)(const struct vcpu *vcpu, uint32_t host);	/* CPUID_FROM_FN */
+	uint32_t (*fn)(const struct cpuid_query *q, uint32_t host);	/* CPUID_FROM_FN */
 };
 
 /* Rows: the host's bits, a value, cleared bits, set bits, computed bits. */
@@ -76,16 +92,21 @@ struct cpuid_rule {
 #define COMPUTE(lf, reg, bits, f) \
 	{ .first = (lf), .last = (lf), .subleaf = CPUID_ANY_SUBLEAF, .regs = R(reg), \
 	  .source = CPUID_FROM_FN, .mask = (bits), .fn = (f) }
+#define COMPUTE_SUB(lf, sub, reg, bits, f) \
+	{ .first = (lf), .last = (lf), .subleaf = (sub), .regs = R(reg), \
+	  .source = CPUID_FROM_FN, .mask = (bits), .fn = (f) }
 
 /* Leaf 0 EAX: the highest basic leaf, no higher than the table knows. */
-static uint32_t cpuid_max_basic(const struct vcpu *vcpu, uint32_t host)
+static uint32_t cpuid_max_basic(const struct cpuid_query *q, uint32_t host)
 {
 	return MIN(host, (uint32_t)CPUID_MAX_BASIC);
 }
 
 /* Leaf 1 EBX 31-16: initial APIC id = vCPU index; logical count = the VM's vCPUs. */
-static uint32_t cpuid_apic_ids(const struct vcpu *vcpu, uint32_t host)
+static uint32_t cpuid_apic_ids(const struct cpuid_query *q, uint32_t host)
 {
+	const struct vcpu *vcpu = q->vcpu;
+
 	return (vcpu->id << 24) | ((vm_nr_vcpus(vcpu->vm) & 0xff) << 16);
 }
 
@@ -95,17 +116,122 @@ static uint32_t cpuid_apic_ids(const struct vcpu *vcpu, uint32_t host)
  * PC), whatever the host has: both are the model's, never the host's
  * APIC. The test-payload platform has no local APIC: hidden there.
  */
-static uint32_t cpuid_lapic_features(const struct vcpu *vcpu, uint32_t host)
+static uint32_t cpuid_lapic_features(const struct cpuid_query *q, uint32_t host)
 {
-	const struct vm_platform_ops *p = vcpu->vm->platform;
+	const struct vm_platform_ops *p = q->vcpu->vm->platform;
 
 	return p && p->x2apic_lapic ? CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL : 0;
 }
 
 /* Leaf 0x40000010 EAX: the guest's TSC rate in kHz (the host's). */
-static uint32_t cpuid_tsc_khz(const struct vcpu *vcpu, uint32_t host)
+static uint32_t cpuid_tsc_khz(const struct cpuid_query *q, uint32_t host)
 {
 	return (uint32_t)(tsc_hz / 1000);
+}
+
+uint64_t cpuid_xcr0_offered(void)
+{
+	uint32_t r[4];
+
+	platform_cpuid(CPUID_LEAF_FEATURES, 0, r);
+	if (!(r[2] & CPUID_1_ECX_XSAVE))
+		return 0;
+	platform_cpuid(CPUID_LEAF_XSTATE, 0, r);
+	return xcr0_usable(((uint64_t)r[3] << 32) | r[0]);
+}
+
+bool cpuid_tsc_aux_offered(void)
+{
+	uint32_t r[4];
+
+	if (!backend_caps.tsc_aux)
+		return false;
+	platform_cpuid(CPUID_EXT_FEATURES, 0, r);
+	if (r[3] & CPUID_80000001_EDX_RDTSCP)
+		return true;
+	platform_cpuid(CPUID_LEAF_EXT_FEATURES, 0, r);
+	return r[2] & CPUID_7_ECX_RDPID;
+}
+
+/* 0x80000001 EDX RDTSCP, 7 ECX RDPID: the host's, where TSC_AUX is the guest's. */
+static uint32_t cpuid_tsc_aux_insns(const struct cpuid_query *q, uint32_t host)
+{
+	return backend_caps.tsc_aux ? host : 0;
+}
+
+/*
+ * Leaf 1 ECX: XSAVE where anything is offered, OSXSAVE as the guest's
+ * CR4 has it, AVX and the instructions that need it (FMA, F16C) where
+ * AVX is offered.
+ */
+static uint32_t cpuid_xsave_features(const struct cpuid_query *q, uint32_t host)
+{
+	uint32_t out = 0;
+
+	if (!q->xcr0_offered)
+		return 0;
+	out |= host & CPUID_1_ECX_XSAVE;
+	if (q->guest_cr4 & X86_CR4_OSXSAVE)
+		out |= CPUID_1_ECX_OSXSAVE;
+	if (q->xcr0_offered & XFEATURE_AVX)
+		out |= host & (CPUID_1_ECX_AVX | CPUID_1_ECX_FMA | CPUID_1_ECX_F16C);
+	return out;
+}
+
+/* Leaf 7.0: AVX2 with AVX, the AVX-512 families with AVX-512. */
+static uint32_t cpuid_avx_ext(const struct cpuid_query *q, uint32_t host)
+{
+	uint32_t out = 0;
+
+	if (q->xcr0_offered & XFEATURE_AVX)
+		out |= host & (CPUID_7_EBX_AVX2 | CPUID_7_ECX_VAES | CPUID_7_ECX_VPCLMULQDQ);
+	if (q->xcr0_offered & XFEATURE_AVX512)
+		out |= host;	/* the row's mask: that register's AVX-512 bits */
+	return out;
+}
+
+/* The XSAVE area's size for @mask, from the host's own subleaves. */
+static uint32_t cpuid_xstate_size(uint64_t mask)
+{
+	return xstate_size_for(mask, platform_cpuid);
+}
+
+/*
+ * Leaf 0xD. Subleaf 0: the offered components (EAX, EDX), the size for
+ * the guest's XCR0 (EBX) and for all offered (ECX). Subleaf 1: XSAVEOPT
+ * only. Subleaves 2-63: the host's for an offered component, else zero.
+ */
+static uint32_t cpuid_xstate_eax(const struct cpuid_query *q, uint32_t host)
+{
+	if (q->subleaf == 0)
+		return (uint32_t)q->xcr0_offered;
+	if (q->subleaf == 1)
+		return q->xcr0_offered ? host & CPUID_D_1_EAX_XSAVEOPT : 0;
+	return q->subleaf < 64 && (q->xcr0_offered & BIT_ULL(q->subleaf)) ? host : 0;
+}
+
+static uint32_t cpuid_xstate_ebx(const struct cpuid_query *q, uint32_t host)
+{
+	const struct backend_vcpu *bv = q->vcpu->bv;
+
+	if (q->subleaf == 0)
+		return q->xcr0_offered ?
+		       cpuid_xstate_size((bv ? bv->xs.xcr0 : XCR0_RESET) & q->xcr0_offered) : 0;
+	return q->subleaf >= 2 && q->subleaf < 64 &&
+	       (q->xcr0_offered & BIT_ULL(q->subleaf)) ? host : 0;
+}
+
+static uint32_t cpuid_xstate_ecx(const struct cpuid_query *q, uint32_t host)
+{
+	if (q->subleaf == 0)
+		return q->xcr0_offered ? cpuid_xstate_size(q->xcr0_offered) : 0;
+	return q->subleaf >= 2 && q->subleaf < 64 &&
+	       (q->xcr0_offered & BIT_ULL(q->subleaf)) ? host : 0;
+}
+
+static uint32_t cpuid_xstate_edx(const struct cpuid_query *q, uint32_t host)
+{
+	return q->subleaf == 0 ? (uint32_t)(q->xcr0_offered >> 32) : 0;
 }
 
 static const struct cpuid_rule cpuid_rules[] = {
@@ -116,11 +242,12 @@ static const struct cpuid_rule cpuid_rules[] = {
 
 	/* Leaf 1: features the hypervisor does not virtualise; the hypervisor bit. */
 	HIDE(CPUID_LEAF_FEATURES, CPUID_ANY_SUBLEAF, ECX, CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX |
-	     CPUID_1_ECX_SMX | CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL |
-	     CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX),
+	     CPUID_1_ECX_SMX | CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL),
 	SET(CPUID_LEAF_FEATURES, ECX, CPUID_1_ECX_HYPERVISOR),
 	COMPUTE(CPUID_LEAF_FEATURES, ECX, CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DL,
 		cpuid_lapic_features),
+	COMPUTE(CPUID_LEAF_FEATURES, ECX, CPUID_1_ECX_XSAVE | CPUID_1_ECX_OSXSAVE |
+		CPUID_1_ECX_AVX | CPUID_1_ECX_FMA | CPUID_1_ECX_F16C, cpuid_xsave_features),
 	/*
 	 * MTRRs are not virtualised (MTRRcap reads 0, so they are hidden too);
 	 * machine check is, as a bank-less MCA (MCG_CAP = 0, core/vcpu_exit.c).
@@ -130,10 +257,18 @@ static const struct cpuid_rule cpuid_rules[] = {
 
 	ZERO(5, 5),		/* MONITOR/MWAIT: hidden */
 	ZERO(6, 6),		/* power management */
-	HIDE(CPUID_LEAF_EXT_FEATURES, 0, EBX, CPUID_7_EBX_AVX2 | CPUID_7_EBX_AVX512),
-	HIDE(CPUID_LEAF_EXT_FEATURES, 0, ECX, CPUID_7_ECX_RDPID),
+	COMPUTE_SUB(CPUID_LEAF_EXT_FEATURES, 0, EBX, CPUID_7_EBX_AVX2 | CPUID_7_EBX_AVX512,
+		    cpuid_avx_ext),
+	COMPUTE_SUB(CPUID_LEAF_EXT_FEATURES, 0, ECX, CPUID_7_ECX_VAES | CPUID_7_ECX_VPCLMULQDQ |
+		    CPUID_7_ECX_AVX512, cpuid_avx_ext),
+	COMPUTE_SUB(CPUID_LEAF_EXT_FEATURES, 0, EDX, CPUID_7_EDX_AVX512, cpuid_avx_ext),
+	COMPUTE_SUB(CPUID_LEAF_EXT_FEATURES, 0, ECX, CPUID_7_ECX_RDPID, cpuid_tsc_aux_insns),
 	ZERO(0xa, 0xa),		/* performance counters */
-	ZERO(0xd, 0xd),		/* XSAVE state: hidden with XSAVE */
+	ZERO(CPUID_LEAF_XSTATE, CPUID_LEAF_XSTATE),
+	COMPUTE(CPUID_LEAF_XSTATE, EAX, ~0u, cpuid_xstate_eax),
+	COMPUTE(CPUID_LEAF_XSTATE, EBX, ~0u, cpuid_xstate_ebx),
+	COMPUTE(CPUID_LEAF_XSTATE, ECX, ~0u, cpuid_xstate_ecx),
+	COMPUTE(CPUID_LEAF_XSTATE, EDX, ~0u, cpuid_xstate_edx),
 
 	/*
 	 * AMD repeats leaf 1's EDX bits in 0x80000001. Features switched on
@@ -145,7 +280,8 @@ static const struct cpuid_rule cpuid_rules[] = {
 	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, ECX,
 	     CPUID_80000001_ECX_SVM | CPUID_80000001_ECX_TCE),
 	HIDE(CPUID_EXT_FEATURES, CPUID_ANY_SUBLEAF, EDX, CPUID_1_EDX_MTRR |
-	     CPUID_80000001_EDX_RDTSCP | CPUID_80000001_EDX_FFXSR),
+	     CPUID_80000001_EDX_FFXSR),
+	COMPUTE(CPUID_EXT_FEATURES, EDX, CPUID_80000001_EDX_RDTSCP, cpuid_tsc_aux_insns),
 	HIDE(CPUID_EXT_FEATURES_21, CPUID_ANY_SUBLEAF, EAX, CPUID_80000021_EAX_AUTOIBRS),
 	ZERO(CPUID_LEAF_SVM, CPUID_LEAF_SVM),	/* SVM features: none for the guest */
 
@@ -178,26 +314,32 @@ static bool cpuid_needs_host(uint32_t leaf, uint32_t subleaf)
 	return false;
 }
 
-static uint32_t cpuid_rule_bits(const struct cpuid_rule *r, const struct vcpu *vcpu,
+static uint32_t cpuid_rule_bits(const struct cpuid_rule *r, const struct cpuid_query *q,
 				uint32_t host)
 {
 	switch (r->source) {
 	case CPUID_FROM_HOST:
 		return host;
 	case CPUID_FROM_FN:
-		return r->fn(vcpu, host);
+		return r->fn(q, host);
 	default:
 		return r->value;
 	}
 }
 
 void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
-		  uint32_t out[4])
+		  uint64_t guest_cr4, uint32_t out[4])
 {
+	struct cpuid_query q = {
+		.vcpu = vcpu, .leaf = leaf, .subleaf = subleaf, .guest_cr4 = guest_cr4,
+	};
 	uint32_t host[CPUID_NR_REGS] = { 0 };
 
 	if (cpuid_needs_host(leaf, subleaf))
 		platform_cpuid(leaf, subleaf, host);
+	if (leaf == CPUID_LEAF_FEATURES || leaf == CPUID_LEAF_EXT_FEATURES ||
+	    leaf == CPUID_LEAF_XSTATE)
+		q.xcr0_offered = cpuid_xcr0_offered();
 	for (unsigned int reg = 0; reg < CPUID_NR_REGS; reg++)
 		out[reg] = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(cpuid_rules); i++) {
@@ -208,6 +350,6 @@ void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 		for (unsigned int reg = 0; reg < CPUID_NR_REGS; reg++)
 			if (r->regs & BIT(reg))
 				out[reg] = (out[reg] & ~r->mask) |
-					   (cpuid_rule_bits(r, vcpu, host[reg]) & r->mask);
+					   (cpuid_rule_bits(r, &q, host[reg]) & r->mask);
 	}
 }

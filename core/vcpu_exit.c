@@ -10,6 +10,7 @@
  */
 #include "asm/cpu_regs.h"
 #include "asm/msr.h"
+#include "asm/xstate.h"
 #include "core/lib/log.h"
 #include "core/lib/printf.h"
 #include "core/ram_zero.h"
@@ -61,11 +62,33 @@ static int handle_cpuid(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	uint32_t out[4];
 
-	cpuid_policy(vcpu, (uint32_t)*gpr(vcpu, GPR_RAX), (uint32_t)*gpr(vcpu, GPR_RCX), out);
+	cpuid_policy(vcpu, (uint32_t)*gpr(vcpu, GPR_RAX), (uint32_t)*gpr(vcpu, GPR_RCX),
+		     exit->guest.cr4, out);
 	*gpr(vcpu, GPR_RAX) = out[0];
 	*gpr(vcpu, GPR_RBX) = out[1];
 	*gpr(vcpu, GPR_RCX) = out[2];
 	*gpr(vcpu, GPR_RDX) = out[3];
+	return skip_insn(vcpu, exit);
+}
+
+/*
+ * XSETBV: XCR0 (ECX 0) takes EDX:EAX if the CPU would take it for the
+ * components offered (asm/xstate.h, xcr0_valid()); otherwise #GP(0), as
+ * on the CPU. CR4.OSXSAVE clear (#UD) and CPL > 0 (#GP) fault before the
+ * exit on both vendors. The value is loaded at the next entry
+ * (core/guest_xstate.h).
+ */
+static int handle_xsetbv(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	uint32_t index = (uint32_t)*gpr(vcpu, GPR_RCX);
+	uint64_t val = ((uint64_t)(uint32_t)*gpr(vcpu, GPR_RDX) << 32) |
+		       (uint32_t)*gpr(vcpu, GPR_RAX);
+
+	if (index != XCR_XFEATURE_ENABLED || !xcr0_valid(val, cpuid_xcr0_offered())) {
+		inject_exception(vcpu, VEC_GP, true, 0);
+		return 0;
+	}
+	vcpu->bv->xs.xcr0 = val;
 	return skip_insn(vcpu, exit);
 }
 
@@ -128,6 +151,13 @@ static int handle_msr_read(struct vcpu *vcpu, struct vm_exit *exit)
 	case MSR_K8_INT_PENDING_MSG:	/* no C1E: Linux's AMD E400 check reads it */
 		val = 0;
 		break;
+	case MSR_TSC_AUX:
+		if (!cpuid_tsc_aux_offered()) {
+			inject_exception(vcpu, VEC_GP, true, 0);
+			return 0;
+		}
+		val = vcpu->bv->xs.tsc_aux;
+		break;
 	default:
 		if (backend_get_msr(vcpu->bv, exit->msr.index, &val) == 0)
 			break;
@@ -157,6 +187,13 @@ static int handle_msr_write(struct vcpu *vcpu, struct vm_exit *exit)
 	case MSR_IA32_MTRR_DEF_TYPE:
 	case MSR_IA32_MCG_STATUS:
 		break;	/* filtered: accepted and ignored */
+	case MSR_TSC_AUX:	/* loaded at the next entry (core/guest_xstate.h) */
+		if (!cpuid_tsc_aux_offered() || (val >> 32)) {
+			inject_exception(vcpu, VEC_GP, true, 0);
+			return 0;
+		}
+		vcpu->bv->xs.tsc_aux = (uint32_t)val;
+		break;
 	default:
 		if (backend_set_msr(vcpu->bv, exit->msr.index, val) == 0)
 			break;
@@ -279,6 +316,8 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		return handle_tdp_fault(vcpu, exit);
 	case EXIT_VMCALL:
 		return handle_vmcall(vcpu, exit);
+	case EXIT_XSETBV:
+		return handle_xsetbv(vcpu, exit);
 	case EXIT_EXTERNAL_INTR:
 	case EXIT_NMI:
 	case EXIT_SMI:
@@ -288,7 +327,7 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case EXIT_PAUSE:
 		return 0;
 	case EXIT_VIRT_INSN:
-	case EXIT_RDTSCP:	/* CPUID hides it: TSC_AUX is not the guest's */
+	case EXIT_RDTSCP:	/* neither backend asks for this exit */
 		inject_exception(vcpu, VEC_UD, false, 0);
 		return 0;
 	case EXIT_WBINVD:

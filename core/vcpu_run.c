@@ -192,8 +192,7 @@ int vcpu_run(struct vcpu *vcpu)
 	int err;
 
 	vcpu_req_load(&vcpu->req);
-	/* No guest's x87/SSE/AVX values reach this one: their reset values. */
-	platform_fpu_reset();
+	/* Its x87/SSE/AVX registers come with it (core/guest_xstate.h). */
 	backend_vcpu_load(vcpu->bv);
 	vcpu_ctl_loop_start(vcpu);
 	while (!vm_is_stopped(vcpu->vm)) {

@@ -80,8 +80,24 @@ void vcpu_block(struct vcpu *vcpu, bool (*ready)(struct vcpu *vcpu));
 int vcpu_deliver_event(struct vcpu *vcpu, enum vm_event_type type,
 		       int (*get)(struct vcpu *vcpu, void *ctx), void *ctx);
 
-/* CPUID as the guest sees it (core/cpuid.c): the one policy. */
+/*
+ * CPUID as the guest sees it (core/cpuid.c): the one policy. @guest_cr4:
+ * the guest's CR4 when it asked (OSXSAVE mirrors it).
+ */
 void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
-		  uint32_t out[4]);
+		  uint64_t guest_cr4, uint32_t out[4]);
+
+/*
+ * The XCR0 components guests are offered on this host: what it supports
+ * of x87, SSE, AVX and AVX-512 (asm/xstate.h, xcr0_usable()); 0 without
+ * XSAVE. XSETBV accepts nothing else. The running CPU's CPUID.
+ */
+uint64_t cpuid_xcr0_offered(void);
+
+/*
+ * Whether guests have RDTSCP or RDPID, and so IA32_TSC_AUX: the host has
+ * one of them and the backend runs them on the guest's value.
+ */
+bool cpuid_tsc_aux_offered(void);
 
 #endif

@@ -50,7 +50,7 @@
 			   SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI | SVM_INTERCEPT_SKINIT | \
 			   SVM_INTERCEPT_MONITOR | SVM_INTERCEPT_MWAIT | \
 			   SVM_INTERCEPT_MWAIT_ARMED | SVM_INTERCEPT_XSETBV | \
-			   SVM_INTERCEPT_RDTSCP | SVM_INTERCEPT_WBINVD)
+			   SVM_INTERCEPT_WBINVD)
 
 /* Groups whose host-side changes svm_run() checks before VMRUN. */
 #define SVM_DIRTY_CHECKED (VMCB_CLEAN_INTERCEPTS | VMCB_CLEAN_IOPM | VMCB_CLEAN_ASID | \
@@ -187,6 +187,7 @@ static int svm_backend_probe(struct backend_caps *caps, const char **why)
 		.decode_assists = svm_features.decode_assists,
 		.tagged_tlb = true,
 		.real_mode = true,
+		.tsc_aux = true,
 	};
 	return 0;
 }
@@ -436,6 +437,9 @@ static int svm_vcpu_create(unsigned int id, struct backend_vcpu **out)
 	err = frame_alloc_contig(SVM_MSRPM_SIZE / PAGE_SIZE, 1, &v->msrpm_pa);
 	if (err)
 		goto free_iopm;
+	err = guest_xstate_init(&v->common.xs);
+	if (err)
+		goto free_msrpm;
 	v->vmcb = phys_to_virt(v->vmcb_pa);
 	v->iopm = phys_to_virt(v->iopm_pa);
 	v->msrpm = phys_to_virt(v->msrpm_pa);
@@ -449,6 +453,8 @@ static int svm_vcpu_create(unsigned int id, struct backend_vcpu **out)
 	*out = &v->common;
 	return 0;
 
+free_msrpm:
+	frame_free_contig(v->msrpm_pa, SVM_MSRPM_SIZE / PAGE_SIZE);
 free_iopm:
 	frame_free_contig(v->iopm_pa, SVM_IOPM_SIZE / PAGE_SIZE);
 free_vmcb:
@@ -463,6 +469,7 @@ static void svm_vcpu_destroy(struct backend_vcpu *bv)
 	struct svm_vcpu *v = to_svm(bv);
 
 	ASSERT(bv->cpu < 0);
+	guest_xstate_destroy(&bv->xs);
 	frame_free_contig(v->msrpm_pa, SVM_MSRPM_SIZE / PAGE_SIZE);
 	frame_free_contig(v->iopm_pa, SVM_IOPM_SIZE / PAGE_SIZE);
 	frame_free(v->vmcb_pa);
@@ -476,6 +483,7 @@ static void svm_vcpu_load(struct backend_vcpu *bv)
 	ASSERT(bv->cpu < 0 && svm_cpus[cpu].enabled);
 	bv->cpu = (int)cpu;
 	svm_cpus[cpu].loaded++;
+	guest_xstate_load(&bv->xs);
 }
 
 static void svm_vcpu_put(struct backend_vcpu *bv)
@@ -484,6 +492,7 @@ static void svm_vcpu_put(struct backend_vcpu *bv)
 	struct svm_cpu *c = &svm_cpus[smp_processor_id()];
 
 	ASSERT(bv->cpu == (int)smp_processor_id());
+	guest_xstate_put(&bv->xs);
 	if (c->dr_owner == v) {
 		read_dr0_3(v->dr);
 		v->dr_live = false;
@@ -660,7 +669,9 @@ static int svm_run(struct backend_vcpu *bv, struct vm_exit *exit)
 	v->entry_check = (v->dirty & SVM_DIRTY_CHECKED) || svm_event_queued(v) ?
 			 svm_vmcb_check(v->vmcb, &svm_features) : NULL;
 	svm_debug_entry(v);
+	guest_xstate_enter(&bv->xs);
 	svm_vmrun(&bv->regs, v->vmcb_pa, c->host_save_pa);
+	guest_xstate_exit(&bv->xs);
 	svm_debug_exit(v);
 
 	v->vmcb->control.tlb_control = SVM_TLB_CONTROL_NONE;

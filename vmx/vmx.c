@@ -301,11 +301,14 @@ static int vmx_vcpu_create(unsigned int id, struct backend_vcpu **out)
 	err = frame_alloc_contig(VMX_IO_BITMAP_SIZE / PAGE_SIZE, 1, &v->io_bitmap_pa);
 	if (err)
 		goto free_msr;
+	err = guest_xstate_init(&v->common.xs);
+	if (err)
+		goto free_io;
 	if (vmx_features.vpid) {
 		v->vpid = vmx_vpid_alloc();
 		if (!v->vpid) {
 			err = -ENOSPC;
-			goto free_io;
+			goto free_xstate;
 		}
 	}
 	v->vmcs = phys_to_virt(v->vmcs_pa);
@@ -336,6 +339,8 @@ static int vmx_vcpu_create(unsigned int id, struct backend_vcpu **out)
 
 free_vpid:
 	vmx_vpid_free(v->vpid);
+free_xstate:
+	guest_xstate_destroy(&v->common.xs);
 free_io:
 	frame_free_contig(v->io_bitmap_pa, VMX_IO_BITMAP_SIZE / PAGE_SIZE);
 free_msr:
@@ -353,6 +358,7 @@ static void vmx_vcpu_destroy(struct backend_vcpu *bv)
 
 	ASSERT(bv->cpu < 0);
 	vmx_vpid_free(v->vpid);
+	guest_xstate_destroy(&bv->xs);
 	frame_free_contig(v->io_bitmap_pa, VMX_IO_BITMAP_SIZE / PAGE_SIZE);
 	frame_free(v->msr_bitmap_pa);
 	frame_free(v->vmcs_pa);
@@ -371,6 +377,7 @@ static void vmx_vcpu_load(struct backend_vcpu *bv)
 	bv->cpu = (int)cpu;
 	v->launched = false;
 	vmx_host_cpu_fields();
+	guest_xstate_load(&bv->xs);
 }
 
 static void vmx_vcpu_put(struct backend_vcpu *bv)
@@ -380,6 +387,7 @@ static void vmx_vcpu_put(struct backend_vcpu *bv)
 	unsigned long flags = irq_save();
 
 	ASSERT(bv->cpu == (int)smp_processor_id());
+	guest_xstate_put(&bv->xs);
 	if (c->live_owner == v) {
 		vmx_live_save(v);
 		c->live_owner = NULL;
@@ -560,6 +568,7 @@ static int vmx_run(struct backend_vcpu *bv, struct vm_exit *exit)
 	struct vmx_cpu *c = &vmx_cpus[cpu];
 	static bool said_no_vpid;
 	uint32_t reason;
+	int err;
 
 	ASSERT(!(read_rflags() & X86_RFLAGS_IF));
 	ASSERT(bv->cpu == cpu && c->enabled);
@@ -584,7 +593,10 @@ static int vmx_run(struct backend_vcpu *bv, struct vm_exit *exit)
 	vmx_entry_regs(v);
 	v->entry_check = NULL;
 
-	if (vmx_vmenter(&bv->regs, v->launched)) {
+	guest_xstate_enter(&bv->xs);
+	err = vmx_vmenter(&bv->regs, v->launched);
+	guest_xstate_exit(&bv->xs);
+	if (err) {
 		vmx_entry_failed(v, exit);
 		return -EIO;
 	}

@@ -88,12 +88,16 @@ static int vmx_probe_controls(struct vmx_features *f, const char **why)
 			return -ENODEV;
 		}
 		/*
-		 * "Enable RDTSCP" and "enable XSAVES/XRSTORS" stay clear:
-		 * CPUID hides them, TSC_AUX and IA32_XSS are not switched, and
-		 * RDTSCP, RDPID and XSAVES raise #UD in the guest without them.
+		 * "Enable RDTSCP" where offered: TSC_AUX is switched per vCPU
+		 * (core/guest_xstate.h), and it lets RDPID run too. "Enable
+		 * XSAVES/XRSTORS" stays clear: IA32_XSS is not switched, CPUID
+		 * hides XSAVES, and it raises #UD in the guest without it.
 		 */
 		f->proc2 = PROC2_EPT | (may1 & (PROC2_VPID | PROC2_UNRESTRICTED |
-						PROC2_INVPCID | PROC2_WBINVD_EXITING));
+						PROC2_INVPCID | PROC2_WBINVD_EXITING |
+						PROC2_RDTSCP));
+		if (!(may1 & PROC2_RDTSCP))
+			pr_info("vmx: no \"enable RDTSCP\" control: RDTSCP and RDPID hidden from guests");
 	}
 	if (!vmx_adjust(t ? MSR_IA32_VMX_TRUE_EXIT : MSR_IA32_VMX_EXIT,
 			EXIT_CTL_HOST_64 | EXIT_CTL_SAVE_EFER | EXIT_CTL_LOAD_EFER |
@@ -220,6 +224,7 @@ int vmx_backend_probe(struct backend_caps *caps, const char **why)
 		.decode_assists = true,
 		.tagged_tlb = f->vpid,
 		.real_mode = f->unrestricted,
+		.tsc_aux = f->proc2 & PROC2_RDTSCP,
 	};
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "asm/percpu.h"
 #include "asm/smp.h"
 #include "asm/tsc.h"
+#include "asm/xstate.h"
 #include "core/backend.h"
 #include "core/exit_rec.h"
 #include "core/lib/boot.h"
@@ -193,7 +194,10 @@ static int cpus_virt_enabled;
 
 static void enable_virt_on_cpu(void *arg)
 {
-	int err = backend_cpu_enable();
+	int err;
+
+	fpu_cpu_init();		/* before any vCPU: the host's XCR0 (fpu.c) */
+	err = backend_cpu_enable();
 
 	if (err)
 		pr_err("%s: CPU %u: cannot enable virtualization: %s", backend->name,
@@ -209,6 +213,7 @@ static bool setup_virtualization(unsigned int online)
 		pr_warn("hv: no usable hardware virtualization (VT-x with EPT or AMD-V with NPT); guests cannot run");
 		return false;
 	}
+	fpu_probe();
 	smp_call_on_all(enable_virt_on_cpu, NULL);
 	pr_info("%s: enabled on %d of %u CPUs", backend->name, cpus_virt_enabled, online);
 	return (unsigned int)cpus_virt_enabled == online;

@@ -58,12 +58,39 @@ void platform_timer_arm(uint64_t deadline_ns);
 void platform_wait_irq(void);
 
 /*
- * Puts the running CPU's x87, SSE and AVX registers at their reset values
- * (arch/x86/fpu.c): what a vCPU finds when it starts, so that no value of
- * a guest that ran there before reaches it. Hosted: counts the calls
- * (shim_fpu_resets).
+ * A vCPU's x87, SSE and AVX state (arch/x86/fpu.c; core/guest_xstate.h
+ * says when each runs). The hypervisor never uses those registers itself
+ * (it is built without SSE), so while a vCPU is loaded they hold the
+ * guest's values.
+ *
+ * platform_xstate_alloc(): a new area, in the reset state (FCW 0x37F,
+ *   MXCSR 0x1F80, every other register zero, every x87 register empty),
+ *   sized for every component the hypervisor switches (from CPUID 0xD);
+ *   NULL when out of memory. platform_xstate_free() gives it back.
+ * platform_xstate_save(area) / platform_xstate_restore(area): the running
+ *   CPU's registers into / from the area: XSAVEOPT (else XSAVE) and XRSTOR
+ *   with every component of platform_xcr0_host(), or FXSAVE and FXRSTOR
+ *   on a CPU without XSAVE. XCR0 must be the host's. Interrupts off.
+ * platform_xcr0_host(): the XCR0 the hypervisor keeps while it runs: what
+ *   the CPU supports of XFEATURE_SWITCHED (asm/xstate.h); 0 without XSAVE.
+ * platform_xcr0_write(val) / platform_xcr0_read(): XSETBV / XGETBV of
+ *   XCR0 on the running CPU.
  */
-void platform_fpu_reset(void);
+void *platform_xstate_alloc(void);
+void platform_xstate_free(void *area);
+void platform_xstate_save(void *area);
+void platform_xstate_restore(const void *area);
+uint64_t platform_xcr0_host(void);
+void platform_xcr0_write(uint64_t val);
+uint64_t platform_xcr0_read(void);
+
+/*
+ * Makes the running CPU's IA32_TSC_AUX hold val (a vCPU's, before its
+ * entry; arch/x86/fpu.c): the MSR is written only when the CPU holds
+ * another value. A no-op on a CPU with neither RDTSCP nor RDPID.
+ * Interrupts off. Hosted: records the value (shim_tsc_aux()).
+ */
+void platform_tsc_aux_load(uint32_t val);
 
 /* Interrupt state of the running CPU (hosted: no-ops). */
 unsigned long irq_save(void);

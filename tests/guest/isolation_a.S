@@ -4,15 +4,21 @@
  * all of its 32 MiB of RAM with a 16-byte marker, except its own image
  * and stack (0xf00 up to the end of the image), then leaves distinctive
  * values in its general registers, DR0-DR3, DR6, DR7, FS, GS, CR4,
- * XMM0-XMM7, MXCSR and the x87 unit (a control word of its own and a
- * value on the stack), and ends the VM. isolation_b.S looks for all of
- * them.
+ * XMM0-XMM15 (XMM8-XMM15 from long mode), MXCSR and the x87 unit (a control word of its own and a
+ * value on the stack), and, where CPUID offers them, XCR0 (AVX enabled),
+ * the upper halves of YMM0-YMM15 and TSC_AUX, and ends the VM.
+ * isolation_b.S looks for all of them.
  */
 #include "payload.h"
 
 #define RAM_MIB 32
 #define RAM_END (RAM_MIB << 20)
 #define STACK_BOTTOM 0xf00
+#define CR4_OSFXSR   0x200
+#define CR4_OSXSAVE  0x40000
+#define CPUID_1_ECX_AVX (1 << 28)
+#define CPUID_80000001_EDX_RDTSCP (1 << 27)
+#define MSR_TSC_AUX  0xc0000103
 
 PAYLOAD_HEADER(1, RAM_MIB)
 	cli
@@ -37,7 +43,44 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	call fill
 	PUTS32(msg_filled)
 
-	/* CR4.OSFXSR for SSE; a value in XMM0-XMM7, MXCSR and the x87 unit. */
+	/* Where offered: XCR0 = x87|SSE|AVX, a value in all of YMM0-YMM7. */
+	movl $1, %eax
+	xorl %ecx, %ecx
+	cpuid
+	testl $CPUID_1_ECX_AVX, %ecx
+	jz 1f
+	movl %cr4, %eax
+	orl $(CR4_OSXSAVE | CR4_OSFXSR), %eax
+	movl %eax, %cr4
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	movl $7, %eax
+	xsetbv
+	vmovdqu ymm_value, %ymm0
+	vmovdqa %ymm0, %ymm1
+	vmovdqa %ymm0, %ymm2
+	vmovdqa %ymm0, %ymm3
+	vmovdqa %ymm0, %ymm4
+	vmovdqa %ymm0, %ymm5
+	vmovdqa %ymm0, %ymm6
+	vmovdqa %ymm0, %ymm7
+	movb $1, avx_on
+	PUTS32(msg_ymm)
+1:	/* Where RDTSCP is offered: TSC_AUX. */
+	movl $0x80000001, %eax
+	cpuid
+	testl $CPUID_80000001_EDX_RDTSCP, %edx
+	jz 1f
+	movl $MSR_TSC_AUX, %ecx
+	movl $0xa5a5a5a5, %eax
+	xorl %edx, %edx
+	wrmsr
+	PUTS32(msg_tsc_aux)
+1:
+	/*
+	 * CR4.OSFXSR for SSE; a value in XMM0-XMM7 (legacy SSE: the upper
+	 * halves keep YMM's), MXCSR and the x87 unit.
+	 */
 	movl %cr4, %eax
 	orl $0x200, %eax
 	movl %eax, %cr4
@@ -68,6 +111,33 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	movl %eax, %dr7
 	PUTS32(msg_regs)
 
+	/* Long mode: XMM8-XMM15 (and where AVX is on, all of YMM8-YMM15). */
+	LONG_MODE(lm_tables, lm64)
+	cmpb $0, avx_on
+	je 1f
+	vmovdqu ymm_value, %ymm8
+	vmovdqa %ymm8, %ymm9
+	vmovdqa %ymm8, %ymm10
+	vmovdqa %ymm8, %ymm11
+	vmovdqa %ymm8, %ymm12
+	vmovdqa %ymm8, %ymm13
+	vmovdqa %ymm8, %ymm14
+	vmovdqa %ymm8, %ymm15
+1:	movdqu xmm_value, %xmm8		/* legacy SSE: the upper halves stay */
+	movdqa %xmm8, %xmm9
+	movdqa %xmm8, %xmm10
+	movdqa %xmm8, %xmm11
+	movdqa %xmm8, %xmm12
+	movdqa %xmm8, %xmm13
+	movdqa %xmm8, %xmm14
+	movdqa %xmm8, %xmm15
+	movl $msg_lm, %esi
+2:	lodsb
+	testb %al, %al
+	jz 3f
+	outb %al, $PORT_CONSOLE
+	jmp 2b
+3:
 	movl $0xa0a0a000, %eax		/* AL = 0: exit status 0 */
 	movl $0xb0b0b0b0, %ebx
 	movl $0xc0c0c0c0, %ecx
@@ -78,6 +148,7 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	movl $0x59595959, %esp
 	outb %al, $PORT_EXIT
 	hlt
+	.code32
 
 /* Stores EAX, EBX, ECX, EDX at EDI, EDI + 16, ... below EBP. */
 fill:
@@ -98,11 +169,18 @@ DEFINE_GDT
 	.p2align 4
 marker:    .ascii "<HV-ISO-MARKER!>"
 xmm_value: .long 0x76543210, 0xfedcba98, 0x89abcdef, 0x01234567
+ymm_value: .long 0x0badcafe, 0x0badcafe, 0x0badcafe, 0x0badcafe
+	   .long 0xfeedf00d, 0xfeedf00d, 0xfeedf00d, 0xfeedf00d
 mxcsr_value: .long 0x1f00	/* round to nearest, masks set, DAZ clear: not the reset 0x1f80 */
 fcw_value: .word 0x0c7f		/* round toward zero: not the reset 0x37f */
 msg_start:  .asciz "isolation_a: filling RAM with the marker\n"
 msg_filled: .asciz "isolation_a: RAM filled\n"
 msg_regs:   .asciz "isolation_a: registers set, exiting\n"
+msg_ymm:    .asciz "isolation_a: XCR0 = 7, YMM0-YMM7 set\n"
+msg_tsc_aux: .asciz "isolation_a: TSC_AUX set\n"
+msg_lm:     .asciz "isolation_a: XMM8-XMM15 set in long mode\n"
+avx_on:     .byte 0
+	LM_TABLES(lm_tables)
 	.p2align 4
 image_end:
 	.set image_end_aligned, image_end

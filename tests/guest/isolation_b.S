@@ -9,7 +9,11 @@
  *    payload ABI: all zero but SI = the vCPU index and SP = 0x1000; DR6
  *    0xffff0ff0, DR7 0x400, CR0 = CD | NW | ET; the FPU as every vCPU
  *    starts it: FCW 0x37f, FSW 0, every x87 register empty, MXCSR 0x1f80,
- *    XMM0-XMM7 zero).
+ *    XMM0-XMM7 zero). Where CPUID offers them: XCR0 (1: x87 only), the
+ *    upper halves of YMM0-YMM7 (XSAVE of the AVX component after
+ *    XSETBV 7: nothing or zeros) and TSC_AUX (RDTSCP's ECX: 0). Then,
+ *    from long mode (the switch touches no vector register), XMM8-XMM15
+ *    and, where AVX is offered, YMM8-YMM15's upper halves: zero.
  * 2. Reads every byte of its RAM: all of it is zero except its own image
  *    (0x1000 to the end of the image) and its stack (0xf00-0xfff); then
  *    searches all of RAM, the image included, for A's marker and for the
@@ -23,6 +27,10 @@
 #define RAM_MIB 32
 #define RAM_END (RAM_MIB << 20)
 #define STACK_BOTTOM 0xf00
+#define CR4_OSXSAVE  0x40000
+#define CPUID_1_ECX_XSAVE (1 << 26)
+#define CPUID_1_ECX_AVX   (1 << 28)
+#define CPUID_80000001_EDX_RDTSCP (1 << 27)
 
 PAYLOAD_HEADER(1, RAM_MIB)
 	/* Nothing before these: DS = 0 by the ABI. */
@@ -59,7 +67,41 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	orl $0x200, %eax		/* OSFXSR, for MOVDQU */
 	movl %eax, %cr4
 	fxsave s_fx
-
+	/* XCR0, the upper halves of YMM0-YMM7, TSC_AUX: where offered. */
+	movl $1, %eax
+	xorl %ecx, %ecx
+	cpuid
+	movl %ecx, %esi
+	testl $CPUID_1_ECX_XSAVE, %esi
+	jz 1f
+	movl %cr4, %eax
+	orl $CR4_OSXSAVE, %eax
+	movl %eax, %cr4
+	xorl %ecx, %ecx
+	xgetbv
+	movl %eax, s_xcr0
+	testl $CPUID_1_ECX_AVX, %esi
+	jz 1f
+	movl $7, %eax
+	xorl %edx, %edx
+	xsetbv
+	movl $4, %eax			/* the AVX component only */
+	xsave s_xs
+	xorl %eax, %eax
+	movw $XS_YMM_HI, %bx
+2:	orl s_xs(%bx), %eax
+	addw $4, %bx
+	cmpw $XS_YMM_HI + 8 * 16, %bx
+	jne 2b
+	movl %eax, s_ymmhi
+	movb $1, avx_on
+1:	movl $0x80000001, %eax
+	cpuid
+	testl $CPUID_80000001_EDX_RDTSCP, %edx
+	jz 1f
+	rdtscp
+	movl %ecx, s_tscaux
+1:
 	cli
 	xorw %ax, %ax
 	movw %ax, %ds
@@ -138,6 +180,50 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	jmp 7f
 6:	PUTS32(msg_fpu_pass)
 7:
+	/*
+	 * XMM8-XMM15 and the upper halves of YMM8-YMM15, which only long
+	 * mode reaches: nothing since the entry has touched them. Back to
+	 * 32-bit code (compatibility mode) after.
+	 */
+	LONG_MODE(lm_tables, lm64)
+	fxsave64 s_fx64
+	xorl %eax, %eax
+	movl $FX_XMM0 + 8 * 16, %ebx
+1:	orl s_fx64(%ebx), %eax
+	addl $4, %ebx
+	cmpl $FX_XMM0 + 16 * 16, %ebx
+	jne 1b
+	movl %eax, s_xmm8
+	cmpb $0, avx_on
+	je 2f
+	movl $4, %eax			/* the AVX component only */
+	xorl %edx, %edx
+	xsave64 s_xs
+	xorl %eax, %eax
+	movl $XS_YMM_HI + 8 * 16, %ebx
+1:	orl s_xs(%ebx), %eax
+	addl $4, %ebx
+	cmpl $XS_YMM_HI + 16 * 16, %ebx
+	jne 1b
+	movl %eax, s_ymmhi8
+2:	ljmpl *compat_ptr
+	.code32
+back32:
+	PUTS32(msg_xmm8)
+	movl s_xmm8, %eax
+	call puthex32
+	PUTS32(msg_ymmhi8)
+	movl s_ymmhi8, %eax
+	call puthex32
+	movb $'\n', %al
+	outb %al, $PORT_CONSOLE
+	movl s_xmm8, %eax
+	orl s_ymmhi8, %eax
+	jz 1f
+	PUTS32(msg_hi_fail)
+	jmp 2f
+1:	PUTS32(msg_hi_pass)
+2:
 	/* 2. Zero everywhere but the image and the stack. */
 	xorl %edi, %edi
 	movl $STACK_BOTTOM / 4, %ecx
@@ -251,8 +337,21 @@ DEFINE_GDT
 	.set FX_FTW, 4
 	.set FX_MXCSR, 24
 	.set FX_XMM0, 160
-	.p2align 4
+	/* XSAVE's standard form: the AVX component (YMM0-15's upper halves) at 576. */
+	.set XS_YMM_HI, 576
+	.p2align 6
 s_fx:	.fill 512, 1, 0
+s_xs:	.fill 832, 1, 0
+s_xcr0: .long 1			/* 1 where XSAVE is not offered */
+s_ymmhi: .long 0
+s_tscaux: .long 0
+s_xmm8:  .long 0
+s_ymmhi8: .long 0
+avx_on:  .byte 0
+	.p2align 4
+s_fx64:	.fill 512, 1, 0
+compat_ptr: .long back32
+	.word SEL_CODE32
 s_eax: .long 0
 s_ebx: .long 0
 s_ecx: .long 0
@@ -292,6 +391,9 @@ regs:
 	REG(cr4, 0)
 	REG(fs, 0)
 	REG(gs, 0)
+	REG(xcr0, 1)
+	REG(ymmhi, 0)			/* OR of YMM0-YMM7's upper halves */
+	REG(tscaux, 0)
 	.long 0
 
 n_eax: .asciz "isolation_b: at entry eax"
@@ -312,6 +414,9 @@ n_cr0: .asciz "isolation_b: at entry cr0"
 n_cr4: .asciz "isolation_b: at entry cr4"
 n_fs:  .asciz "isolation_b: at entry fs"
 n_gs:  .asciz "isolation_b: at entry gs"
+n_xcr0: .asciz "isolation_b: at entry xcr0"
+n_ymmhi: .asciz "isolation_b: at entry ymm0-7 upper halves (or)"
+n_tscaux: .asciz "isolation_b: at entry tsc_aux"
 
 /* "<HV-ISO-MARKER!>" and "hv: micro-hypervisor", each byte plus one. */
 marker_enc: .byte '<'+1,'H'+1,'V'+1,'-'+1,'I'+1,'S'+1,'O'+1,'-'+1
@@ -334,7 +439,12 @@ msg_zero_pass:   .asciz "PASS isolation_b: all RAM outside the image and stack r
 msg_found:       .asciz "FAIL isolation_b: needle found at "
 msg_marker_pass: .asciz "PASS isolation_b: no marker of the previous VM in RAM\n"
 msg_banner_pass: .asciz "PASS isolation_b: no hypervisor banner in RAM\n"
+msg_xmm8:        .asciz "isolation_b: at entry xmm8-15 (or)="
+msg_ymmhi8:      .asciz " ymm8-15 upper halves (or)="
+msg_hi_fail:     .asciz "FAIL isolation_b: XMM8-XMM15 or YMM8-YMM15 NOT RESET at entry\n"
+msg_hi_pass:     .asciz "PASS isolation_b: XMM8-XMM15 and YMM8-YMM15 at entry hold their reset values\n"
 msg_beyond:      .asciz "isolation_b: reading guest-physical 0x2000000, past RAM\n"
 msg_beyond_fail: .asciz "FAIL isolation_b: the read past RAM returned\n"
+	LM_TABLES(lm_tables)
 	.p2align 4
 image_end:

@@ -178,3 +178,42 @@ puts32:						\
 #define PUTS32(label)				\
 	movl $label, %esi;			\
 	call puts32
+
+/*
+ * Long mode from 32-bit protected mode (PROTECTED_MODE): the first GiB
+ * identity-mapped with 2 MiB pages in the three zeroed, page-aligned
+ * pages at tables (LM_TABLES), CR4.PAE, EFER.LME, CR0.PG, then a jump to
+ * label64 in the 64-bit code segment; DS, ES and SS stay flat. Touches no
+ * x87/SSE/AVX register. Clobbers EAX, ECX, EDX, EDI.
+ */
+#define LM_TABLES(tables)			\
+	.p2align 12;				\
+tables:						\
+	.fill 3 * 4096, 1, 0
+
+#define LONG_MODE(tables, label64)		\
+	movl $(tables + 4096 + 3), tables;	\
+	movl $(tables + 8192 + 3), tables + 4096; \
+	xorl %ecx, %ecx;			\
+1:	movl %ecx, %eax;			\
+	shll $21, %eax;				\
+	orl $0x83, %eax;			\
+	movl %eax, tables + 8192(, %ecx, 8);	\
+	incl %ecx;				\
+	cmpl $512, %ecx;			\
+	jb 1b;					\
+	movl %cr4, %eax;			\
+	orl $0x20, %eax;			\
+	movl %eax, %cr4;			\
+	movl $tables, %eax;			\
+	movl %eax, %cr3;			\
+	movl $0xc0000080, %ecx;			\
+	rdmsr;					\
+	orl $0x100, %eax;			\
+	wrmsr;					\
+	movl %cr0, %eax;			\
+	orl $0x80000000, %eax;			\
+	movl %eax, %cr0;			\
+	ljmpl $SEL_CODE64, $label64;		\
+	.code64;				\
+label64:

@@ -92,10 +92,10 @@ void shim_console_type(const char *s, size_t n);
 
 /* console_write() calls fn instead of writing to stderr (NULL: stderr). */
 void shim_set_console_write(void (*fn)(const char *s, size_t n));
+/* The last value platform_tsc_aux_load() was given. */
+uint32_t shim_tsc_aux(void);
 /* platform_cpuid() answers with fn (NULL: the host's CPUID). */
 void shim_set_cpuid(void (*fn)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]));
-/* How many times platform_fpu_reset() ran (each vCPU start makes one). */
-unsigned long shim_fpu_resets(void);
 /* Allocates a zeroed arena standing for physical memory [base, base+size). */
 void *shim_phys_arena(unsigned long long base, unsigned long long size);
 

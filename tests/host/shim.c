@@ -155,16 +155,16 @@ void platform_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 			     : "a"(leaf), "c"(subleaf));
 }
 
-static unsigned long fpu_resets;
+static uint32_t tsc_aux;
 
-void platform_fpu_reset(void)
+void platform_tsc_aux_load(uint32_t val)
 {
-	__atomic_add_fetch(&fpu_resets, 1, __ATOMIC_RELAXED);
+	tsc_aux = val;
 }
 
-unsigned long shim_fpu_resets(void)
+uint32_t shim_tsc_aux(void)
 {
-	return __atomic_load_n(&fpu_resets, __ATOMIC_RELAXED);
+	return tsc_aux;
 }
 
 static uint64_t (*shim_clock_fn)(void);

@@ -13,7 +13,7 @@
  * hypercalls); CPUID offering x2APIC and the TSC-deadline timer, and both
  * reached through RDMSR/WRMSR exits: the mode switches the SDM allows and
  * the #GP of those it forbids, and IA32_TSC_DEADLINE in the guest's TSC
- * (the host's plus the backend's offset).
+ * (the host's plus the backend's offset); IA32_TSC_AUX per vCPU.
  */
 #include "asm/cpu.h"
 #include "asm/cpuid.h"
@@ -540,6 +540,54 @@ static bool wrmsr_gp(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 	return msr_gp(vcpu, true, msr, &val);
 }
 
+/* A host with RDTSCP (0x80000001 EDX 27) when tsc_aux_host_rdtscp, and nothing else. */
+static bool tsc_aux_host_rdtscp;
+
+static void tsc_aux_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	out[0] = out[1] = out[2] = out[3] = 0;
+	if (leaf == CPUID_EXT_FEATURES && tsc_aux_host_rdtscp)
+		out[3] = CPUID_80000001_EDX_RDTSCP;
+}
+
+/*
+ * IA32_TSC_AUX is each vCPU's own: 0 at the start, WRMSR keeps the value
+ * for the next entry (never the CPU's directly), RDMSR reads it back,
+ * bits 63:32 are #GP; without RDTSCP and RDPID, or with a backend that
+ * does not run them on the guest's value, the MSR is #GP.
+ */
+static void case_pc_tsc_aux(void)
+{
+	struct vcpu *vcpu = setup(2);
+	struct vcpu *ap = rig_vcpu(&rig, 1);
+	uint64_t v = 1;
+
+	shim_set_cpuid(tsc_aux_host_cpuid);
+	tsc_aux_host_rdtscp = true;
+	backend_caps.tsc_aux = true;
+	CHECK(!msr_gp(vcpu, false, MSR_TSC_AUX, &v));
+	CHECK_EQ(v, 0);
+	CHECK(!wrmsr_gp(vcpu, MSR_TSC_AUX, 0xfedcba98));
+	CHECK_EQ(vcpu->bv->xs.tsc_aux, 0xfedcba98u);
+	CHECK(!msr_gp(vcpu, false, MSR_TSC_AUX, &v));
+	CHECK_EQ(v, 0xfedcba98u);
+	CHECK(!msr_gp(ap, false, MSR_TSC_AUX, &v));	/* the other vCPU's is its own */
+	CHECK_EQ(v, 0);
+	CHECK(wrmsr_gp(vcpu, MSR_TSC_AUX, 0x100000000ull));
+	CHECK_EQ(vcpu->bv->xs.tsc_aux, 0xfedcba98u);
+	backend_caps.tsc_aux = false;
+	CHECK(msr_gp(vcpu, false, MSR_TSC_AUX, &v));
+	CHECK(wrmsr_gp(vcpu, MSR_TSC_AUX, 1));
+	backend_caps.tsc_aux = true;
+	tsc_aux_host_rdtscp = false;
+	CHECK(msr_gp(vcpu, false, MSR_TSC_AUX, &v));
+	CHECK(wrmsr_gp(vcpu, MSR_TSC_AUX, 1));
+	CHECK_EQ(vcpu->bv->xs.tsc_aux, 0xfedcba98u);
+	backend_caps.tsc_aux = false;
+	shim_set_cpuid(NULL);
+	rig_destroy(&rig);
+}
+
 /*
  * The PC's CPUID offers x2APIC and the TSC-deadline timer; RDMSR/WRMSR
  * exits reach the model: x2APIC MSRs #GP outside x2APIC mode; xAPIC ->
@@ -643,6 +691,7 @@ int main(void)
 	RUN(case_pc_mmio);
 	RUN(case_pc_open_bus);
 	RUN(case_pc_msrs);
+	RUN(case_pc_tsc_aux);
 	RUN(case_pc_x2apic);
 	RUN(case_pc_tsc_deadline_offset);
 	return check_done();

@@ -14,17 +14,28 @@
 #define   CPUID_1_ECX_MONITOR     BIT(3)
 #define   CPUID_1_ECX_VMX         BIT(5)
 #define   CPUID_1_ECX_SMX         BIT(6)
+#define   CPUID_1_ECX_FMA         BIT(12)
 #define   CPUID_1_ECX_X2APIC      BIT(21)
 #define   CPUID_1_ECX_TSC_DL      BIT(24)
 #define   CPUID_1_ECX_XSAVE       BIT(26)
 #define   CPUID_1_ECX_OSXSAVE     BIT(27)
 #define   CPUID_1_ECX_AVX         BIT(28)
+#define   CPUID_1_ECX_F16C        BIT(29)
 #define   CPUID_1_ECX_HYPERVISOR  BIT(31)
 #define   CPUID_1_EDX_MTRR        BIT(12)
 #define CPUID_LEAF_EXT_FEATURES   0x00000007u	/* subleaf 0 */
 #define   CPUID_7_EBX_AVX2        BIT(5)
-#define   CPUID_7_EBX_AVX512      (BIT(16) | BIT(17) | BIT(28) | BIT(30) | BIT(31))	/* F, DQ, CD, BW, VL */
+/* F, DQ, IFMA, PF, ER, CD, BW, VL */
+#define   CPUID_7_EBX_AVX512      (BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | \
+				   BIT(30) | BIT(31))
+#define   CPUID_7_ECX_VAES        BIT(9)
+#define   CPUID_7_ECX_VPCLMULQDQ  BIT(10)
+/* VBMI, VBMI2, VNNI, BITALG, VPOPCNTDQ */
+#define   CPUID_7_ECX_AVX512      (BIT(1) | BIT(6) | BIT(11) | BIT(12) | BIT(14))
 #define   CPUID_7_ECX_RDPID       BIT(22)
+/* 4VNNIW, 4FMAPS, VP2INTERSECT, FP16 */
+#define   CPUID_7_EDX_AVX512      (BIT(2) | BIT(3) | BIT(8) | BIT(23))
+#define CPUID_LEAF_XSTATE         0x0000000du	/* subleaf: 0, 1, component */
 
 #define CPUID_EXT_MAX             0x80000000u
 #define CPUID_EXT_FEATURES        0x80000001u

@@ -57,6 +57,7 @@
 #define MSR_CSTAR                 0xc0000083
 #define MSR_SFMASK                0xc0000084
 #define MSR_FS_BASE               0xc0000100
+#define MSR_TSC_AUX               0xc0000103	/* RDTSCP's ECX, RDPID's value; bits 63:32 reserved */
 #define MSR_GS_BASE               0xc0000101
 #define MSR_KERNEL_GS_BASE        0xc0000102
 #define MSR_K8_INT_PENDING_MSG    0xc0010055

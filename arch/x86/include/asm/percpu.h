@@ -34,6 +34,8 @@ struct percpu {
 	 * for, UINT64_MAX when none: this CPU only, interrupts off.
 	 */
 	uint64_t timer_deadline;
+	/* What this CPU's IA32_TSC_AUX holds (platform_tsc_aux_load()): this CPU only. */
+	uint32_t tsc_aux;
 	uint64_t gdt[GDT_ENTRIES] __aligned(16);
 	struct tss64 tss __aligned(16);
 	uint8_t ist_stacks[IST_COUNT][IST_STACK_SIZE] __aligned(16);
