@@ -179,6 +179,7 @@ int vcpu_run(struct vcpu *vcpu)
 	/* No guest's x87/SSE/AVX values reach this one: their reset values. */
 	platform_fpu_reset();
 	backend_vcpu_load(vcpu->bv);
+	vm_platform_vcpu_load(vcpu);
 	vcpu_ctl_loop_start(vcpu);
 	while (!vm_is_stopped(vcpu->vm)) {
 		if (!vcpu_service_requests(vcpu))
