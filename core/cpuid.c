@@ -12,6 +12,7 @@
  * platform_cpuid()). The table is constant; no lock.
  */
 #include "asm/cpuid.h"
+#include "asm/kvm_para.h"
 #include "asm/tsc.h"
 #include "asm/xstate.h"
 #include "core/backend.h"
@@ -42,6 +43,14 @@
 #define HV_SIGNATURE_EBX      0x7263694d	/* "Micr" */
 #define HV_SIGNATURE_ECX      0x6956486f	/* "oHVi" */
 #define HV_SIGNATURE_EDX      0x00726f73	/* "sor\0" */
+/*
+ * KVM's leaves, where the platform offers KVM's paravirtual interface
+ * (vm_platform_ops.kvm_features): one base above this hypervisor's own,
+ * as QEMU places them when it offers Hyper-V's at 0x40000000. Linux scans
+ * 0x40000000-0x4000ff00 in steps of 0x100 for the signature.
+ */
+#define CPUID_KVM_BASE        (CPUID_HV_BASE + 0x100)
+#define CPUID_KVM_FEATURES    (CPUID_KVM_BASE + KVM_CPUID_FEATURES_OFF)
 
 enum { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX, CPUID_NR_REGS };
 
@@ -71,6 +80,7 @@ struct cpuid_rule {
 	uint32_t mask;			/* the bits decided in each of them */
 	uint32_t value;			/* CPUID_FROM_VALUE */
 	uint32_t (*fn)(const struct cpuid_query *q, uint32_t host);	/* CPUID_FROM_FN */
+	bool (*when)(const struct vcpu *vcpu);	/* the row applies only if true; NULL: always */
 };
 
 /* Rows: the host's bits, a value, cleared bits, set bits, computed bits. */
@@ -95,6 +105,30 @@ struct cpuid_rule {
 #define COMPUTE_SUB(lf, sub, reg, bits, f) \
 	{ .first = (lf), .last = (lf), .subleaf = (sub), .regs = R(reg), \
 	  .source = CPUID_FROM_FN, .mask = (bits), .fn = (f) }
+
+/* KVM's rows: only for a VM whose platform offers KVM's interface. */
+#define KVM_VALUE(lf, reg, v) \
+	{ .first = (lf), .last = (lf), .subleaf = CPUID_ANY_SUBLEAF, .regs = R(reg), \
+	  .source = CPUID_FROM_VALUE, .mask = ~0u, .value = (v), .when = cpuid_kvm_offered }
+#define KVM_COMPUTE(lf, reg, f) \
+	{ .first = (lf), .last = (lf), .subleaf = CPUID_ANY_SUBLEAF, .regs = R(reg), \
+	  .source = CPUID_FROM_FN, .mask = ~0u, .fn = (f), .when = cpuid_kvm_offered }
+
+static bool cpuid_kvm_offered(const struct vcpu *vcpu)
+{
+	uint32_t features;
+
+	return vm_platform_kvm_features(vcpu, &features);
+}
+
+/* KVM's feature leaf EAX: what the platform implements (KVM_FEATURE_*). */
+static uint32_t cpuid_kvm_features(const struct cpuid_query *q, uint32_t host)
+{
+	uint32_t features = 0;
+
+	vm_platform_kvm_features(q->vcpu, &features);
+	return features;
+}
 
 /* Leaf 0 EAX: the highest basic leaf, no higher than the table knows. */
 static uint32_t cpuid_max_basic(const struct cpuid_query *q, uint32_t host)
@@ -285,7 +319,7 @@ static const struct cpuid_rule cpuid_rules[] = {
 	HIDE(CPUID_EXT_FEATURES_21, CPUID_ANY_SUBLEAF, EAX, CPUID_80000021_EAX_AUTOIBRS),
 	ZERO(CPUID_LEAF_SVM, CPUID_LEAF_SVM),	/* SVM features: none for the guest */
 
-	/* The hypervisor's leaves: 0x40000000-0x400000ff, zero unless named here. */
+	/* The hypervisor's leaves: 0x40000000-0x400001ff, zero unless named here. */
 	VALUE(CPUID_HV_BASE, EAX, CPUID_HV_MAX),
 	VALUE(CPUID_HV_BASE, EBX, HV_SIGNATURE_EBX),
 	VALUE(CPUID_HV_BASE, ECX, HV_SIGNATURE_ECX),
@@ -293,6 +327,17 @@ static const struct cpuid_rule cpuid_rules[] = {
 	VALUE(CPUID_HV_VERSION_LEAF, EAX, HV_CPUID_VERSION),
 	COMPUTE(CPUID_HV_TIMING, EAX, ~0u, cpuid_tsc_khz),
 	VALUE(CPUID_HV_TIMING, EBX, HV_APIC_BUS_KHZ),
+
+	/*
+	 * KVM's leaves: the signature and the features; the hints (EDX of
+	 * the feature leaf) stay 0. The guest's family and model stay the
+	 * host's.
+	 */
+	KVM_VALUE(CPUID_KVM_BASE, EAX, CPUID_KVM_FEATURES),
+	KVM_VALUE(CPUID_KVM_BASE, EBX, KVM_SIGNATURE_EBX),
+	KVM_VALUE(CPUID_KVM_BASE, ECX, KVM_SIGNATURE_ECX),
+	KVM_VALUE(CPUID_KVM_BASE, EDX, KVM_SIGNATURE_EDX),
+	KVM_COMPUTE(CPUID_KVM_FEATURES, EAX, cpuid_kvm_features),
 };
 
 static bool cpuid_rule_matches(const struct cpuid_rule *r, uint32_t leaf, uint32_t subleaf)
@@ -345,7 +390,7 @@ void cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
 	for (size_t i = 0; i < ARRAY_SIZE(cpuid_rules); i++) {
 		const struct cpuid_rule *r = &cpuid_rules[i];
 
-		if (!cpuid_rule_matches(r, leaf, subleaf))
+		if (!cpuid_rule_matches(r, leaf, subleaf) || (r->when && !r->when(vcpu)))
 			continue;
 		for (unsigned int reg = 0; reg < CPUID_NR_REGS; reg++)
 			if (r->regs & BIT(reg))

@@ -194,6 +194,7 @@ int vcpu_run(struct vcpu *vcpu)
 	vcpu_req_load(&vcpu->req);
 	/* Its x87/SSE/AVX registers come with it (core/guest_xstate.h). */
 	backend_vcpu_load(vcpu->bv);
+	vm_platform_vcpu_load(vcpu);
 	vcpu_ctl_loop_start(vcpu);
 	while (!vm_is_stopped(vcpu->vm)) {
 		if (!vcpu_service_requests(vcpu))

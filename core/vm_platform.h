@@ -39,6 +39,12 @@
  *    0 done (RIP advances), -ENOSYS no hypervisor interface. Absent: the
  *    guest gets #UD, as on a machine without a hypervisor.
  *  exit_done(vcpu): after each handled exit (cheap polls).
+ *  vcpu_load(vcpu): the vCPU was just loaded on the CPU that runs it
+ *    (after backend_vcpu_load()), before it enters the guest: state that
+ *    depends on the CPU or on the backend's TSC offset is refreshed.
+ *  kvm_features(vcpu, features): the VM offers KVM's paravirtual
+ *    interface (asm/kvm_para.h); *features gets its KVM_FEATURE_* bits.
+ *    Any thread of the VM. Absent, or false: no KVM leaves in CPUID.
  *  dump(vcpu, print, ctx): the platform's per-vCPU state, after the
  *    registers in an error report.
  */
@@ -62,6 +68,8 @@
 	O(int, wrmsr, (struct vcpu *vcpu, uint32_t msr, uint64_t val))		\
 	O(int, hypercall, (struct vcpu *vcpu))					\
 	O(void, exit_done, (struct vcpu *vcpu))				\
+	O(void, vcpu_load, (struct vcpu *vcpu))				\
+	O(bool, kvm_features, (const struct vcpu *vcpu, uint32_t *features))	\
 	O(void, dump, (struct vcpu *vcpu, backend_print_fn print, void *ctx))
 
 struct vm_platform_ops {
@@ -202,6 +210,21 @@ static inline void vm_platform_exit_done(struct vcpu *vcpu)
 
 	if (ops->exit_done)
 		ops->exit_done(vcpu);
+}
+
+static inline void vm_platform_vcpu_load(struct vcpu *vcpu)
+{
+	const struct vm_platform_ops *ops = vcpu->vm->platform;
+
+	if (ops->vcpu_load)
+		ops->vcpu_load(vcpu);
+}
+
+static inline bool vm_platform_kvm_features(const struct vcpu *vcpu, uint32_t *features)
+{
+	const struct vm_platform_ops *ops = vcpu->vm->platform;
+
+	return ops && ops->kvm_features && ops->kvm_features(vcpu, features);
 }
 
 static inline void vm_platform_dump(struct vcpu *vcpu, backend_print_fn print, void *ctx)

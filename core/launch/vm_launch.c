@@ -177,6 +177,7 @@ static int slot_create_platform(struct vm_slot *s)
 		.debugcon = s->cfg.debugcon, .testdev = s->cfg.testdev,
 		.fw_cfg = s->cfg.fw_cfg ? &fw_cfg : NULL,
 		.unbacked_stop = s->cfg.unbacked_stop,
+		.kvm_paravirt = s->cfg.paravirt == VMCONFIG_PARAVIRT_KVM,
 	};
 	struct guest_acpi_cfg acfg = guest_acpi_default_cfg(s->cfg.vcpus);
 	struct ram_zero_range kept[PC_MEMMAP_FILLED];

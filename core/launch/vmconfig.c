@@ -31,6 +31,7 @@ enum vmc_key {
 	VMC_KEY_TESTDEV,
 	VMC_KEY_UNBACKED,
 	VMC_KEY_MODULES,
+	VMC_KEY_PARAVIRT,
 	VMC_KEY_COUNT
 };
 
@@ -49,6 +50,7 @@ static const char *const vmc_key_names[VMC_KEY_COUNT] = {
 	[VMC_KEY_TESTDEV] = "testdev",
 	[VMC_KEY_UNBACKED] = "unbacked",
 	[VMC_KEY_MODULES] = "modules",
+	[VMC_KEY_PARAVIRT] = "paravirt",
 };
 
 #define VMC_REQUIRED (BIT(VMC_KEY_NAME) | BIT(VMC_KEY_MEMORY) | BIT(VMC_KEY_KERNEL))
@@ -618,6 +620,19 @@ static int vmc_set_modules(struct vmc_parser *ps, struct vm_config *cfg,
 	}
 }
 
+static int vmc_set_paravirt(struct vmc_parser *ps, struct vm_config *cfg,
+			    const struct vmc_token *tok)
+{
+	char buf[VMC_SHOW_MAX + 1];
+
+	if (vmc_decode(ps, tok, buf, sizeof(buf)) >= sizeof(buf))
+		memcpy(buf + sizeof(buf) - 4, "...", 4);
+	if (strcmp(buf, "kvm") && strcmp(buf, "none"))
+		return vmc_error(ps, tok->line, "paravirt: \"%s\" is neither kvm nor none", buf);
+	cfg->paravirt = buf[0] == 'k' ? VMCONFIG_PARAVIRT_KVM : VMCONFIG_PARAVIRT_NONE;
+	return 0;
+}
+
 static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key key,
 		     const struct vmc_token *tok)
 {
@@ -648,6 +663,8 @@ static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key 
 		return vmc_set_unbacked(ps, cfg, tok);
 	case VMC_KEY_MODULES:
 		return vmc_set_modules(ps, cfg, tok);
+	case VMC_KEY_PARAVIRT:
+		return vmc_set_paravirt(ps, cfg, tok);
 	case VMC_KEY_CPUS:
 	default:
 		return vmc_set_cpus(ps, cfg, tok);
@@ -677,7 +694,7 @@ static int vmc_read_key(struct vmc_parser *ps, enum vmc_key *key)
 	}
 	return vmc_error(ps, ps->line,
 			 "unknown key \"%.*s\" (keys: name memory vcpus kernel initrd cmdline cpus "
-			 "modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked)",
+			 "modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked paravirt)",
 			 (int)MIN(len, (size_t)VMC_SHOW_MAX), k);
 }
 

@@ -48,6 +48,8 @@
  *   unbacked optional; ignore (default: an access to guest-physical
  *            space nothing backs reads all ones, a write is dropped, one
  *            log line per region) or stop (the VM stops there)
+ *   paravirt optional; kvm (default: KVM's CPUID signature and kvmclock,
+ *            docs/platform.md) or none (no paravirtual interface)
  *
  * Errors name the file, the line and the offending text:
  *     vms.cfg:3: memory: "12X" is not a size (use e.g. 512M)
@@ -75,6 +77,11 @@
 #define VMCONFIG_DEBUG_EXIT_ON	0xf4	/* debug-exit=on: kvm-unit-tests' port */
 #define VMCONFIG_DEBUG_EXIT_SIZE 4	/* what kvm-unit-tests give QEMU's iosize */
 
+enum vmconfig_paravirt {
+	VMCONFIG_PARAVIRT_KVM,		/* paravirt=kvm, the default */
+	VMCONFIG_PARAVIRT_NONE,
+};
+
 struct vm_config {
 	char name[VMCONFIG_NAME_MAX + 1];
 	uint64_t memory;			/* bytes */
@@ -89,6 +96,7 @@ struct vm_config {
 	unsigned int nr_cpus;			/* 0: no cpus= (any free CPUs) */
 	unsigned int cpus[VMCONFIG_VCPUS_MAX];	/* host CPU of vCPU i */
 	bool unbacked_stop;			/* unbacked=stop */
+	unsigned int paravirt;			/* enum vmconfig_paravirt */
 	unsigned int line;			/* line of the entry's "vm" */
 	/* QEMU's test devices (docs/platform.md), all off by default: */
 	bool debug_exit;

@@ -421,6 +421,8 @@ static const struct vm_platform_ops vpc_platform_ops = {
 	.rdmsr = vpc_rdmsr,
 	.wrmsr = vpc_wrmsr,
 	.dump = vpc_vcpu_dump,
+	.vcpu_load = vpc_kvmclock_load,
+	.kvm_features = vpc_kvm_features,
 };
 
 int vpc_create(struct vm *vm, const struct vpc_params *p)
@@ -475,6 +477,7 @@ int vpc_create(struct vm *vm, const struct vpc_params *p)
 	vacpi_pm_init(&pc->pm, PC_ACPI_PM_BASE, &pc->isa[PC_IRQ_SCI], &pc->power, time_now_ns);
 	vkbc_init(&pc->kbc, &pc->power);
 	vshutdown_init(&pc->shutdown, &pc->power);
+	vpc_kvmclock_init(pc, p->kvm_paravirt);
 	vpc_build_ports(pc);
 	if (vpc_build_test_devices(pc, p)) {
 		vpc_free(vm, pc);

@@ -57,6 +57,11 @@ struct vpc_params {
 	 * dropping the write.
 	 */
 	bool unbacked_stop;
+	/*
+	 * KVM's paravirtual interface (vms.cfg paravirt=kvm): KVM's CPUID
+	 * leaves and kvmclock (core/pc/vpc_kvmclock.c, docs/platform.md).
+	 */
+	bool kvm_paravirt;
 };
 
 /*

@@ -26,6 +26,7 @@
 #include "core/pc/dev/vuart.h"
 #include "core/pc/memmap.h"
 #include "core/pc/vpc.h"
+#include "core/pvclock.h"
 
 #define VPC_MAX_RANGES   24
 #define VPC_PORTS        65536
@@ -34,6 +35,22 @@
 enum vpc_mp_state {
 	VPC_MP_RUNNABLE,
 	VPC_MP_WAIT_SIPI,	/* after INIT: only a SIPI starts it */
+};
+
+/*
+ * One vCPU's kvmclock (core/pc/vpc_kvmclock.c). Everything but tsc_offset
+ * belongs to the vCPU's thread; tsc_offset and offset_known are written
+ * there (offset first, then offset_known with release) and read by the
+ * other vCPUs of the VM (acquire) for the stable bit.
+ */
+struct vpc_kvmclock {
+	uint64_t system_time_msr;	/* MSR_KVM_SYSTEM_TIME_NEW as written */
+	uint64_t wall_clock_msr;	/* MSR_KVM_WALL_CLOCK_NEW as written */
+	bool on;			/* the structure at system_time_msr is kept */
+	bool bad_logged;		/* one bad address was logged */
+	uint32_t version, wall_version;
+	uint64_t tsc_offset;		/* the backend's, at the last load */
+	bool offset_known;		/* loaded at least once */
 };
 
 /*
@@ -49,6 +66,7 @@ struct vpc_vcpu {
 	unsigned int init_pending;	/* an INIT arrived */
 	unsigned int sipi_pending;	/* VPC_SIPI_VALID | vector */
 	unsigned int nmi_pending;
+	struct vpc_kvmclock kvmclock;
 };
 
 struct vpc_range {
@@ -95,6 +113,15 @@ struct vpc {
 	uint8_t port_map[VPC_PORTS];	/* port -> range index + 1, 0: none */
 	struct guest_ram_layout ram;	/* where RAM is: the rest is unbacked */
 	bool unbacked_stop;		/* an unbacked access stops the VM */
+	/*
+	 * KVM's paravirtual interface (vms.cfg paravirt=kvm): the clock's
+	 * zero (the PM timer's), the scale from the host's TSC rate, and
+	 * whether the host's TSCs run in step (the stable bit's condition).
+	 */
+	bool kvm;
+	bool host_tsc_stable;
+	uint64_t clock_zero_ns;
+	struct pvclock_scale tsc_scale;
 
 	/*
 	 * Bit n: region n of core/pc/memmap.h was logged once already (any
@@ -125,5 +152,13 @@ bool vpc_vcpu_sipi_ready(struct vcpu *vcpu);
 int vpc_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
 int vpc_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
 void vpc_vcpu_dump(struct vcpu *vcpu, backend_print_fn print, void *ctx);
+
+/* KVM's paravirtual clock (core/pc/vpc_kvmclock.c). */
+void vpc_kvmclock_init(struct vpc *pc, bool on);
+bool vpc_kvm_features(const struct vcpu *vcpu, uint32_t *features);
+int vpc_kvmclock_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
+int vpc_kvmclock_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
+void vpc_kvmclock_load(struct vcpu *vcpu);
+void vpc_kvmclock_reset(struct vcpu *vcpu);
 
 #endif

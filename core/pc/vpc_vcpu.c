@@ -171,6 +171,7 @@ static void vpc_do_init(struct vcpu *vcpu)
 		return;
 	}
 	vlapic_init_signal(&c->lapic);
+	vpc_kvmclock_reset(vcpu);
 	c->mp_state = VPC_MP_WAIT_SIPI;
 }
 
@@ -235,12 +236,16 @@ int vpc_vcpu_set_start(struct vcpu *vcpu, const struct guest_state *st)
 
 int vpc_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 {
-	return vlapic_rdmsr(&vpc_vcpu_of(vcpu)->lapic, msr, val);
+	int err = vpc_kvmclock_rdmsr(vcpu, msr, val);
+
+	return err == -ENOENT ? vlapic_rdmsr(&vpc_vcpu_of(vcpu)->lapic, msr, val) : err;
 }
 
 int vpc_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 {
-	return vlapic_wrmsr(&vpc_vcpu_of(vcpu)->lapic, msr, val);
+	int err = vpc_kvmclock_wrmsr(vcpu, msr, val);
+
+	return err == -ENOENT ? vlapic_wrmsr(&vpc_vcpu_of(vcpu)->lapic, msr, val) : err;
 }
 
 struct vpc_dump_ctx {

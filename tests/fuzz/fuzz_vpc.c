@@ -15,7 +15,8 @@
  *                IOAPIC's page (an EPT/NPT fault outside every memslot:
  *                the instruction is fetched from guest RAM, decoded and
  *                emulated), or arbitrary instruction bytes there
- *   RDMSR/WRMSR  APIC base, the x2APIC range, TSC deadline, or any
+ *   RDMSR/WRMSR  APIC base, the x2APIC range, TSC deadline, kvmclock's
+ *                two MSRs (paravirt=kvm: any value, so any address), or any
  *   TIME         the shim's virtual clock advances (up to about 1 s, 4 s
  *                in all); every vCPU's timers are brought up to date (as
  *                on each exit)
@@ -23,7 +24,8 @@
  *   INJECT       the platform's inject_pending() with the backend
  *                accepting or refusing interrupts and NMIs, IF set or not
  *   CONSOLE      bytes of console input to COM1
- *   RUNNABLE     the start-up check (INIT and SIPI taken) of the vCPU
+ *   RUNNABLE     the start-up check (INIT and SIPI taken) of the vCPU,
+ *                then its load on a CPU (kvmclock rewritten)
  *
  * Invariants, each an abort() with a message (ASan and UBSan catch the
  * rest):
@@ -47,6 +49,7 @@
  *  - power-off and reset requests are counted, nothing more.
  */
 #include "tests/host/test_vcpu_run_harness.h"
+#include "asm/kvm_para.h"
 #include "core/pc/vpc_priv.h"
 #include "core/vm_platform.h"
 #include "core/vtimer.h"
@@ -161,6 +164,7 @@ static void fuzz_pc_params(struct vpc_params *pp)
 	pp->debugcon = true;
 	pp->testdev = true;
 	pp->fw_cfg = &fuzz_fw_cfg;
+	pp->kvm_paravirt = true;
 }
 
 static unsigned int pick_size(uint8_t b)
@@ -340,6 +344,8 @@ static uint32_t pick_msr(struct cursor *c)
 	case 2:
 		return 0x6e0;			/* IA32_TSC_DEADLINE */
 	case 3:
+		if (b & 8)
+			return b & 16 ? MSR_KVM_SYSTEM_TIME_NEW : MSR_KVM_WALL_CLOCK_NEW;
 		return next32(c);
 	default:
 		return 0x800 + next8(c);	/* the x2APIC range */
@@ -537,6 +543,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		default:
 			(void)vm_platform_vcpu_runnable(vcpu);
+			vm_platform_vcpu_load(vcpu);
 			break;
 		}
 		check_state(&r, nr_vcpus);

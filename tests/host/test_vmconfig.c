@@ -177,6 +177,27 @@ static void test_vcpus(void)
 		     "vms.cfg:1: vcpus: \"two\" is not a number");
 }
 
+/* paravirt=: kvm by default, none on request, anything else an error naming it. */
+static void test_paravirt(void)
+{
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k\n"), 0);
+	CHECK_EQ(cfgs[0].paravirt, VMCONFIG_PARAVIRT_KVM);
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k paravirt=none\n"
+		       "vm name=b memory=16M kernel=k paravirt=\"kvm\"\n"), 0);
+	CHECK_EQ(cfgs[0].paravirt, VMCONFIG_PARAVIRT_NONE);
+	CHECK_EQ(cfgs[1].paravirt, VMCONFIG_PARAVIRT_KVM);
+	expect_error("vm name=a memory=16M kernel=k paravirt=hyperv\n",
+		     "vms.cfg:1: paravirt: \"hyperv\" is neither kvm nor none");
+	expect_error("vm name=a memory=16M kernel=k paravirt=KVM\n",
+		     "vms.cfg:1: paravirt: \"KVM\" is neither kvm nor none");
+	expect_error("vm name=a memory=16M kernel=k paravirt=\n",
+		     "vms.cfg:1: paravirt: \"\" is neither kvm nor none");
+	expect_error("vm name=a memory=16M kernel=k paravirt=kvmkvmkvmkvmkvmkvmkvmkvmkvmkvmkvmkvmkvmkvmkvm\n",
+		     "vms.cfg:1: paravirt: \"kvmkvmkvmkvmkvmkvmkvmkvmkvmkvmkvmkvmk...\" is neither kvm nor none");
+	expect_error("vm name=a memory=16M kernel=k paravirt=none paravirt=kvm\n",
+		     "vms.cfg:1: paravirt: given twice");
+}
+
 /* unbacked=: ignore by default, stop on request, anything else an error. */
 static void test_unbacked(void)
 {
@@ -293,7 +314,7 @@ static void test_syntax_errors(void)
 {
 	expect_error("vm name=a memory=16M kernel=k\nvm name=b memory=16M foo=1 kernel=k\n",
 		     "vms.cfg:2: unknown key \"foo\" (keys: name memory vcpus kernel initrd cmdline cpus "
-		     "modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked)");
+		     "modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked paravirt)");
 	expect_error("vm name=a memory=16M kernel=k memory=32M\n",
 		     "vms.cfg:1: memory: given twice");
 	expect_error("vm memory=16M kernel=k\n", "vms.cfg:1: vm: missing name=");
@@ -482,6 +503,7 @@ int main(void)
 	RUN(test_vcpus);
 	RUN(test_cpus);
 	RUN(test_unbacked);
+	RUN(test_paravirt);
 	RUN(test_names);
 	RUN(test_files_and_cmdline);
 	RUN(test_modules);

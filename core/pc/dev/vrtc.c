@@ -619,6 +619,14 @@ void vrtc_retarget(struct vrtc *r, struct vtimer_vcpu *to)
 	vtimer_migrate(&r->utimer, to, now);
 }
 
+void vrtc_time_at(struct vrtc *r, uint64_t clock_ns, int64_t *sec, uint32_t *nsec)
+{
+	spin_lock(&r->lock);
+	*sec = vrtc_guest_sec(r, clock_ns);
+	*nsec = (uint32_t)vrtc_guest_frac(r, clock_ns);
+	spin_unlock(&r->lock);
+}
+
 void vrtc_destroy(struct vrtc *r)
 {
 	vtimer_destroy(&r->ptimer);

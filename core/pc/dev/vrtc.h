@@ -207,6 +207,13 @@ void vrtc_retarget(struct vrtc *r, struct vtimer_vcpu *to);
 /* Stops both timers for good and waits for their deliveries. */
 void vrtc_destroy(struct vrtc *r);
 
+/*
+ * The guest's RTC time (as it runs now, guest writes included) at clock
+ * value clock_ns: whole seconds since the Unix epoch in *sec (negative
+ * before 1970) and the fraction in *nsec. Any CPU; takes r->lock.
+ */
+void vrtc_time_at(struct vrtc *r, uint64_t clock_ns, int64_t *sec, uint32_t *nsec);
+
 /* Ports 0x70 and 0x71; dev is the struct vrtc. */
 extern const struct vdev_io_ops vrtc_io_ops;
 

@@ -45,6 +45,8 @@
 #define   CPUID_80000001_EDX_FFXSR BIT(25)	/* fast FXSAVE/FXRSTOR: EFER.FFXSR */
 #define   CPUID_80000001_EDX_GBPAGES BIT(26)
 #define   CPUID_80000001_EDX_RDTSCP BIT(27)
+#define CPUID_EXT_POWER           0x80000007u	/* advanced power management */
+#define   CPUID_80000007_EDX_INVTSC BIT(8)	/* invariant TSC */
 #define CPUID_EXT_ADDR_SIZES      0x80000008u
 #define   CPUID_ADDR_SIZES_PHYS_MASK 0xffu	/* EAX[7:0]: physical address bits */
 #define CPUID_PHYS_BITS_DEFAULT   36	/* without leaf 0x80000008 */
