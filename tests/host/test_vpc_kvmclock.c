@@ -131,30 +131,30 @@ static void case_cpuid_leaves(void)
 	uint32_t r[4];
 	struct vcpu *vcpu = setup(1, true, false);
 
-	cpuid_policy(vcpu, CPUID_KVM_BASE, 0, r);
+	cpuid_policy(vcpu, CPUID_KVM_BASE, 0, 0, r);
 	CHECK_EQ(r[0], CPUID_KVM_BASE + 1);
 	CHECK_EQ(r[1], KVM_SIGNATURE_EBX);
 	CHECK_EQ(r[2], KVM_SIGNATURE_ECX);
 	CHECK_EQ(r[3], KVM_SIGNATURE_EDX);
 	CHECK(memcmp(&r[1], "KVMKVMKVM\0\0\0", 12) == 0);
-	cpuid_policy(vcpu, CPUID_KVM_BASE + 1, 0, r);
+	cpuid_policy(vcpu, CPUID_KVM_BASE + 1, 0, 0, r);
 	CHECK_EQ(r[0], KVM_FEATURE_CLOCKSOURCE2);	/* no stable bit without invariant TSC */
 	CHECK_EQ(r[3], 0);
-	cpuid_policy(vcpu, 0x40000000, 0, r);
+	cpuid_policy(vcpu, 0x40000000, 0, 0, r);
 	CHECK(memcmp(&r[1], "MicroHVisor", 12) == 0);
 	teardown();
 
 	vcpu = setup(1, true, true);
-	cpuid_policy(vcpu, CPUID_KVM_BASE + 1, 0, r);
+	cpuid_policy(vcpu, CPUID_KVM_BASE + 1, 0, 0, r);
 	CHECK_EQ(r[0], KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 	teardown();
 
 	vcpu = setup(1, false, true);
-	cpuid_policy(vcpu, CPUID_KVM_BASE, 0, r);
+	cpuid_policy(vcpu, CPUID_KVM_BASE, 0, 0, r);
 	CHECK(!r[0] && !r[1] && !r[2] && !r[3]);
-	cpuid_policy(vcpu, CPUID_KVM_BASE + 1, 0, r);
+	cpuid_policy(vcpu, CPUID_KVM_BASE + 1, 0, 0, r);
 	CHECK(!r[0] && !r[1] && !r[2] && !r[3]);
-	cpuid_policy(vcpu, 0x40000000, 0, r);
+	cpuid_policy(vcpu, 0x40000000, 0, 0, r);
 	CHECK(memcmp(&r[1], "MicroHVisor", 12) == 0);
 	teardown();
 }
