@@ -383,7 +383,28 @@ void sched_set_deadline(uint64_t deadline_ns)
 	__atomic_store_n(&sched_current()->deadline, deadline_ns, __ATOMIC_RELEASE);
 }
 
-__noreturn void sched_exit(void)
+void sched_sleep_until(uint64_t deadline_ns)
+{
+	sched_set_deadline(deadline_ns);
+	sched_block();
+}
+
+void sched_relax(unsigned long spins)
+{
+	struct sched_rq *rq = this_rq();
+	struct sched_thread *t;
+
+	if (__atomic_load_n(&rq->online, __ATOMIC_ACQUIRE)) {
+		t = READ_ONCE(rq->curr);
+		if (t->prio == SCHED_PRIO_MONITOR) {
+			sched_sleep_until(time_now_ns() + SCHED_RELAX_NS);
+			return;
+		}
+	}
+	platform_wait_contended(spins);
+}
+
+void sched_exit(void)
 {
 	struct sched_rq *rq = this_rq();
 	unsigned long flags = spin_lock_irqsave(&rq->lock);
@@ -396,8 +417,6 @@ __noreturn void sched_exit(void)
 	WRITE_ONCE(rq->nr_placed, rq->nr_placed - 1);
 	WRITE_ONCE(rq->nr_runnable, rq->nr_runnable - 1);
 	sched_switch(rq, t, rq_switch_next(rq, time_now_ns()), flags);
-	ASSERT(!"a dead thread was switched to");
-	platform_halt();
 }
 
 uint64_t sched_cpu_deadline(unsigned int cpu)
@@ -558,6 +577,11 @@ void sched_idle(void)
 	struct sched_rq *rq = this_rq();
 	unsigned int me = smp_processor_id();
 
+	/* Pairs with the release in sched_init_cpu(). */
+	if (!__atomic_load_n(&rq->online, __ATOMIC_ACQUIRE)) {
+		cpu_idle_wait_irq();
+		return;
+	}
 	sched_wake_due(time_now_ns());
 	if (!READ_ONCE(rq->nr_runnable))
 		sched_pull(me);
@@ -583,6 +607,7 @@ static __noreturn void sched_thread_entry(void)
 	t = sched_current();
 	t->fn(t->arg);
 	sched_exit();
+	panic("sched: thread %s was switched to after its exit", t->name);
 }
 
 void sched_thread_start(struct sched_thread *t, void *stack_top,

@@ -166,8 +166,29 @@ void sched_block(void);
 /* Publishes the running thread's next timer deadline (UINT64_MAX: none). */
 void sched_set_deadline(uint64_t deadline_ns);
 
-/* The running thread leaves its CPU for good; its exit_fn runs after. */
-__noreturn void sched_exit(void);
+/*
+ * Blocks the running thread until deadline_ns (or a sched_wake(); it may
+ * return early). Not for a vCPU's thread: vcpu_sched_switch() is.
+ */
+void sched_sleep_until(uint64_t deadline_ns);
+
+/*
+ * One step of a wait for another thread (a vCPU to park, to run a call):
+ * the monitor's thread, which outranks vCPUs, sleeps SCHED_RELAX_NS so
+ * that a vCPU on its own CPU can get there; any other caller (a vCPU, a
+ * CPU without the scheduler, the hosted build) spins a step
+ * (platform_wait_contended()).
+ */
+#define SCHED_RELAX_NS 100000ull
+void sched_relax(unsigned long spins);
+
+/*
+ * The running thread leaves its CPU for good; its exit_fn runs after, on
+ * the thread switched to. Never returns in the hypervisor; hosted (where
+ * the switch does nothing) it returns once the thread is off its queue,
+ * and the test goes on as the next thread.
+ */
+void sched_exit(void);
 
 /*
  * Earliest deadline that must interrupt CPU cpu's current thread: the end

@@ -31,6 +31,8 @@ enum vmc_key {
 	VMC_KEY_TESTDEV,
 	VMC_KEY_UNBACKED,
 	VMC_KEY_MODULES,
+	VMC_KEY_PIN,
+	VMC_KEY_WEIGHT,
 	VMC_KEY_COUNT
 };
 
@@ -49,6 +51,8 @@ static const char *const vmc_key_names[VMC_KEY_COUNT] = {
 	[VMC_KEY_TESTDEV] = "testdev",
 	[VMC_KEY_UNBACKED] = "unbacked",
 	[VMC_KEY_MODULES] = "modules",
+	[VMC_KEY_PIN] = "pin",
+	[VMC_KEY_WEIGHT] = "weight",
 };
 
 #define VMC_REQUIRED (BIT(VMC_KEY_NAME) | BIT(VMC_KEY_MEMORY) | BIT(VMC_KEY_KERNEL))
@@ -363,19 +367,21 @@ static int vmc_set_memory(struct vmc_parser *ps, struct vm_config *cfg,
 	return 0;
 }
 
-static int vmc_set_vcpus(struct vmc_parser *ps, struct vm_config *cfg,
-			 const struct vmc_token *tok)
+/* A number from 1 to max, no suffix (vcpus=, weight=). */
+static int vmc_set_count(struct vmc_parser *ps, enum vmc_key key, unsigned int *dst,
+			 unsigned int max, const struct vmc_token *tok)
 {
 	char buf[VMC_SHOW_MAX + 1], suffix;
 	uint64_t v;
 	int err = vmc_number(ps, tok, buf, sizeof(buf), &v, &suffix);
 
 	if (err == -EINVAL || (!err && suffix))
-		return vmc_error(ps, tok->line, "vcpus: \"%s\" is not a number", buf);
-	if (err || v < 1 || v > VMCONFIG_VCPUS_MAX)
-		return vmc_error(ps, tok->line, "vcpus: \"%s\" is out of range (1-%u)", buf,
-				 VMCONFIG_VCPUS_MAX);
-	cfg->vcpus = (unsigned int)v;
+		return vmc_error(ps, tok->line, "%s: \"%s\" is not a number", vmc_key_names[key],
+				 buf);
+	if (err || v < 1 || v > max)
+		return vmc_error(ps, tok->line, "%s: \"%s\" is out of range (1-%u)",
+				 vmc_key_names[key], buf, max);
+	*dst = (unsigned int)v;
 	return 0;
 }
 
@@ -627,7 +633,7 @@ static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key 
 	case VMC_KEY_MEMORY:
 		return vmc_set_memory(ps, cfg, tok);
 	case VMC_KEY_VCPUS:
-		return vmc_set_vcpus(ps, cfg, tok);
+		return vmc_set_count(ps, key, &cfg->vcpus, VMCONFIG_VCPUS_MAX, tok);
 	case VMC_KEY_KERNEL:
 		return vmc_set_file(ps, "kernel", cfg->kernel, sizeof(cfg->kernel), tok);
 	case VMC_KEY_INITRD:
@@ -648,6 +654,10 @@ static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key 
 		return vmc_set_unbacked(ps, cfg, tok);
 	case VMC_KEY_MODULES:
 		return vmc_set_modules(ps, cfg, tok);
+	case VMC_KEY_PIN:
+		return vmc_set_switch(ps, key, &cfg->pin, tok);
+	case VMC_KEY_WEIGHT:
+		return vmc_set_count(ps, key, &cfg->weight, VMCONFIG_WEIGHT_MAX, tok);
 	case VMC_KEY_CPUS:
 	default:
 		return vmc_set_cpus(ps, cfg, tok);
@@ -677,11 +687,12 @@ static int vmc_read_key(struct vmc_parser *ps, enum vmc_key *key)
 	}
 	return vmc_error(ps, ps->line,
 			 "unknown key \"%.*s\" (keys: name memory vcpus kernel initrd cmdline cpus "
-			 "modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked)",
+			 "pin weight modules debug-exit debug-exit-size fw-cfg debugcon testdev "
+			 "unbacked)",
 			 (int)MIN(len, (size_t)VMC_SHOW_MAX), k);
 }
 
-/* Checks a finished entry: required keys, cpus= against vcpus=. */
+/* Checks a finished entry: required keys, pin=on against cpus= and vcpus=. */
 static int vmc_finish(struct vmc_parser *ps, const struct vm_config *cfg, unsigned int seen)
 {
 	static const char *const hint[VMC_KEY_COUNT] = {
@@ -692,8 +703,9 @@ static int vmc_finish(struct vmc_parser *ps, const struct vm_config *cfg, unsign
 	for (unsigned int i = 0; i < VMC_KEY_COUNT; i++)
 		if ((VMC_REQUIRED & BIT(i)) && !(seen & BIT(i)))
 			return vmc_error(ps, cfg->line, "vm: missing %s", hint[i]);
-	if (cfg->nr_cpus && cfg->nr_cpus != cfg->vcpus)
-		return vmc_error(ps, cfg->line, "cpus: %u CPUs listed for %u vCPUs (one per vCPU)",
+	if (cfg->pin && cfg->nr_cpus < cfg->vcpus)
+		return vmc_error(ps, cfg->line,
+				 "pin: on gives vCPU i the i-th CPU of cpus=, which lists %u for %u vCPUs",
 				 cfg->nr_cpus, cfg->vcpus);
 	if (cfg->debug_exit && cfg->debug_exit_port + cfg->debug_exit_size - 1 > 0xffff)
 		return vmc_error(ps, cfg->line,
@@ -712,6 +724,7 @@ static int vmc_parse_entry(struct vmc_parser *ps, struct vm_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->vcpus = 1;
+	cfg->weight = VMCONFIG_WEIGHT_DEFAULT;
 	cfg->debug_exit_size = VMCONFIG_DEBUG_EXIT_SIZE;
 	cfg->line = ps->line;
 	if (ps->end - ps->p < 2 || memcmp(ps->p, "vm", 2) != 0 || !vmc_at_token_end(ps, ps->p + 2))
