@@ -44,6 +44,7 @@ HV_SRCS := \
 	arch/x86/setup.c arch/x86/desc.c arch/x86/traps.c arch/x86/entry.S \
 	arch/x86/apic.c arch/x86/tsc.c arch/x86/smp.c arch/x86/trampoline.S \
 	arch/x86/paging.c arch/x86/console.c arch/x86/platform.c arch/x86/fpu.c \
+	arch/x86/ctx_switch.S core/sched.c \
 	core/lib/log.c core/lib/printf.c core/lib/errno.c core/lib/string.c core/lib/cmdline.c \
 	core/lib/text_filter.c \
 	core/lib/symbols.c core/lib/spinlock.c core/lib/rwlock.c core/lib/percpu_rwlock.c \
@@ -58,7 +59,7 @@ HV_SRCS := \
 	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
 	core/pc/dev/vdebug_exit.c core/pc/dev/vdebugcon.c core/pc/dev/vfw_cfg.c core/pc/dev/vshutdown.c \
 	core/pc/dev/vtestdev.c core/pc/elf_load.c core/pc/boot_image.c core/pc/multiboot.c core/pc/multiboot2.c core/pc/pvh_boot.c \
-	core/launch/vmconfig.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/pc/vpc_kvmclock.c core/pvclock.c core/pc/memmap.c core/launch/console_mux.c core/launch/vm_launch.c \
+	core/launch/vmconfig.c core/launch/vmconfig_values.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/pc/vpc_kvmclock.c core/pvclock.c core/pc/memmap.c core/launch/console_mux.c core/launch/vm_launch.c \
 	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c \
 	core/lib/cpu_idle.c core/launch/monitor_trace.c core/launch/monitor_profile.c core/launch/gdb_serve.c core/debug/gdb_stub.c \
 	core/debug/gdb_regs.c core/debug/gdb_mem.c core/debug/gdb_run.c core/debug/gdb_vm.c \
@@ -291,13 +292,13 @@ test-slow: deps-test
 	$(Q)$(MAKE) --no-print-directory hv guests guest-image
 	$(Q)tests/integration/run.py $(sort $(wildcard tests/slow/*.scn)) 2>&1 | tests/summary.sh
 
-# Boots the hypervisor under QEMU (UEFI, TCG with SVM and NPT, 4 CPUs) with
+# Boots the hypervisor under QEMU (UEFI, TCG with SVM and NPT, 2 CPUs) with
 # the serial console on this terminal: Debian's kernel in a 2-vCPU VM up to
 # a shell (docs/config.md). Ctrl-A three times switches the console
 # between the guest and the hypervisor; Ctrl-] x quits QEMU.
 # COM2, the GDB stub for the guests, listens on localhost:$(GDB_PORT).
 GDB_PORT ?= 2159
-RUN_SMP ?= 4
+RUN_SMP ?= 2
 RUN_MEM ?= 1024
 RUN_VMS ?= vm name=linux memory=256M vcpus=2 kernel=vmlinuz initrd=initrd.gz cmdline="console=ttyS0 quiet"
 # Test payloads to run before the VMs (docs/run-loop.md), e.g.

@@ -18,7 +18,9 @@
 #include "asm/atomic.h"
 #include "core/lib/errno.h"
 #include "core/lib/platform.h"
+#include "core/sched.h"
 #include "core/vcpu_ctl.h"
+#include "core/vm_platform.h"
 #include "core/vm.h"
 
 void vcpu_ctl_init(struct vcpu_ctl *ctl)
@@ -79,7 +81,7 @@ int vcpu_wait_parked(struct vcpu *vcpu, uint64_t timeout_ns)
 	while (!vcpu_parked_now(vcpu) && vcpu_loop_running(vcpu)) {
 		if (time_now_ns() >= end)
 			return -ETIMEDOUT;
-		platform_wait_contended(++spins);
+		sched_relax(++spins);
 	}
 	return 0;
 }
@@ -134,7 +136,7 @@ int vcpu_call(struct vcpu *vcpu, vcpu_call_fn fn, void *ctx, uint64_t timeout_ns
 			err = vcpu_loop_running(vcpu) ? -ETIMEDOUT : -ESRCH;
 			break;
 		}
-		platform_wait_contended(++spins);
+		sched_relax(++spins);
 	}
 	__atomic_store_n(&c->call, VCPU_CALL_IDLE, __ATOMIC_RELAXED);
 	c->fn = NULL;
@@ -172,6 +174,23 @@ void vcpu_ctl_run_call(struct vcpu *vcpu)
 	__atomic_store_n(&c->call, VCPU_CALL_DONE, __ATOMIC_RELEASE);
 }
 
+void vcpu_sched_switch(struct vcpu *vcpu, void (*sw)(void))
+{
+	/*
+	 * The backend saves what another vCPU on this CPU could clobber or
+	 * read (VMCLEAR, the x87/SSE/AVX registers, XCR0, TSC_AUX, lazily
+	 * held debug registers) and loads it again on whatever CPU the
+	 * thread resumes; the platform then rewrites what depends on that
+	 * CPU (the paravirtual clock's structure).
+	 */
+	backend_vcpu_put(vcpu->bv);
+	sw();
+	vcpu_req_move(&vcpu->req);
+	WRITE_ONCE(vcpu->host_cpu, (int)smp_processor_id());
+	backend_vcpu_load(vcpu->bv);
+	vm_platform_vcpu_load(vcpu);
+}
+
 bool vcpu_ctl_park(struct vcpu *vcpu, bool (*service)(struct vcpu *vcpu))
 {
 	struct vcpu_req_state *r = &vcpu->req;
@@ -188,6 +207,15 @@ bool vcpu_ctl_park(struct vcpu *vcpu, bool (*service)(struct vcpu *vcpu))
 			break;
 		if (!vcpu_block_begin(r))
 			continue;	/* a request came: service it */
+		if (r->thread) {
+			/* Nothing of this vCPU's is due while it is parked. */
+			sched_set_deadline(UINT64_MAX);
+			if (vcpu_is_blocked(r) && !vcpu_has_requests(r) &&
+			    vcpu_ctl_paused(&vcpu->ctl) && !vm_is_stopped(vcpu->vm))
+				vcpu_sched_switch(vcpu, sched_block);
+			vcpu_block_end(r);
+			continue;
+		}
 		flags = irq_save();
 		/* Nothing of this vCPU's is due while it is parked. */
 		platform_timer_arm(UINT64_MAX);

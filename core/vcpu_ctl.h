@@ -141,4 +141,11 @@ void vcpu_ctl_run_call(struct vcpu *vcpu);
  */
 bool vcpu_ctl_park(struct vcpu *vcpu, bool (*service)(struct vcpu *vcpu));
 
+/*
+ * Switches the vCPU's thread out with sw (sched_preempt or sched_block),
+ * the backend state put before and loaded again after, on the CPU the
+ * thread then runs on. vCPU thread, outside guest mode.
+ */
+void vcpu_sched_switch(struct vcpu *vcpu, void (*sw)(void));
+
 #endif

@@ -42,7 +42,25 @@
  *     of IN_GUEST_MODE (and of blocked = 1), a release; the sender's
  *     successful cmpxchg (xchg) is an acquire that reads that value, so
  *     the cpu it reads next is the one the vCPU entered on (halted on),
- *     or a later one.
+ *     or a later one. vcpu_req_move() stores it the same way when the
+ *     vCPU's thread is switched back in, on whatever CPU that is.
+ *
+ *  5. Halt against wake-up, for a vCPU with a scheduler thread
+ *     (v->thread). The vCPU halts in sched_block(), not in a HLT, and a
+ *     waker that won the xchg of blocked calls sched_wake(). Both decide
+ *     under the lock of the run queue the thread sits on (sched_wake()
+ *     re-checks the queue after locking it): either the thread has
+ *     blocked already and sched_wake() makes it runnable, or it still
+ *     runs, and sched_wake() leaves wake_pending for its sched_block(),
+ *     which then returns at once. This closes the race of a wake-up that
+ *     comes between the vCPU's last check of vcpu_is_blocked() and its
+ *     sched_block(): with no IPI to take, the thread would sleep through
+ *     it (the "sti; hlt" argument of a HLT does not apply to a switch).
+ *     The WAIT protocol is unchanged: a thread switched out is outside
+ *     guest mode, and a thread moved to another CPU stored its new CPU
+ *     (pair 4) before its XCHG of IN_GUEST_MODE, which the sender's LOCK
+ *     OR either precedes (the vCPU sees the request) or follows (the
+ *     sender then reads the new CPU, never a stale one naming itself).
  *
  * The benign race on v->cpu (docs/races.md, "Stale CPU number in a
  * kick"; syzbot found it in KVM's kvm_vcpu_kick()). A sender
@@ -111,6 +129,7 @@
 #include "core/lib/log.h"
 #include "core/lib/platform.h"
 #include "core/lib/spinlock.h"
+#include "core/sched.h"
 #include "core/vcpu_request.h"
 
 #define VCPU_REQUEST_FLAGS (VCPU_REQUEST_NO_WAKEUP | VCPU_REQUEST_WAIT)
@@ -198,6 +217,16 @@ static bool __vcpu_wake(struct vcpu_req_state *v, unsigned int me,
 	if (!atomic_xchg(&v->blocked, 0))
 		return false;
 	atomic_fetch_add(&v->wakeups, 1);
+	/*
+	 * A vCPU with a thread halts in sched_block(), not in a HLT of its
+	 * CPU: make it runnable (pair 5); sched_wake() sends the IPI its
+	 * CPU needs, if any.
+	 */
+	if (v->thread) {
+		sched_wake(v->thread);
+		*ipi_cpu = -1;
+		return true;
+	}
 	*ipi_cpu = vcpu_ipi_cpu(v, me);
 	return true;
 }
@@ -475,6 +504,22 @@ void vcpu_req_put(struct vcpu_req_state *v)
 	ASSERT(!READ_ONCE(v->blocked));
 	ASSERT(READ_ONCE(v->cpu) == (int)smp_processor_id());
 	WRITE_ONCE(v->cpu, -1);
+}
+
+void vcpu_req_move(struct vcpu_req_state *v)
+{
+	unsigned int me = smp_processor_id();
+
+	ASSERT(me < MAX_CPUS);
+	ASSERT(READ_ONCE(v->mode) == OUTSIDE_GUEST_MODE);
+	/*
+	 * Published like vcpu_req_load()'s store (pair 4). Until then a
+	 * sender may read the CPU the thread left: a harmless IPI there,
+	 * and no missed one, since the thread is outside guest mode and not
+	 * yet in a HLT of this CPU (it halts in sched_block(), which
+	 * sched_wake() reaches on whatever CPU it sits).
+	 */
+	WRITE_ONCE(v->cpu, (int)me);
 }
 
 bool vcpu_enter_guest_mode(struct vcpu_req_state *v)

@@ -152,6 +152,14 @@ struct vcpu_req_state {
 	 */
 	uint64_t requests;
 
+	/*
+	 * The vCPU's scheduler thread, NULL when its loop runs without one
+	 * (hosted tests of the run loop). Set before the thread first runs,
+	 * fixed after. A waker that ends a halt makes it runnable with
+	 * sched_wake() instead of sending the wake-up IPI itself.
+	 */
+	struct sched_thread *thread;
+
 	/* Statistics, for the monitor. Read with READ_ONCE(), anywhere. */
 	/* Requests serviced, per number. Written by the vCPU's own thread. */
 	uint64_t serviced[VCPU_REQ_NR];
@@ -243,6 +251,12 @@ void vcpu_req_load(struct vcpu_req_state *v);
 
 /* Records that v left this CPU. Outside guest mode, not blocked. */
 void vcpu_req_put(struct vcpu_req_state *v);
+
+/*
+ * Records that v's thread runs on this CPU again after a switch (it may
+ * have moved while switched out). Outside guest mode; blocked or not.
+ */
+void vcpu_req_move(struct vcpu_req_state *v);
 
 /*
  * Exchanges IN_GUEST_MODE into v->mode (a full barrier) and checks for

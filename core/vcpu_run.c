@@ -1,7 +1,8 @@
 /*
  * The per-vCPU run loop: service requests, inject pending events, enter
- * the guest, dispatch the exit, repeat. One loop per vCPU, on the
- * physical CPU the vCPU is pinned to, interrupts on except around the
+ * the guest, dispatch the exit, repeat. One loop per vCPU, on its
+ * scheduler thread (core/sched.h), which may share a CPU with others and
+ * move between CPUs while switched out; interrupts on except around the
  * entry. What surrounds the CPU (interrupt sources, start-up signals,
  * devices) is the VM's platform, reached through core/vm_platform.h only.
  * No global lock on this path: requests are lock-free bits, the timer
@@ -15,6 +16,7 @@
 #include "core/lib/log.h"
 #include "core/lib/platform.h"
 #include "core/lib/printf.h"
+#include "core/sched.h"
 #include "core/vcpu_debug.h"
 #include "core/vcpu_run.h"
 
@@ -50,6 +52,16 @@ bool vcpu_irq_pending(struct vcpu *vcpu)
 	return vm_platform_irq_pending(vcpu);
 }
 
+/* The earliest deadline of this CPU: the vCPU's own and the scheduler's. */
+static uint64_t vcpu_next_deadline(struct vcpu *vcpu)
+{
+	uint64_t d = vtimer_next_deadline(&vcpu->timers);
+
+	if (vcpu->req.thread)
+		d = MIN(d, sched_cpu_deadline(smp_processor_id()));
+	return d;
+}
+
 /*
  * One halt: until ready() holds, a request comes, a waker ends the halt
  * or the VM stops. Returns true if it ended for a reason of its own
@@ -75,6 +87,17 @@ static bool vcpu_block_once(struct vcpu *vcpu, bool (*ready)(struct vcpu *vcpu))
 		}
 		if (!vcpu_is_blocked(r) || vcpu_has_requests(r))
 			break;
+		if (r->thread) {
+			/*
+			 * The thread blocks; its deadline wakes it (its CPU's
+			 * one-shot covers every blocked thread there), a waker
+			 * through sched_wake() (pair 5 of core/vcpu_request.c).
+			 */
+			sched_set_deadline(vtimer_next_deadline(&vcpu->timers));
+			if (vcpu_is_blocked(r) && !vcpu_has_requests(r))
+				vcpu_sched_switch(vcpu, sched_block);
+			continue;
+		}
 		flags = irq_save();
 		/* Re-read on every pass: a timer kick may have brought it closer. */
 		platform_timer_arm(vtimer_next_deadline(&vcpu->timers));
@@ -185,6 +208,8 @@ int vcpu_run(struct vcpu *vcpu)
 {
 	/* The last exit, for the time to the next entry; EXIT_NR: none yet. */
 	unsigned int last_reason = EXIT_NR;
+	/* An entry since the thread was last switched in: it may yield. */
+	bool entered = false;
 	uint64_t exit_tsc = 0;
 	struct vm_exit exit;
 	uint64_t exit_rip;
@@ -202,6 +227,25 @@ int vcpu_run(struct vcpu *vcpu)
 		/* Found by an update on the HLT path, which ends the halt for it. */
 		if (vcpu_timers_broken(vcpu))
 			break;
+		/*
+		 * The scheduler's safe point: threads whose deadline passed
+		 * wake; a slice that ended or a thread that should preempt
+		 * switches this one out.
+		 */
+		if (vcpu->req.thread) {
+			sched_wake_due(time_now_ns());
+			/*
+			 * At least one entry per turn: when a switch costs as
+			 * much as a slice or the monitor's period (emulated
+			 * CPUs), a thread switched in could otherwise be
+			 * switched out again before its guest ran at all.
+			 */
+			if (entered && sched_need_resched()) {
+				vcpu_sched_switch(vcpu, sched_preempt);
+				entered = false;
+				continue;
+			}
+		}
 		/* The monitor or a debugger holds the vCPU: park until released. */
 		if (vcpu_ctl_paused(&vcpu->ctl)) {
 			if (!vcpu_ctl_park(vcpu, vcpu_service_requests))
@@ -231,8 +275,12 @@ int vcpu_run(struct vcpu *vcpu)
 			vm_platform_inject_pending(vcpu);
 
 		flags = irq_save();
-		/* The next timer of this vCPU ends the guest's run (INTR exit). */
-		platform_timer_arm(vtimer_next_deadline(&vcpu->timers));
+		/*
+		 * The next timer of this vCPU, the end of its slice or a timer
+		 * of a thread blocked on this CPU ends the guest's run (INTR
+		 * exit).
+		 */
+		platform_timer_arm(vcpu_next_deadline(vcpu));
 		if (!vcpu_enter_guest_mode(&vcpu->req)) {
 			irq_restore(flags);
 			continue;
@@ -240,6 +288,7 @@ int vcpu_run(struct vcpu *vcpu)
 		if (last_reason < EXIT_NR)
 			vcpu_record_entry(vcpu, last_reason, exit_tsc);
 		err = backend_run(vcpu->bv, &exit);
+		entered = true;
 		exit_tsc = rdtsc();
 		vcpu->bv->queued.valid = false;	/* taken by that entry */
 		vcpu_exit_guest_mode(&vcpu->req);

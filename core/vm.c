@@ -117,9 +117,12 @@ static void vcpu_timer_kick(struct vtimer_vcpu *v)
 	 * timer) needs no kick: it re-reads the deadline before it enters or
 	 * halts again. A vCPU is loaded on this CPU only while its loop runs
 	 * here, and the loop's own stores to req.cpu are never stale on its
-	 * own CPU.
+	 * own CPU. With a scheduler thread, req.cpu may name this CPU while
+	 * another thread runs here (the vCPU blocked or was preempted): only
+	 * the vCPU's own thread skips the kick.
 	 */
-	if (READ_ONCE(vcpu->req.cpu) == (int)smp_processor_id())
+	if (READ_ONCE(vcpu->req.cpu) == (int)smp_processor_id() &&
+	    (!vcpu->req.thread || sched_current() == vcpu->req.thread))
 		return;
 	vcpu_make_request(&vcpu->req, VCPU_REQ_TIMER);
 }

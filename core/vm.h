@@ -16,6 +16,7 @@
 #include "core/exit.h"
 #include "core/exit_rec.h"
 #include "core/memslots.h"
+#include "core/sched.h"
 #include "core/srcu.h"
 #include "core/vcpu_ctl.h"
 #include "core/vcpu_request.h"
@@ -63,6 +64,13 @@ struct vcpu {
 	 */
 	struct exit_rec rec;
 	int host_cpu;				/* where its loop runs, -1 */
+	/*
+	 * The vCPU's hypervisor thread (core/sched.h) and its stack (frames
+	 * of VCPU_STACK_SIZE bytes, 0 when none): set up by vm_build_start(),
+	 * the stack freed with the VM.
+	 */
+	struct sched_thread thread;
+	paddr_t stack;
 	/* In HLT, woken for a request only: the loop halts it again. */
 	bool halted;
 

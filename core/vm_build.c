@@ -110,9 +110,12 @@ static void vm_build_destroy_vm(struct vm_build *b)
 {
 	struct vm *vm = b->vm;
 
-	for (unsigned int i = 0; i < vm_nr_vcpus(vm); i++)
+	for (unsigned int i = 0; i < vm_nr_vcpus(vm); i++) {
 		if (vm->vcpus[i]->bv)
 			backend_vcpu_destroy(vm->vcpus[i]->bv);
+		if (vm->vcpus[i]->stack)
+			frame_free_contig(vm->vcpus[i]->stack, VCPU_STACK_SIZE / PAGE_SIZE);
+	}
 	while (b->nr_slots)
 		memslots_delete(&vm->memslots, --b->nr_slots);
 	vm_destroy(vm);
@@ -216,36 +219,70 @@ int vm_build_write(struct vm_build *b, uint64_t gpa, const void *src, size_t len
 
 static void vm_build_vcpu_thread(void *arg)
 {
+	vcpu_run(arg);
+}
+
+/*
+ * The thread has left its CPU for good (sched_finish_switch(), on the
+ * next thread): its stack may go with the VM from now on.
+ */
+static void vm_build_vcpu_exited(void *arg)
+{
 	struct vcpu *vcpu = arg;
 
-	vcpu_run(vcpu);
 	/* Pairs with the acquire load of vm_build_running(). */
 	__atomic_sub_fetch(&vcpu->vm->running, 1, __ATOMIC_RELEASE);
 }
 
-void vm_build_start(struct vm_build *b, const unsigned int *cpus)
+/* Sets up vCPU i's thread and places it. 0, or an error with a message. */
+static int vm_build_start_vcpu(struct vm_build *b, unsigned int i,
+			       const struct vm_build_sched *s, uint64_t affinity)
+{
+	struct vcpu *vcpu = b->vm->vcpus[i];
+	struct sched_thread *t = &vcpu->thread;
+	paddr_t stack;
+	int cpu, err;
+
+	err = frame_alloc_contig(VCPU_STACK_SIZE / PAGE_SIZE, 1, &stack);
+	if (err) {
+		vm_stop(b->vm, "vCPU %u: no memory for its stack", i);
+		return err;
+	}
+	vcpu->stack = stack;
+	if (s->pin && s->pinned)
+		affinity = s->pin[i] < SCHED_MAX_CPUS ? BIT_ULL(s->pin[i]) : 0;
+	sched_thread_init(t, b->name, s->weight, SCHED_PRIO_VCPU, affinity);
+	t->exit_fn = vm_build_vcpu_exited;
+	sched_thread_start(t, (char *)phys_to_virt(stack) + VCPU_STACK_SIZE,
+			   vm_build_vcpu_thread, vcpu);
+	vcpu->req.thread = t;
+	cpu = sched_place(t, s->pin ? (int)s->pin[i] : -1);
+	if (cpu < 0) {
+		if (s->pin)
+			vm_stop(b->vm, "CPU %u cannot take vCPU %u (%s)", s->pin[i], i,
+				"not online, or not among the VM's CPUs");
+		else
+			vm_stop(b->vm, "vCPU %u: none of the VM's CPUs is online", i);
+		return cpu;
+	}
+	WRITE_ONCE(vcpu->host_cpu, cpu);
+	return 0;
+}
+
+void vm_build_start(struct vm_build *b, const struct vm_build_sched *s)
 {
 	struct vm *vm = b->vm;
-	unsigned int self = smp_processor_id(), n = vm_nr_vcpus(vm);
-	struct vcpu *here = NULL;
+	unsigned int n = vm_nr_vcpus(vm);
+	uint64_t affinity = s->affinity;
 
-	vm->running = n;
-	for (unsigned int i = 0; i < n; i++) {
-		int err;
-
-		vm->vcpus[i]->host_cpu = (int)cpus[i];
-		if (cpus[i] == self) {
-			here = vm->vcpus[i];
-			continue;
-		}
-		err = platform_run_on_cpu(cpus[i], vm_build_vcpu_thread, vm->vcpus[i]);
-		if (err) {
-			vm_stop(vm, "CPU %u cannot take vCPU %u (%s)", cpus[i], i, errno_name(err));
-			__atomic_sub_fetch(&vm->running, 1, __ATOMIC_RELEASE);
-		}
+	if (!affinity) {
+		for (unsigned int c = 0; c < platform_nr_cpus() && c < SCHED_MAX_CPUS; c++)
+			affinity |= BIT_ULL(c);
 	}
-	if (here)
-		vm_build_vcpu_thread(here);
+	vm->running = n;
+	for (unsigned int i = 0; i < n; i++)
+		if (vm_build_start_vcpu(b, i, s, affinity))
+			__atomic_sub_fetch(&vm->running, 1, __ATOMIC_RELEASE);
 }
 
 void vm_build_report(const struct vm_build *b)

@@ -90,12 +90,26 @@ int vm_build_rebuild(struct vm_build *b);
  */
 int vm_build_write(struct vm_build *b, uint64_t gpa, const void *src, size_t len);
 
+/* How vm_build_start() places a VM's vCPU threads (core/sched.h). */
+struct vm_build_sched {
+	uint64_t affinity;	/* CPUs the vCPUs may run on; 0: every CPU */
+	uint32_t weight;	/* the vCPUs' weight; 0: SCHED_WEIGHT_DEFAULT */
+	/* vCPU i starts on CPU pin[i]; NULL: the least loaded of affinity. */
+	const unsigned int *pin;
+	/* With pin: vCPU i stays on pin[i] (its affinity is that CPU alone). */
+	bool pinned;
+};
+
+/* A vCPU thread's hypervisor stack. */
+#define VCPU_STACK_SIZE (32 * 1024)
+
 /*
- * Starts vCPU i on CPU cpus[i] for every vCPU. A vCPU placed on the
- * calling CPU runs last, in this call, which returns when its loop ends.
- * A CPU that refuses its vCPU stops the VM.
+ * Gives every vCPU a thread with a stack of its own and places it on a
+ * run queue as s says; returns at once (vm_build_running() tells when
+ * every loop has ended). A vCPU that gets no stack or no CPU stops the
+ * VM, with the reason.
  */
-void vm_build_start(struct vm_build *b, const unsigned int *cpus);
+void vm_build_start(struct vm_build *b, const struct vm_build_sched *s);
 
 /* True while a vCPU loop of the VM still runs. */
 static inline bool vm_build_running(const struct vm_build *b)

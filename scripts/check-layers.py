@@ -34,6 +34,7 @@ LAYERS = [
     ("core/memslots", "mechanism"),
     ("core/vtimer", "mechanism"),
     ("core/vcpu_request", "mechanism"),
+    ("core/sched", "mechanism"),
     ("mm/", "tdp"),
     ("core/", "core"),
     ("core/pc/dev/", "devices"),

@@ -7,7 +7,7 @@
 # QEMU's own -s port 1234 stays free for debugging the hypervisor).
 # Usage: run-qemu.sh ESPDIR [CPUS] [MEMORY_MIB] [HV COMMAND LINE]
 set -eu
-esp=$1 smp=${2:-4} mem=${3:-1024}
+esp=$1 smp=${2:-2} mem=${3:-1024}
 gdb_port=${GDB_PORT:-2159}
 if [ $# -ge 4 ]; then
 	mkdir -p "$esp/hv"

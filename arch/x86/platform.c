@@ -7,6 +7,7 @@
 #include "asm/desc.h"
 #include "asm/percpu.h"
 #include "asm/smp.h"
+#include "core/lib/log.h"
 #include "core/lib/platform.h"
 
 /* The hypervisor runs identity-mapped: physical == virtual. */
@@ -116,6 +117,29 @@ unsigned int platform_nr_cpus(void)
 int platform_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)
 {
 	return smp_call_on(cpu, fn, arg, false);
+}
+
+/*
+ * The frame platform_ctx_switch() pops for a thread's first run: six
+ * callee-saved registers (zero), entry as the return address, and a zero
+ * return address for entry itself, which never returns. stack_top is
+ * 16-byte aligned, so entry starts with RSP = 8 modulo 16, as after a call.
+ */
+void *platform_ctx_init(void *stack_top, void (*entry)(void))
+{
+	uint64_t *sp = stack_top;
+
+	ASSERT(IS_ALIGNED((uintptr_t)stack_top, 16));
+	*--sp = 0;
+	*--sp = (uint64_t)entry;
+	for (unsigned int i = 0; i < 6; i++)
+		*--sp = 0;
+	return sp;
+}
+
+unsigned long platform_irq_on_flags(void)
+{
+	return X86_RFLAGS_IF;
 }
 
 static __noreturn void halt_forever(void)

@@ -358,6 +358,8 @@ void hv_main(struct boot_record *boot)
 		pr_err("smp: only %u of %u CPUs answered the IPI ping", answered, online);
 	else
 		pr_info("smp: IPI ping answered by all %u CPUs", answered);
+	if (smp_sched_init())
+		stop_boot("no memory for the boot CPU's idle thread");
 	virt = setup_virtualization(online);
 	setup_exit_recorder();
 	pr_info("hv: %u CPUs online, ready", online);

@@ -16,6 +16,7 @@
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "core/lib/string.h"
+#include "core/sched.h"
 #include "mm/frame.h"
 
 #define AP_INIT_DELAY_US    10000
@@ -123,12 +124,43 @@ void smp_idle_loop(void)
 		if (smp_run_call(pc))
 			continue;
 		/*
-		 * A call published after the check above comes with a kick IPI
-		 * that "sti; hlt" cannot miss: sti enables interrupts only after
-		 * the hlt has begun. The halt counts as the CPU's idle time.
+		 * The scheduler's idle step: switch to a runnable thread, or
+		 * halt. A call published after the check above comes with a
+		 * kick IPI that "sti; hlt" cannot miss: sti enables interrupts
+		 * only after the hlt has begun. The halt counts as the CPU's
+		 * idle time.
 		 */
-		cpu_idle_wait_irq();
+		sched_idle();
 	}
+}
+
+_Static_assert(MAX_CPUS <= SCHED_MAX_CPUS, "every CPU has a run queue");
+
+static struct sched_thread smp_idle_threads[MAX_CPUS];
+static struct sched_thread smp_boot_thread;
+
+static void smp_boot_idle(void *arg)
+{
+	smp_idle_loop();
+}
+
+int smp_sched_init(void)
+{
+	paddr_t stack_pa;
+	int err;
+
+	for (unsigned int i = 1; i < MAX_CPUS; i++)
+		if (percpu_areas[i] && smp_load_acquire(&percpu_areas[i]->online))
+			sched_init_cpu(i, &smp_idle_threads[i], &smp_idle_threads[i]);
+	/* The boot CPU's idle loop gets a stack; this context goes on as the monitor. */
+	err = frame_alloc_contig(CPU_STACK_SIZE / PAGE_SIZE, 1, &stack_pa);
+	if (err)
+		return err;
+	sched_thread_init(&smp_boot_thread, "monitor", 0, SCHED_PRIO_MONITOR, BIT_ULL(0));
+	sched_thread_start(&smp_idle_threads[0],
+			   (char *)phys_to_virt(stack_pa) + CPU_STACK_SIZE, smp_boot_idle, NULL);
+	sched_init_cpu(0, &smp_idle_threads[0], &smp_boot_thread);
+	return 0;
 }
 
 int smp_call_on(unsigned int cpu, void (*fn)(void *arg), void *arg, bool wait)

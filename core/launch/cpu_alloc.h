@@ -1,21 +1,21 @@
 /*
- * Which physical CPUs run the vCPUs of vms.cfg's VMs: one CPU per vCPU,
- * never CPU 0 (the console monitor's), never one another VM holds. Boot
- * CPU only, no lock.
+ * Which physical CPUs the vCPUs of a vms.cfg VM may use. CPUs are shared
+ * (core/sched.h places the vCPU threads and moves them within the set):
+ * a VM is never refused because other VMs use its CPUs, CPU 0 included.
+ * Boot CPU only, no lock, no state.
  */
 #ifndef CORE_LAUNCH_CPU_ALLOC_H
 #define CORE_LAUNCH_CPU_ALLOC_H
 
 #include "core/launch/vmconfig.h"
+#include "core/vm_build.h"
 
 /*
- * Picks cfg->vcpus CPUs into cpus[]: cfg's cpus= if it has them, else the
- * lowest free ones above 0, and holds them. Returns 0, or -EBUSY with an
- * error line naming the VM (a CPU taken, offline, or too few free).
+ * Fills *s for cfg: the affinity is cfg's cpus= (every online CPU
+ * without it); with pin=on, vCPU i stays on the i-th CPU of cpus=, whose
+ * numbers go to pin[] (cfg->vcpus entries). Returns 0, or -EINVAL with
+ * an error line naming the VM and the CPU (not online).
  */
-int cpu_alloc_pick(const struct vm_config *cfg, unsigned int *cpus);
-
-/* Gives back the n CPUs of cpus[] that cpu_alloc_pick() held. */
-void cpu_alloc_release(const unsigned int *cpus, unsigned int n);
+int cpu_alloc_pick(const struct vm_config *cfg, struct vm_build_sched *s, unsigned int *pin);
 
 #endif

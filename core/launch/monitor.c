@@ -12,12 +12,12 @@
 #include "core/launch/console_mux.h"
 #include "core/launch/line_edit.h"
 #include "core/launch/monitor.h"
-#include "core/lib/cpu_idle.h"
 #include "core/lib/errno.h"
 #include "core/lib/log.h"
 #include "core/lib/platform.h"
 #include "core/lib/printf.h"
 #include "core/lib/string.h"
+#include "core/sched.h"
 
 #define MONITOR_PERIOD_NS 5000000ull	/* console poll: 5 ms */
 #define MONITOR_OUT_MAX   240
@@ -284,13 +284,13 @@ __noreturn void monitor_run(void (*tick)(void))
 {
 	monitor_attach();
 	for (;;) {
-		unsigned long flags;
-
 		console_mux_poll(monitor_key);
 		tick();
-		flags = irq_save();
-		platform_timer_arm(time_now_ns() + MONITOR_PERIOD_NS);
-		cpu_idle_wait_irq();
-		irq_restore(flags);
+		/*
+		 * The monitor is a thread of the boot CPU that outranks its
+		 * vCPUs: it sleeps until its next tick, and its deadline wakes
+		 * it (and preempts a vCPU there) when the period is over.
+		 */
+		sched_sleep_until(time_now_ns() + MONITOR_PERIOD_NS);
 	}
 }

@@ -5,8 +5,9 @@
  * tables, its kernel and initrd loaded per the Linux boot protocol (or
  * a Multiboot, Multiboot2 or PVH kernel with its modules,
  * docs/guest-images.md), and
- * one physical CPU per vCPU (core/launch/cpu_alloc.c). The boot CPU then
- * becomes the console monitor (core/launch/monitor.c), with this file's
+ * a thread per vCPU on the CPUs its cpus= allows (core/launch/cpu_alloc.c,
+ * core/sched.h). The boot CPU's first thread then becomes the console
+ * monitor (core/launch/monitor.c), of higher priority than vCPUs, with this file's
  * commands and its periodic work: reaping VMs that ended and rebuilding
  * the ones their guest reset.
  *
@@ -31,6 +32,8 @@
 #include "core/pc/multiboot2.h"
 #include "core/pc/pvh_boot.h"
 #include "core/lib/log.h"
+#include "core/lib/printf.h"
+#include "core/lib/printf.h"
 #include "core/payload/payload.h"
 #include "core/lib/string.h"
 #include "core/vcpu_run.h"
@@ -52,7 +55,10 @@ struct vm_slot {
 	struct vm_build *build;	/* guest RAM, the VM and its vCPUs */
 	struct vm *vm;		/* build->vm while built; read by vCPU callbacks */
 	int console;
+	/* Where each vCPU started (for the monitor), and how it is placed. */
 	unsigned int cpus[VM_MAX_VCPUS];
+	unsigned int pin[VM_MAX_VCPUS];
+	struct vm_build_sched sched;
 	unsigned int restarts;
 	uint64_t acpi_rsdp;	/* guest-physical, for boot_params */
 	uint64_t boot_ns;	/* time_now_ns() of the last boot */
@@ -381,6 +387,25 @@ set_state:
 	return 0;
 }
 
+/* Records and logs the CPU each vCPU started on. */
+static void slot_log_start(struct vm_slot *s)
+{
+	char where[96] = "";
+	size_t len = 0;
+
+	for (unsigned int i = 0; i < s->cfg.vcpus; i++) {
+		int cpu = READ_ONCE(s->vm->vcpus[i]->host_cpu);
+
+		s->cpus[i] = cpu < 0 ? 0 : (unsigned int)cpu;
+		if (len < sizeof(where))
+			len += (size_t)hv_snprintf(where + len, sizeof(where) - len, "%s%u",
+						   i ? "," : "", s->cpus[i]);
+	}
+	pr_info("vm %s: %u vCPU(s) on CPU %s%s, weight %u, %llu MiB, cmdline \"%s\"",
+		s->cfg.name, s->cfg.vcpus, where, s->cfg.pin ? " (pinned)" : "", s->cfg.weight,
+		(unsigned long long)(s->cfg.memory >> 20), s->cfg.cmdline);
+}
+
 /* The virtual PC, the guest loaded, the vCPUs started; on error the VM is left built. */
 static int slot_boot(struct vm_slot *s)
 {
@@ -395,21 +420,18 @@ static int slot_boot(struct vm_slot *s)
 	err = slot_load_guest(s);
 	if (err)
 		return err;
-	pr_info("vm %s: %u vCPU(s) on CPU %u%s, %llu MiB, cmdline \"%s\"", s->cfg.name,
-		s->cfg.vcpus, s->cpus[0], s->cfg.vcpus > 1 ? " and up" : "",
-		(unsigned long long)(s->cfg.memory >> 20), s->cfg.cmdline);
 	s->boot_ns = time_now_ns();
 	s->vm->stop_notify = slot_stop_notify;
 	s->vm->stop_ctx = s;
-	vm_build_start(s->build, s->cpus);
+	vm_build_start(s->build, &s->sched);
+	slot_log_start(s);
 	return 0;
 }
 
-/* A start or restart that failed: whatever was built goes, the CPUs too. */
+/* A start or restart that failed: whatever was built goes. */
 static void slot_abort(struct vm_slot *s)
 {
 	slot_teardown(s);
-	cpu_alloc_release(s->cpus, s->cfg.vcpus);
 }
 
 /* Builds and starts the VM of s. On error nothing of it is left. */
@@ -417,7 +439,7 @@ static int slot_start(struct vm_slot *s)
 {
 	int err;
 
-	err = cpu_alloc_pick(&s->cfg, s->cpus);
+	err = cpu_alloc_pick(&s->cfg, &s->sched, s->pin);
 	if (err)
 		return err;
 	err = slot_build(s);
@@ -530,7 +552,7 @@ unsigned int vms_launch_all(const struct boot_record *boot)
 		 * The console slot exists before the first vCPU runs: the
 		 * guest's first bytes on COM1 have somewhere to go, and the
 		 * vCPU threads read s->console only after their start, which
-		 * is a release (platform_run_on_cpu()).
+		 * is a release (the run queue lock sched_place() drops).
 		 */
 		s->console = console_mux_add(s->cfg.name, slot_console_input, s);
 		if (slot_start(s)) {
@@ -576,7 +598,6 @@ static void vms_reap(void)
 				pr_err("vm %s: reset %u times; not restarted again", s->cfg.name,
 				       s->restarts);
 			slot_teardown(s);
-			cpu_alloc_release(s->cpus, s->cfg.vcpus);
 		}
 		console_mux_remove(s->console);
 		s->live = false;

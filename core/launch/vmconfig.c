@@ -12,9 +12,7 @@
 #include "core/lib/printf.h"
 #include "core/lib/string.h"
 #include "core/launch/vmconfig.h"
-
-/* Offending text is shown up to this many characters, then "...". */
-#define VMC_SHOW_MAX	40
+#include "core/launch/vmconfig_values.h"
 
 enum vmc_key {
 	VMC_KEY_NAME,
@@ -32,6 +30,8 @@ enum vmc_key {
 	VMC_KEY_UNBACKED,
 	VMC_KEY_MODULES,
 	VMC_KEY_PARAVIRT,
+	VMC_KEY_PIN,
+	VMC_KEY_WEIGHT,
 	VMC_KEY_COUNT
 };
 
@@ -51,30 +51,14 @@ static const char *const vmc_key_names[VMC_KEY_COUNT] = {
 	[VMC_KEY_UNBACKED] = "unbacked",
 	[VMC_KEY_MODULES] = "modules",
 	[VMC_KEY_PARAVIRT] = "paravirt",
+	[VMC_KEY_PIN] = "pin",
+	[VMC_KEY_WEIGHT] = "weight",
 };
 
 #define VMC_REQUIRED (BIT(VMC_KEY_NAME) | BIT(VMC_KEY_MEMORY) | BIT(VMC_KEY_KERNEL))
 
-struct vmc_parser {
-	const char *p, *end;	/* cursor */
-	unsigned int line;	/* physical line of *p, from 1 */
-	const char *file;
-	char *err;
-	size_t errlen;
-	struct vm_config *out;	/* entries done: out[0 .. count) */
-	unsigned int count;
-};
-
-/* A value as written: raw text (with its quotes, if any) and its line. */
-struct vmc_token {
-	const char *raw;
-	size_t len;
-	unsigned int line;
-	bool quoted;
-};
-
-static int __printf(3, 4) vmc_error(struct vmc_parser *ps, unsigned int line,
-				    const char *fmt, ...)
+int __printf(3, 4) vmc_error(struct vmc_parser *ps, unsigned int line,
+			     const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -92,12 +76,12 @@ static int __printf(3, 4) vmc_error(struct vmc_parser *ps, unsigned int line,
 
 /* ---- Characters and the cursor ----------------------------------------- */
 
-static bool vmc_is_blank(char c)
+bool vmc_is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-static bool vmc_is_digit(char c)
+bool vmc_is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
@@ -229,8 +213,8 @@ static int vmc_read_value(struct vmc_parser *ps, struct vmc_token *tok)
  * decoded length; a result >= cap means dst holds only its first cap - 1
  * characters.
  */
-static size_t vmc_decode(const struct vmc_parser *ps, const struct vmc_token *tok,
-			 char *dst, size_t cap)
+size_t vmc_decode(const struct vmc_parser *ps, const struct vmc_token *tok,
+		  char *dst, size_t cap)
 {
 	const char *q = tok->raw, *e = tok->raw + tok->len;
 	size_t n = 0, k;
@@ -299,8 +283,8 @@ static uint64_t vmc_size_unit(char c)
  * (*suffix, '\0' for none). Returns 0; -EINVAL if the text is not of that
  * form; -ERANGE if the digits overflow 64 bits.
  */
-static int vmc_number(const struct vmc_parser *ps, const struct vmc_token *tok,
-		      char *buf, size_t cap, uint64_t *v, char *suffix)
+int vmc_number(const struct vmc_parser *ps, const struct vmc_token *tok,
+	       char *buf, size_t cap, uint64_t *v, char *suffix)
 {
 	bool cut = vmc_decode(ps, tok, buf, cap) >= cap;
 	int n = vmc_parse_u64(buf, v);
@@ -365,19 +349,21 @@ static int vmc_set_memory(struct vmc_parser *ps, struct vm_config *cfg,
 	return 0;
 }
 
-static int vmc_set_vcpus(struct vmc_parser *ps, struct vm_config *cfg,
-			 const struct vmc_token *tok)
+/* A number from 1 to max, no suffix (vcpus=, weight=). */
+static int vmc_set_count(struct vmc_parser *ps, enum vmc_key key, unsigned int *dst,
+			 unsigned int max, const struct vmc_token *tok)
 {
 	char buf[VMC_SHOW_MAX + 1], suffix;
 	uint64_t v;
 	int err = vmc_number(ps, tok, buf, sizeof(buf), &v, &suffix);
 
 	if (err == -EINVAL || (!err && suffix))
-		return vmc_error(ps, tok->line, "vcpus: \"%s\" is not a number", buf);
-	if (err || v < 1 || v > VMCONFIG_VCPUS_MAX)
-		return vmc_error(ps, tok->line, "vcpus: \"%s\" is out of range (1-%u)", buf,
-				 VMCONFIG_VCPUS_MAX);
-	cfg->vcpus = (unsigned int)v;
+		return vmc_error(ps, tok->line, "%s: \"%s\" is not a number", vmc_key_names[key],
+				 buf);
+	if (err || v < 1 || v > max)
+		return vmc_error(ps, tok->line, "%s: \"%s\" is out of range (1-%u)",
+				 vmc_key_names[key], buf, max);
+	*dst = (unsigned int)v;
 	return 0;
 }
 
@@ -500,139 +486,6 @@ static int vmc_set_switch(struct vmc_parser *ps, enum vmc_key key, bool *dst,
 	return 0;
 }
 
-/* Digits of a port number at s: decimal, or hex after "0x"; -1 if none or too large. */
-static long vmc_parse_port(const char *s)
-{
-	unsigned int base = 10;
-	long v = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		char c = *s;
-		int d = vmc_is_digit(c) ? c - '0' :
-			(base == 16 && c >= 'a' && c <= 'f') ? c - 'a' + 10 :
-			(base == 16 && c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-
-		if (d < 0)
-			return -1;
-		v = v * (long)base + d;
-		if (v > 0xffff)
-			return -1;
-	}
-	return v;
-}
-
-static int vmc_set_debug_exit(struct vmc_parser *ps, struct vm_config *cfg,
-			      const struct vmc_token *tok)
-{
-	char buf[VMC_SHOW_MAX + 1];
-	long port;
-
-	if (vmc_decode(ps, tok, buf, sizeof(buf)) >= sizeof(buf))
-		memcpy(buf + sizeof(buf) - 4, "...", 4);
-	if (strcmp(buf, "off") == 0) {
-		cfg->debug_exit = false;
-		return 0;
-	}
-	port = strcmp(buf, "on") == 0 ? VMCONFIG_DEBUG_EXIT_ON : vmc_parse_port(buf);
-	if (port < 0)
-		return vmc_error(ps, tok->line,
-				 "debug-exit: \"%s\" is not a port (use on, off, or 0-0xffff)", buf);
-	cfg->debug_exit = true;
-	cfg->debug_exit_port = (uint16_t)port;
-	return 0;
-}
-
-static int vmc_set_debug_exit_size(struct vmc_parser *ps, struct vm_config *cfg,
-				   const struct vmc_token *tok)
-{
-	char buf[VMC_SHOW_MAX + 1], suffix;
-	uint64_t v;
-	int err = vmc_number(ps, tok, buf, sizeof(buf), &v, &suffix);
-
-	if (err || suffix || (v != 1 && v != 2 && v != 4))
-		return vmc_error(ps, tok->line, "debug-exit-size: \"%s\" is not 1, 2 or 4", buf);
-	cfg->debug_exit_size = (unsigned int)v;
-	return 0;
-}
-
-/*
- * One entry of a modules= list, s[0 .. len): blanks around it dropped,
- * "FILE[ ARGS]"; the file goes to module_file[], the whole to the packed
- * strings at *at.
- */
-static int vmc_modules_item(struct vmc_parser *ps, struct vm_config *cfg,
-			    const struct vmc_token *tok, const char *s, size_t len, size_t *at)
-{
-	unsigned int i = cfg->nr_modules;
-	size_t file = 0;
-
-	while (len && vmc_is_blank(*s)) {
-		s++;
-		len--;
-	}
-	while (len && vmc_is_blank(s[len - 1]))
-		len--;
-	if (!len)
-		return vmc_error(ps, tok->line, "modules: entry %u is empty", i + 1);
-	if (i == VMCONFIG_MODULES_MAX)
-		return vmc_error(ps, tok->line, "modules: more than %u modules", VMCONFIG_MODULES_MAX);
-	while (file < len && !vmc_is_blank(s[file]))
-		file++;
-	if (file > VMCONFIG_FILE_MAX)
-		return vmc_error(ps, tok->line, "modules: file \"%.*s...\" is longer than %u characters",
-				 VMC_SHOW_MAX, s, VMCONFIG_FILE_MAX);
-	memcpy(cfg->module_file[i], s, file);
-	cfg->module_file[i][file] = '\0';
-	memcpy(cfg->module_strings + *at, s, len);
-	cfg->module_strings[*at + len] = '\0';
-	*at += len + 1;
-	cfg->nr_modules++;
-	return 0;
-}
-
-static int vmc_set_modules(struct vmc_parser *ps, struct vm_config *cfg,
-			   const struct vmc_token *tok)
-{
-	char buf[VMCONFIG_MODULES_LEN + 1];
-	size_t n = vmc_decode(ps, tok, buf, sizeof(buf)), at = 0;
-	const char *s = buf;
-	int err;
-
-	if (n > VMCONFIG_MODULES_LEN)
-		return vmc_error(ps, tok->line, "modules: %zu characters, at most %u (\"%.*s...\")",
-				 n, VMCONFIG_MODULES_LEN, VMC_SHOW_MAX, buf);
-	for (;;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : (size_t)(buf + n - s);
-
-		err = vmc_modules_item(ps, cfg, tok, s, len, &at);
-		if (err)
-			return err;
-		if (!comma)
-			return 0;
-		s = comma + 1;
-	}
-}
-
-static int vmc_set_paravirt(struct vmc_parser *ps, struct vm_config *cfg,
-			    const struct vmc_token *tok)
-{
-	char buf[VMC_SHOW_MAX + 1];
-
-	if (vmc_decode(ps, tok, buf, sizeof(buf)) >= sizeof(buf))
-		memcpy(buf + sizeof(buf) - 4, "...", 4);
-	if (strcmp(buf, "kvm") && strcmp(buf, "none"))
-		return vmc_error(ps, tok->line, "paravirt: \"%s\" is neither kvm nor none", buf);
-	cfg->paravirt = buf[0] == 'k' ? VMCONFIG_PARAVIRT_KVM : VMCONFIG_PARAVIRT_NONE;
-	return 0;
-}
-
 static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key key,
 		     const struct vmc_token *tok)
 {
@@ -642,7 +495,7 @@ static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key 
 	case VMC_KEY_MEMORY:
 		return vmc_set_memory(ps, cfg, tok);
 	case VMC_KEY_VCPUS:
-		return vmc_set_vcpus(ps, cfg, tok);
+		return vmc_set_count(ps, key, &cfg->vcpus, VMCONFIG_VCPUS_MAX, tok);
 	case VMC_KEY_KERNEL:
 		return vmc_set_file(ps, "kernel", cfg->kernel, sizeof(cfg->kernel), tok);
 	case VMC_KEY_INITRD:
@@ -665,6 +518,10 @@ static int vmc_apply(struct vmc_parser *ps, struct vm_config *cfg, enum vmc_key 
 		return vmc_set_modules(ps, cfg, tok);
 	case VMC_KEY_PARAVIRT:
 		return vmc_set_paravirt(ps, cfg, tok);
+	case VMC_KEY_PIN:
+		return vmc_set_switch(ps, key, &cfg->pin, tok);
+	case VMC_KEY_WEIGHT:
+		return vmc_set_count(ps, key, &cfg->weight, VMCONFIG_WEIGHT_MAX, tok);
 	case VMC_KEY_CPUS:
 	default:
 		return vmc_set_cpus(ps, cfg, tok);
@@ -694,11 +551,12 @@ static int vmc_read_key(struct vmc_parser *ps, enum vmc_key *key)
 	}
 	return vmc_error(ps, ps->line,
 			 "unknown key \"%.*s\" (keys: name memory vcpus kernel initrd cmdline cpus "
-			 "modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked paravirt)",
+			 "pin weight modules debug-exit debug-exit-size fw-cfg debugcon testdev "
+			 "unbacked paravirt)",
 			 (int)MIN(len, (size_t)VMC_SHOW_MAX), k);
 }
 
-/* Checks a finished entry: required keys, cpus= against vcpus=. */
+/* Checks a finished entry: required keys, pin=on against cpus= and vcpus=. */
 static int vmc_finish(struct vmc_parser *ps, const struct vm_config *cfg, unsigned int seen)
 {
 	static const char *const hint[VMC_KEY_COUNT] = {
@@ -709,8 +567,9 @@ static int vmc_finish(struct vmc_parser *ps, const struct vm_config *cfg, unsign
 	for (unsigned int i = 0; i < VMC_KEY_COUNT; i++)
 		if ((VMC_REQUIRED & BIT(i)) && !(seen & BIT(i)))
 			return vmc_error(ps, cfg->line, "vm: missing %s", hint[i]);
-	if (cfg->nr_cpus && cfg->nr_cpus != cfg->vcpus)
-		return vmc_error(ps, cfg->line, "cpus: %u CPUs listed for %u vCPUs (one per vCPU)",
+	if (cfg->pin && cfg->nr_cpus < cfg->vcpus)
+		return vmc_error(ps, cfg->line,
+				 "pin: on gives vCPU i the i-th CPU of cpus=, which lists %u for %u vCPUs",
 				 cfg->nr_cpus, cfg->vcpus);
 	if (cfg->debug_exit && cfg->debug_exit_port + cfg->debug_exit_size - 1 > 0xffff)
 		return vmc_error(ps, cfg->line,
@@ -729,6 +588,7 @@ static int vmc_parse_entry(struct vmc_parser *ps, struct vm_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->vcpus = 1;
+	cfg->weight = VMCONFIG_WEIGHT_DEFAULT;
 	cfg->debug_exit_size = VMCONFIG_DEBUG_EXIT_SIZE;
 	cfg->line = ps->line;
 	if (ps->end - ps->p < 2 || memcmp(ps->p, "vm", 2) != 0 || !vmc_at_token_end(ps, ps->p + 2))

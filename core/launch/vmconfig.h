@@ -3,7 +3,7 @@
  * one VM per line,
  *
  *     vm name=linux memory=512M vcpus=2 kernel=vmlinuz initrd=initrd.gz \
- *        cmdline="console=ttyS0 quiet" cpus=1,2
+ *        cmdline="console=ttyS0 quiet" cpus=1,2 weight=512
  *
  * Syntax. An entry starts with the word "vm" and goes on with key=value
  * pairs separated by blanks (spaces, tabs; a CR is a blank, so CRLF files
@@ -32,8 +32,14 @@
  *            string; up to 1023 characters in all. A Linux kernel
  *            refuses it (initrd= is its one module)
  *   cpus     optional; host CPUs (0-255) as a comma list of numbers and
- *            ranges "a-b" (a <= b), no CPU twice; vCPU i runs on the i-th;
- *            as many as vcpus
+ *            ranges "a-b" (a <= b), no CPU twice: the CPUs the VM's vCPUs
+ *            may run on (default: every CPU), shared with other VMs and
+ *            the console monitor; each vCPU starts on the least loaded
+ *            one and may move between them (docs/scheduler.md)
+ *   pin      optional; "on" or "off" (default): on, vCPU i runs on the
+ *            i-th CPU of cpus= only, which must list at least vcpus CPUs
+ *   weight   optional; 1-65535, default 256: the VM's vCPUs' share of a
+ *            CPU they compete for (twice the weight, twice the time)
  *   debug-exit       optional; QEMU's isa-debug-exit at this port: a number
  *                    (decimal or 0x hex, 0-0xffff), "on" (0xf4) or "off"
  *                    (the default); a write of V ends the VM with status
@@ -71,6 +77,8 @@
 #define VMCONFIG_MODULES_LEN	1023	/* characters of modules= */
 #define VMCONFIG_VCPUS_MAX	64	/* = VM_MAX_VCPUS (core/vm.h) */
 #define VMCONFIG_HOST_CPUS	256	/* cpus= numbers: 0..255 */
+#define VMCONFIG_WEIGHT_DEFAULT	256	/* = SCHED_WEIGHT_DEFAULT (core/sched.h) */
+#define VMCONFIG_WEIGHT_MAX	65535
 #define VMCONFIG_MEMORY_MIN	(16ull << 20)
 #define VMCONFIG_MEMORY_MAX	(64ull << 30)
 #define VMCONFIG_MEMORY_ALIGN	(1ull << 20)
@@ -93,8 +101,10 @@ struct vm_config {
 	char module_file[VMCONFIG_MODULES_MAX][VMCONFIG_FILE_MAX + 1];
 	/* Each module's string, NUL-terminated, one after the other. */
 	char module_strings[VMCONFIG_MODULES_LEN + 1];
-	unsigned int nr_cpus;			/* 0: no cpus= (any free CPUs) */
-	unsigned int cpus[VMCONFIG_VCPUS_MAX];	/* host CPU of vCPU i */
+	unsigned int nr_cpus;			/* 0: no cpus= (every CPU) */
+	unsigned int cpus[VMCONFIG_VCPUS_MAX];	/* the CPUs the vCPUs may use */
+	bool pin;				/* pin=on: vCPU i on cpus[i] only */
+	unsigned int weight;			/* 1..VMCONFIG_WEIGHT_MAX */
 	bool unbacked_stop;			/* unbacked=stop */
 	unsigned int paravirt;			/* enum vmconfig_paravirt */
 	unsigned int line;			/* line of the entry's "vm" */

@@ -97,6 +97,23 @@ unsigned long irq_save(void);
 void irq_restore(unsigned long flags);
 
 /*
+ * Hypervisor threads (core/sched.c). platform_ctx_switch() saves the
+ * running context (the callee-saved registers, the return address and
+ * the stack pointer, which goes to *save_sp) and resumes the one saved at
+ * load_sp; it returns when something switches back to the saved one.
+ * platform_ctx_init() prepares the stack below stack_top so that the
+ * first switch to the returned stack pointer calls entry(), which never
+ * returns. No FPU or SSE state is switched: the hypervisor uses none, and
+ * the backend's put/load keeps a guest's. Interrupts off. Hosted: the
+ * switch does nothing (a test thread plays each thread in turn).
+ */
+void platform_ctx_switch(void **save_sp, void *load_sp);
+void *platform_ctx_init(void *stack_top, void (*entry)(void));
+
+/* The irq_save() value of a context with interrupts on. */
+unsigned long platform_irq_on_flags(void);
+
+/*
  * Interrupts physical CPU cpu so that a vCPU running there in guest mode
  * exits (an IPI to a vector whose handler does nothing but EOI). Hosted:
  * calls the handler the test registered with shim_set_kick_handler().

@@ -1,8 +1,9 @@
 /*
  * Test-payload VMs. Boot CPU: builds the VM (core/vm_build.c: guest RAM,
  * vCPUs), copies the payload in, puts the vCPUs in real mode at the
- * entry, starts vCPU i on physical CPU i (vCPU 0 on this CPU,
- * synchronously), and waits for the last vCPU loop to end. A payload that
+ * entry, starts vCPU i's thread on physical CPU i modulo the CPUs online
+ * (vCPU 0 on this CPU; more vCPUs than CPUs share them), and sleeps until
+ * the last vCPU loop has ended. A payload that
  * cannot run is an error line; the hypervisor goes on with the next one.
  */
 #include "core/lib/errno.h"
@@ -13,6 +14,7 @@
 #include "core/vm_build.h"
 
 #define GUEST_STACK_PER_VCPU 0x100
+#define PAYLOAD_POLL_NS      10000000ull	/* the runner checks for the end each 10 ms */
 
 static bool name_is_payload(const char *name)
 {
@@ -51,7 +53,6 @@ static int payload_set_vcpus(struct vm *vm, uint64_t entry)
 static int payload_check(const struct boot_file *f, unsigned int *vcpus)
 {
 	const struct payload_header *h = phys_to_virt(f->base);
-	unsigned int cpus = platform_nr_cpus();
 
 	if (f->size < sizeof(*h) || h->magic != PAYLOAD_MAGIC) {
 		pr_err("payload %s: not a test payload (bad header)", f->name);
@@ -62,19 +63,24 @@ static int payload_check(const struct boot_file *f, unsigned int *vcpus)
 		return -ENOEXEC;
 	}
 	*vcpus = h->vcpus ? h->vcpus : 1;
-	if (*vcpus > cpus || *vcpus > VM_MAX_VCPUS) {
-		pr_err("payload %s: wants %u vCPUs, %u CPUs are online", f->name, *vcpus, cpus);
+	if (*vcpus > VM_MAX_VCPUS) {
+		pr_err("payload %s: wants %u vCPUs, at most %u", f->name, *vcpus, VM_MAX_VCPUS);
 		return -ENOSPC;
 	}
 	return 0;
 }
 
-/* Builds the VM, runs vCPU i on CPU i (vCPU 0 here) until all have ended. */
+/*
+ * Builds the VM, starts vCPU i on CPU i modulo the CPUs online (several
+ * share a CPU when there are more vCPUs than CPUs) and sleeps until all
+ * have ended.
+ */
 static int payload_run(const struct boot_file *f)
 {
 	const struct payload_header *h = phys_to_virt(f->base);
 	struct vm_build_params p = { .name = f->name };
 	unsigned int cpus[VM_MAX_VCPUS];
+	struct vm_build_sched s = { .pin = cpus, .pinned = true };
 	struct vm_build *b;
 	uint64_t entry;
 	int err;
@@ -102,12 +108,11 @@ static int payload_run(const struct boot_file *f)
 	pr_info("vm %s: %u vCPU(s), %llu MiB, entry %#llx (real mode)", b->name, p.vcpus,
 		(unsigned long long)(p.ram_bytes >> 20), (unsigned long long)entry);
 
-	cpus[0] = smp_processor_id();
-	for (unsigned int i = 1; i < p.vcpus; i++)
-		cpus[i] = i;
-	vm_build_start(b, cpus);
+	for (unsigned int i = 0; i < p.vcpus; i++)
+		cpus[i] = i % platform_nr_cpus();
+	vm_build_start(b, &s);
 	while (vm_build_running(b))
-		cpu_relax();
+		sched_sleep_until(time_now_ns() + PAYLOAD_POLL_NS);
 	vm_build_report(b);
 	vm_build_destroy(b);
 	return 0;

@@ -38,7 +38,7 @@ fuzz_insn_len_SRCS := core/insn_len.c
 fuzz_insn_len_MAX_LEN := 32
 fuzz_insn_len_SMOKE_RUNS := 200000
 # The vms.cfg parser.
-fuzz_vmconfig_SRCS := core/launch/vmconfig.c $(FUZZ_HOST)
+fuzz_vmconfig_SRCS := core/launch/vmconfig.c core/launch/vmconfig_values.c $(FUZZ_HOST)
 fuzz_vmconfig_MAX_LEN := 512
 fuzz_vmconfig_SMOKE_RUNS := 100000
 # The Linux boot protocol loader on a small guest RAM.

@@ -276,6 +276,23 @@ void irq_restore(unsigned long flags)
 	(void)flags;
 }
 
+/* Hosted threads share the test thread's stack: nothing to switch. */
+void platform_ctx_switch(void **save_sp, void *load_sp)
+{
+	*save_sp = load_sp;
+}
+
+void *platform_ctx_init(void *stack_top, void (*entry)(void))
+{
+	(void)entry;
+	return stack_top;
+}
+
+unsigned long platform_irq_on_flags(void)
+{
+	return 0;
+}
+
 static unsigned int shim_nr_cpus = 1;
 
 void shim_set_nr_cpus(unsigned int n)

@@ -205,15 +205,55 @@ static void failed_builds_leave_nothing(void)
 	check_all_returned();
 }
 
+static struct sched_thread idle_threads[NR_CPUS];
+
+/* Hosted CPUs 0..NR_CPUS-1 with empty run queues. */
+static void sched_setup(void)
+{
+	memset(sched_rq_of(0), 0, sizeof(struct sched_rq) * NR_CPUS);
+	for (unsigned int c = 0; c < NR_CPUS; c++)
+		sched_init_cpu(c, &idle_threads[c], &idle_threads[c]);
+}
+
+/*
+ * Each hosted CPU runs the threads placed on it, each to its end (the
+ * hosted switch does nothing: this thread plays each one in turn).
+ */
+static void run_placed_threads(void)
+{
+	for (unsigned int c = 0; c < NR_CPUS; c++) {
+		shim_set_cpu(c);
+		for (;;) {
+			struct sched_thread *t;
+
+			sched_preempt();
+			t = sched_current();
+			if (t == sched_rq_of(c)->idle)
+				break;
+			t->fn(t->arg);
+			sched_exit();
+		}
+	}
+	shim_set_cpu(0);
+}
+
 static void vcpus_run_on_their_cpus(void)
 {
 	struct vm_build_params p = { .name = "delta", .vcpus = 3, .ram_bytes = RAM };
-	unsigned int cpus[3] = { 2, 0, 3 };	/* vCPU 1 on this CPU */
+	unsigned int cpus[3] = { 2, 0, 3 };
+	struct vm_build_sched s = { .affinity = BIT_ULL(NR_CPUS) - 1, .pin = cpus };
 	struct vm_build *b;
 
 	setup(BACKEND_TDP_NPT, 4);
+	sched_setup();
 	CHECK_EQ(vm_build_create(&p, &b), 0);
-	vm_build_start(b, cpus);
+	vm_build_start(b, &s);
+	/* Placed, not run yet: the threads run when their CPUs switch to them. */
+	CHECK(vm_build_running(b));
+	CHECK_EQ(f.ran_on[0], -1);
+	CHECK_EQ(b->vm->vcpus[0]->thread.cpu, 2);
+	CHECK_EQ(sched_rq_of(2)->nr_runnable, 1);
+	run_placed_threads();
 	CHECK(!vm_build_running(b));
 	CHECK_EQ(f.ran_on[0], 2);
 	CHECK_EQ(f.ran_on[1], 0);
@@ -224,11 +264,41 @@ static void vcpus_run_on_their_cpus(void)
 	CHECK_EQ(vm_build_rebuild(b), 0);
 	cpus[2] = NR_CPUS;
 	memset(f.ran_on, -1, sizeof(f.ran_on));
-	vm_build_start(b, cpus);
+	vm_build_start(b, &s);
+	run_placed_threads();
 	CHECK(!vm_build_running(b));
 	CHECK_EQ(f.ran_on[2], -1);
 	CHECK(vm_is_stopped(b->vm));
 	CHECK(strstr(b->vm->stop_reason, "CPU 4 cannot take vCPU 2") != NULL);
+	vm_build_destroy(b);
+	check_all_returned();
+}
+
+/*
+ * Without pins, each vCPU goes to the least loaded CPU of the VM's set,
+ * CPU 0 included, and more vCPUs than CPUs share them.
+ */
+static void vcpus_share_least_loaded(void)
+{
+	struct vm_build_params p = { .name = "share", .vcpus = 5, .ram_bytes = RAM };
+	struct vm_build_sched s = { .affinity = BIT_ULL(0) | BIT_ULL(3), .weight = 512 };
+	struct vm_build *b;
+
+	setup(BACKEND_TDP_NPT, 4);
+	sched_setup();
+	CHECK_EQ(vm_build_create(&p, &b), 0);
+	vm_build_start(b, &s);
+	CHECK_EQ(sched_rq_of(0)->nr_placed, 3);
+	CHECK_EQ(sched_rq_of(3)->nr_placed, 2);
+	CHECK_EQ(sched_rq_of(1)->nr_placed, 0);
+	CHECK_EQ(b->vm->vcpus[1]->host_cpu, 3);
+	CHECK_EQ(b->vm->vcpus[4]->thread.weight, 512);
+	run_placed_threads();
+	CHECK(!vm_build_running(b));
+	CHECK_EQ(f.ran_on[0], 0);
+	CHECK_EQ(f.ran_on[1], 3);
+	CHECK_EQ(f.ran_on[4], 0);
+	CHECK(!vm_is_stopped(b->vm));
 	vm_build_destroy(b);
 	check_all_returned();
 }
@@ -241,17 +311,21 @@ static void report_dumps_only_errors(void)
 {
 	struct vm_build_params p = { .name = "echo", .vcpus = 2, .ram_bytes = RAM };
 	unsigned int cpus[2] = { 1, 2 };
+	struct vm_build_sched s = { .affinity = BIT_ULL(NR_CPUS) - 1, .pin = cpus };
 	struct vm_build *b;
 
 	setup(BACKEND_TDP_NPT, 4);
+	sched_setup();
 	CHECK_EQ(vm_build_create(&p, &b), 0);
-	vm_build_start(b, cpus);
+	vm_build_start(b, &s);
+	run_placed_threads();
 	vm_stop(b->vm, "powered off by the guest");
 	error_dumps = 0;
 	vm_build_report(b);
 	CHECK_EQ(error_dumps, 0);
 	CHECK_EQ(vm_build_rebuild(b), 0);
-	vm_build_start(b, cpus);
+	vm_build_start(b, &s);
+	run_placed_threads();
 	vm_stop_error(b->vm, "vCPU 1: triple fault");
 	vm_stop(b->vm, "stopped by the host");	/* too late: the first wins */
 	CHECK(b->vm->stop_error);
@@ -321,6 +395,7 @@ int main(void)
 	RUN(write_and_rebuild);
 	RUN(failed_builds_leave_nothing);
 	RUN(vcpus_run_on_their_cpus);
+	RUN(vcpus_share_least_loaded);
 	RUN(report_dumps_only_errors);
 	RUN(rom_range_is_a_readonly_slot);
 	return check_done();

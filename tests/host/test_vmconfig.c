@@ -215,6 +215,24 @@ static void test_unbacked(void)
 		     "vms.cfg:1: unbacked: given twice");
 }
 
+static void test_weight(void)
+{
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k\n"), 0);
+	CHECK_EQ(cfgs[0].weight, 256);
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k weight=1\n"), 0);
+	CHECK_EQ(cfgs[0].weight, 1);
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k weight=65535\n"), 0);
+	CHECK_EQ(cfgs[0].weight, 65535);
+	expect_error("vm name=a memory=16M kernel=k weight=0\n",
+		     "vms.cfg:1: weight: \"0\" is out of range (1-65535)");
+	expect_error("vm name=a memory=16M kernel=k weight=65536\n",
+		     "vms.cfg:1: weight: \"65536\" is out of range (1-65535)");
+	expect_error("vm name=a memory=16M kernel=k weight=2k\n",
+		     "vms.cfg:1: weight: \"2k\" is not a number");
+	expect_error("vm name=a memory=16M kernel=k weight=1 weight=2\n",
+		     "vms.cfg:1: weight: given twice");
+}
+
 static void test_cpus(void)
 {
 	CHECK_EQ(parse("vm name=a memory=16M kernel=k vcpus=5 cpus=0,5,7-9\n"), 0);
@@ -230,10 +248,20 @@ static void test_cpus(void)
 	CHECK_EQ(parse("vm name=a memory=16M kernel=k cpus=255\n"), 0);
 	CHECK_EQ(cfgs[0].cpus[0], 255);
 
-	expect_error("vm name=a memory=16M kernel=k vcpus=2 cpus=1-3\n",
-		     "vms.cfg:1: cpus: 3 CPUs listed for 2 vCPUs (one per vCPU)");
-	expect_error("vm name=a memory=16M kernel=k cpus=1,2\n",
-		     "vms.cfg:1: cpus: 2 CPUs listed for 1 vCPUs (one per vCPU)");
+	/* A set of CPUs to share: any number, for any number of vCPUs. */
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k vcpus=4 cpus=1-2\n"), 0);
+	CHECK_EQ(cfgs[0].nr_cpus, 2);
+	CHECK(!cfgs[0].pin);
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k cpus=1,2\n"), 0);
+	/* pin=on: vCPU i on the i-th CPU, so at least one CPU per vCPU. */
+	CHECK_EQ(parse("vm name=a memory=16M kernel=k vcpus=2 cpus=1-3 pin=on\n"), 0);
+	CHECK(cfgs[0].pin);
+	expect_error("vm name=a memory=16M kernel=k vcpus=3 cpus=1-2 pin=on\n",
+		     "vms.cfg:1: pin: on gives vCPU i the i-th CPU of cpus=, which lists 2 for 3 vCPUs");
+	expect_error("vm name=a memory=16M kernel=k pin=on\n",
+		     "vms.cfg:1: pin: on gives vCPU i the i-th CPU of cpus=, which lists 0 for 1 vCPUs");
+	expect_error("vm name=a memory=16M kernel=k pin=yes\n",
+		     "vms.cfg:1: pin: \"yes\" is not on or off");
 	expect_error("vm name=a memory=16M kernel=k vcpus=2 cpus=3-1\n",
 		     "vms.cfg:1: cpus: range 3-1 is backwards");
 	expect_error("vm name=a memory=16M kernel=k vcpus=3 cpus=1,2-3,2\n",
@@ -314,7 +342,8 @@ static void test_syntax_errors(void)
 {
 	expect_error("vm name=a memory=16M kernel=k\nvm name=b memory=16M foo=1 kernel=k\n",
 		     "vms.cfg:2: unknown key \"foo\" (keys: name memory vcpus kernel initrd cmdline cpus "
-		     "modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked paravirt)");
+		     "pin weight modules debug-exit debug-exit-size fw-cfg debugcon testdev unbacked "
+		     "paravirt)");
 	expect_error("vm name=a memory=16M kernel=k memory=32M\n",
 		     "vms.cfg:1: memory: given twice");
 	expect_error("vm memory=16M kernel=k\n", "vms.cfg:1: vm: missing name=");
@@ -502,6 +531,7 @@ int main(void)
 	RUN(test_memory_sizes);
 	RUN(test_vcpus);
 	RUN(test_cpus);
+	RUN(test_weight);
 	RUN(test_unbacked);
 	RUN(test_paravirt);
 	RUN(test_names);

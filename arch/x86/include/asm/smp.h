@@ -25,4 +25,13 @@ void smp_call_on_all(void (*fn)(void *arg), void *arg);
 /* The idle loop of a CPU with nothing to do: runs work, else halts. */
 __noreturn void smp_idle_loop(void);
 
+/*
+ * Sets up the scheduler (core/sched.h) on every online CPU: each one's
+ * idle thread is its idle loop; the boot CPU's idle loop gets a stack of
+ * its own and the caller's context goes on as the boot CPU's thread of
+ * monitor priority. Boot CPU, once, after smp_boot(). Returns 0 or
+ * -ENOMEM.
+ */
+int smp_sched_init(void);
+
 #endif

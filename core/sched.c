@@ -1,0 +1,619 @@
+/*
+ * The scheduler (core/sched.h, docs/scheduler.md).
+ *
+ * Locks: each run queue's lock guards its lists, its counters and the
+ * fields of the threads placed on it (struct sched_thread says which).
+ * Taken with interrupts off. Two queues' locks (a migration) are taken in
+ * CPU-id order. The lock of the queue a thread switches on is held across
+ * platform_ctx_switch() and dropped by the thread switched to, in
+ * sched_finish_switch(): no other CPU sees a thread whose context is half
+ * saved (Linux's finish_task_switch()). IPIs are sent after the lock is
+ * dropped. Nothing else is taken under a queue lock except the timer arm
+ * (a CPU register) and time_now_ns().
+ */
+#include "core/lib/cpu_idle.h"
+#include "core/lib/errno.h"
+#include "core/lib/platform.h"
+#include "core/sched.h"
+
+static struct sched_rq sched_rqs[SCHED_MAX_CPUS];
+
+struct sched_rq *sched_rq_of(unsigned int cpu)
+{
+	ASSERT(cpu < SCHED_MAX_CPUS);
+	return &sched_rqs[cpu];
+}
+
+static struct sched_rq *this_rq(void)
+{
+	return sched_rq_of(smp_processor_id());
+}
+
+void sched_thread_init(struct sched_thread *t, const char *name, uint32_t weight,
+		       enum sched_prio prio, uint64_t affinity)
+{
+	*t = (struct sched_thread){
+		.name = name,
+		.weight = weight ? MIN(weight, SCHED_WEIGHT_MAX) : SCHED_WEIGHT_DEFAULT,
+		.prio = (uint8_t)prio,
+		.affinity = affinity,
+		.cpu = -1,
+		.state = SCHED_BLOCKED,
+		.deadline = UINT64_MAX,
+	};
+	list_init(&t->run_link);
+	list_init(&t->placed_link);
+}
+
+void sched_init_cpu(unsigned int cpu, struct sched_thread *idle,
+		    struct sched_thread *curr)
+{
+	struct sched_rq *rq = sched_rq_of(cpu);
+
+	spin_lock_init(&rq->lock);
+	list_init(&rq->runnable);
+	list_init(&rq->placed);
+	idle->cpu = (int)cpu;
+	idle->prio = SCHED_PRIO_IDLE;
+	idle->state = SCHED_RUNNING;
+	idle->on_cpu = curr == idle;
+	rq->idle = idle;
+	rq->curr = curr;
+	rq->slice_end = UINT64_MAX;
+	if (curr != idle) {
+		curr->cpu = (int)cpu;
+		curr->state = SCHED_RUNNING;
+		curr->on_cpu = true;
+		curr->exec_start = time_now_ns();
+		list_add_tail(&curr->placed_link, &rq->placed);
+		WRITE_ONCE(rq->nr_placed, 1);
+		WRITE_ONCE(rq->nr_runnable, 1);
+	}
+	/* Pairs with the acquire in sched_cpu_online(). */
+	__atomic_store_n(&rq->online, true, __ATOMIC_RELEASE);
+}
+
+static bool sched_cpu_online(unsigned int cpu)
+{
+	return cpu < SCHED_MAX_CPUS &&
+	       __atomic_load_n(&sched_rqs[cpu].online, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Locks the queue t is placed on and returns it, or NULL if t is placed
+ * nowhere. t->cpu can change until the lock is held (a migration), so it
+ * is read again under the lock (Xen's vcpu_schedule_lock()).
+ */
+static struct sched_rq *rq_lock_thread(struct sched_thread *t, unsigned long *flags)
+{
+	for (;;) {
+		int cpu = READ_ONCE(t->cpu);
+		struct sched_rq *rq;
+
+		if (cpu < 0)
+			return NULL;
+		rq = sched_rq_of((unsigned int)cpu);
+		*flags = spin_lock_irqsave(&rq->lock);
+		if (READ_ONCE(t->cpu) == cpu)
+			return rq;
+		spin_unlock_irqrestore(&rq->lock, *flags);
+	}
+}
+
+/* Charges curr for the time since it last was: weighted by its weight. */
+static void rq_account(struct sched_rq *rq, uint64_t now)
+{
+	struct sched_thread *c = rq->curr;
+	uint64_t ran;
+
+	spin_assert_held(&rq->lock);
+	if (c == rq->idle || now <= c->exec_start) {
+		c->exec_start = MAX(c->exec_start, now);
+		return;
+	}
+	ran = now - c->exec_start;
+	c->exec_start = now;
+	WRITE_ONCE(c->ran_ns, c->ran_ns + ran);
+	c->vruntime += ran * SCHED_WEIGHT_UNIT / c->weight;
+}
+
+/* min_vruntime follows the smallest vCPU vruntime here, never back. */
+static void rq_update_min(struct sched_rq *rq)
+{
+	uint64_t m = UINT64_MAX;
+	struct sched_thread *t;
+
+	if (rq->curr->state == SCHED_RUNNING && rq->curr->prio == SCHED_PRIO_VCPU)
+		m = rq->curr->vruntime;
+	list_for_each_entry(t, &rq->runnable, run_link)
+		if (t->prio == SCHED_PRIO_VCPU)
+			m = MIN(m, t->vruntime);
+	if (m != UINT64_MAX && m > rq->min_vruntime)
+		rq->min_vruntime = m;
+}
+
+/* The highest priority first, then the smallest vruntime; NULL: none. */
+static struct sched_thread *rq_pick(struct sched_rq *rq)
+{
+	struct sched_thread *best = NULL, *t;
+
+	list_for_each_entry(t, &rq->runnable, run_link)
+		if (!best || t->prio > best->prio ||
+		    (t->prio == best->prio && t->vruntime < best->vruntime))
+			best = t;
+	return best;
+}
+
+static void rq_set_slice(struct sched_rq *rq, uint64_t start)
+{
+	WRITE_ONCE(rq->slice_end, READ_ONCE(rq->nr_runnable) > 1 ?
+		   start + SCHED_SLICE_NS : UINT64_MAX);
+}
+
+/* Whether t, just made runnable on rq, should take the CPU from curr. */
+static bool rq_should_preempt(struct sched_rq *rq, const struct sched_thread *t,
+			      uint64_t now)
+{
+	struct sched_thread *c = rq->curr;
+
+	if (c == rq->idle || c->state != SCHED_RUNNING || t->prio > c->prio)
+		return true;
+	if (t->prio < c->prio)
+		return false;
+	rq_account(rq, now);
+	return t->vruntime + SCHED_WAKE_GRAN_NS < c->vruntime;
+}
+
+/* Adds runnable t to rq; asks curr to yield if t should preempt it. */
+static bool rq_enqueue(struct sched_rq *rq, struct sched_thread *t, uint64_t now)
+{
+	bool preempt;
+
+	t->state = SCHED_RUNNABLE;
+	list_add_tail(&t->run_link, &rq->runnable);
+	WRITE_ONCE(rq->nr_runnable, rq->nr_runnable + 1);
+	preempt = rq_should_preempt(rq, t, now);
+	if (preempt)
+		WRITE_ONCE(rq->need_resched, 1);
+	else if (READ_ONCE(rq->slice_end) == UINT64_MAX)
+		rq_set_slice(rq, rq->curr->exec_start);
+	return preempt;
+}
+
+/*
+ * Blocked t becomes runnable on rq. A sleeper starts no further behind
+ * than the queue's minimum less SCHED_WAKE_CREDIT_NS: it gets a little
+ * ahead for having slept, never a debt it could run down for long.
+ */
+static bool rq_wake_locked(struct sched_rq *rq, struct sched_thread *t, uint64_t now)
+{
+	uint64_t floor;
+
+	ASSERT(t->state == SCHED_BLOCKED);
+	/* The minimum as of now: curr may have run alone for long. */
+	rq_account(rq, now);
+	rq_update_min(rq);
+	floor = rq->min_vruntime > SCHED_WAKE_CREDIT_NS ?
+		rq->min_vruntime - SCHED_WAKE_CREDIT_NS : 0;
+	if (t->vruntime < floor)
+		t->vruntime = floor;
+	t->woken = true;
+	return rq_enqueue(rq, t, now);
+}
+
+/* The CPU to interrupt for a preemption decided on rq, or -1. */
+static int rq_kick_cpu(const struct sched_rq *rq, bool preempt)
+{
+	unsigned int cpu = (unsigned int)(rq - sched_rqs);
+
+	return preempt && cpu != smp_processor_id() ? (int)cpu : -1;
+}
+
+int sched_place(struct sched_thread *t, int cpu)
+{
+	unsigned long flags;
+	struct sched_rq *rq;
+	bool preempt;
+	int kick;
+
+	ASSERT(t->cpu < 0);
+	if (cpu < 0) {
+		unsigned int best_load = ~0u;
+
+		for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++) {
+			unsigned int load;
+
+			if (!(t->affinity & BIT_ULL(c)) || !sched_cpu_online(c))
+				continue;
+			load = READ_ONCE(sched_rqs[c].nr_placed);
+			if (load < best_load) {
+				best_load = load;
+				cpu = (int)c;
+			}
+		}
+	}
+	if (cpu < 0 || cpu >= SCHED_MAX_CPUS || !(t->affinity & BIT_ULL(cpu)) ||
+	    !sched_cpu_online((unsigned int)cpu))
+		return -EINVAL;
+	rq = sched_rq_of((unsigned int)cpu);
+	flags = spin_lock_irqsave(&rq->lock);
+	WRITE_ONCE(t->cpu, cpu);
+	t->vruntime = rq->min_vruntime;
+	list_add_tail(&t->placed_link, &rq->placed);
+	WRITE_ONCE(rq->nr_placed, rq->nr_placed + 1);
+	preempt = rq_enqueue(rq, t, time_now_ns());
+	kick = rq_kick_cpu(rq, preempt);
+	spin_unlock_irqrestore(&rq->lock, flags);
+	if (kick >= 0)
+		platform_kick_cpu((unsigned int)kick);
+	return cpu;
+}
+
+bool sched_wake(struct sched_thread *t)
+{
+	bool woke = false, preempt = false;
+	unsigned long flags;
+	struct sched_rq *rq;
+	int kick = -1;
+
+	rq = rq_lock_thread(t, &flags);
+	if (!rq)
+		return false;
+	if (t->state == SCHED_BLOCKED) {
+		woke = true;
+		preempt = rq_wake_locked(rq, t, time_now_ns());
+		kick = rq_kick_cpu(rq, preempt);
+	} else if (t->state != SCHED_DEAD) {
+		/* It runs, or is between its check and sched_block(). */
+		t->wake_pending = true;
+	}
+	spin_unlock_irqrestore(&rq->lock, flags);
+	if (kick >= 0)
+		platform_kick_cpu((unsigned int)kick);
+	return woke;
+}
+
+struct sched_thread *sched_current(void)
+{
+	return READ_ONCE(this_rq()->curr);
+}
+
+bool sched_need_resched(void)
+{
+	struct sched_rq *rq = this_rq();
+
+	if (!READ_ONCE(rq->online))
+		return false;
+	return READ_ONCE(rq->need_resched) ||
+	       time_now_ns() >= READ_ONCE(rq->slice_end);
+}
+
+/*
+ * Puts curr back (if it still runs) and makes the best thread curr.
+ * Returns it; the caller switches to it.
+ */
+static struct sched_thread *rq_switch_next(struct sched_rq *rq, uint64_t now)
+{
+	struct sched_thread *prev = rq->curr, *next;
+
+	rq_account(rq, now);
+	if (prev != rq->idle && prev->state == SCHED_RUNNING) {
+		prev->state = SCHED_RUNNABLE;
+		prev->woken = false;
+		list_add_tail(&prev->run_link, &rq->runnable);
+	}
+	next = rq_pick(rq);
+	if (next)
+		list_del_init(&next->run_link);
+	else
+		next = rq->idle;
+	next->state = SCHED_RUNNING;
+	next->exec_start = now;
+	WRITE_ONCE(rq->curr, next);
+	WRITE_ONCE(rq->need_resched, 0);
+	rq_update_min(rq);
+	rq_set_slice(rq, now);
+	return next;
+}
+
+/*
+ * After a switch, on the thread switched to (its CPU may differ from the
+ * one it left, after a migration): prev is off its CPU now; drop the lock
+ * prev's switch held; run prev's exit if it ended.
+ */
+static void sched_finish_switch(unsigned long flags)
+{
+	struct sched_rq *rq = this_rq();
+	struct sched_thread *prev = rq->prev, *dead = NULL;
+
+	spin_assert_held(&rq->lock);
+	rq->prev = NULL;
+	prev->on_cpu = false;
+	if (prev->state == SCHED_DEAD)
+		dead = prev;
+	spin_unlock_irqrestore(&rq->lock, flags);
+	if (dead && dead->exit_fn)
+		dead->exit_fn(dead->arg);
+}
+
+/* Switches from prev to next with rq locked (flags from its irqsave). */
+static void sched_switch(struct sched_rq *rq, struct sched_thread *prev,
+			 struct sched_thread *next, unsigned long flags)
+{
+	if (next == prev) {
+		spin_unlock_irqrestore(&rq->lock, flags);
+		return;
+	}
+	WRITE_ONCE(next->switches, next->switches + 1);
+	next->on_cpu = true;
+	rq->prev = prev;
+	platform_ctx_switch(&prev->sp, next->sp);
+	sched_finish_switch(flags);
+}
+
+void sched_preempt(void)
+{
+	struct sched_rq *rq = this_rq();
+	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	struct sched_thread *prev = rq->curr;
+
+	sched_switch(rq, prev, rq_switch_next(rq, time_now_ns()), flags);
+}
+
+void sched_block(void)
+{
+	struct sched_rq *rq = this_rq();
+	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	struct sched_thread *t = rq->curr;
+
+	ASSERT(t != rq->idle);
+	if (t->wake_pending) {
+		t->wake_pending = false;
+		spin_unlock_irqrestore(&rq->lock, flags);
+		return;
+	}
+	t->state = SCHED_BLOCKED;
+	WRITE_ONCE(rq->nr_runnable, rq->nr_runnable - 1);
+	sched_switch(rq, t, rq_switch_next(rq, time_now_ns()), flags);
+}
+
+void sched_set_deadline(uint64_t deadline_ns)
+{
+	/* Pairs with the acquire loads under the queue lock below. */
+	__atomic_store_n(&sched_current()->deadline, deadline_ns, __ATOMIC_RELEASE);
+}
+
+void sched_sleep_until(uint64_t deadline_ns)
+{
+	sched_set_deadline(deadline_ns);
+	sched_block();
+}
+
+void sched_relax(unsigned long spins)
+{
+	struct sched_rq *rq = this_rq();
+	struct sched_thread *t;
+
+	if (__atomic_load_n(&rq->online, __ATOMIC_ACQUIRE)) {
+		t = READ_ONCE(rq->curr);
+		if (t->prio == SCHED_PRIO_MONITOR) {
+			sched_sleep_until(time_now_ns() + SCHED_RELAX_NS);
+			return;
+		}
+	}
+	platform_wait_contended(spins);
+}
+
+void sched_exit(void)
+{
+	struct sched_rq *rq = this_rq();
+	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	struct sched_thread *t = rq->curr;
+
+	ASSERT(t != rq->idle);
+	t->state = SCHED_DEAD;
+	list_del_init(&t->placed_link);
+	WRITE_ONCE(t->cpu, -1);
+	WRITE_ONCE(rq->nr_placed, rq->nr_placed - 1);
+	WRITE_ONCE(rq->nr_runnable, rq->nr_runnable - 1);
+	sched_switch(rq, t, rq_switch_next(rq, time_now_ns()), flags);
+}
+
+uint64_t sched_cpu_deadline(unsigned int cpu)
+{
+	struct sched_rq *rq = sched_rq_of(cpu);
+	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	uint64_t d = READ_ONCE(rq->slice_end);
+	struct sched_thread *t;
+
+	list_for_each_entry(t, &rq->placed, placed_link)
+		if (t->state == SCHED_BLOCKED)
+			d = MIN(d, __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE));
+	spin_unlock_irqrestore(&rq->lock, flags);
+	return d;
+}
+
+unsigned int sched_wake_due(uint64_t now)
+{
+	struct sched_rq *rq = this_rq();
+	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	struct sched_thread *t;
+	unsigned int n = 0;
+
+	list_for_each_entry(t, &rq->placed, placed_link) {
+		if (t->state != SCHED_BLOCKED ||
+		    __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE) > now)
+			continue;
+		rq_wake_locked(rq, t, now);
+		n++;
+	}
+	spin_unlock_irqrestore(&rq->lock, flags);
+	return n;
+}
+
+/* Locks two queues in CPU-id order (a before b when a's id is lower). */
+static unsigned long rq_lock_two(struct sched_rq *a, struct sched_rq *b)
+{
+	unsigned long flags;
+
+	if (a > b) {
+		struct sched_rq *x = a;
+
+		a = b;
+		b = x;
+	}
+	flags = spin_lock_irqsave(&a->lock);
+	spin_lock(&b->lock);
+	return flags;
+}
+
+static void rq_unlock_two(struct sched_rq *a, struct sched_rq *b, unsigned long flags)
+{
+	spin_unlock(&b->lock);
+	spin_unlock_irqrestore(&a->lock, flags);
+}
+
+/*
+ * Moves t from src to dst, both locked; t is switched out (runnable or
+ * blocked). Its vruntime keeps its distance to the queue's minimum.
+ */
+static bool rq_move(struct sched_rq *src, struct sched_rq *dst, struct sched_thread *t)
+{
+	bool runnable = t->state == SCHED_RUNNABLE, preempt = false;
+	uint64_t lag = t->vruntime > src->min_vruntime ? t->vruntime - src->min_vruntime : 0;
+
+	ASSERT(!t->on_cpu && t->state != SCHED_RUNNING && t->state != SCHED_DEAD);
+	list_del_init(&t->placed_link);
+	WRITE_ONCE(src->nr_placed, src->nr_placed - 1);
+	if (runnable) {
+		list_del_init(&t->run_link);
+		WRITE_ONCE(src->nr_runnable, src->nr_runnable - 1);
+	}
+	WRITE_ONCE(t->cpu, (int)(dst - sched_rqs));
+	t->vruntime = dst->min_vruntime + lag;
+	WRITE_ONCE(t->migrations, t->migrations + 1);
+	list_add_tail(&t->placed_link, &dst->placed);
+	WRITE_ONCE(dst->nr_placed, dst->nr_placed + 1);
+	if (runnable)
+		preempt = rq_enqueue(dst, t, time_now_ns());
+	return preempt;
+}
+
+int sched_migrate(struct sched_thread *t, unsigned int cpu)
+{
+	struct sched_rq *src, *dst;
+	unsigned long flags;
+	int from, kick = -1;
+
+	if (!(t->affinity & BIT_ULL(cpu)) || !sched_cpu_online(cpu))
+		return -EINVAL;
+	dst = sched_rq_of(cpu);
+	for (;;) {
+		from = READ_ONCE(t->cpu);
+		if (from < 0)
+			return -EINVAL;
+		src = sched_rq_of((unsigned int)from);
+		if (src == dst)
+			return 0;
+		flags = rq_lock_two(src, dst);
+		if (READ_ONCE(t->cpu) == from)
+			break;
+		rq_unlock_two(src, dst, flags);
+	}
+	if (t->on_cpu || t->state == SCHED_RUNNING || t->state == SCHED_DEAD) {
+		rq_unlock_two(src, dst, flags);
+		return -EBUSY;
+	}
+	kick = rq_kick_cpu(dst, rq_move(src, dst, t));
+	rq_unlock_two(src, dst, flags);
+	if (kick >= 0)
+		platform_kick_cpu((unsigned int)kick);
+	return 0;
+}
+
+/* A thread of src that may move to cpu now: runnable, switched out. */
+static struct sched_thread *rq_movable(struct sched_rq *src, unsigned int cpu)
+{
+	struct sched_thread *t;
+
+	list_for_each_entry(t, &src->runnable, run_link)
+		if (t->prio == SCHED_PRIO_VCPU && !t->on_cpu &&
+		    (t->affinity & BIT_ULL(cpu)))
+			return t;
+	return NULL;
+}
+
+struct sched_thread *sched_pull(unsigned int cpu)
+{
+	struct sched_rq *dst = sched_rq_of(cpu), *src = NULL;
+	struct sched_thread *t;
+	unsigned int most = 1;
+	unsigned long flags;
+
+	/* The busiest other queue with a thread waiting besides its curr. */
+	for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++) {
+		unsigned int n;
+
+		if (c == cpu || !sched_cpu_online(c))
+			continue;
+		n = READ_ONCE(sched_rqs[c].nr_runnable);
+		if (n > most) {
+			most = n;
+			src = &sched_rqs[c];
+		}
+	}
+	if (!src)
+		return NULL;
+	flags = rq_lock_two(src, dst);
+	t = READ_ONCE(dst->nr_runnable) < src->nr_runnable ? rq_movable(src, cpu) : NULL;
+	if (t)
+		rq_move(src, dst, t);
+	rq_unlock_two(src, dst, flags);
+	return t;
+}
+
+void sched_idle(void)
+{
+	struct sched_rq *rq = this_rq();
+	unsigned int me = smp_processor_id();
+
+	/* Pairs with the release in sched_init_cpu(). */
+	if (!__atomic_load_n(&rq->online, __ATOMIC_ACQUIRE)) {
+		cpu_idle_wait_irq();
+		return;
+	}
+	sched_wake_due(time_now_ns());
+	if (!READ_ONCE(rq->nr_runnable))
+		sched_pull(me);
+	if (READ_ONCE(rq->nr_runnable) || READ_ONCE(rq->need_resched)) {
+		sched_preempt();
+		return;
+	}
+	/*
+	 * A wake-up after the check above finds the idle thread as curr and
+	 * kicks this CPU: the IPI stays pending with interrupts off and ends
+	 * the halt at once.
+	 */
+	platform_timer_arm(sched_cpu_deadline(me));
+	cpu_idle_wait_irq();
+}
+
+/* First code of a thread made by sched_thread_start(), on its own stack. */
+static __noreturn void sched_thread_entry(void)
+{
+	struct sched_thread *t;
+
+	sched_finish_switch(platform_irq_on_flags());
+	t = sched_current();
+	t->fn(t->arg);
+	sched_exit();
+	panic("sched: thread %s was switched to after its exit", t->name);
+}
+
+void sched_thread_start(struct sched_thread *t, void *stack_top,
+			void (*fn)(void *arg), void *arg)
+{
+	t->fn = fn;
+	t->arg = arg;
+	t->sp = platform_ctx_init(stack_top, sched_thread_entry);
+}
