@@ -50,12 +50,17 @@ int pvclock_write_time(struct vcpu *vcpu, uint64_t gpa, uint32_t *version,
 	*version = v + 1;
 	if (guest_write_gpa(vcpu, gpa, &v, sizeof(v)))
 		return -EFAULT;
-	/* The odd version before the fields: pairs with the guest's read of version first. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	/*
+	 * The odd version before the fields: pairs with the guest's read of
+	 * version first. x86 keeps stores in order (TSO), so the order the
+	 * compiler emits is the order the guest sees: a compiler barrier is
+	 * the release here (GCC also rejects a fence under ThreadSanitizer).
+	 */
+	barrier();
 	if (guest_write_gpa(vcpu, gpa + body, (const uint8_t *)t + body, sizeof(*t) - body))
 		return -EFAULT;
 	/* The fields before the even version: pairs with the guest's second read of version. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	barrier();
 	v++;
 	return guest_write_gpa(vcpu, gpa, &v, sizeof(v)) ? -EFAULT : 0;
 }
@@ -68,10 +73,10 @@ int pvclock_write_wall(struct vcpu *vcpu, uint64_t gpa, uint32_t *version, uint3
 	*version = v + 1;
 	if (guest_write_gpa(vcpu, gpa, &v, sizeof(v)))
 		return -EFAULT;
-	__atomic_thread_fence(__ATOMIC_RELEASE);	/* as in pvclock_write_time() */
+	barrier();	/* as in pvclock_write_time() */
 	if (guest_write_gpa(vcpu, gpa + sizeof(v), w, sizeof(w)))
 		return -EFAULT;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	barrier();
 	v++;
 	return guest_write_gpa(vcpu, gpa, &v, sizeof(v)) ? -EFAULT : 0;
 }
