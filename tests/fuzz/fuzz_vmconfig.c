@@ -66,7 +66,9 @@ static void check_entry(const struct vm_config *c, unsigned int lines)
 	FUZZ_ASSERT(c->memory >= VMCONFIG_MEMORY_MIN && c->memory <= VMCONFIG_MEMORY_MAX);
 	FUZZ_ASSERT(c->memory % VMCONFIG_MEMORY_ALIGN == 0);
 	FUZZ_ASSERT(c->vcpus >= 1 && c->vcpus <= VMCONFIG_VCPUS_MAX);
-	FUZZ_ASSERT(c->nr_cpus == 0 || c->nr_cpus == c->vcpus);
+	/* cpus= is the set the vCPUs share; pin=on needs a CPU for each vCPU. */
+	FUZZ_ASSERT(!c->pin || c->nr_cpus >= c->vcpus);
+	FUZZ_ASSERT(c->weight >= 1 && c->weight <= VMCONFIG_WEIGHT_MAX);
 	for (unsigned int i = 0; i < c->nr_cpus; i++) {
 		FUZZ_ASSERT(c->cpus[i] < VMCONFIG_HOST_CPUS);
 		FUZZ_ASSERT(!seen[c->cpus[i]]);
