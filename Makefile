@@ -280,7 +280,7 @@ test: deps-test
 	$(Q)$(MAKE) --no-print-directory hv host-build guest-image conformance runner-kernels
 	$(Q){ scripts/check-layers.py; tests/run-host.sh $(HOST_BINS); tests/gdb/run.sh $(GDB_SERVER); \
 		tests/model/run.sh; tests/fuzz/run.sh; tests/integration/run.py; \
-		tests/conformance/run.py --hv; tests/conformance/run.py --hv --vmx $(CONF_KERNELS_VMX); \
+		tests/conformance/run.py --hv; tests/conformance/run.py --hv --vmx --timeout 90 $(CONF_KERNELS_VMX); \
 		tests/runner/run.sh; } 2>&1 | \
 		TEST_START_NS=$(TEST_START_NS) tests/summary.sh
 
