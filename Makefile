@@ -217,7 +217,7 @@ BENCH_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I. -Iarch/x86/include -DHV_HOSTED -pthread
 
 define bench_rule
-$(BUILD)/bench/$(1): tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) tests/bench/bench.h $$(HDRS) \
+$(BUILD)/bench/$(1): tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) $$(wildcard tests/bench/*.h) $$(HDRS) \
 		$$(wildcard tests/host/*.h)
 	@mkdir -p $$(dir $$@)
 	@echo "  HOSTCC  $$@"
