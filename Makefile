@@ -228,8 +228,10 @@ $(foreach b,$(BENCHES),$(eval $(call bench_rule,$(b))))
 
 # Then Linux boot time under the hypervisor against the same kernel booted
 # directly by QEMU (SeaBIOS and OVMF) and as Xen's PVH dom0, the exits per
-# boot and their cost, an idle guest's exits (tests/bench/linux_boot.py;
-# BENCH_PARTS=boot,exits,idle picks parts).
+# boot and their cost, an idle guest's exits, the vCPU switch and wake-up
+# costs (the sched_ipi payload) and Linux's boot by CPU layout
+# (tests/bench/linux_boot.py; BENCH_PARTS=boot,exits,idle,switch,wake,smp
+# picks parts).
 BENCH_BOOT_RUNS ?= 5
 .PHONY: bench
 bench: deps-test $(BENCH_BINS)
