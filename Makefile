@@ -217,7 +217,7 @@ BENCH_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I. -Iarch/x86/include -DHV_HOSTED -pthread
 
 define bench_rule
-$(BUILD)/bench/$(1): tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) tests/bench/bench.h $$(HDRS) \
+$(BUILD)/bench/$(1): tests/bench/$(1).c $$($(1)_SRCS) $$(HOST_COMMON) $$(wildcard tests/bench/*.h) $$(HDRS) \
 		$$(wildcard tests/host/*.h)
 	@mkdir -p $$(dir $$@)
 	@echo "  HOSTCC  $$@"
@@ -228,8 +228,10 @@ $(foreach b,$(BENCHES),$(eval $(call bench_rule,$(b))))
 
 # Then Linux boot time under the hypervisor against the same kernel booted
 # directly by QEMU (SeaBIOS and OVMF) and as Xen's PVH dom0, the exits per
-# boot and their cost, an idle guest's exits (tests/bench/linux_boot.py;
-# BENCH_PARTS=boot,exits,idle picks parts).
+# boot and their cost, an idle guest's exits, the vCPU switch and wake-up
+# costs (the sched_ipi payload) and Linux's boot by CPU layout
+# (tests/bench/linux_boot.py; BENCH_PARTS=boot,exits,idle,switch,wake,smp
+# picks parts).
 BENCH_BOOT_RUNS ?= 5
 .PHONY: bench
 bench: deps-test $(BENCH_BINS)

@@ -18,6 +18,26 @@
 
 static struct sched_rq sched_rqs[SCHED_MAX_CPUS];
 
+/*
+ * The lock of a queue. SCHED_ONE_LOCK is a baseline for
+ * tests/bench/bench_sched.c only: every queue under one global lock, as a
+ * scheduler with a single run-queue lock would be; the rest of the code
+ * stays the same (two queues' "two" locks are then that one, taken once).
+ */
+#ifdef SCHED_ONE_LOCK
+static spinlock_t sched_one_lock = SPINLOCK_INIT;
+#endif
+
+static inline spinlock_t *rq_lock_of(struct sched_rq *rq)
+{
+#ifdef SCHED_ONE_LOCK
+	(void)rq;
+	return &sched_one_lock;
+#else
+	return &rq->lock;
+#endif
+}
+
 struct sched_rq *sched_rq_of(unsigned int cpu)
 {
 	ASSERT(cpu < SCHED_MAX_CPUS);
@@ -50,7 +70,7 @@ void sched_init_cpu(unsigned int cpu, struct sched_thread *idle,
 {
 	struct sched_rq *rq = sched_rq_of(cpu);
 
-	spin_lock_init(&rq->lock);
+	spin_lock_init(rq_lock_of(rq));
 	list_init(&rq->runnable);
 	list_init(&rq->placed);
 	idle->cpu = (int)cpu;
@@ -93,10 +113,10 @@ static struct sched_rq *rq_lock_thread(struct sched_thread *t, unsigned long *fl
 		if (cpu < 0)
 			return NULL;
 		rq = sched_rq_of((unsigned int)cpu);
-		*flags = spin_lock_irqsave(&rq->lock);
+		*flags = spin_lock_irqsave(rq_lock_of(rq));
 		if (READ_ONCE(t->cpu) == cpu)
 			return rq;
-		spin_unlock_irqrestore(&rq->lock, *flags);
+		spin_unlock_irqrestore(rq_lock_of(rq), *flags);
 	}
 }
 
@@ -106,7 +126,7 @@ static void rq_account(struct sched_rq *rq, uint64_t now)
 	struct sched_thread *c = rq->curr;
 	uint64_t ran;
 
-	spin_assert_held(&rq->lock);
+	spin_assert_held(rq_lock_of(rq));
 	if (c == rq->idle || now <= c->exec_start) {
 		c->exec_start = MAX(c->exec_start, now);
 		return;
@@ -236,14 +256,14 @@ int sched_place(struct sched_thread *t, int cpu)
 	    !sched_cpu_online((unsigned int)cpu))
 		return -EINVAL;
 	rq = sched_rq_of((unsigned int)cpu);
-	flags = spin_lock_irqsave(&rq->lock);
+	flags = spin_lock_irqsave(rq_lock_of(rq));
 	WRITE_ONCE(t->cpu, cpu);
 	t->vruntime = rq->min_vruntime;
 	list_add_tail(&t->placed_link, &rq->placed);
 	WRITE_ONCE(rq->nr_placed, rq->nr_placed + 1);
 	preempt = rq_enqueue(rq, t, time_now_ns());
 	kick = rq_kick_cpu(rq, preempt);
-	spin_unlock_irqrestore(&rq->lock, flags);
+	spin_unlock_irqrestore(rq_lock_of(rq), flags);
 	if (kick >= 0)
 		platform_kick_cpu((unsigned int)kick);
 	return cpu;
@@ -267,7 +287,7 @@ bool sched_wake(struct sched_thread *t)
 		/* It runs, or is between its check and sched_block(). */
 		t->wake_pending = true;
 	}
-	spin_unlock_irqrestore(&rq->lock, flags);
+	spin_unlock_irqrestore(rq_lock_of(rq), flags);
 	if (kick >= 0)
 		platform_kick_cpu((unsigned int)kick);
 	return woke;
@@ -326,12 +346,12 @@ static void sched_finish_switch(unsigned long flags)
 	struct sched_rq *rq = this_rq();
 	struct sched_thread *prev = rq->prev, *dead = NULL;
 
-	spin_assert_held(&rq->lock);
+	spin_assert_held(rq_lock_of(rq));
 	rq->prev = NULL;
 	prev->on_cpu = false;
 	if (prev->state == SCHED_DEAD)
 		dead = prev;
-	spin_unlock_irqrestore(&rq->lock, flags);
+	spin_unlock_irqrestore(rq_lock_of(rq), flags);
 	if (dead && dead->exit_fn)
 		dead->exit_fn(dead->arg);
 }
@@ -341,7 +361,7 @@ static void sched_switch(struct sched_rq *rq, struct sched_thread *prev,
 			 struct sched_thread *next, unsigned long flags)
 {
 	if (next == prev) {
-		spin_unlock_irqrestore(&rq->lock, flags);
+		spin_unlock_irqrestore(rq_lock_of(rq), flags);
 		return;
 	}
 	WRITE_ONCE(next->switches, next->switches + 1);
@@ -354,7 +374,7 @@ static void sched_switch(struct sched_rq *rq, struct sched_thread *prev,
 void sched_preempt(void)
 {
 	struct sched_rq *rq = this_rq();
-	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	unsigned long flags = spin_lock_irqsave(rq_lock_of(rq));
 	struct sched_thread *prev = rq->curr;
 
 	sched_switch(rq, prev, rq_switch_next(rq, time_now_ns()), flags);
@@ -363,13 +383,13 @@ void sched_preempt(void)
 void sched_block(void)
 {
 	struct sched_rq *rq = this_rq();
-	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	unsigned long flags = spin_lock_irqsave(rq_lock_of(rq));
 	struct sched_thread *t = rq->curr;
 
 	ASSERT(t != rq->idle);
 	if (t->wake_pending) {
 		t->wake_pending = false;
-		spin_unlock_irqrestore(&rq->lock, flags);
+		spin_unlock_irqrestore(rq_lock_of(rq), flags);
 		return;
 	}
 	t->state = SCHED_BLOCKED;
@@ -407,7 +427,7 @@ void sched_relax(unsigned long spins)
 void sched_exit(void)
 {
 	struct sched_rq *rq = this_rq();
-	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	unsigned long flags = spin_lock_irqsave(rq_lock_of(rq));
 	struct sched_thread *t = rq->curr;
 
 	ASSERT(t != rq->idle);
@@ -422,21 +442,21 @@ void sched_exit(void)
 uint64_t sched_cpu_deadline(unsigned int cpu)
 {
 	struct sched_rq *rq = sched_rq_of(cpu);
-	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	unsigned long flags = spin_lock_irqsave(rq_lock_of(rq));
 	uint64_t d = READ_ONCE(rq->slice_end);
 	struct sched_thread *t;
 
 	list_for_each_entry(t, &rq->placed, placed_link)
 		if (t->state == SCHED_BLOCKED)
 			d = MIN(d, __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE));
-	spin_unlock_irqrestore(&rq->lock, flags);
+	spin_unlock_irqrestore(rq_lock_of(rq), flags);
 	return d;
 }
 
 unsigned int sched_wake_due(uint64_t now)
 {
 	struct sched_rq *rq = this_rq();
-	unsigned long flags = spin_lock_irqsave(&rq->lock);
+	unsigned long flags = spin_lock_irqsave(rq_lock_of(rq));
 	struct sched_thread *t;
 	unsigned int n = 0;
 
@@ -447,7 +467,7 @@ unsigned int sched_wake_due(uint64_t now)
 		rq_wake_locked(rq, t, now);
 		n++;
 	}
-	spin_unlock_irqrestore(&rq->lock, flags);
+	spin_unlock_irqrestore(rq_lock_of(rq), flags);
 	return n;
 }
 
@@ -462,15 +482,17 @@ static unsigned long rq_lock_two(struct sched_rq *a, struct sched_rq *b)
 		a = b;
 		b = x;
 	}
-	flags = spin_lock_irqsave(&a->lock);
-	spin_lock(&b->lock);
+	flags = spin_lock_irqsave(rq_lock_of(a));
+	if (rq_lock_of(b) != rq_lock_of(a))
+		spin_lock(rq_lock_of(b));
 	return flags;
 }
 
 static void rq_unlock_two(struct sched_rq *a, struct sched_rq *b, unsigned long flags)
 {
-	spin_unlock(&b->lock);
-	spin_unlock_irqrestore(&a->lock, flags);
+	if (rq_lock_of(b) != rq_lock_of(a))
+		spin_unlock(rq_lock_of(b));
+	spin_unlock_irqrestore(rq_lock_of(a), flags);
 }
 
 /*

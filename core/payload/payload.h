@@ -19,10 +19,11 @@
 #define HC_TIMER_ONESHOT     0x1	/* VMMCALL: RBX = µs, RCX = vector */
 #define HC_VCPU_ID           0x2	/* VMMCALL: returns the vCPU index in RAX */
 #define HC_DEBUG             0x3	/* VMMCALL: RBX = GPA of a struct hc_debug_cfg */
+#define HC_IPI               0x4	/* VMMCALL: RBX = target vCPU index, RCX = vector */
 /*
  * RAX after a hypercall that failed: an unknown call number, or
- * HC_TIMER_ONESHOT with a vector outside [HC_VECTOR_MIN, 255] (below 32
- * are exceptions). Nothing was done. A call that succeeds returns 0 or
+ * HC_TIMER_ONESHOT or HC_IPI with a vector outside [HC_VECTOR_MIN, 255]
+ * (below 32 are exceptions), HC_IPI to a vCPU the VM does not have. Nothing was done. A call that succeeds returns 0 or
  * its value, never this.
  */
 #define HC_ERROR             ((uint64_t)-1)

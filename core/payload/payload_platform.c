@@ -3,8 +3,8 @@
  * the payloads of tests/guest/ are written against (docs/run-loop.md).
  * Port 0xE9 is a console (one log line "[vm name] text" per guest line),
  * port 0xF4 ends the VM with a status, every other port is an empty bus;
- * VMMCALL/VMCALL offers a one-shot timer (HC_TIMER_ONESHOT) and the vCPU's
- * index (HC_VCPU_ID); interrupts come from a per-vCPU bitmap of pending
+ * VMMCALL/VMCALL offers a one-shot timer (HC_TIMER_ONESHOT), the vCPU's
+ * index (HC_VCPU_ID) and an interrupt to another vCPU (HC_IPI); interrupts come from a per-vCPU bitmap of pending
  * vectors; vCPU 0 polls the console for the key that prints exit counts.
  *
  * Where it runs: the vCPU threads (the ops), the CPU that builds or tears
@@ -168,6 +168,21 @@ static uint64_t payload_timer_oneshot(struct vcpu *vcpu, uint64_t us, uint64_t v
 	return 0;
 }
 
+/*
+ * HC_IPI: vector (32..255) pending on vCPU target of the same VM, which
+ * is kicked (woken if it halts). The payloads' inter-processor interrupt:
+ * the platform has no local APIC.
+ */
+static uint64_t payload_ipi(struct vcpu *vcpu, uint64_t target, uint64_t vector)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (vector < HC_VECTOR_MIN || vector > 255 || target >= vm_nr_vcpus(vm))
+		return HC_ERROR;
+	payload_queue_irq(vm->vcpus[target], (uint8_t)vector);
+	return 0;
+}
+
 /* --- HC_DEBUG: a test debugger ------------------------------------------- */
 
 static bool payload_debug_stop(struct vcpu *vcpu, const struct vcpu_debug_stop *why)
@@ -242,6 +257,9 @@ static int payload_hypercall(struct vcpu *vcpu)
 		break;
 	case HC_DEBUG:
 		gpr[GPR_RAX] = payload_debug(vcpu, gpr[GPR_RBX]);
+		break;
+	case HC_IPI:
+		gpr[GPR_RAX] = payload_ipi(vcpu, gpr[GPR_RBX], gpr[GPR_RCX]);
 		break;
 	default:
 		gpr[GPR_RAX] = HC_ERROR;

@@ -37,6 +37,22 @@ Three parts, each a table (BENCH_PARTS picks them, default all):
          monitor's profile over the same time, its top 5 exit RIPs per
          vCPU.
 
+Three more parts measure the scheduler (not in BENCH_ONLY's list):
+
+  switch the test payload tests/guest/sched_ipi.S (two vCPUs) under the
+         hypervisor's ISO on one CPU (-smp 1): cycles per IPI+HLT round
+         trip between its vCPUs (two switches between their threads)
+         against cycles per CPUID exit on one vCPU, and the ratio;
+  wake   the same payload on -smp 2 (vCPU i on CPU i) and -smp 1: cycles
+         from an IPI to the first instruction of the target vCPU's
+         handler, the target halted on another CPU, spinning on another
+         CPU, and halted on the same CPU (guest TSC; QEMU TCG's guest TSC
+         is the host's). switch and wake share their runs;
+  smp    Linux with 2 vCPUs (hv-iso) to the marker on -smp 1 against
+         -smp 2, and the old layout (-smp 3, cpus=1,2 pin=on: the
+         monitor's CPU runs no vCPU) against the new default (-smp 2,
+         every CPU runs vCPUs).
+
 Wall time under TCG depends on the machine's load: the ratios, measured
 in one run, are what to compare.
 
@@ -51,7 +67,7 @@ BENCH_BOOT_RUNS, else 5)
 Environment: BUILD (build), BENCH_NO_XEN=1 skips Xen, BENCH_BASELINE=DIR,
 BENCH_ONLY=NAME,NAME (only those configurations, e.g.
 BENCH_ONLY=hv-iso,hv-iso-trace0 for the recorder's cost alone),
-BENCH_BOOT_RUNS=N, BENCH_PARTS=boot,exits,idle (e.g. BENCH_PARTS=idle
+BENCH_BOOT_RUNS=N, BENCH_PARTS=boot,exits,idle,switch,wake,smp (e.g. BENCH_PARTS=idle
 BENCH_NO_XEN=1 for the idle figure alone; BENCH_PARTS=exits
 BENCH_BOOT_RUNS=1 for one boot's exits).
 """
@@ -76,10 +92,22 @@ VMCFG = f'vm name=linux memory=256M vcpus=1 kernel=vmlinuz initrd=initrd.gz cmdl
 IDLE_VMCFG = VMCFG.replace("vcpus=1", "vcpus=2")
 IDLE_SECS = 30
 OVMF = "/usr/share/ovmf/OVMF.fd"
-PARTS = ("boot", "exits", "idle")
+PARTS = ("boot", "exits", "idle", "switch", "wake", "smp")
+IPI_PAYLOAD = "sched_ipi.bin"
+IPI_END = rb"vm sched_ipi\.bin: ended: [^\n]*\n"
+IPI_LINES = {
+    "exit": r"sched_ipi: exit: (\d+) cycles per CPUID exit",
+    "halted": r"sched_ipi: halted: (\d+) cycles per round trip, (\d+) cycles from the IPI",
+    "spinning": r"sched_ipi: spinning: (\d+) cycles per round trip, (\d+) cycles from the IPI",
+}
+SMP_LAYOUTS = {			# name: (-smp, what vms.cfg adds to the 2-vCPU VM)
+    "2vcpu-smp1": ("1", ""),
+    "2vcpu-smp2": ("2", ""),
+    "old-smp3-pin": ("3", " cpus=1,2 pin=on"),
+}
 
 
-def boot(cmd, poweroff_until=None):
+def boot(cmd, poweroff_until=None, marker=MARKER):
     """Seconds from start to the marker; with poweroff_until, also types
     poweroff -f and returns the output up to that regex."""
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -93,7 +121,7 @@ def boot(cmd, poweroff_until=None):
             chunk = proc.stdout.read()
             if chunk:
                 out += chunk
-                if took is None and MARKER in out:
+                if took is None and re.search(marker, out):
                     took = time.monotonic() - start
                     if not poweroff_until:
                         break
@@ -114,7 +142,7 @@ def boot(cmd, poweroff_until=None):
         proc.wait()
     if took is None:
         tail = out.decode("utf-8", "replace")[-2000:]
-        raise RuntimeError(f"no marker within {TIMEOUT} s: {' '.join(cmd[:3])}...\n{tail}")
+        raise RuntimeError(f"no {marker!r} within {TIMEOUT} s: {' '.join(cmd[:3])}...\n{tail}")
     return took, out.decode("utf-8", "replace")
 
 
@@ -201,6 +229,83 @@ def configs(work, with_xen):
         out["xen"] = QEMU + ["-machine", "q35", "-smp", "2", "-m", "1024", "-cdrom", xen_iso,
                              "-boot", "d", "-device", "intel-iommu,intremap=on"]
     return out
+
+
+def ipi_configs(work):
+    """The hypervisor's ISO with the sched_ipi payload, on one and on two CPUs."""
+    iso = make_iso(work, "hv-ipi", os.path.join(BUILD, "mb2/hv.elf"), "",
+                   [(os.path.join(BUILD, "guest", IPI_PAYLOAD), IPI_PAYLOAD)])
+    return {f"ipi-smp{n}": QEMU + ["-smp", n, "-m", "512", "-cdrom", iso, "-boot", "d"]
+            for n in ("1", "2")}
+
+
+def ipi_numbers(cmd):
+    """One run of the payload: {exit: (c,), halted: (trip, latency), spinning: ...}."""
+    _, log = boot(cmd, marker=IPI_END)
+    if "PASS sched_ipi" not in log:
+        tail = "\n".join(l for l in log.splitlines() if "sched_ipi" in l)[-2000:]
+        raise RuntimeError(f"{IPI_PAYLOAD} did not pass:\n{tail}")
+    out = {}
+    for key, regex in IPI_LINES.items():
+        m = re.search(regex, log)
+        if not m:
+            raise RuntimeError(f"{IPI_PAYLOAD}: no line {regex!r}")
+        out[key] = tuple(int(g) for g in m.groups())
+    return out
+
+
+def smp_configs(work):
+    """Linux with 2 vCPUs from the ISO in each layout of SMP_LAYOUTS."""
+    out = {}
+    for name, (smp, extra) in SMP_LAYOUTS.items():
+        cfg = os.path.join(work, name, "vms.cfg")
+        os.makedirs(os.path.dirname(cfg))
+        with open(cfg, "w") as f:
+            f.write(IDLE_VMCFG.rstrip("\n") + extra + "\n")
+        cmd = hv_iso_config(work, f"hv-{name}", BUILD, "", cfg, os.path.join(LINUX, "vmlinuz"),
+                            os.path.join(LINUX, "initrd.gz"))
+        cmd[cmd.index("-smp") + 1] = smp
+        out[name] = cmd
+    return out
+
+
+def print_switch(ipi):
+    runs = ipi["ipi-smp1"]
+    trip = statistics.median(r["halted"][0] for r in runs)
+    exit_ = statistics.median(r["exit"][0] for r in runs)
+    print(f"vCPU switch on one CPU ({IPI_PAYLOAD}, -smp 1; guest TSC cycles, which under TCG "
+          f"are the host's; median of {len(runs)})")
+    print(f"  {'CPUID exit round trip (one vCPU)':<44} {exit_:>10.0f} cycles")
+    print(f"  {'IPI+HLT round trip between 2 vCPUs':<44} {trip:>10.0f} cycles")
+    print(f"  round trip / exit: {trip / exit_:.2f}x (a round trip: 2 hypercall and 2 HLT "
+          "exits, 2 switches)")
+
+
+def print_wake(ipi):
+    rows = [("halted, other CPU (-smp 2)", "ipi-smp2", "halted"),
+            ("spinning, other CPU (-smp 2)", "ipi-smp2", "spinning"),
+            ("halted, same CPU (-smp 1)", "ipi-smp1", "halted")]
+    print(f"Wake-up latency: IPI sent to the target's first handler instruction "
+          f"({IPI_PAYLOAD}; guest TSC = host TSC under TCG; median of {len(ipi['ipi-smp2'])})")
+    print(f"  {'target':<30} {'cycles':>10} {'round trip':>11}  vs halted, other CPU")
+    ref = statistics.median(r["halted"][1] for r in ipi["ipi-smp2"])
+    for label, cfg, key in rows:
+        lat = statistics.median(r[key][1] for r in ipi[cfg])
+        trip = statistics.median(r[key][0] for r in ipi[cfg])
+        print(f"  {label:<30} {lat:>10.0f} {trip:>11.0f}  {lat / ref:6.2f}x")
+
+
+def print_smp(times, runs):
+    print(f"Linux (2 vCPUs, hv-iso) to the initramfs marker by CPU layout (median of {runs}, "
+          "interleaved)")
+    print(f"  {'layout':<14} {'median s':>9} {'runs':>24}")
+    med = {n: statistics.median(t) for n, t in times.items()}
+    for name, t in times.items():
+        print(f"  {name:<14} {med[name]:9.2f} {' '.join(f'{x:.1f}' for x in t):>24}")
+    print(f"  2vcpu-smp1 vs 2vcpu-smp2: {med['2vcpu-smp1'] / med['2vcpu-smp2']:.2f}x "
+          "(2 vCPUs sharing 1 CPU against a CPU each)")
+    print(f"  old-smp3-pin vs 2vcpu-smp2: {med['old-smp3-pin'] / med['2vcpu-smp2']:.2f}x "
+          "(the monitor's CPU left to it against every CPU running vCPUs)")
 
 
 def exit_table(log):
@@ -330,18 +435,23 @@ def main():
     parts = os.environ.get("BENCH_PARTS", ",".join(PARTS)).split(",")
     bad = [p for p in parts if p not in PARTS]
     if bad:
-        print(f"linux_boot: BENCH_PARTS: unknown part {bad[0]!r} (boot, exits, idle)")
+        print(f"linux_boot: BENCH_PARTS: unknown part {bad[0]!r} ({', '.join(PARTS)})")
         return 2
     with_xen = os.environ.get("BENCH_NO_XEN") != "1" and "boot" in parts
     work = tempfile.mkdtemp(prefix="hv-bench-")
     tables = {"hv-iso": [], "base-iso": []}
     idle_result = None
+    ipi = {"ipi-smp1": [], "ipi-smp2": []}
+    smp_times = {}
     try:
-        try:
-            cmds = configs(work, with_xen)
-        except (RuntimeError, subprocess.CalledProcessError) as e:
-            print(f"linux_boot: Xen unavailable ({e}); measuring without it")
-            cmds = configs(work, False)
+        if "boot" not in parts and "exits" not in parts:
+            cmds = {}
+        else:
+            try:
+                cmds = configs(work, with_xen)
+            except (RuntimeError, subprocess.CalledProcessError) as e:
+                print(f"linux_boot: Xen unavailable ({e}); measuring without it")
+                cmds = configs(work, False)
         only = os.environ.get("BENCH_ONLY")
         if only:
             cmds = {n: c for n, c in cmds.items() if n in only.split(",")}
@@ -357,6 +467,18 @@ def main():
                 else:
                     took, _ = boot(cmd)
                 times[name].append(took)
+        if "switch" in parts or "wake" in parts:
+            ipi_cmds = ipi_configs(work)
+            if "wake" not in parts:
+                del ipi_cmds["ipi-smp2"]
+            for i in range(runs):
+                for name, cmd in ipi_cmds.items():
+                    ipi[name].append(ipi_numbers(cmd))
+        if "smp" in parts:
+            smp_cmds = smp_configs(work)
+            for i in range(runs):
+                for name, cmd in smp_cmds.items():
+                    smp_times.setdefault(name, []).append(boot(cmd)[0])
         if "idle" in parts:
             cfg = os.path.join(work, "idle", "vms.cfg")
             os.makedirs(os.path.dirname(cfg))
@@ -376,6 +498,12 @@ def main():
         print_exits(tables)
     if idle_result:
         print_idle(*idle_result)
+    if "switch" in parts:
+        print_switch(ipi)
+    if "wake" in parts:
+        print_wake(ipi)
+    if smp_times:
+        print_smp(smp_times, runs)
     return 0
 
 

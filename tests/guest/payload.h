@@ -15,6 +15,7 @@
 #define HC_TIMER_ONESHOT 1
 #define HC_VCPU_ID       2
 #define HC_DEBUG         3	/* RBX = address of the debug configuration (core/payload/payload.h) */
+#define HC_IPI           4	/* RBX = target vCPU index, RCX = vector (32..255) */
 #define HC_ERROR         -1	/* RAX: unknown call, or a vector below 32 or above 255 */
 
 /* The 16-byte header, then the entry. */

@@ -9,7 +9,9 @@
  * blocks until the one-shot timer's interrupt, and a request from another
  * thread is serviced without ending it; a timer armed on a halted vCPU from another thread wakes its
  * CPU to re-arm without ending the halt; the one-shot timer's hypercall refuses exception vectors and
- * vectors above 255 and saturates a delay too long for 64 bits.
+ * vectors above 255 and saturates a delay too long for 64 bits; the
+ * IPI hypercall reaches only the vCPU named and refuses bad vectors and
+ * vCPUs.
  * The ways a VM stops while its loop runs are in test_vcpu_stop.c.
  */
 #include "asm/msr.h"
@@ -381,6 +383,51 @@ static void case_timer_call_arguments(void)
 		CHECK_EQ(vtimer_update_irq(&vcpu->timers, now), 0);
 		CHECK(!vcpu_irq_pending(vcpu));
 	}
+	rig_destroy(&rig);
+}
+
+/* HC_IPI from vcpu with RBX target and RCX vector; returns RAX. */
+static uint64_t ipi_call(struct vcpu *vcpu, uint64_t target, uint64_t vector)
+{
+	struct vm_exit e = mk_exit(EXIT_VMCALL, 3);
+	uint64_t *gpr = vcpu->bv->regs.gpr;
+
+	gpr[GPR_RAX] = HC_IPI;
+	gpr[GPR_RBX] = target;
+	gpr[GPR_RCX] = vector;
+	CHECK_EQ(vcpu_handle_exit(vcpu, &e), 0);
+	CHECK(!vm_is_stopped(vcpu->vm));
+	return gpr[GPR_RAX];
+}
+
+/*
+ * The payloads' IPI: the vector becomes pending on the target vCPU only
+ * (the sender itself may be the target); an exception vector, one above
+ * 255, or a vCPU the VM does not have (not even after truncation to 32
+ * bits) is refused with HC_ERROR and makes nothing pending anywhere.
+ */
+static void case_ipi_call(void)
+{
+	static const uint64_t bad[][2] = {	/* target, vector */
+		{ 1, 0 }, { 1, 31 }, { 1, 256 }, { 1, 0x141 }, { 1, UINT64_MAX },
+		{ 2, 0x40 }, { 64, 0x40 }, { 1ull << 32, 0x40 }, { UINT64_MAX, 0x40 },
+	};
+	struct vcpu *v0, *v1;
+
+	rig_init(&rig, RIG_PAYLOAD, 2);
+	v0 = rig_vcpu(&rig, 0);
+	v1 = rig_vcpu(&rig, 1);
+	v0->bv->regs.rip = 0x1000;
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		CHECK_EQ(ipi_call(v0, bad[i][0], bad[i][1]), HC_ERROR);
+		CHECK(!vcpu_irq_pending(v0));
+		CHECK(!vcpu_irq_pending(v1));
+	}
+	CHECK_EQ(ipi_call(v0, 1, 0x40), 0);
+	CHECK(vcpu_irq_pending(v1));
+	CHECK(!vcpu_irq_pending(v0));
+	CHECK_EQ(ipi_call(v0, 0, 255), 0);
+	CHECK(vcpu_irq_pending(v0));
 	rig_destroy(&rig);
 }
 
@@ -898,6 +945,7 @@ int main(void)
 	RUN(case_handled_exit);
 	RUN(exit_io_exit_port);
 	RUN(case_timer_call_arguments);
+	RUN(case_ipi_call);
 	RUN(case_reinject_interrupted_event);
 	RUN(case_recorder_follows_the_loop);
 	RUN(case_hlt_wakes_on_timer);
