@@ -59,7 +59,7 @@ HV_SRCS := \
 	core/pc/dev/vacpi_pm.c core/pc/dev/vkbc.c core/pc/mmio_emul.c core/pc/guest_acpi.c \
 	core/pc/dev/vdebug_exit.c core/pc/dev/vdebugcon.c core/pc/dev/vfw_cfg.c core/pc/dev/vshutdown.c \
 	core/pc/dev/vtestdev.c core/pc/elf_load.c core/pc/boot_image.c core/pc/multiboot.c core/pc/multiboot2.c core/pc/pvh_boot.c \
-	core/launch/vmconfig.c core/launch/vmconfig_values.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/pc/vpc_kvmclock.c core/pvclock.c core/pc/memmap.c core/launch/console_mux.c core/launch/vm_launch.c \
+	core/launch/vmconfig.c core/launch/vmconfig_values.c core/pc/linux_boot.c core/ram_zero.c core/pc/vpc.c core/pc/vpc_vcpu.c core/pc/vpc_kvmclock.c core/pc/vpc_pveoi.c core/pvclock.c core/pc/memmap.c core/launch/console_mux.c core/launch/vm_launch.c \
 	core/launch/cpu_alloc.c core/launch/monitor.c core/launch/line_edit.c core/launch/vm_cmds.c \
 	core/lib/cpu_idle.c core/launch/monitor_trace.c core/launch/monitor_profile.c core/launch/gdb_serve.c core/debug/gdb_stub.c \
 	core/debug/gdb_regs.c core/debug/gdb_mem.c core/debug/gdb_run.c core/debug/gdb_vm.c \

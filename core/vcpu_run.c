@@ -312,6 +312,7 @@ int vcpu_run(struct vcpu *vcpu)
 				      exit.event.vector);
 			break;
 		}
+		vm_platform_exit_begin(vcpu);
 		if (vcpu_handle_exit(vcpu, &exit) < 0)
 			break;
 		vcpu_debug_exit_done(vcpu, &exit, exit_rip);

@@ -38,6 +38,8 @@
  *  hypercall(vcpu): VMCALL/VMMCALL with the registers in vcpu->bv->regs;
  *    0 done (RIP advances), -ENOSYS no hypervisor interface. Absent: the
  *    guest gets #UD, as on a machine without a hypervisor.
+ *  exit_begin(vcpu): after each exit, before it is handled (state the
+ *    guest changed in its memory without an exit is taken in first).
  *  exit_done(vcpu): after each handled exit (cheap polls).
  *  vcpu_load(vcpu): the vCPU was just loaded on the CPU that runs it
  *    (after backend_vcpu_load()), before it enters the guest: state that
@@ -67,6 +69,7 @@
 	O(int, rdmsr, (struct vcpu *vcpu, uint32_t msr, uint64_t *val))	\
 	O(int, wrmsr, (struct vcpu *vcpu, uint32_t msr, uint64_t val))		\
 	O(int, hypercall, (struct vcpu *vcpu))					\
+	O(void, exit_begin, (struct vcpu *vcpu))				\
 	O(void, exit_done, (struct vcpu *vcpu))				\
 	O(void, vcpu_load, (struct vcpu *vcpu))				\
 	O(bool, kvm_features, (const struct vcpu *vcpu, uint32_t *features))	\
@@ -202,6 +205,14 @@ static inline int vm_platform_hypercall(struct vcpu *vcpu)
 	if (!ops->hypercall)
 		return -ENOSYS;
 	return ops->hypercall(vcpu);
+}
+
+static inline void vm_platform_exit_begin(struct vcpu *vcpu)
+{
+	const struct vm_platform_ops *ops = vcpu->vm->platform;
+
+	if (ops->exit_begin)
+		ops->exit_begin(vcpu);
 }
 
 static inline void vm_platform_exit_done(struct vcpu *vcpu)

@@ -54,8 +54,8 @@
  *   unbacked optional; ignore (default: an access to guest-physical
  *            space nothing backs reads all ones, a write is dropped, one
  *            log line per region) or stop (the VM stops there)
- *   paravirt optional; kvm (default: KVM's CPUID signature and kvmclock,
- *            docs/platform.md) or none (no paravirtual interface)
+ *   paravirt optional; kvm (default: KVM's CPUID signature, kvmclock and
+ *            PV EOI, docs/platform.md) or none (no paravirtual interface)
  *
  * Errors name the file, the line and the offending text:
  *     vms.cfg:3: memory: "12X" is not a size (use e.g. 512M)

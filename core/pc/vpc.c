@@ -412,6 +412,7 @@ static const struct vm_platform_ops vpc_platform_ops = {
 	.x2apic_lapic = true,
 	.inject_pending = vpc_inject_pending,
 	.irq_pending = vpc_irq_pending,
+	.exit_begin = vpc_exit_begin,
 	.destroy = vpc_destroy,
 	.vcpu_runnable = vpc_vcpu_runnable,
 	.vcpu_start_ready = vpc_vcpu_sipi_ready,

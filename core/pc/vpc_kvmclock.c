@@ -1,8 +1,8 @@
 /*
  * KVM's paravirtual clock on the virtual PC (vms.cfg paravirt=kvm,
- * docs/platform.md): the CPUID features, MSR_KVM_WALL_CLOCK_NEW and
- * MSR_KVM_SYSTEM_TIME_NEW, and each vCPU's pvclock_vcpu_time_info kept in
- * guest memory.
+ * docs/platform.md): the CPUID features (PV EOI's bit included, its MSR
+ * in vpc_pveoi.c), MSR_KVM_WALL_CLOCK_NEW and MSR_KVM_SYSTEM_TIME_NEW, and
+ * each vCPU's pvclock_vcpu_time_info kept in guest memory.
  *
  * The clock: system_time counts ns from the VM's clock zero, the PM
  * timer's zero, in time_now_ns()'s base like every timer of the VM;
@@ -49,7 +49,7 @@ bool vpc_kvm_features(const struct vcpu *vcpu, uint32_t *features)
 
 	if (!pc->kvm)
 		return false;
-	*features = KVM_FEATURE_CLOCKSOURCE2 |
+	*features = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_PV_EOI |
 		    (pc->host_tsc_stable ? KVM_FEATURE_CLOCKSOURCE_STABLE_BIT : 0);
 	return true;
 }
@@ -98,8 +98,7 @@ static void vpc_kvmclock_update(struct vcpu *vcpu)
 		k->on = false;
 }
 
-/* [gpa, gpa + len) lies in the guest's RAM (not the ROM, not a hole). */
-static bool vpc_kvmclock_in_ram(const struct vpc *pc, uint64_t gpa, uint64_t len)
+bool vpc_ram_contains(const struct vpc *pc, uint64_t gpa, uint64_t len)
 {
 	const struct guest_ram_layout *ram = &pc->ram;
 
@@ -135,7 +134,7 @@ static void vpc_kvmclock_set_system_time(struct vcpu *vcpu, uint64_t val)
 	if (!(val & KVM_SYSTEM_TIME_ENABLE))
 		return;
 	if (gpa % sizeof(struct pvclock_vcpu_time_info) ||
-	    !vpc_kvmclock_in_ram(pc, gpa, sizeof(struct pvclock_vcpu_time_info))) {
+	    !vpc_ram_contains(pc, gpa, sizeof(struct pvclock_vcpu_time_info))) {
 		vpc_kvmclock_refuse(vcpu, "MSR_KVM_SYSTEM_TIME_NEW", gpa,
 				    "a 32-byte aligned structure inside RAM");
 		return;
@@ -154,7 +153,7 @@ static void vpc_kvmclock_set_wall_clock(struct vcpu *vcpu, uint64_t gpa)
 	uint32_t nsec;
 
 	k->wall_clock_msr = gpa;
-	if (!vpc_kvmclock_in_ram(pc, gpa, sizeof(struct pvclock_wall_clock))) {
+	if (!vpc_ram_contains(pc, gpa, sizeof(struct pvclock_wall_clock))) {
 		vpc_kvmclock_refuse(vcpu, "MSR_KVM_WALL_CLOCK_NEW", gpa, "a structure inside RAM");
 		return;
 	}

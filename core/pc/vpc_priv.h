@@ -1,8 +1,9 @@
 /*
  * Inside the virtual PC (core/pc/vpc.h): the machine's object and its
  * per-vCPU part, shared by core/pc/vpc.c (building, ports, routing, device
- * pages) and core/pc/vpc_vcpu.c (per-vCPU injection, INIT/SIPI, MSRs).
- * Nothing outside those two files includes it.
+ * pages), core/pc/vpc_vcpu.c (per-vCPU injection, INIT/SIPI, MSRs) and
+ * KVM's paravirtual interface (vpc_kvmclock.c, vpc_pveoi.c). Nothing
+ * outside those files includes it but the hosted tests.
  *
  * Locks: none of its own. The port map is written once before any vCPU
  * runs and read without a lock; every device takes its own lock
@@ -54,6 +55,19 @@ struct vpc_kvmclock {
 };
 
 /*
+ * One vCPU's PV EOI (core/pc/vpc_pveoi.c): the vCPU's thread's; msr, on
+ * and taken are written there with relaxed atomics for the monitor's
+ * dump, which reads them so.
+ */
+struct vpc_pv_eoi {
+	uint64_t msr;			/* MSR_KVM_PV_EOI_EN as written */
+	bool on;			/* the word at msr's address is used */
+	bool armed;			/* its bit is set for the APIC's armed vector */
+	bool bad_logged;		/* one bad address was logged */
+	uint64_t taken;			/* EOIs the guest made through its word */
+};
+
+/*
  * One vCPU's part of the machine (vcpu->platform_data). lapic and vcpu
  * are fixed at creation. The pending words are set by any CPU with
  * atomics (state first, then the kick) and consumed by the vCPU's thread;
@@ -67,6 +81,7 @@ struct vpc_vcpu {
 	unsigned int sipi_pending;	/* VPC_SIPI_VALID | vector */
 	unsigned int nmi_pending;
 	struct vpc_kvmclock kvmclock;
+	struct vpc_pv_eoi pv_eoi;
 };
 
 struct vpc_range {
@@ -145,6 +160,7 @@ extern const struct vlapic_ops vpc_lapic_ops;
 
 /* The per-vCPU entries of the platform table (core/pc/vpc_vcpu.c). */
 void vpc_inject_pending(struct vcpu *vcpu);
+void vpc_exit_begin(struct vcpu *vcpu);
 bool vpc_irq_pending(struct vcpu *vcpu);
 bool vpc_vcpu_wake_pending(struct vcpu *vcpu);
 bool vpc_vcpu_runnable(struct vcpu *vcpu);
@@ -160,5 +176,15 @@ int vpc_kvmclock_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
 int vpc_kvmclock_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
 void vpc_kvmclock_load(struct vcpu *vcpu);
 void vpc_kvmclock_reset(struct vcpu *vcpu);
+/* [gpa, gpa + len) lies in the guest's RAM (not the ROM, not a hole). */
+bool vpc_ram_contains(const struct vpc *pc, uint64_t gpa, uint64_t len);
+
+/* KVM's PV EOI (core/pc/vpc_pveoi.c). */
+int vpc_pv_eoi_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
+int vpc_pv_eoi_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
+void vpc_pv_eoi_sync(struct vcpu *vcpu);
+void vpc_pv_eoi_arm(struct vcpu *vcpu);
+void vpc_pv_eoi_reset(struct vcpu *vcpu);
+void vpc_pv_eoi_dump(struct vcpu *vcpu, backend_print_fn print, void *ctx);
 
 #endif

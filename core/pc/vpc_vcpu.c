@@ -1,8 +1,8 @@
 /*
  * The virtual PC, per vCPU: the local APIC's signals (fixed interrupts,
  * NMI, INIT, SIPI, level EOI), injection from the local APIC and the
- * 8259, the INIT/SIPI start-up protocol, the platform's MSRs and the
- * per-vCPU dump.
+ * 8259 (with the PV EOI word's set and read-back around it), the
+ * INIT/SIPI start-up protocol, the platform's MSRs and the per-vCPU dump.
  *
  * Where it runs: the lapic_*() callbacks on any CPU (an IPI's sender, a
  * device's interrupt), with no lock of the target vCPU held: they store
@@ -125,26 +125,35 @@ static void vpc_inject_nmi(struct vcpu *vcpu)
  * An NMI first, then the local APIC, then (vCPU 0 with LINT0 in ExtINT
  * mode) the PIC, whose INTA happens only when the vector is really
  * injected. An event injected here leaves the guest unable to take
- * another before the next entry: the later ones open their window.
+ * another before the next entry: the later ones open their window. Last,
+ * the PV EOI word is set where the in-service vector allows it.
  */
 void vpc_inject_pending(struct vcpu *vcpu)
 {
 	struct vlapic *lapic = &vpc_vcpu_of(vcpu)->lapic;
-	int vec = vlapic_pending_vector(lapic);
+	int vec;
 
+	/* A PV EOI the guest made counts before the priorities are read. */
+	vpc_pv_eoi_sync(vcpu);
+	vec = vlapic_pending_vector(lapic);
 	vpc_inject_nmi(vcpu);
 	if (vec >= 0) {
 		vec = vcpu_deliver_event(vcpu, EVENT_EXTINT, vpc_lapic_vector,
 					 (void *)(uintptr_t)vec);
 		if (vec >= 0)
 			vlapic_ack_vector(lapic, (uint8_t)vec);
-		return;
-	}
-	if (vpc_pic_ready(vcpu)) {
+	} else if (vpc_pic_ready(vcpu)) {
 		vcpu_deliver_event(vcpu, EVENT_EXTINT, vpc_pic_ack, NULL);
-		return;
+	} else {
+		backend_set_intr_window(vcpu->bv, false);
 	}
-	backend_set_intr_window(vcpu->bv, false);
+	vpc_pv_eoi_arm(vcpu);
+}
+
+/* Before the exit is handled: the guest may have retired a vector through its PV EOI word. */
+void vpc_exit_begin(struct vcpu *vcpu)
+{
+	vpc_pv_eoi_sync(vcpu);
 }
 
 /* --- INIT and SIPI -------------------------------------------------------------- */
@@ -172,6 +181,7 @@ static void vpc_do_init(struct vcpu *vcpu)
 	}
 	vlapic_init_signal(&c->lapic);
 	vpc_kvmclock_reset(vcpu);
+	vpc_pv_eoi_reset(vcpu);
 	c->mp_state = VPC_MP_WAIT_SIPI;
 }
 
@@ -238,6 +248,8 @@ int vpc_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 {
 	int err = vpc_kvmclock_rdmsr(vcpu, msr, val);
 
+	if (err == -ENOENT)
+		err = vpc_pv_eoi_rdmsr(vcpu, msr, val);
 	return err == -ENOENT ? vlapic_rdmsr(&vpc_vcpu_of(vcpu)->lapic, msr, val) : err;
 }
 
@@ -245,6 +257,8 @@ int vpc_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 {
 	int err = vpc_kvmclock_wrmsr(vcpu, msr, val);
 
+	if (err == -ENOENT)
+		err = vpc_pv_eoi_wrmsr(vcpu, msr, val);
 	return err == -ENOENT ? vlapic_wrmsr(&vpc_vcpu_of(vcpu)->lapic, msr, val) : err;
 }
 
@@ -271,4 +285,5 @@ void vpc_vcpu_dump(struct vcpu *vcpu, backend_print_fn print, void *ctx)
 	      __atomic_load_n(&c->init_pending, __ATOMIC_ACQUIRE),
 	      __atomic_load_n(&c->sipi_pending, __ATOMIC_ACQUIRE));
 	vlapic_dump(&c->lapic, vpc_dump_line, &d);
+	vpc_pv_eoi_dump(vcpu, print, ctx);
 }

@@ -138,7 +138,7 @@ static void case_cpuid_leaves(void)
 	CHECK_EQ(r[3], KVM_SIGNATURE_EDX);
 	CHECK(memcmp(&r[1], "KVMKVMKVM\0\0\0", 12) == 0);
 	cpuid_policy(vcpu, CPUID_KVM_BASE + 1, 0, 0, r);
-	CHECK_EQ(r[0], KVM_FEATURE_CLOCKSOURCE2);	/* no stable bit without invariant TSC */
+	CHECK_EQ(r[0], KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_PV_EOI);	/* no stable bit without invariant TSC */
 	CHECK_EQ(r[3], 0);
 	cpuid_policy(vcpu, 0x40000000, 0, 0, r);
 	CHECK(memcmp(&r[1], "MicroHVisor", 12) == 0);
@@ -146,7 +146,8 @@ static void case_cpuid_leaves(void)
 
 	vcpu = setup(1, true, true);
 	cpuid_policy(vcpu, CPUID_KVM_BASE + 1, 0, 0, r);
-	CHECK_EQ(r[0], KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
+	CHECK_EQ(r[0], KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_PV_EOI |
+		       KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 	teardown();
 
 	vcpu = setup(1, false, true);

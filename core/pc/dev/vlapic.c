@@ -69,7 +69,8 @@ bool __vlapic_accept(struct vlapic *a, uint8_t vec, bool level)
 		vlapic_vec_set(a->tmr, vec);
 	else
 		vlapic_vec_clear(a->tmr, vec);
-	return __vlapic_pending(a) >= 0;
+	/* Armed for PV EOI: the guest's own view of ISR may be newer than ours. */
+	return __vlapic_pending(a) >= 0 || a->pv_eoi_vector >= 0;
 }
 
 /* Drops a->lock, then does what the locked section left in after. */
@@ -151,6 +152,50 @@ static void __vlapic_eoi(struct vlapic *a, struct vlapic_after *after)
 	after->kick = __vlapic_pending(a) >= 0;
 }
 
+/* ---- PV EOI ------------------------------------------------------------ */
+
+/* The one vector in service, or -1 when none or several are. */
+static int __vlapic_isr_single(const struct vlapic *a)
+{
+	int vec = -1;
+
+	for (unsigned int i = 0; i < 8; i++) {
+		uint32_t w = a->isr[i];
+
+		if (!w)
+			continue;
+		if (vec >= 0 || (w & (w - 1)))
+			return -1;
+		vec = (int)(i * 32 + (unsigned int)__builtin_ctz(w));
+	}
+	return vec;
+}
+
+int vlapic_pv_eoi_arm(struct vlapic *a)
+{
+	int vec;
+
+	spin_lock(&a->lock);
+	vec = __vlapic_isr_single(a);
+	if (vec >= 0 && (vlapic_vec_highest(a->irr) >= 0 ||
+			 vlapic_vec_test(a->tmr, (uint8_t)vec)))
+		vec = -1;
+	a->pv_eoi_vector = vec;
+	spin_unlock(&a->lock);
+	return vec;
+}
+
+void vlapic_pv_eoi_disarm(struct vlapic *a, bool eoi)
+{
+	struct vlapic_after after;
+
+	vlapic_after_init(&after);
+	spin_lock(&a->lock);
+	if (eoi && a->pv_eoi_vector >= 0 && vlapic_vec_highest(a->isr) == a->pv_eoi_vector)
+		__vlapic_eoi(a, &after);
+	a->pv_eoi_vector = -1;
+	vlapic_unlock_act(a, &after);
+}
 
 /* ---- Register writes (a->lock held) ------------------------------------ */
 
@@ -477,6 +522,7 @@ static void __vlapic_reset_regs(struct vlapic *a, uint64_t now)
 	a->tmict = 0;
 	a->tdcr = 0;
 	a->tsc_deadline = 0;
+	a->pv_eoi_vector = -1;
 }
 
 /* IA32_APIC_BASE write: legal transitions only (SDM 10.12.5.1). */

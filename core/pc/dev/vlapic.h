@@ -220,6 +220,7 @@ struct vlapic {
 	uint32_t tmict;			/* timer initial count */
 	uint32_t tdcr;			/* divide configuration */
 	uint64_t tsc_deadline;		/* armed IA32_TSC_DEADLINE, 0: none */
+	int pv_eoi_vector;		/* armed for PV EOI: the vector, else -1 */
 
 	/* Fixed at vlapic_init() / vapic_bus_attach(): */
 	unsigned int id;
@@ -300,6 +301,24 @@ int vlapic_pending_vector(struct vlapic *a);
 
 /* vec was injected: IRR -> ISR, PPR updated. Owner vCPU. */
 void vlapic_ack_vector(struct vlapic *a, uint8_t vec);
+
+/*
+ * KVM's PV EOI (the platform keeps the guest's word): the guest may retire
+ * an interrupt by clearing a bit in its memory instead of writing EOI.
+ *
+ * vlapic_pv_eoi_arm(): if exactly one vector is in service, it is
+ * edge-triggered (TMR clear: neither the IOAPIC nor anything else waits
+ * for its EOI) and no vector waits in IRR, the APIC is armed for it and
+ * the vector is returned; else -1. While armed, every accepted interrupt
+ * kicks the owner, whatever its priority, so that the exit that follows
+ * disarms before anything looks at the priorities.
+ * vlapic_pv_eoi_disarm(): ends it; with eoi (the guest cleared its bit),
+ * the armed vector is retired as an EOI would, if it is still the highest
+ * in service (an INIT or a reset may have taken it). Owner vCPU, outside
+ * guest mode.
+ */
+int vlapic_pv_eoi_arm(struct vlapic *a);
+void vlapic_pv_eoi_disarm(struct vlapic *a, bool eoi);
 
 /*
  * True if the 8259's INTR reaches this vCPU: APIC hardware-disabled, or

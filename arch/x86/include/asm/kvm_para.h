@@ -1,7 +1,8 @@
 /*
  * KVM's paravirtual ABI, the part this hypervisor offers (docs/platform.md,
- * "The paravirtual clock"): the CPUID signature and feature bits, the
- * kvmclock MSRs and the two structures they place in guest memory. The
+ * "The paravirtual clock" and "PV EOI"): the CPUID signature and feature
+ * bits, the kvmclock MSRs and the two structures they place in guest
+ * memory, and the PV EOI MSR with its word. The
  * values are Linux's (Documentation/virt/kvm/x86/cpuid.rst and msr.rst,
  * arch/x86/include/asm/pvclock-abi.h), which guests already know.
  */
@@ -21,6 +22,7 @@
 /* The feature leaf's EAX. */
 #define KVM_FEATURE_CLOCKSOURCE      BIT(0)	/* MSRs 0x11/0x12: not offered */
 #define KVM_FEATURE_CLOCKSOURCE2     BIT(3)	/* MSRs 0x4b564d00/01 */
+#define KVM_FEATURE_PV_EOI           BIT(6)	/* MSR 0x4b564d04 */
 #define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT BIT(24)
 
 #define MSR_KVM_WALL_CLOCK           0x00000011
@@ -28,6 +30,16 @@
 #define MSR_KVM_WALL_CLOCK_NEW       0x4b564d00
 #define MSR_KVM_SYSTEM_TIME_NEW      0x4b564d01
 #define   KVM_SYSTEM_TIME_ENABLE     BIT_ULL(0)
+#define MSR_KVM_PV_EOI_EN            0x4b564d04
+#define   KVM_PV_EOI_EN_ENABLE       BIT_ULL(0)	/* the rest: a 4-byte aligned address */
+#define KVM_PV_EOI_ALIGN             4
+
+/*
+ * PV EOI: bit 0 of the guest's word, set by the hypervisor while the
+ * guest may retire its one in-service interrupt by clearing it (with one
+ * instruction, test-and-clear) instead of writing the EOI register.
+ */
+#define KVM_PV_EOI_PENDING           BIT(0)
 
 /* pvclock_vcpu_time_info.flags */
 #define PVCLOCK_TSC_STABLE_BIT       BIT(0)
