@@ -56,6 +56,13 @@ struct backend_caps {
 	bool real_mode;			/* real-mode guests run natively */
 	/* RDTSCP and RDPID run in the guest on its own TSC_AUX (guest_xstate.h). */
 	bool tsc_aux;
+	/*
+	 * A spinning guest's PAUSEs exit only after a long run of them (AMD-V's
+	 * pause filter, VT-x's PAUSE-loop exiting), so the exit is on for good;
+	 * false: every PAUSE would exit, and core turns the exit on only
+	 * while the vCPU's CPU has another runnable thread (set_pause_exit).
+	 */
+	bool pause_filtered;
 };
 
 /*
@@ -211,7 +218,8 @@ struct backend_dregs {
 	O(void, set_dregs, (struct backend_vcpu *bv, const struct backend_dregs *d)) \
 	O(int, set_debug_ctl, (struct backend_vcpu *bv, unsigned int flags)) \
 	O(void, dump_control, (struct backend_vcpu *bv, backend_print_fn print, void *ctx)) \
-	O(bool, queued_event, (struct backend_vcpu *bv, struct vm_event *ev))
+	O(bool, queued_event, (struct backend_vcpu *bv, struct vm_event *ev)) \
+	O(void, set_pause_exit, (struct backend_vcpu *bv, bool on))
 
 struct backend_ops {
 	const char *name;	/* "svm", "vmx" */
@@ -482,6 +490,17 @@ static inline int backend_dump_control(struct backend_vcpu *bv, backend_print_fn
 static inline bool backend_queued_event(struct backend_vcpu *bv, struct vm_event *ev)
 {
 	return backend->queued_event && backend->queued_event(bv, ev);
+}
+
+/*
+ * PAUSE exits on or off (EXIT_PAUSE: the vCPU yields its CPU). A no-op
+ * where the backend cannot intercept PAUSE or filters it for good
+ * (backend_caps.pause_filtered).
+ */
+static inline void backend_set_pause_exit(struct backend_vcpu *bv, bool on)
+{
+	if (backend->set_pause_exit)
+		backend->set_pause_exit(bv, on);
 }
 
 /* The vendor's name of a raw exit code, or "?" . */

@@ -229,12 +229,43 @@ static int rq_kick_cpu(const struct sched_rq *rq, bool preempt)
 	return preempt && cpu != smp_processor_id() ? (int)cpu : -1;
 }
 
+/*
+ * An idle online CPU of t's affinity other than rq's, to kick into a pull
+ * (sched_idle()) now that vCPU t has been made runnable on rq next to
+ * another runnable thread; -1 if t is no vCPU, rq has one runnable
+ * thread or no such CPU idles. Reads the other queues' counters without
+ * their locks: a CPU that has just stopped idling gets a kick it does not
+ * need, and one that has just gone idle pulls on its own. rq locked.
+ */
+static int rq_idle_cpu_for(struct sched_rq *rq, const struct sched_thread *t)
+{
+	unsigned int self = (unsigned int)(rq - sched_rqs);
+
+	spin_assert_held(rq_lock_of(rq));
+	if (t->prio != SCHED_PRIO_VCPU || rq->nr_runnable < 2)
+		return -1;
+	for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++)
+		if (c != self && (t->affinity & BIT_ULL(c)) && sched_cpu_online(c) &&
+		    !READ_ONCE(sched_rqs[c].nr_runnable))
+			return (int)c;
+	return -1;
+}
+
+/* Sends the kicks decided under a queue's lock, after dropping it. */
+static void sched_send_kicks(int preempt_cpu, int idle_cpu)
+{
+	if (preempt_cpu >= 0)
+		platform_kick_cpu((unsigned int)preempt_cpu);
+	if (idle_cpu >= 0 && idle_cpu != preempt_cpu)
+		platform_kick_cpu((unsigned int)idle_cpu);
+}
+
 int sched_place(struct sched_thread *t, int cpu)
 {
 	unsigned long flags;
 	struct sched_rq *rq;
+	int kick, idle_cpu;
 	bool preempt;
-	int kick;
 
 	ASSERT(t->cpu < 0);
 	if (cpu < 0) {
@@ -263,9 +294,9 @@ int sched_place(struct sched_thread *t, int cpu)
 	WRITE_ONCE(rq->nr_placed, rq->nr_placed + 1);
 	preempt = rq_enqueue(rq, t, time_now_ns());
 	kick = rq_kick_cpu(rq, preempt);
+	idle_cpu = rq_idle_cpu_for(rq, t);
 	spin_unlock_irqrestore(rq_lock_of(rq), flags);
-	if (kick >= 0)
-		platform_kick_cpu((unsigned int)kick);
+	sched_send_kicks(kick, idle_cpu);
 	return cpu;
 }
 
@@ -273,8 +304,8 @@ bool sched_wake(struct sched_thread *t)
 {
 	bool woke = false, preempt = false;
 	unsigned long flags;
+	int kick = -1, idle_cpu = -1;
 	struct sched_rq *rq;
-	int kick = -1;
 
 	rq = rq_lock_thread(t, &flags);
 	if (!rq)
@@ -283,13 +314,13 @@ bool sched_wake(struct sched_thread *t)
 		woke = true;
 		preempt = rq_wake_locked(rq, t, time_now_ns());
 		kick = rq_kick_cpu(rq, preempt);
+		idle_cpu = rq_idle_cpu_for(rq, t);
 	} else if (t->state != SCHED_DEAD) {
 		/* It runs, or is between its check and sched_block(). */
 		t->wake_pending = true;
 	}
 	spin_unlock_irqrestore(rq_lock_of(rq), flags);
-	if (kick >= 0)
-		platform_kick_cpu((unsigned int)kick);
+	sched_send_kicks(kick, idle_cpu);
 	return woke;
 }
 
@@ -312,7 +343,8 @@ bool sched_need_resched(void)
  * Puts curr back (if it still runs) and makes the best thread curr.
  * Returns it; the caller switches to it.
  */
-static struct sched_thread *rq_switch_next(struct sched_rq *rq, uint64_t now)
+static struct sched_thread *rq_switch_to(struct sched_rq *rq, uint64_t now,
+					  struct sched_thread *want)
 {
 	struct sched_thread *prev = rq->curr, *next;
 
@@ -322,7 +354,7 @@ static struct sched_thread *rq_switch_next(struct sched_rq *rq, uint64_t now)
 		prev->woken = false;
 		list_add_tail(&prev->run_link, &rq->runnable);
 	}
-	next = rq_pick(rq);
+	next = want ? want : rq_pick(rq);
 	if (next)
 		list_del_init(&next->run_link);
 	else
@@ -334,6 +366,12 @@ static struct sched_thread *rq_switch_next(struct sched_rq *rq, uint64_t now)
 	rq_update_min(rq);
 	rq_set_slice(rq, now);
 	return next;
+}
+
+/* rq_switch_to() the best runnable thread. */
+static struct sched_thread *rq_switch_next(struct sched_rq *rq, uint64_t now)
+{
+	return rq_switch_to(rq, now, NULL);
 }
 
 /*
@@ -378,6 +416,51 @@ void sched_preempt(void)
 	struct sched_thread *prev = rq->curr;
 
 	sched_switch(rq, prev, rq_switch_next(rq, time_now_ns()), flags);
+}
+
+bool sched_cpu_shared(void)
+{
+	struct sched_rq *rq = this_rq();
+
+	return READ_ONCE(rq->online) && READ_ONCE(rq->nr_runnable) > 1;
+}
+
+/*
+ * Whom running vCPU c should yield to: a runnable thread above the vCPUs
+ * if any, else a vCPU of c's group, else any vCPU, the smallest vruntime
+ * first among equals; NULL: none. rq locked.
+ */
+static struct sched_thread *rq_yield_target(struct sched_rq *rq, const struct sched_thread *c)
+{
+	struct sched_thread *best = rq_pick(rq), *to = NULL, *t;
+
+	if (!best || best->prio > SCHED_PRIO_VCPU)
+		return best;
+	list_for_each_entry(t, &rq->runnable, run_link) {
+		bool mine = c->group && t->group == c->group;
+
+		if (t->prio != SCHED_PRIO_VCPU)
+			continue;
+		if (!to || mine > (c->group && to->group == c->group) ||
+		    (mine == (c->group && to->group == c->group) && t->vruntime < to->vruntime))
+			to = t;
+	}
+	return to;
+}
+
+void sched_yield_spin(void)
+{
+	struct sched_rq *rq = this_rq();
+	unsigned long flags = spin_lock_irqsave(rq_lock_of(rq));
+	struct sched_thread *c = rq->curr, *to;
+
+	to = c->prio == SCHED_PRIO_VCPU ? rq_yield_target(rq, c) : NULL;
+	if (!to) {
+		spin_unlock_irqrestore(rq_lock_of(rq), flags);
+		return;
+	}
+	WRITE_ONCE(c->yields, c->yields + 1);
+	sched_switch(rq, c, rq_switch_to(rq, time_now_ns(), to), flags);
 }
 
 void sched_block(void)
@@ -565,14 +648,12 @@ static struct sched_thread *rq_movable(struct sched_rq *src, unsigned int cpu)
 	return NULL;
 }
 
-struct sched_thread *sched_pull(unsigned int cpu)
+/* The busiest queue but cpu's with a thread waiting besides its curr, or NULL. */
+static struct sched_rq *rq_busiest(unsigned int cpu)
 {
-	struct sched_rq *dst = sched_rq_of(cpu), *src = NULL;
-	struct sched_thread *t;
+	struct sched_rq *src = NULL;
 	unsigned int most = 1;
-	unsigned long flags;
 
-	/* The busiest other queue with a thread waiting besides its curr. */
 	for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++) {
 		unsigned int n;
 
@@ -584,6 +665,15 @@ struct sched_thread *sched_pull(unsigned int cpu)
 			src = &sched_rqs[c];
 		}
 	}
+	return src;
+}
+
+struct sched_thread *sched_pull(unsigned int cpu)
+{
+	struct sched_rq *dst = sched_rq_of(cpu), *src = rq_busiest(cpu);
+	struct sched_thread *t;
+	unsigned long flags;
+
 	if (!src)
 		return NULL;
 	flags = rq_lock_two(src, dst);
@@ -594,10 +684,19 @@ struct sched_thread *sched_pull(unsigned int cpu)
 	return t;
 }
 
+static bool sched_other_cpu_online(unsigned int cpu)
+{
+	for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++)
+		if (c != cpu && sched_cpu_online(c))
+			return true;
+	return false;
+}
+
 void sched_idle(void)
 {
 	struct sched_rq *rq = this_rq();
 	unsigned int me = smp_processor_id();
+	uint64_t deadline;
 
 	/* Pairs with the release in sched_init_cpu(). */
 	if (!__atomic_load_n(&rq->online, __ATOMIC_ACQUIRE)) {
@@ -614,10 +713,59 @@ void sched_idle(void)
 	/*
 	 * A wake-up after the check above finds the idle thread as curr and
 	 * kicks this CPU: the IPI stays pending with interrupts off and ends
-	 * the halt at once.
+	 * the halt at once. Where other CPUs run, the halt also ends every
+	 * SCHED_IDLE_PULL_NS to pull again: a queue that became overloaded
+	 * without a kick here (its idle CPU chosen was another, or the
+	 * thread's affinity changed the choice) does not stay so.
 	 */
-	platform_timer_arm(sched_cpu_deadline(me));
+	deadline = sched_cpu_deadline(me);
+	if (sched_other_cpu_online(me))
+		deadline = MIN(deadline, time_now_ns() + SCHED_IDLE_PULL_NS);
+	platform_timer_arm(deadline);
 	cpu_idle_wait_irq();
+}
+
+void sched_thread_stat(struct sched_thread *t, struct sched_thread_stat *out)
+{
+	unsigned long flags;
+	struct sched_rq *rq = rq_lock_thread(t, &flags);
+
+	/* Unplaced (not yet, or ended), the counters no longer change. */
+	*out = (struct sched_thread_stat){
+		.cpu = -1, .state = SCHED_DEAD, .ran_ns = READ_ONCE(t->ran_ns),
+		.switches = READ_ONCE(t->switches), .migrations = READ_ONCE(t->migrations),
+		.yields = READ_ONCE(t->yields),
+	};
+	if (!rq)
+		return;
+	/* Read again under the lock: consistent with exec_start below. */
+	out->ran_ns = t->ran_ns;
+	out->switches = t->switches;
+	out->migrations = t->migrations;
+	out->yields = t->yields;
+	out->cpu = t->cpu;
+	out->state = (enum sched_state)t->state;
+	if (rq->curr == t && t->state == SCHED_RUNNING) {
+		uint64_t now = time_now_ns();
+
+		out->ran_ns += now > t->exec_start ? now - t->exec_start : 0;
+	}
+	spin_unlock_irqrestore(rq_lock_of(rq), flags);
+}
+
+void sched_rq_stat(unsigned int cpu, struct sched_rq_stat *out)
+{
+	struct sched_rq *rq = sched_rq_of(cpu);
+	unsigned long flags;
+
+	*out = (struct sched_rq_stat){ .online = sched_cpu_online(cpu) };
+	if (!out->online)
+		return;
+	flags = spin_lock_irqsave(rq_lock_of(rq));
+	out->nr_placed = rq->nr_placed;
+	out->nr_runnable = rq->nr_runnable;
+	out->curr = rq->curr == rq->idle ? NULL : rq->curr;
+	spin_unlock_irqrestore(rq_lock_of(rq), flags);
 }
 
 /* First code of a thread made by sched_thread_start(), on its own stack. */

@@ -32,6 +32,12 @@
 #define SCHED_WAKE_CREDIT_NS (SCHED_SLICE_NS / 2)
 /* A waking thread preempts only if this much (vruntime) behind. */
 #define SCHED_WAKE_GRAN_NS   (SCHED_SLICE_NS / 4)
+/*
+ * How often an idle CPU wakes to look for work to pull while other CPUs
+ * are online: bounds how long a queue can stay overloaded next to an
+ * idle CPU that no kick reached (sched_idle()).
+ */
+#define SCHED_IDLE_PULL_NS   (SCHED_SLICE_NS * 5)
 
 enum sched_state {
 	SCHED_RUNNABLE,		/* on its queue's runnable list */
@@ -53,6 +59,7 @@ struct sched_thread {
 	uint32_t weight;		/* 1..SCHED_WEIGHT_MAX */
 	uint8_t prio;			/* enum sched_prio */
 	uint64_t affinity;		/* CPUs it may run on, bit n: CPU n */
+	const void *group;		/* its VM, for a directed yield; NULL: none */
 	void (*fn)(void *arg);		/* body of a thread made by sched_thread_start() */
 	void *arg;
 	/* Called once the thread has left its CPU for good (sched_exit()). */
@@ -94,6 +101,7 @@ struct sched_thread {
 	uint64_t ran_ns;
 	uint64_t switches;		/* times it was switched to */
 	uint64_t migrations;
+	uint64_t yields;		/* times it gave its CPU away (sched_yield_spin()) */
 };
 
 struct sched_rq {
@@ -154,6 +162,23 @@ bool sched_need_resched(void);
 
 /* Gives the CPU to the best runnable thread (maybe the caller itself). */
 void sched_preempt(void);
+
+/*
+ * True when the running thread's CPU has another runnable thread: a
+ * spinning vCPU could give it the CPU (lockless hint, this CPU only).
+ */
+bool sched_cpu_shared(void);
+
+/*
+ * The running vCPU spins, waiting for another (a PAUSE-loop exit): gives
+ * the CPU to a runnable vCPU of its queue, one of its own group (VM)
+ * first, the smallest vruntime among equals; a runnable thread of a
+ * higher priority goes before either. Each is charged only the time it
+ * runs: the yielder for its turn so far, the one yielded to from now
+ * (with a fresh slice). Returns at once if none is runnable; else when
+ * the yielder is switched back in.
+ */
+void sched_yield_spin(void);
 
 /*
  * Blocks the running thread until sched_wake() or its deadline (set by
@@ -220,6 +245,30 @@ struct sched_thread *sched_pull(unsigned int cpu);
  * -EINVAL.
  */
 int sched_migrate(struct sched_thread *t, unsigned int cpu);
+
+/* A thread's place and statistics as of one moment (sched_thread_stat()). */
+struct sched_thread_stat {
+	int cpu;			/* -1: placed nowhere */
+	enum sched_state state;
+	uint64_t ran_ns;		/* the running thread's current turn included */
+	uint64_t switches;
+	uint64_t migrations;
+	uint64_t yields;
+};
+
+/* Copies t's place, state and statistics under its queue's lock. Any CPU. */
+void sched_thread_stat(struct sched_thread *t, struct sched_thread_stat *out);
+
+/* A run queue as of one moment (sched_rq_stat()). */
+struct sched_rq_stat {
+	bool online;
+	unsigned int nr_placed;		/* the load: threads placed, any state */
+	unsigned int nr_runnable;	/* runnable, the running one included */
+	const struct sched_thread *curr;	/* NULL: the idle thread */
+};
+
+/* Copies cpu's queue counters and its running thread under its lock. */
+void sched_rq_stat(unsigned int cpu, struct sched_rq_stat *out);
 
 /* Run queue of cpu, for the monitor and the tests (lock before reading). */
 struct sched_rq *sched_rq_of(unsigned int cpu);

@@ -14,7 +14,9 @@
 #include "core/lib/log.h"
 #include "core/lib/printf.h"
 #include "core/ram_zero.h"
+#include "core/sched.h"
 #include "core/string_io.h"
+#include "core/vcpu_ctl.h"
 #include "core/vcpu_debug.h"
 #include "core/vcpu_run.h"
 
@@ -212,6 +214,28 @@ bool vcpu_hlt_ready(struct vcpu *vcpu)
 }
 
 /*
+ * PAUSE (backend_set_pause_exit(); with a filter, a long run of them):
+ * the guest spins, likely on a lock that a vCPU switched out holds. With
+ * another thread runnable here: past the PAUSE (a hint; without a filter
+ * it would exit again at once), then the CPU goes to another runnable
+ * vCPU, of the same VM first (sched_yield_spin()). Alone: back to the
+ * PAUSE, which runs natively (the run loop clears an unfiltered
+ * intercept first) or after a new filter count.
+ */
+static int handle_pause(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	int err;
+
+	if (!vcpu->req.thread || !sched_cpu_shared())
+		return 0;
+	err = skip_insn(vcpu, exit);
+	if (err)
+		return err;
+	vcpu_sched_switch(vcpu, sched_yield_spin);
+	return 0;
+}
+
+/*
  * HLT: the vCPU blocks until an interrupt it can take is pending (a timer
  * of its own may bring one); its physical CPU halts meanwhile. A request
  * (a TLB flush, a call from the monitor) interrupts the block to be
@@ -324,8 +348,9 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case EXIT_INTR_WINDOW:
 	case EXIT_NMI_WINDOW:
 	case EXIT_IRET:
-	case EXIT_PAUSE:
 		return 0;
+	case EXIT_PAUSE:
+		return handle_pause(vcpu, exit);
 	case EXIT_VIRT_INSN:
 	case EXIT_RDTSCP:	/* neither backend asks for this exit */
 		inject_exception(vcpu, VEC_UD, false, 0);

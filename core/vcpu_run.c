@@ -245,6 +245,12 @@ int vcpu_run(struct vcpu *vcpu)
 				entered = false;
 				continue;
 			}
+			/*
+			 * Unfiltered, every PAUSE would exit: only while a
+			 * spinner here could give the CPU to another thread.
+			 */
+			if (!backend_caps.pause_filtered)
+				backend_set_pause_exit(vcpu->bv, sched_cpu_shared());
 		}
 		/* The monitor or a debugger holds the vCPU: park until released. */
 		if (vcpu_ctl_paused(&vcpu->ctl)) {

@@ -252,6 +252,7 @@ static int vm_build_start_vcpu(struct vm_build *b, unsigned int i,
 	if (s->pin && s->pinned)
 		affinity = s->pin[i] < SCHED_MAX_CPUS ? BIT_ULL(s->pin[i]) : 0;
 	sched_thread_init(t, b->name, s->weight, SCHED_PRIO_VCPU, affinity);
+	t->group = b->vm;
 	t->exit_fn = vm_build_vcpu_exited;
 	sched_thread_start(t, (char *)phys_to_virt(stack) + VCPU_STACK_SIZE,
 			   vm_build_vcpu_thread, vcpu);

@@ -37,6 +37,7 @@
 #define   CPUID_SVM_FLUSH_ASID   BIT(6)
 #define   CPUID_SVM_DECODE       BIT(7)
 #define   CPUID_SVM_PAUSE_FILTER BIT(10)
+#define   CPUID_SVM_PAUSE_THRESH BIT(12)
 #define   CPUID_SVM_VGIF         BIT(16)
 
 /* Host-safety and run-loop intercepts every vCPU starts with (docs/svm.md). */
@@ -112,6 +113,7 @@ static int svm_probe_features(struct svm_features *f, const char **why)
 	f->flush_by_asid = r.edx & CPUID_SVM_FLUSH_ASID;
 	f->decode_assists = r.edx & CPUID_SVM_DECODE;
 	f->pause_filter = r.edx & CPUID_SVM_PAUSE_FILTER;
+	f->pause_threshold = r.edx & CPUID_SVM_PAUSE_THRESH;
 	f->vgif = r.edx & CPUID_SVM_VGIF;
 
 	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
@@ -188,7 +190,10 @@ static int svm_backend_probe(struct backend_caps *caps, const char **why)
 		.tagged_tlb = true,
 		.real_mode = true,
 		.tsc_aux = true,
+		.pause_filtered = svm_features.pause_filter,
 	};
+	if (!svm_features.pause_filter)
+		pr_info("svm: no PAUSE filter: PAUSE exits only while a vCPU shares its CPU");
 	return 0;
 }
 
@@ -408,6 +413,18 @@ static void svm_vmcb_init(struct svm_vcpu *v)
 	c->intercept_exceptions = SVM_EXC_ALWAYS;
 	c->intercept_misc1 = SVM_MISC1_DEFAULT;
 	c->intercept_misc2 = SVM_MISC2_DEFAULT;
+	/*
+	 * With the filter, PAUSE exits after SVM_PAUSE_FILTER_COUNT of them
+	 * (those SVM_PAUSE_FILTER_THRESH cycles apart or closer, where the
+	 * threshold exists): a spin on a lock, not a guest's occasional
+	 * cpu_relax(). Without it core sets the intercept while needed.
+	 */
+	if (svm_features.pause_filter) {
+		c->intercept_misc1 |= SVM_INTERCEPT_PAUSE;
+		c->pause_filter_count = SVM_PAUSE_FILTER_COUNT;
+		if (svm_features.pause_threshold)
+			c->pause_filter_threshold = SVM_PAUSE_FILTER_THRESH;
+	}
 	c->iopm_base_pa = v->iopm_pa;
 	c->msrpm_base_pa = v->msrpm_pa;
 	/* Guest IF masks virtual interrupts only; physical ones always exit. */
@@ -570,6 +587,17 @@ static void svm_set_intr_window(struct backend_vcpu *bv, bool on)
 	svm_intercept_misc1(v, SVM_INTERCEPT_VINTR, on);
 }
 
+/* Where PAUSE is not filtered: its intercept, set only when it changes. */
+static void svm_set_pause_exit(struct backend_vcpu *bv, bool on)
+{
+	struct svm_vcpu *v = to_svm(bv);
+
+	if (svm_features.pause_filter ||
+	    !!(v->vmcb->control.intercept_misc1 & SVM_INTERCEPT_PAUSE) == on)
+		return;
+	svm_intercept_misc1(v, SVM_INTERCEPT_PAUSE, on);
+}
+
 /* Works with the IRET intercept and svm_entry_nmi_step() (docs/svm.md). */
 static void svm_set_nmi_window(struct backend_vcpu *bv, bool on)
 {
@@ -723,4 +751,5 @@ const struct backend_ops svm_backend_ops = {
 	.set_debug_ctl = svm_set_debug_ctl,
 	.dump_control = svm_dump_control,
 	.queued_event = svm_queued_event,
+	.set_pause_exit = svm_set_pause_exit,
 };

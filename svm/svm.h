@@ -39,6 +39,7 @@ struct svm_features {
 	bool flush_by_asid;
 	bool decode_assists;
 	bool pause_filter;
+	bool pause_threshold;
 	bool vgif;
 	bool gbpages;
 };

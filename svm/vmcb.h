@@ -30,6 +30,9 @@
 #define SVM_INTERCEPT_INTN         BIT(21)
 #define SVM_INTERCEPT_INVD         BIT(22)
 #define SVM_INTERCEPT_PAUSE        BIT(23)
+/* PAUSEs before the intercept fires, and the most cycles between two (KVM's). */
+#define SVM_PAUSE_FILTER_COUNT     3000
+#define SVM_PAUSE_FILTER_THRESH    128
 #define SVM_INTERCEPT_HLT          BIT(24)
 #define SVM_INTERCEPT_INVLPG       BIT(25)
 #define SVM_INTERCEPT_INVLPGA      BIT(26)

@@ -17,6 +17,7 @@
 #include "core/lib/printf.h"
 #include "core/lib/string.h"
 #include "core/memslots.h"
+#include "core/sched.h"
 #include "core/vcpu_run.h"
 #include "core/vm.h"
 
@@ -76,20 +77,66 @@ static uint64_t vm_cmds_exits(const struct vm *vm)
 	return exits;
 }
 
-/* One VM's summary line, as `vms` prints it. */
+static const char *const vm_cmds_thread_states[] = {
+	[SCHED_RUNNABLE] = "runnable", [SCHED_RUNNING] = "running",
+	[SCHED_BLOCKED] = "blocked", [SCHED_DEAD] = "ended",
+};
+
+/* "CPU 1" or "CPU -" (placed nowhere: its thread has ended) into buf. */
+static const char *vm_cmds_cpu_str(int cpu, char *buf, size_t size)
+{
+	if (cpu < 0)
+		hv_snprintf(buf, size, "CPU -");
+	else
+		hv_snprintf(buf, size, "CPU %d", cpu);
+	return buf;
+}
+
+/*
+ * One vCPU's line: the CPU its thread is placed on now, its state there
+ * and its scheduler statistics; `vm NAME` adds its exits and that CPU's
+ * idle time.
+ */
+static void vm_cmds_vcpu_line(struct vcpu *vc, unsigned int id, bool full)
+{
+	struct sched_thread_stat st;
+	char cpu[16], ran[24], extra[64] = "", secs[24];
+
+	sched_thread_stat(&vc->thread, &st);
+	if (full)
+		hv_snprintf(extra, sizeof(extra), ", %llu exits, CPU idle %s",
+			    (unsigned long long)READ_ONCE(vc->exits_total),
+			    st.cpu < 0 ? "-" : vm_cmds_secs(secs, sizeof(secs),
+							      cpu_idle_ns((unsigned int)st.cpu)));
+	monitor_printf("  vCPU %u: %s %s, ran %s, %llu switches, %llu migrations%s", id,
+		       vm_cmds_cpu_str(st.cpu, cpu, sizeof(cpu)),
+		       (unsigned int)st.state < ARRAY_SIZE(vm_cmds_thread_states) ?
+		       vm_cmds_thread_states[st.state] : "?",
+		       vm_cmds_secs(ran, sizeof(ran), st.ran_ns),
+		       (unsigned long long)st.switches, (unsigned long long)st.migrations, extra);
+}
+
+/* One VM's summary line, as `vms` prints it: the CPUs its vCPUs are on now. */
 static void vm_cmds_summary(const struct vms_info *in)
 {
 	char up[32] = "", where[96] = "";
 	size_t len = 0;
 
-	if (in->live) {
+	if (in->live && in->vm) {
 		char secs[24];
 
 		hv_snprintf(up, sizeof(up), ", up %s",
 			    vm_cmds_secs(secs, sizeof(secs), time_now_ns() - in->boot_ns));
-		for (unsigned int v = 0; v < in->vcpus && len < sizeof(where); v++)
-			len += (size_t)hv_snprintf(where + len, sizeof(where) - len, "%s%u",
-						   v ? "," : "; vCPUs on CPUs ", in->cpus[v]);
+		for (unsigned int v = 0; v < vm_nr_vcpus(in->vm) && len < sizeof(where); v++) {
+			int cpu = READ_ONCE(in->vm->vcpus[v]->thread.cpu);
+
+			if (cpu < 0)
+				len += (size_t)hv_snprintf(where + len, sizeof(where) - len, "%s-",
+							   v ? "," : "; vCPUs on CPUs ");
+			else
+				len += (size_t)hv_snprintf(where + len, sizeof(where) - len, "%s%d",
+							   v ? "," : "; vCPUs on CPUs ", cpu);
+		}
 	}
 	monitor_printf("vm %s: %s, %u vCPU(s) from CPU %u, %llu MiB, %llu exits, %u restarts%s%s",
 		       in->name, vm_cmds_state(in), in->vcpus, in->cpus[0],
@@ -106,8 +153,11 @@ static void vm_cmds_vms(const char *args)
 		monitor_error("vms: syntax: vms");
 		return;
 	}
-	for (i = 0; vms_info(i, &in); i++)
+	for (i = 0; vms_info(i, &in); i++) {
 		vm_cmds_summary(&in);
+		for (unsigned int v = 0; in.vm && v < vm_nr_vcpus(in.vm); v++)
+			vm_cmds_vcpu_line(in.vm->vcpus[v], v, false);
+	}
 	if (!i)
 		monitor_printf("hv: no VMs");
 }
@@ -162,7 +212,7 @@ static void vm_cmds_memslots(struct vm *vm)
 
 static void vm_cmds_vm(const char *args)
 {
-	char buf[VM_CMDS_ARGS_MAX], secs[24];
+	char buf[VM_CMDS_ARGS_MAX];
 	const char *name;
 	struct vms_info in;
 
@@ -174,15 +224,8 @@ static void vm_cmds_vm(const char *args)
 		return;
 	if (vm_is_stopped(in.vm))
 		monitor_printf("  stop reason: %s", in.vm->stop_reason);
-	for (unsigned int v = 0; v < vm_nr_vcpus(in.vm); v++) {
-		const struct vcpu *vc = in.vm->vcpus[v];
-		int host = READ_ONCE(vc->host_cpu);
-
-		monitor_printf("  vCPU %u: CPU %u (%s), %llu exits, CPU idle %s", v, in.cpus[v],
-			       host >= 0 ? "in its loop" : "not running",
-			       (unsigned long long)READ_ONCE(vc->exits_total),
-			       vm_cmds_secs(secs, sizeof(secs), cpu_idle_ns(in.cpus[v])));
-	}
+	for (unsigned int v = 0; v < vm_nr_vcpus(in.vm); v++)
+		vm_cmds_vcpu_line(in.vm->vcpus[v], v, true);
 	vm_cmds_memslots(in.vm);
 }
 
@@ -251,26 +294,43 @@ static void vm_cmds_stats(const char *args)
 	}
 }
 
-/* What physical CPU cpu runs, into buf. */
-static const char *vm_cmds_cpu_owner(unsigned int cpu, char *buf, size_t size)
+/*
+ * What is placed on physical CPU cpu, into owner (the monitor on its own
+ * CPU first, then every vCPU whose thread is placed there now, "nothing"
+ * if none), and which of them runs, into running ("idle" if none).
+ */
+static void vm_cmds_cpu_owner(unsigned int cpu, const struct sched_thread *curr,
+			      char *owner, size_t size, char *running, size_t rsize)
 {
+	const bool monitor = cpu == smp_processor_id();
+	size_t len = 0;
 	struct vms_info in;
 
-	if (cpu == smp_processor_id())
-		return "the monitor";
-	for (unsigned int i = 0; vms_info(i, &in); i++)
-		for (unsigned int v = 0; in.live && v < in.vcpus; v++)
-			if (in.cpus[v] == cpu) {
-				hv_snprintf(buf, size, "VM %s vCPU %u", in.name, v);
-				return buf;
-			}
-	return "nothing";
+	owner[0] = '\0';
+	hv_snprintf(running, rsize, "%s", monitor && curr == sched_current() ? "the monitor" :
+		    curr ? "another thread" : "idle");
+	if (monitor)
+		len = (size_t)hv_snprintf(owner, size, "the monitor");
+	for (unsigned int i = 0; vms_info(i, &in); i++) {
+		for (unsigned int v = 0; in.vm && v < vm_nr_vcpus(in.vm); v++) {
+			const struct sched_thread *t = &in.vm->vcpus[v]->thread;
+
+			if (curr == t)
+				hv_snprintf(running, rsize, "VM %s vCPU %u", in.name, v);
+			if (READ_ONCE(t->cpu) != (int)cpu || len >= size)
+				continue;
+			len += (size_t)hv_snprintf(owner + len, size - len, "%sVM %s vCPU %u",
+						   len ? " and " : "", in.name, v);
+		}
+	}
+	if (!owner[0])
+		hv_snprintf(owner, size, "nothing");
 }
 
 static void vm_cmds_cpus(const char *args)
 {
 	uint64_t now = time_now_ns();
-	char owner[64], secs[24];
+	char owner[128], running[64], secs[24];
 
 	if (args[0]) {
 		monitor_error("cpus: syntax: cpus");
@@ -278,13 +338,18 @@ static void vm_cmds_cpus(const char *args)
 	}
 	for (unsigned int c = 0; c < platform_nr_cpus(); c++) {
 		uint64_t idle = cpu_idle_ns(c);
+		struct sched_rq_stat q;
 
-		monitor_printf("cpu %u: %s, idle %s (%llu%% of %llu s)%s", c,
-			       vm_cmds_cpu_owner(c, owner, sizeof(owner)),
+		sched_rq_stat(c, &q);
+		vm_cmds_cpu_owner(c, q.curr, owner, sizeof(owner), running, sizeof(running));
+		monitor_printf("cpu %u: %s, idle %s (%llu%% of %llu s)%s", c, owner,
 			       vm_cmds_secs(secs, sizeof(secs), idle),
 			       (unsigned long long)(now ? MIN(idle, now) * 100 / now : 0),
 			       (unsigned long long)(now / NS_PER_SEC),
 			       cpu_idle_halted(c) ? ", halted now" : "");
+		if (q.online)
+			monitor_printf("  run queue: load %u, runnable %u, running %s",
+				       q.nr_placed, q.nr_runnable, running);
 	}
 }
 
@@ -334,7 +399,7 @@ static const struct monitor_cmd vm_cmds[] = {
 	  .run = vm_cmds_reset },
 	{ .name = "stats", .alias = "s", .syntax = "stats [NAME]",
 	  .help = "exit statistics of every vCPU, or of one VM's", .run = vm_cmds_stats },
-	{ .name = "cpus", .syntax = "cpus", .help = "what each physical CPU runs, its idle time",
+	{ .name = "cpus", .syntax = "cpus", .help = "what each physical CPU runs, its run queue",
 	  .run = vm_cmds_cpus },
 	{ .name = "log", .syntax = "log [LEVEL]", .help = "show or set the log level",
 	  .run = vm_cmds_log },

@@ -1,10 +1,11 @@
 /*
  * Three vCPUs pass a token around a ring through guest memory, 20 times
  * round: vCPU k takes its turn when the count modulo 3 is k, and waits
- * for it in a PAUSE loop that never exits on its own account. With
- * fewer host CPUs than vCPUs this only moves on if the scheduler takes
- * the CPU from a spinning vCPU when its slice ends (the host timer forces
- * the exit) and gives it to another; with a CPU each it is a plain ring.
+ * for it in a PAUSE loop. With fewer host CPUs than vCPUs this only moves
+ * on if the scheduler takes the CPU from a spinning vCPU when its slice
+ * ends (the host timer forces the exit) or its PAUSE exits and it yields
+ * (AMD-V; docs/scheduler.md), and gives it to another; with a CPU each it
+ * is a plain ring.
  * The vCPUs run with IF set (nothing is ever injected): Bochs's VT-x
  * forces no exit for a host interrupt while the guest has IF clear.
  * vCPU 0 reports.

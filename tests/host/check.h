@@ -74,6 +74,8 @@ void shim_set_kick_handler(void (*fn)(unsigned int cpu));
  * CPU halts; it clears every CPU's deadline and pending kick.
  */
 void shim_set_halt_model(bool on);
+/* The deadline hosted CPU cpu last gave platform_timer_arm(). */
+uint64_t shim_timer_deadline_of(unsigned int cpu);
 /* True while hosted CPU cpu waits in platform_wait_irq() (halt model on). */
 bool shim_cpu_halted(unsigned int cpu);
 /*

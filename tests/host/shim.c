@@ -251,6 +251,12 @@ void platform_timer_arm(uint64_t deadline_ns)
 		__atomic_store_n(&shim_timer_deadline[cpu], deadline_ns, __ATOMIC_RELAXED);
 }
 
+uint64_t shim_timer_deadline_of(unsigned int cpu)
+{
+	return cpu < SHIM_CPUS ? __atomic_load_n(&shim_timer_deadline[cpu], __ATOMIC_RELAXED) :
+				 UINT64_MAX;
+}
+
 void platform_wait_irq(void)
 {
 	unsigned int cpu = smp_processor_id();
