@@ -23,6 +23,10 @@
 #define sched_pull         one_lock_sched_pull
 #define sched_migrate      one_lock_sched_migrate
 #define sched_thread_start one_lock_sched_thread_start
+#define sched_cpu_shared   one_lock_sched_cpu_shared
+#define sched_yield_spin   one_lock_sched_yield_spin
+#define sched_thread_stat  one_lock_sched_thread_stat
+#define sched_rq_stat      one_lock_sched_rq_stat
 
 #include "core/sched.c"
 #include "tests/bench/bench_sched.h"
