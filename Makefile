@@ -149,6 +149,7 @@ $(BUILD)/guest/%.bin: tests/guest/%.S tests/guest/payload.h
 
 $(BUILD)/guest/memscan_full.bin: tests/guest/memscan.S
 $(BUILD)/guest/pc_spin_cli.bin: tests/guest/pc_spin.S
+$(BUILD)/guest/avx_stress_share3.bin $(BUILD)/guest/avx_stress_share4.bin: tests/guest/avx_stress.S
 
 # Boot-format test kernels: tests/guest/mb/mb_check.S built once per
 # format (docs/guest-images.md), linked at 1 MiB by tests/guest/mb/mb.ld.

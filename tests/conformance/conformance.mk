@@ -8,9 +8,11 @@
 #   tests/conformance/run.py [NAME..]  run some (docs/testing.md)
 
 # timer_route is built here but booted by tests/integration/svm_timer_route_iso.scn,
-# not by the runner (its rate checks measure the emulator's timeliness too).
+# not by the runner (its rate checks measure the emulator's timeliness too);
+# sched_fair and xstate_share likewise, by the scenarios of two VMs sharing a
+# CPU (svm_sched_fair_iso.scn, svm_xstate_share_iso.scn and others).
 CONF_KERNELS := exceptions lapic_timer smp ioapic mb_entry pci pmtimer pit cpuid_msr rtc pic x2apic \
-	timer_route
+	timer_route sched_fair xstate_share
 CONF_DIR     := $(BUILD)/conformance
 # The ones `make test` also runs under VT-x (Bochs, about 15 s each).
 CONF_KERNELS_VMX := exceptions lapic_timer smp ioapic mb_entry x2apic

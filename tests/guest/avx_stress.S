@@ -7,14 +7,22 @@
  * zeros) is a failure: the first vCPU to see one records the register
  * and the low dword of its difference from the pattern. vCPU 0 waits for all and reports.
  *
- * NR_VCPUS and ITERATIONS are the knobs: more vCPUs than CPUs need the
- * header's count and a scheduler that shares CPUs (payloads get one CPU
- * per vCPU today), more iterations a longer run.
+ * NR_VCPUS and ITERATIONS are the knobs, defined before this file is
+ * included to override them (avx_stress_share3.S, avx_stress_share4.S:
+ * more vCPUs than the scenario's CPUs, so that they take turns on one
+ * CPU and their registers go through the backend's vcpu_put and
+ * vcpu_load). vCPU 0's wait for the others makes an exit every round:
+ * a vCPU that spins with IF clear and never exits could keep a shared
+ * CPU from the vCPUs it waits for (docs/scheduler.md, "Not done").
  */
 #include "payload.h"
 
+#ifndef NR_VCPUS
 #define NR_VCPUS    2
+#endif
+#ifndef ITERATIONS
 #define ITERATIONS  (64 * 4096)	/* per vCPU */
+#endif
 #define CHECK_EVERY 4096
 #define PATTERNS    0x10000	/* vCPU i's pattern at PATTERNS + i * 256 */
 #define SCRATCH     192		/* and 32 bytes of its own after the pattern */
@@ -138,6 +146,7 @@ finished:
 	testl %ebx, %ebx
 	jnz park
 2:	pause
+	outb %al, $0x80			/* an exit: a safe point to switch at */
 	cmpl $NR_VCPUS, done
 	jne 2b
 	cmpl $0, failures

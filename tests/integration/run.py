@@ -54,6 +54,13 @@ Each tests/integration/*.scn file is one scenario:
     latency-factor: F           (each later latency step's median must be
                                  within F times the first step's median,
                                  or of 0.2 s if that is smaller; default 3)
+    ratio: LOW HIGH <regex A> over <regex B>
+                                (after the run: the number that each
+                                 regex's first group matches, first match
+                                 anywhere in the log, in any order; A / B
+                                 must lie in [LOW, HIGH]; the ratio is
+                                 printed as "RATIO integration:<name>
+                                 A/B = X (LOW-HIGH)")
 
 expect, send, sendraw, await and latency lines are steps, taken in file
 order. Each latency step prints an informational line, counted neither as
@@ -89,7 +96,7 @@ def parse_scenario(path):
     sc = {"machine": "qemu-uefi", "smp": "1", "memory": "512", "cpu": "",
           "cmdline": "", "files": "", "timeout": "120", "expect": [], "reject": [],
           "vmcfg": [], "mkfile": [], "overlap": [], "steps": [], "latency-max": "5",
-          "latency-factor": "3", "gdb": "off"}
+          "latency-factor": "3", "gdb": "off", "ratio": []}
     with open(path) as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -129,6 +136,14 @@ def parse_scenario(path):
                 if not arrow or not rx.strip():
                     raise ValueError(f"{path}:{lineno}: latency: LABEL N CMD => REGEX")
                 sc["steps"].append(("latency", label, int(n), cmd, rx.strip()))
+                continue
+            if key == "ratio":
+                low, high, rest = (value.split(None, 2) + ["", ""])[:3]
+                num, over, den = rest.partition(" over ")
+                if not over or not num.strip() or not den.strip():
+                    raise ValueError(f"{path}:{lineno}: ratio: LOW HIGH REGEX_A over REGEX_B")
+                sc["ratio"].append((float(low), float(high), re.compile(num.strip()),
+                                    re.compile(den.strip())))
                 continue
             if not sep or key not in sc or key == "steps":
                 raise ValueError(f"{path}:{lineno}: unknown line {line!r}")
@@ -409,6 +424,22 @@ BOCHS_PANIC = re.compile(r"^\d+p\[.*", re.M)	# bochs.log: a message of level "pa
 HV_PANIC = re.compile(r".*(hv: panic on CPU|hv: fatal exception).*")
 
 
+def check_ratio(text, low, high, num, den):
+    """(why, line): why is None when num's number over den's lies in
+    [low, high]; line shows the ratio when both were found."""
+    a, b = num.search(text), den.search(text)
+    for rx, m in ((num, a), (den, b)):
+        if not m:
+            return f"ratio: no match in the log for: {rx.pattern}", None
+    x, y = float(a.group(1)), float(b.group(1))
+    if y == 0:
+        return f"ratio: the divisor is 0 ({b.group(0)!r})", None
+    line = f"A/B = {x / y:.3f} ({low:g}-{high:g}; A {a.group(1)}, B {b.group(1)})"
+    if not low <= x / y <= high:
+        return f"ratio {line} out of bounds", line
+    return None, line
+
+
 def classify(workdir, console):
     """What the logs say ended a failed run: the emulator or the hypervisor."""
     blog = os.path.join(workdir, "bochs.log")
@@ -610,6 +641,12 @@ def run_scenario(path):
             why = check_overlap(full, a, b)
             if why:
                 break
+    for low, high, num, den in sc["ratio"]:
+        if why is not None:
+            break
+        why, line = check_ratio(full, low, high, num, den)
+        if line:
+            info.append(f"RATIO integration:{name} {line}")
     if why is not None:
         cause = classify(workdir, full)
         if cause:
