@@ -44,7 +44,7 @@ HV_SRCS := \
 	arch/x86/setup.c arch/x86/desc.c arch/x86/traps.c arch/x86/entry.S \
 	arch/x86/apic.c arch/x86/tsc.c arch/x86/smp.c arch/x86/trampoline.S \
 	arch/x86/paging.c arch/x86/console.c arch/x86/platform.c arch/x86/fpu.c \
-	arch/x86/ctx_switch.S core/sched.c \
+	arch/x86/ctx_switch.S core/sched.c core/sched_balance.c \
 	core/lib/log.c core/lib/printf.c core/lib/errno.c core/lib/string.c core/lib/cmdline.c \
 	core/lib/text_filter.c \
 	core/lib/symbols.c core/lib/spinlock.c core/lib/rwlock.c core/lib/percpu_rwlock.c \

@@ -14,29 +14,13 @@
 #include "core/lib/cpu_idle.h"
 #include "core/lib/errno.h"
 #include "core/lib/platform.h"
-#include "core/sched.h"
+#include "core/sched_rq.h"
 
-static struct sched_rq sched_rqs[SCHED_MAX_CPUS];
+struct sched_rq sched_rqs[SCHED_MAX_CPUS];
 
-/*
- * The lock of a queue. SCHED_ONE_LOCK is a baseline for
- * tests/bench/bench_sched.c only: every queue under one global lock, as a
- * scheduler with a single run-queue lock would be; the rest of the code
- * stays the same (two queues' "two" locks are then that one, taken once).
- */
 #ifdef SCHED_ONE_LOCK
-static spinlock_t sched_one_lock = SPINLOCK_INIT;
+spinlock_t sched_one_lock = SPINLOCK_INIT;
 #endif
-
-static inline spinlock_t *rq_lock_of(struct sched_rq *rq)
-{
-#ifdef SCHED_ONE_LOCK
-	(void)rq;
-	return &sched_one_lock;
-#else
-	return &rq->lock;
-#endif
-}
 
 struct sched_rq *sched_rq_of(unsigned int cpu)
 {
@@ -93,12 +77,6 @@ void sched_init_cpu(unsigned int cpu, struct sched_thread *idle,
 	__atomic_store_n(&rq->online, true, __ATOMIC_RELEASE);
 }
 
-static bool sched_cpu_online(unsigned int cpu)
-{
-	return cpu < SCHED_MAX_CPUS &&
-	       __atomic_load_n(&sched_rqs[cpu].online, __ATOMIC_ACQUIRE);
-}
-
 /*
  * Locks the queue t is placed on and returns it, or NULL if t is placed
  * nowhere. t->cpu can change until the lock is held (a migration), so it
@@ -152,6 +130,12 @@ static void rq_update_min(struct sched_rq *rq)
 		rq->min_vruntime = m;
 }
 
+void sched_rq_sync_min(struct sched_rq *rq, uint64_t now)
+{
+	rq_account(rq, now);
+	rq_update_min(rq);
+}
+
 /* The highest priority first, then the smallest vruntime; NULL: none. */
 static struct sched_thread *rq_pick(struct sched_rq *rq)
 {
@@ -185,7 +169,7 @@ static bool rq_should_preempt(struct sched_rq *rq, const struct sched_thread *t,
 }
 
 /* Adds runnable t to rq; asks curr to yield if t should preempt it. */
-static bool rq_enqueue(struct sched_rq *rq, struct sched_thread *t, uint64_t now)
+bool sched_rq_enqueue(struct sched_rq *rq, struct sched_thread *t, uint64_t now)
 {
 	bool preempt;
 
@@ -218,53 +202,30 @@ static bool rq_wake_locked(struct sched_rq *rq, struct sched_thread *t, uint64_t
 	if (t->vruntime < floor)
 		t->vruntime = floor;
 	t->woken = true;
-	return rq_enqueue(rq, t, now);
+	return sched_rq_enqueue(rq, t, now);
 }
 
-/* The CPU to interrupt for a preemption decided on rq, or -1. */
-static int rq_kick_cpu(const struct sched_rq *rq, bool preempt)
+int sched_rq_kick_cpu(const struct sched_rq *rq, bool preempt)
 {
-	unsigned int cpu = (unsigned int)(rq - sched_rqs);
+	unsigned int cpu = rq_cpu(rq);
 
 	return preempt && cpu != smp_processor_id() ? (int)cpu : -1;
 }
 
-/*
- * An idle online CPU of t's affinity other than rq's, to kick into a pull
- * (sched_idle()) now that vCPU t has been made runnable on rq next to
- * another runnable thread; -1 if t is no vCPU, rq has one runnable
- * thread or no such CPU idles. Reads the other queues' counters without
- * their locks: a CPU that has just stopped idling gets a kick it does not
- * need, and one that has just gone idle pulls on its own. rq locked.
- */
-static int rq_idle_cpu_for(struct sched_rq *rq, const struct sched_thread *t)
-{
-	unsigned int self = (unsigned int)(rq - sched_rqs);
-
-	spin_assert_held(rq_lock_of(rq));
-	if (t->prio != SCHED_PRIO_VCPU || rq->nr_runnable < 2)
-		return -1;
-	for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++)
-		if (c != self && (t->affinity & BIT_ULL(c)) && sched_cpu_online(c) &&
-		    !READ_ONCE(sched_rqs[c].nr_runnable))
-			return (int)c;
-	return -1;
-}
-
 /* Sends the kicks decided under a queue's lock, after dropping it. */
-static void sched_send_kicks(int preempt_cpu, int idle_cpu)
+static void sched_send_kicks(int preempt_cpu, int balance_cpu)
 {
 	if (preempt_cpu >= 0)
 		platform_kick_cpu((unsigned int)preempt_cpu);
-	if (idle_cpu >= 0 && idle_cpu != preempt_cpu)
-		platform_kick_cpu((unsigned int)idle_cpu);
+	if (balance_cpu >= 0 && balance_cpu != preempt_cpu)
+		platform_kick_cpu((unsigned int)balance_cpu);
 }
 
 int sched_place(struct sched_thread *t, int cpu)
 {
 	unsigned long flags;
 	struct sched_rq *rq;
-	int kick, idle_cpu;
+	int kick, balance_cpu;
 	bool preempt;
 
 	ASSERT(t->cpu < 0);
@@ -292,11 +253,11 @@ int sched_place(struct sched_thread *t, int cpu)
 	t->vruntime = rq->min_vruntime;
 	list_add_tail(&t->placed_link, &rq->placed);
 	WRITE_ONCE(rq->nr_placed, rq->nr_placed + 1);
-	preempt = rq_enqueue(rq, t, time_now_ns());
-	kick = rq_kick_cpu(rq, preempt);
-	idle_cpu = rq_idle_cpu_for(rq, t);
+	preempt = sched_rq_enqueue(rq, t, time_now_ns());
+	kick = sched_rq_kick_cpu(rq, preempt);
+	balance_cpu = sched_rq_balance_kick(rq, t);
 	spin_unlock_irqrestore(rq_lock_of(rq), flags);
-	sched_send_kicks(kick, idle_cpu);
+	sched_send_kicks(kick, balance_cpu);
 	return cpu;
 }
 
@@ -304,7 +265,7 @@ bool sched_wake(struct sched_thread *t)
 {
 	bool woke = false, preempt = false;
 	unsigned long flags;
-	int kick = -1, idle_cpu = -1;
+	int kick = -1, balance_cpu = -1;
 	struct sched_rq *rq;
 
 	rq = rq_lock_thread(t, &flags);
@@ -313,14 +274,14 @@ bool sched_wake(struct sched_thread *t)
 	if (t->state == SCHED_BLOCKED) {
 		woke = true;
 		preempt = rq_wake_locked(rq, t, time_now_ns());
-		kick = rq_kick_cpu(rq, preempt);
-		idle_cpu = rq_idle_cpu_for(rq, t);
+		kick = sched_rq_kick_cpu(rq, preempt);
+		balance_cpu = sched_rq_balance_kick(rq, t);
 	} else if (t->state != SCHED_DEAD) {
 		/* It runs, or is between its check and sched_block(). */
 		t->wake_pending = true;
 	}
 	spin_unlock_irqrestore(rq_lock_of(rq), flags);
-	sched_send_kicks(kick, idle_cpu);
+	sched_send_kicks(kick, balance_cpu);
 	return woke;
 }
 
@@ -460,6 +421,7 @@ void sched_yield_spin(void)
 		return;
 	}
 	WRITE_ONCE(c->yields, c->yields + 1);
+	WRITE_ONCE(rq->yields, rq->yields + 1);
 	sched_switch(rq, c, rq_switch_to(rq, time_now_ns(), to), flags);
 }
 
@@ -526,7 +488,7 @@ uint64_t sched_cpu_deadline(unsigned int cpu)
 {
 	struct sched_rq *rq = sched_rq_of(cpu);
 	unsigned long flags = spin_lock_irqsave(rq_lock_of(rq));
-	uint64_t d = READ_ONCE(rq->slice_end);
+	uint64_t d = MIN(READ_ONCE(rq->slice_end), sched_rq_balance_deadline(cpu));
 	struct sched_thread *t;
 
 	list_for_each_entry(t, &rq->placed, placed_link)
@@ -552,136 +514,6 @@ unsigned int sched_wake_due(uint64_t now)
 	}
 	spin_unlock_irqrestore(rq_lock_of(rq), flags);
 	return n;
-}
-
-/* Locks two queues in CPU-id order (a before b when a's id is lower). */
-static unsigned long rq_lock_two(struct sched_rq *a, struct sched_rq *b)
-{
-	unsigned long flags;
-
-	if (a > b) {
-		struct sched_rq *x = a;
-
-		a = b;
-		b = x;
-	}
-	flags = spin_lock_irqsave(rq_lock_of(a));
-	if (rq_lock_of(b) != rq_lock_of(a))
-		spin_lock(rq_lock_of(b));
-	return flags;
-}
-
-static void rq_unlock_two(struct sched_rq *a, struct sched_rq *b, unsigned long flags)
-{
-	if (rq_lock_of(b) != rq_lock_of(a))
-		spin_unlock(rq_lock_of(b));
-	spin_unlock_irqrestore(rq_lock_of(a), flags);
-}
-
-/*
- * Moves t from src to dst, both locked; t is switched out (runnable or
- * blocked). Its vruntime keeps its distance to the queue's minimum.
- */
-static bool rq_move(struct sched_rq *src, struct sched_rq *dst, struct sched_thread *t)
-{
-	bool runnable = t->state == SCHED_RUNNABLE, preempt = false;
-	uint64_t lag = t->vruntime > src->min_vruntime ? t->vruntime - src->min_vruntime : 0;
-
-	ASSERT(!t->on_cpu && t->state != SCHED_RUNNING && t->state != SCHED_DEAD);
-	list_del_init(&t->placed_link);
-	WRITE_ONCE(src->nr_placed, src->nr_placed - 1);
-	if (runnable) {
-		list_del_init(&t->run_link);
-		WRITE_ONCE(src->nr_runnable, src->nr_runnable - 1);
-	}
-	WRITE_ONCE(t->cpu, (int)(dst - sched_rqs));
-	t->vruntime = dst->min_vruntime + lag;
-	WRITE_ONCE(t->migrations, t->migrations + 1);
-	list_add_tail(&t->placed_link, &dst->placed);
-	WRITE_ONCE(dst->nr_placed, dst->nr_placed + 1);
-	if (runnable)
-		preempt = rq_enqueue(dst, t, time_now_ns());
-	return preempt;
-}
-
-int sched_migrate(struct sched_thread *t, unsigned int cpu)
-{
-	struct sched_rq *src, *dst;
-	unsigned long flags;
-	int from, kick = -1;
-
-	if (!(t->affinity & BIT_ULL(cpu)) || !sched_cpu_online(cpu))
-		return -EINVAL;
-	dst = sched_rq_of(cpu);
-	for (;;) {
-		from = READ_ONCE(t->cpu);
-		if (from < 0)
-			return -EINVAL;
-		src = sched_rq_of((unsigned int)from);
-		if (src == dst)
-			return 0;
-		flags = rq_lock_two(src, dst);
-		if (READ_ONCE(t->cpu) == from)
-			break;
-		rq_unlock_two(src, dst, flags);
-	}
-	if (t->on_cpu || t->state == SCHED_RUNNING || t->state == SCHED_DEAD) {
-		rq_unlock_two(src, dst, flags);
-		return -EBUSY;
-	}
-	kick = rq_kick_cpu(dst, rq_move(src, dst, t));
-	rq_unlock_two(src, dst, flags);
-	if (kick >= 0)
-		platform_kick_cpu((unsigned int)kick);
-	return 0;
-}
-
-/* A thread of src that may move to cpu now: runnable, switched out. */
-static struct sched_thread *rq_movable(struct sched_rq *src, unsigned int cpu)
-{
-	struct sched_thread *t;
-
-	list_for_each_entry(t, &src->runnable, run_link)
-		if (t->prio == SCHED_PRIO_VCPU && !t->on_cpu &&
-		    (t->affinity & BIT_ULL(cpu)))
-			return t;
-	return NULL;
-}
-
-/* The busiest queue but cpu's with a thread waiting besides its curr, or NULL. */
-static struct sched_rq *rq_busiest(unsigned int cpu)
-{
-	struct sched_rq *src = NULL;
-	unsigned int most = 1;
-
-	for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++) {
-		unsigned int n;
-
-		if (c == cpu || !sched_cpu_online(c))
-			continue;
-		n = READ_ONCE(sched_rqs[c].nr_runnable);
-		if (n > most) {
-			most = n;
-			src = &sched_rqs[c];
-		}
-	}
-	return src;
-}
-
-struct sched_thread *sched_pull(unsigned int cpu)
-{
-	struct sched_rq *dst = sched_rq_of(cpu), *src = rq_busiest(cpu);
-	struct sched_thread *t;
-	unsigned long flags;
-
-	if (!src)
-		return NULL;
-	flags = rq_lock_two(src, dst);
-	t = READ_ONCE(dst->nr_runnable) < src->nr_runnable ? rq_movable(src, cpu) : NULL;
-	if (t)
-		rq_move(src, dst, t);
-	rq_unlock_two(src, dst, flags);
-	return t;
 }
 
 static bool sched_other_cpu_online(unsigned int cpu)
@@ -765,6 +597,9 @@ void sched_rq_stat(unsigned int cpu, struct sched_rq_stat *out)
 	out->nr_placed = rq->nr_placed;
 	out->nr_runnable = rq->nr_runnable;
 	out->curr = rq->curr == rq->idle ? NULL : rq->curr;
+	out->pulls = rq->pulls;
+	out->balance_pulls = rq->balance_pulls;
+	out->yields = rq->yields;
 	spin_unlock_irqrestore(rq_lock_of(rq), flags);
 }
 

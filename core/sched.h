@@ -38,6 +38,15 @@
  * idle CPU that no kick reached (sched_idle()).
  */
 #define SCHED_IDLE_PULL_NS   (SCHED_SLICE_NS * 5)
+/*
+ * The periodic balance of a busy CPU (sched_balance_tick()): at most once
+ * every SCHED_BALANCE_NS it pulls a vCPU from the busiest other queue when
+ * that one has at least SCHED_BALANCE_GAP runnable threads more than its
+ * own. A gap of 2 leaves the two queues at most one apart after the move:
+ * a 2-vs-1 never moves (it would only turn into 1-vs-2 and back).
+ */
+#define SCHED_BALANCE_NS     (SCHED_SLICE_NS * 5)
+#define SCHED_BALANCE_GAP    2u
 
 enum sched_state {
 	SCHED_RUNNABLE,		/* on its queue's runnable list */
@@ -116,9 +125,15 @@ struct sched_rq {
 	unsigned int nr_runnable;	/* non-idle runnable threads, curr included */
 	uint64_t min_vruntime;		/* never goes back */
 	uint64_t slice_end;		/* curr's turn ends, UINT64_MAX: no other runnable */
+	/* Statistics, for the monitor: written under lock, read anywhere. */
+	uint64_t pulls;			/* threads an idle pull moved here */
+	uint64_t balance_pulls;		/* threads a busy CPU's balance moved here */
+	uint64_t yields;		/* PAUSE-loop yields of its vCPUs */
 	/* Set under lock (or by the CPU itself); read lockless by its CPU. */
 	int need_resched;
 	bool online;
+	/* Its next periodic balance: written by its CPU only, no lock. */
+	uint64_t balance_next;
 } __aligned(64);
 
 /*
@@ -240,6 +255,17 @@ void sched_idle(void);
 struct sched_thread *sched_pull(unsigned int cpu);
 
 /*
+ * The periodic balance, at the running thread's safe point (a vCPU's run
+ * loop): when this CPU's SCHED_BALANCE_NS have passed since its last
+ * look, pulls one runnable, switched-out vCPU that may run here from the
+ * busiest other queue if that one has SCHED_BALANCE_GAP runnable threads
+ * more than this one (as sched_pull(), both locks in CPU-id order).
+ * Until then it reads one per-CPU timestamp and returns. True: a thread
+ * moved here (sched_need_resched() says whether it preempts now).
+ */
+bool sched_balance_tick(uint64_t now);
+
+/*
  * Moves t (runnable and switched out, or blocked) to cpu's queue, which
  * its affinity allows. Returns 0, -EBUSY (t runs, or is about to) or
  * -EINVAL.
@@ -265,6 +291,9 @@ struct sched_rq_stat {
 	unsigned int nr_placed;		/* the load: threads placed, any state */
 	unsigned int nr_runnable;	/* runnable, the running one included */
 	const struct sched_thread *curr;	/* NULL: the idle thread */
+	uint64_t pulls;			/* moved here by an idle pull */
+	uint64_t balance_pulls;		/* moved here by a periodic balance */
+	uint64_t yields;		/* PAUSE-loop yields on this CPU */
 };
 
 /* Copies cpu's queue counters and its running thread under its lock. */

@@ -229,11 +229,16 @@ int vcpu_run(struct vcpu *vcpu)
 			break;
 		/*
 		 * The scheduler's safe point: threads whose deadline passed
-		 * wake; a slice that ended or a thread that should preempt
-		 * switches this one out.
+		 * wake; the CPU's periodic balance, when due, pulls a vCPU
+		 * from a queue two runnable threads longer; a slice that
+		 * ended or a thread that should preempt switches this one
+		 * out.
 		 */
 		if (vcpu->req.thread) {
-			sched_wake_due(time_now_ns());
+			uint64_t now = time_now_ns();
+
+			sched_wake_due(now);
+			sched_balance_tick(now);
 			/*
 			 * At least one entry per turn: when a switch costs as
 			 * much as a slice or the monitor's period (emulated

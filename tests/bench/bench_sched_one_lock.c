@@ -1,7 +1,8 @@
 /*
- * The baseline of tests/bench/bench_sched.c: core/sched.c compiled with
- * SCHED_ONE_LOCK (every run queue under one global lock), its entry points
- * renamed so that it links beside the real one. Nothing else differs.
+ * The baseline of tests/bench/bench_sched.c: core/sched.c and
+ * core/sched_balance.c compiled with SCHED_ONE_LOCK (every run queue
+ * under one global lock), their entry points and shared internals renamed
+ * so that they link beside the real ones. Nothing else differs.
  */
 #define SCHED_ONE_LOCK
 #define sched_rq_of        one_lock_sched_rq_of
@@ -27,8 +28,16 @@
 #define sched_yield_spin   one_lock_sched_yield_spin
 #define sched_thread_stat  one_lock_sched_thread_stat
 #define sched_rq_stat      one_lock_sched_rq_stat
+#define sched_balance_tick one_lock_sched_balance_tick
+#define sched_rqs          one_lock_sched_rqs
+#define sched_rq_enqueue   one_lock_sched_rq_enqueue
+#define sched_rq_kick_cpu  one_lock_sched_rq_kick_cpu
+#define sched_rq_sync_min  one_lock_sched_rq_sync_min
+#define sched_rq_balance_kick     one_lock_sched_rq_balance_kick
+#define sched_rq_balance_deadline one_lock_sched_rq_balance_deadline
 
 #include "core/sched.c"
+#include "core/sched_balance.c"
 #include "tests/bench/bench_sched.h"
 
 const struct sched_bench_ops sched_one_lock_ops = {

@@ -4,8 +4,8 @@
  * wake-ups (the sleeper's bounded credit, a wake-up that comes while the
  * thread still runs, preemption), deadlines of blocked threads, pulls
  * and migrations; then four hosted CPUs placing, preempting, blocking,
- * waking, pulling and migrating sixteen threads at once, with the queues'
- * invariants checked under their locks.
+ * waking, pulling, balancing between busy CPUs and migrating sixteen
+ * threads at once, with the queues' invariants checked under their locks.
  *
  * The hosted context switch does nothing: after sched_preempt() or
  * sched_block() the test thread plays whatever sched_current() is.
@@ -299,6 +299,14 @@ static void *stress_cpu(void *arg)
 			sched_wake(other);
 			continue;
 		}
+		/*
+		 * The periodic balance at the safe point, due every other
+		 * step (its own clock): pulls race with the other CPUs'
+		 * wake-ups, blocks, migrations and idle pulls.
+		 */
+		if (sched_balance_tick((uint64_t)i * (SCHED_BALANCE_NS / 2)) &&
+		    sched_need_resched())
+			op = 0;
 		switch (op) {
 		case 0:
 		case 1:
@@ -332,6 +340,7 @@ static void test_stress(void)
 {
 	pthread_t cpus[STRESS_CPUS];
 	unsigned int placed = 0;
+	uint64_t balanced = 0;
 
 	setup(STRESS_CPUS);
 	shim_set_clock(NULL);	/* the real clock: slices end on their own */
@@ -350,6 +359,9 @@ static void test_stress(void)
 		placed += sched_rq_of(c)->nr_placed;
 	}
 	CHECK_EQ(placed, STRESS_THREADS);
+	for (unsigned int c = 0; c < STRESS_CPUS; c++)
+		balanced += sched_rq_of(c)->balance_pulls;
+	CHECK(balanced > 0);		/* the busy CPUs' balance did move some */
 	for (unsigned int i = 0; i < STRESS_THREADS; i++) {
 		CHECK(st[i].cpu >= 0 && st[i].cpu < STRESS_CPUS);
 		CHECK(st[i].affinity & BIT_ULL(st[i].cpu));

@@ -7,7 +7,13 @@
  * sched_rq_stat()) count the running thread's current turn and follow
  * a migration; the PAUSE-loop yield (sched_yield_spin()) goes to a vCPU
  * of the spinner's VM first, to a higher priority before that, to none
- * when alone, and charges each only the time it ran.
+ * when alone, and charges each only the time it ran. The periodic
+ * balance between busy CPUs (sched_balance_tick()): a lighter CPU is
+ * kicked when a queue gets two runnable threads more, its one-shot then
+ * follows the gap, three vCPUs against one even out to two and two with
+ * one move and stay so, two against one never move, a thread only the
+ * busy CPU may run stays there, and the thread moved in starts at the
+ * busy queue's current minimum.
  *
  * The hosted context switch does nothing: after sched_preempt() the test
  * thread plays whatever sched_current() is on the CPU it claims to be.
@@ -236,6 +242,173 @@ static void test_yield_spin(void)
 	CHECK(sched_current() == &mon);
 }
 
+/*
+ * Runs CPUs 0..n-1 in turn for steps of 1 ms of fake time, each at its
+ * safe point as a vCPU's run loop is: due wake-ups, the periodic balance,
+ * a preemption when asked for. Returns the balances that moved a thread.
+ */
+static unsigned int run_cpus(unsigned int n, unsigned int steps)
+{
+	unsigned int moved = 0;
+
+	for (unsigned int i = 0; i < steps; i++) {
+		fake_now += 1000000;
+		for (unsigned int c = 0; c < n; c++) {
+			shim_set_cpu(c);
+			sched_wake_due(fake_now);
+			moved += sched_balance_tick(fake_now);
+			if (sched_need_resched())
+				sched_preempt();
+		}
+	}
+	shim_set_cpu(0);
+	return moved;
+}
+
+static uint64_t migrations_of(struct sched_thread *t, unsigned int n)
+{
+	uint64_t m = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		m += t[i].migrations;
+	return m;
+}
+
+/* Places t[from..to) on cpu, then runs cpu's best one. */
+static void place_on(struct sched_thread *t, unsigned int from, unsigned int to,
+		     unsigned int cpu)
+{
+	shim_set_cpu(cpu);
+	for (unsigned int i = from; i < to; i++)
+		CHECK_EQ(sched_place(&t[i], (int)cpu), (int)cpu);
+	sched_preempt();
+	shim_set_cpu(0);
+}
+
+static void test_busy_balance_evens_out(void)
+{
+	struct sched_thread t[4];
+	struct sched_rq_stat q;
+	struct sched_thread *moved = NULL;
+	uint64_t deadline;
+
+	setup(2);
+	for (unsigned int i = 0; i < 4; i++)
+		sched_thread_init(&t[i], "v", 0, SCHED_PRIO_VCPU, 0x3);
+	/* t[3] alone on CPU 1 for 1 s: its vruntime runs far ahead. */
+	place_on(t, 3, 4, 1);
+	CHECK_EQ(run_cpus(2, 1000), 0);
+	/* Alone and balanced: no balance deadline, no scheduling exit. */
+	CHECK_EQ(sched_cpu_deadline(1), UINT64_MAX);
+	place_on(t, 0, 2, 0);
+	CHECK_EQ(kicks[1], 0);		/* 2 against 1: nothing to do */
+	/* The third on CPU 0 makes the gap 2: CPU 1, busy, is kicked once. */
+	CHECK_EQ(sched_place(&t[2], 0), 0);
+	CHECK_EQ(kicks[1], 1);
+	/* Its one-shot now fires at its next balance, within SCHED_BALANCE_NS. */
+	deadline = sched_cpu_deadline(1);
+	CHECK(deadline > fake_now && deadline <= fake_now + SCHED_BALANCE_NS);
+	shim_set_cpu(1);
+	CHECK(!sched_balance_tick(deadline - 1));
+	fake_now = deadline;
+	CHECK(sched_balance_tick(fake_now));
+	for (unsigned int i = 0; i < 3; i++)
+		if (t[i].cpu == 1)
+			moved = &t[i];
+	CHECK(moved != NULL && moved->migrations == 1);
+	CHECK_EQ(sched_rq_of(0)->nr_runnable, 2);
+	CHECK_EQ(sched_rq_of(1)->nr_runnable, 2);
+	/* Placed at CPU 1's minimum as of now, not the one of 1 s ago. */
+	CHECK(moved->vruntime + SCHED_WAKE_CREDIT_NS >= t[3].vruntime);
+	/* Not due again before SCHED_BALANCE_NS. */
+	CHECK(!sched_balance_tick(fake_now + SCHED_BALANCE_NS - 1));
+	shim_set_cpu(0);
+	sched_rq_stat(1, &q);
+	CHECK_EQ(q.balance_pulls, 1);
+	CHECK_EQ(q.pulls, 0);
+	/* 2 and 2 from now on: 2 s of slices and balances move nothing. */
+	CHECK_EQ(run_cpus(2, 2000), 0);
+	CHECK_EQ(migrations_of(t, 4), 1);
+	CHECK_EQ(sched_cpu_deadline(1) == UINT64_MAX, false);	/* sharing: slices */
+	CHECK(sched_cpu_deadline(1) <= fake_now + SCHED_SLICE_NS);
+	/* Each CPU's two share it: every thread ran about half of the 2 s. */
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK(t[i].ran_ns > 800000000ull);
+	shim_set_kick_handler(NULL);
+}
+
+static void test_busy_balance_no_ping_pong(void)
+{
+	struct sched_thread t[3];
+
+	setup(2);
+	for (unsigned int i = 0; i < 3; i++)
+		sched_thread_init(&t[i], "v", 0, SCHED_PRIO_VCPU, 0x3);
+	place_on(t, 2, 3, 1);
+	place_on(t, 0, 2, 0);
+	/* 2 against 1: a move would only make it 1 against 2. */
+	CHECK_EQ(run_cpus(2, 3000), 0);
+	CHECK_EQ(migrations_of(t, 3), 0);
+	CHECK_EQ(sched_cpu_deadline(1), UINT64_MAX);
+	CHECK_EQ(kicks[1], 0);
+	/* One halts and wakes again and again: still no move. */
+	for (unsigned int i = 0; i < 50; i++) {
+		shim_set_cpu(0);
+		if (sched_current() == &t[0])
+			sched_block();
+		fake_now += 2000000;
+		sched_wake(&t[0]);
+		run_cpus(2, 5);
+	}
+	CHECK_EQ(migrations_of(t, 3), 0);
+	shim_set_kick_handler(NULL);
+}
+
+static void test_busy_balance_affinity(void)
+{
+	struct sched_thread t[5];
+
+	setup(2);
+	for (unsigned int i = 0; i < 3; i++)
+		sched_thread_init(&t[i], "pinned", 0, SCHED_PRIO_VCPU, 0x1);
+	sched_thread_init(&t[3], "v", 0, SCHED_PRIO_VCPU, 0x3);
+	sched_thread_init(&t[4], "free", 0, SCHED_PRIO_VCPU, 0x3);
+	place_on(t, 3, 4, 1);
+	place_on(t, 0, 3, 0);
+	/* Only CPU 0 may run the three: CPU 1 was not kicked, pulls none. */
+	CHECK_EQ(kicks[1], 0);
+	CHECK_EQ(run_cpus(2, 200), 0);
+	CHECK_EQ(migrations_of(t, 4), 0);
+	/* A fourth CPU 1 may run joins them: it, and only it, moves. */
+	CHECK_EQ(sched_place(&t[4], 0), 0);
+	CHECK_EQ(run_cpus(2, 200), 1);
+	CHECK_EQ(t[4].cpu, 1);
+	CHECK_EQ(t[4].migrations, 1);
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK_EQ(t[i].cpu, 0);
+	/* 3 pinned against 2: the gap is 1, nothing more to do. */
+	CHECK_EQ(run_cpus(2, 200), 0);
+	shim_set_kick_handler(NULL);
+}
+
+static void test_busy_balance_three_cpus(void)
+{
+	struct sched_thread t[6];
+
+	/* 4, 1 and 1: two moves, one to each lighter CPU. */
+	setup(3);
+	for (unsigned int i = 0; i < 6; i++)
+		sched_thread_init(&t[i], "v", 0, SCHED_PRIO_VCPU, 0x7);
+	place_on(t, 4, 5, 1);
+	place_on(t, 5, 6, 2);
+	place_on(t, 0, 4, 0);
+	CHECK_EQ(run_cpus(3, 500), 2);
+	for (unsigned int c = 0; c < 3; c++)
+		CHECK_EQ(sched_rq_of(c)->nr_runnable, 2);
+	CHECK_EQ(migrations_of(t, 6), 2);
+	shim_set_kick_handler(NULL);
+}
+
 int main(void)
 {
 	RUN(test_busy_cpu_kicks_idle_one);
@@ -243,5 +416,9 @@ int main(void)
 	RUN(test_idle_looks_again);
 	RUN(test_stats);
 	RUN(test_yield_spin);
+	RUN(test_busy_balance_evens_out);
+	RUN(test_busy_balance_no_ping_pong);
+	RUN(test_busy_balance_affinity);
+	RUN(test_busy_balance_three_cpus);
 	return check_done();
 }
