@@ -108,12 +108,13 @@ static void vm_cmds_vcpu_line(struct vcpu *vc, unsigned int id, bool full)
 			    (unsigned long long)READ_ONCE(vc->exits_total),
 			    st.cpu < 0 ? "-" : vm_cmds_secs(secs, sizeof(secs),
 							      cpu_idle_ns((unsigned int)st.cpu)));
-	monitor_printf("  vCPU %u: %s %s, ran %s, %llu switches, %llu migrations%s", id,
-		       vm_cmds_cpu_str(st.cpu, cpu, sizeof(cpu)),
+	monitor_printf("  vCPU %u: %s %s, ran %s, %llu switches, %llu migrations, %llu yields%s",
+		       id, vm_cmds_cpu_str(st.cpu, cpu, sizeof(cpu)),
 		       (unsigned int)st.state < ARRAY_SIZE(vm_cmds_thread_states) ?
 		       vm_cmds_thread_states[st.state] : "?",
 		       vm_cmds_secs(ran, sizeof(ran), st.ran_ns),
-		       (unsigned long long)st.switches, (unsigned long long)st.migrations, extra);
+		       (unsigned long long)st.switches, (unsigned long long)st.migrations,
+		       (unsigned long long)st.yields, extra);
 }
 
 /* One VM's summary line, as `vms` prints it: the CPUs its vCPUs are on now. */
@@ -348,8 +349,12 @@ static void vm_cmds_cpus(const char *args)
 			       (unsigned long long)(now / NS_PER_SEC),
 			       cpu_idle_halted(c) ? ", halted now" : "");
 		if (q.online)
-			monitor_printf("  run queue: load %u, runnable %u, running %s",
-				       q.nr_placed, q.nr_runnable, running);
+			monitor_printf("  run queue: load %u, runnable %u, running %s; "
+				       "pulled %llu idle, %llu busy; %llu yields",
+				       q.nr_placed, q.nr_runnable, running,
+				       (unsigned long long)q.pulls,
+				       (unsigned long long)q.balance_pulls,
+				       (unsigned long long)q.yields);
 	}
 }
 
