@@ -148,7 +148,7 @@ $(BUILD)/guest/%.bin: tests/guest/%.S tests/guest/payload.h
 	$(Q)$(LD) -m elf_x86_64 -N -Ttext=0x1000 -e _start --oformat=binary -o $@ $@.o
 
 $(BUILD)/guest/memscan_full.bin: tests/guest/memscan.S
-$(BUILD)/guest/pc_spin_cli.bin: tests/guest/pc_spin.S
+$(BUILD)/guest/pc_spin_cli.bin $(BUILD)/guest/pc_spin_pause.bin: tests/guest/pc_spin.S
 $(BUILD)/guest/avx_stress_share3.bin $(BUILD)/guest/avx_stress_share4.bin: tests/guest/avx_stress.S
 
 # Boot-format test kernels: tests/guest/mb/mb_check.S built once per

@@ -6,7 +6,8 @@
  * spins with IF set, every vector of its IVT pointing at an IRET;
  * pc_spin_cli.S defines SPIN_CLI and spins with IF clear, where the
  * host's interrupt must force the exit whatever the guest's IF
- * (docs/scheduler.md). It never ends: the scenario stops it.
+ * (docs/scheduler.md); pc_spin_pause.S defines SPIN_PAUSE and spins
+ * with a PAUSE in the loop. It never ends: the scenario stops it.
  */
 #include "payload.h"
 
@@ -29,7 +30,11 @@ PAYLOAD_HEADER(1, 0)
 	sti
 #endif
 	xorl %ecx, %ecx
-2:	incl %ecx
+2:
+#ifdef SPIN_PAUSE
+	pause
+#endif
+	incl %ecx
 	jmp 2b
 
 ignore_irq:
@@ -39,6 +44,8 @@ DEFINE_PUTS_COM1
 
 #ifdef SPIN_CLI
 msg_start: .asciz "pc_spin: spinning with IF clear\n"
+#elif defined(SPIN_PAUSE)
+msg_start: .asciz "pc_spin: spinning with IF set and a PAUSE\n"
 #else
 msg_start: .asciz "pc_spin: spinning with IF set\n"
 #endif
