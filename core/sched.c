@@ -17,6 +17,7 @@
 #include "core/sched_rq.h"
 
 struct sched_rq sched_rqs[SCHED_MAX_CPUS];
+unsigned int sched_cpu_ids;
 
 #ifdef SCHED_ONE_LOCK
 spinlock_t sched_one_lock = SPINLOCK_INIT;
@@ -75,6 +76,12 @@ void sched_init_cpu(unsigned int cpu, struct sched_thread *idle,
 	}
 	/* Pairs with the acquire in sched_cpu_online(). */
 	__atomic_store_n(&rq->online, true, __ATOMIC_RELEASE);
+	/* CPUs come up concurrently: raise the scan's end, never lower it. */
+	for (unsigned int ids = __atomic_load_n(&sched_cpu_ids, __ATOMIC_RELAXED);
+	     ids < cpu + 1 &&
+	     !__atomic_compare_exchange_n(&sched_cpu_ids, &ids, cpu + 1, false,
+					  __ATOMIC_RELEASE, __ATOMIC_RELAXED);)
+		;
 }
 
 /*
@@ -488,12 +495,15 @@ uint64_t sched_cpu_deadline(unsigned int cpu)
 {
 	struct sched_rq *rq = sched_rq_of(cpu);
 	unsigned long flags = spin_lock_irqsave(rq_lock_of(rq));
-	uint64_t d = MIN(READ_ONCE(rq->slice_end), sched_rq_balance_deadline(cpu));
+	uint64_t d = READ_ONCE(rq->slice_end);
 	struct sched_thread *t;
 
 	list_for_each_entry(t, &rq->placed, placed_link)
 		if (t->state == SCHED_BLOCKED)
 			d = MIN(d, __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE));
+	/* The scan of the other queues only where the balance comes first. */
+	if (READ_ONCE(rq->balance_next) < d)
+		d = MIN(d, sched_rq_balance_deadline(cpu));
 	spin_unlock_irqrestore(rq_lock_of(rq), flags);
 	return d;
 }

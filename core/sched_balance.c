@@ -27,7 +27,7 @@ int sched_rq_balance_kick(struct sched_rq *rq, const struct sched_thread *t)
 	spin_assert_held(rq_lock_of(rq));
 	if (t->prio != SCHED_PRIO_VCPU || n < 2)
 		return -1;
-	for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++) {
+	for (unsigned int c = 0, end = sched_cpu_scan_end(); c < end; c++) {
 		unsigned int m;
 
 		if (c == self || !(t->affinity & BIT_ULL(c)) || !sched_cpu_online(c))
@@ -52,7 +52,7 @@ uint64_t sched_rq_balance_deadline(unsigned int cpu)
 
 	if (!mine)
 		return UINT64_MAX;	/* idle: sched_idle() has its own rule */
-	for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++)
+	for (unsigned int c = 0, end = sched_cpu_scan_end(); c < end; c++)
 		if (c != cpu && sched_cpu_online(c) &&
 		    READ_ONCE(sched_rqs[c].nr_runnable) >= mine + SCHED_BALANCE_GAP)
 			return READ_ONCE(sched_rqs[cpu].balance_next);
@@ -172,7 +172,7 @@ static struct sched_rq *rq_busiest(unsigned int cpu)
 	struct sched_rq *src = NULL;
 	unsigned int most = 1;
 
-	for (unsigned int c = 0; c < SCHED_MAX_CPUS; c++) {
+	for (unsigned int c = 0, end = sched_cpu_scan_end(); c < end; c++) {
 		unsigned int n;
 
 		if (c == cpu || !sched_cpu_online(c))

@@ -11,6 +11,18 @@
 extern struct sched_rq sched_rqs[SCHED_MAX_CPUS];
 
 /*
+ * One past the highest CPU id set up (sched_init_cpu()): the scans of the
+ * other queues stop there. It only grows.
+ */
+extern unsigned int sched_cpu_ids;
+
+static inline unsigned int sched_cpu_scan_end(void)
+{
+	return MIN(__atomic_load_n(&sched_cpu_ids, __ATOMIC_ACQUIRE),
+		   (unsigned int)SCHED_MAX_CPUS);
+}
+
+/*
  * The lock of a queue. SCHED_ONE_LOCK is a baseline for
  * tests/bench/bench_sched.c only: every queue under one global lock, as a
  * scheduler with a single run-queue lock would be; the rest of the code

@@ -30,6 +30,7 @@
 #define sched_rq_stat      one_lock_sched_rq_stat
 #define sched_balance_tick one_lock_sched_balance_tick
 #define sched_rqs          one_lock_sched_rqs
+#define sched_cpu_ids      one_lock_sched_cpu_ids
 #define sched_rq_enqueue   one_lock_sched_rq_enqueue
 #define sched_rq_kick_cpu  one_lock_sched_rq_kick_cpu
 #define sched_rq_sync_min  one_lock_sched_rq_sync_min
