@@ -523,18 +523,32 @@ static void vmx_entry_regs(struct vmx_vcpu *v)
 	if ((r->rflags & X86_RFLAGS_TF) && (v->intr_state & VMX_INTR_SHADOW))
 		vmcs_write(VMCS_GUEST_PENDING_DBG,
 			   vmcs_read(VMCS_GUEST_PENDING_DBG) | X86_DR6_BS);
-	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
-	vmcs_write(VMCS_GUEST_RIP, r->rip);
-	vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
+	/*
+	 * Only what changed since the exit read it or vmx_write_state()
+	 * wrote it (KVM keeps the same in regs_dirty): an I/O or CPUID exit
+	 * moves RIP alone, an EPT fault or an interrupt none of the three.
+	 */
+	if (r->gpr[GPR_RSP] != v->vmcs_rsp) {
+		vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
+		v->vmcs_rsp = r->gpr[GPR_RSP];
+	}
+	if (r->rip != v->vmcs_rip) {
+		vmcs_write(VMCS_GUEST_RIP, r->rip);
+		v->vmcs_rip = r->rip;
+	}
+	if (r->rflags != v->vmcs_rflags) {
+		vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
+		v->vmcs_rflags = r->rflags;
+	}
 }
 
 static void vmx_exit_regs(struct vmx_vcpu *v)
 {
 	struct guest_regs *r = &v->common.regs;
 
-	r->gpr[GPR_RSP] = vmcs_read(VMCS_GUEST_RSP);
-	r->rip = vmcs_read(VMCS_GUEST_RIP);
-	r->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	v->vmcs_rsp = r->gpr[GPR_RSP] = vmcs_read(VMCS_GUEST_RSP);
+	v->vmcs_rip = r->rip = vmcs_read(VMCS_GUEST_RIP);
+	v->vmcs_rflags = r->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
 	v->intr_state = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 }
 
