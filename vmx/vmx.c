@@ -500,6 +500,13 @@ static void vmx_set_nmi_window(struct backend_vcpu *bv, bool on)
  * The world switch
  */
 
+/* A VMWRITE of guest state by the entry, counted. */
+static void vmx_entry_write(struct vmx_vcpu *v, uint32_t field, uint64_t val)
+{
+	vmcs_write(field, val);
+	v->entry_writes++;
+}
+
 static void vmx_entry_regs(struct vmx_vcpu *v)
 {
 	const struct guest_regs *r = &v->common.regs;
@@ -512,32 +519,32 @@ static void vmx_entry_regs(struct vmx_vcpu *v)
 	if (r->rip != v->exit_rip) {
 		if (v->intr_state & VMX_INTR_SHADOW) {
 			v->intr_state &= ~VMX_INTR_SHADOW;
-			vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, v->intr_state);
+			vmx_entry_write(v, VMCS_GUEST_INTERRUPTIBILITY, v->intr_state);
 		}
-		vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
+		vmx_entry_write(v, VMCS_GUEST_PENDING_DBG, 0);
 	}
 	/*
 	 * A TF core set (a debugger's step) inside an STI or MOV-SS shadow:
 	 * VM entry wants the single-step trap pending (SDM 26.3.1.5).
 	 */
 	if ((r->rflags & X86_RFLAGS_TF) && (v->intr_state & VMX_INTR_SHADOW))
-		vmcs_write(VMCS_GUEST_PENDING_DBG,
-			   vmcs_read(VMCS_GUEST_PENDING_DBG) | X86_DR6_BS);
+		vmx_entry_write(v, VMCS_GUEST_PENDING_DBG,
+				vmcs_read(VMCS_GUEST_PENDING_DBG) | X86_DR6_BS);
 	/*
 	 * Only what changed since the exit read it or vmx_write_state()
 	 * wrote it (KVM keeps the same in regs_dirty): an I/O or CPUID exit
 	 * moves RIP alone, an EPT fault or an interrupt none of the three.
 	 */
 	if (r->gpr[GPR_RSP] != v->vmcs_rsp) {
-		vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
+		vmx_entry_write(v, VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
 		v->vmcs_rsp = r->gpr[GPR_RSP];
 	}
 	if (r->rip != v->vmcs_rip) {
-		vmcs_write(VMCS_GUEST_RIP, r->rip);
+		vmx_entry_write(v, VMCS_GUEST_RIP, r->rip);
 		v->vmcs_rip = r->rip;
 	}
 	if (r->rflags != v->vmcs_rflags) {
-		vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
+		vmx_entry_write(v, VMCS_GUEST_RFLAGS, r->rflags);
 		v->vmcs_rflags = r->rflags;
 	}
 }
@@ -605,6 +612,7 @@ static int vmx_run(struct backend_vcpu *bv, struct vm_exit *exit)
 	vmx_entry_tlb(v);
 	vmx_entry_live(v, c);
 	vmx_entry_regs(v);
+	v->entries++;
 	v->entry_check = NULL;
 
 	guest_xstate_enter(&bv->xs);

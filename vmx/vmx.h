@@ -114,6 +114,8 @@ struct vmx_vcpu {
 	 * the VMCS and nothing else costs a VMWRITE.
 	 */
 	uint64_t vmcs_rsp, vmcs_rip, vmcs_rflags;
+	/* Entries, and the VMWRITEs of guest state they made (the monitor's vmcs). */
+	uint64_t entries, entry_writes;
 
 	/* Exit bookkeeping. */
 	uint64_t exit_rip;		/* RIP at the last exit */
