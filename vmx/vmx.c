@@ -249,7 +249,8 @@ static void vmx_vmcs_init(struct vmx_vcpu *v)
 	vmcs_write(VMCS_IO_BITMAP_A, v->io_bitmap_pa);
 	vmcs_write(VMCS_IO_BITMAP_B, v->io_bitmap_pa + PAGE_SIZE);
 	vmcs_write(VMCS_MSR_BITMAP, v->msr_bitmap_pa);
-	vmcs_write(VMCS_TSC_OFFSET, 0);
+	v->tsc_offset = 0;
+	vmcs_write(VMCS_TSC_OFFSET, v->tsc_offset);
 	vmcs_write(VMCS_LINK_POINTER, ~0ull);
 	if (v->vpid)
 		vmcs_write(VMCS_VPID, v->vpid);
@@ -415,22 +416,22 @@ static int vmx_set_tdp_root(struct backend_vcpu *bv, paddr_t root, unsigned int 
 	return 0;
 }
 
+/* Only set_tsc_offset writes the field (the CPU never does): no VMREAD. */
 static uint64_t vmx_get_tsc_offset(struct backend_vcpu *bv)
 {
-	struct vmx_vcpu *v = to_vmx(bv);
-	unsigned long flags = vmx_vmcs_enter(v);
-	uint64_t off = vmcs_read(VMCS_TSC_OFFSET);
-
-	vmx_vmcs_exit(v, flags);
-	return off;
+	return to_vmx(bv)->tsc_offset;
 }
 
 static void vmx_set_tsc_offset(struct backend_vcpu *bv, uint64_t offset)
 {
 	struct vmx_vcpu *v = to_vmx(bv);
-	unsigned long flags = vmx_vmcs_enter(v);
+	unsigned long flags;
 
+	if (offset == v->tsc_offset)
+		return;
+	flags = vmx_vmcs_enter(v);
 	vmcs_write(VMCS_TSC_OFFSET, offset);
+	v->tsc_offset = offset;
 	vmx_vmcs_exit(v, flags);
 }
 

@@ -98,6 +98,7 @@ struct vmx_vcpu {
 	uint32_t exc_core;		/* exception intercepts core asked for */
 
 	uint64_t cr0_mask, cr4_mask;	/* guest/host masks */
+	uint64_t tsc_offset;		/* as in the VMCS */
 	uint64_t cr8;			/* emulated (CR8 exiting) */
 	uint64_t pat;			/* without load/save IA32_PAT */
 	struct vmx_live live;
