@@ -249,7 +249,8 @@ static void vmx_vmcs_init(struct vmx_vcpu *v)
 	vmcs_write(VMCS_IO_BITMAP_A, v->io_bitmap_pa);
 	vmcs_write(VMCS_IO_BITMAP_B, v->io_bitmap_pa + PAGE_SIZE);
 	vmcs_write(VMCS_MSR_BITMAP, v->msr_bitmap_pa);
-	vmcs_write(VMCS_TSC_OFFSET, 0);
+	v->tsc_offset = 0;
+	vmcs_write(VMCS_TSC_OFFSET, v->tsc_offset);
 	vmcs_write(VMCS_LINK_POINTER, ~0ull);
 	if (v->vpid)
 		vmcs_write(VMCS_VPID, v->vpid);
@@ -415,22 +416,22 @@ static int vmx_set_tdp_root(struct backend_vcpu *bv, paddr_t root, unsigned int 
 	return 0;
 }
 
+/* Only set_tsc_offset writes the field (the CPU never does): no VMREAD. */
 static uint64_t vmx_get_tsc_offset(struct backend_vcpu *bv)
 {
-	struct vmx_vcpu *v = to_vmx(bv);
-	unsigned long flags = vmx_vmcs_enter(v);
-	uint64_t off = vmcs_read(VMCS_TSC_OFFSET);
-
-	vmx_vmcs_exit(v, flags);
-	return off;
+	return to_vmx(bv)->tsc_offset;
 }
 
 static void vmx_set_tsc_offset(struct backend_vcpu *bv, uint64_t offset)
 {
 	struct vmx_vcpu *v = to_vmx(bv);
-	unsigned long flags = vmx_vmcs_enter(v);
+	unsigned long flags;
 
+	if (offset == v->tsc_offset)
+		return;
+	flags = vmx_vmcs_enter(v);
 	vmcs_write(VMCS_TSC_OFFSET, offset);
+	v->tsc_offset = offset;
 	vmx_vmcs_exit(v, flags);
 }
 
@@ -500,6 +501,13 @@ static void vmx_set_nmi_window(struct backend_vcpu *bv, bool on)
  * The world switch
  */
 
+/* A VMWRITE of guest state by the entry, counted. */
+static void vmx_entry_write(struct vmx_vcpu *v, uint32_t field, uint64_t val)
+{
+	vmcs_write(field, val);
+	v->entry_writes++;
+}
+
 static void vmx_entry_regs(struct vmx_vcpu *v)
 {
 	const struct guest_regs *r = &v->common.regs;
@@ -512,29 +520,43 @@ static void vmx_entry_regs(struct vmx_vcpu *v)
 	if (r->rip != v->exit_rip) {
 		if (v->intr_state & VMX_INTR_SHADOW) {
 			v->intr_state &= ~VMX_INTR_SHADOW;
-			vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, v->intr_state);
+			vmx_entry_write(v, VMCS_GUEST_INTERRUPTIBILITY, v->intr_state);
 		}
-		vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
+		vmx_entry_write(v, VMCS_GUEST_PENDING_DBG, 0);
 	}
 	/*
 	 * A TF core set (a debugger's step) inside an STI or MOV-SS shadow:
 	 * VM entry wants the single-step trap pending (SDM 26.3.1.5).
 	 */
 	if ((r->rflags & X86_RFLAGS_TF) && (v->intr_state & VMX_INTR_SHADOW))
-		vmcs_write(VMCS_GUEST_PENDING_DBG,
-			   vmcs_read(VMCS_GUEST_PENDING_DBG) | X86_DR6_BS);
-	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
-	vmcs_write(VMCS_GUEST_RIP, r->rip);
-	vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
+		vmx_entry_write(v, VMCS_GUEST_PENDING_DBG,
+				vmcs_read(VMCS_GUEST_PENDING_DBG) | X86_DR6_BS);
+	/*
+	 * Only what changed since the exit read it or vmx_write_state()
+	 * wrote it (KVM keeps the same in regs_dirty): an I/O or CPUID exit
+	 * moves RIP alone, an EPT fault or an interrupt none of the three.
+	 */
+	if (r->gpr[GPR_RSP] != v->vmcs_rsp) {
+		vmx_entry_write(v, VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
+		v->vmcs_rsp = r->gpr[GPR_RSP];
+	}
+	if (r->rip != v->vmcs_rip) {
+		vmx_entry_write(v, VMCS_GUEST_RIP, r->rip);
+		v->vmcs_rip = r->rip;
+	}
+	if (r->rflags != v->vmcs_rflags) {
+		vmx_entry_write(v, VMCS_GUEST_RFLAGS, r->rflags);
+		v->vmcs_rflags = r->rflags;
+	}
 }
 
 static void vmx_exit_regs(struct vmx_vcpu *v)
 {
 	struct guest_regs *r = &v->common.regs;
 
-	r->gpr[GPR_RSP] = vmcs_read(VMCS_GUEST_RSP);
-	r->rip = vmcs_read(VMCS_GUEST_RIP);
-	r->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+	v->vmcs_rsp = r->gpr[GPR_RSP] = vmcs_read(VMCS_GUEST_RSP);
+	v->vmcs_rip = r->rip = vmcs_read(VMCS_GUEST_RIP);
+	v->vmcs_rflags = r->rflags = vmcs_read(VMCS_GUEST_RFLAGS);
 	v->intr_state = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
 }
 
@@ -591,6 +613,7 @@ static int vmx_run(struct backend_vcpu *bv, struct vm_exit *exit)
 	vmx_entry_tlb(v);
 	vmx_entry_live(v, c);
 	vmx_entry_regs(v);
+	v->entries++;
 	v->entry_check = NULL;
 
 	guest_xstate_enter(&bv->xs);

@@ -98,6 +98,7 @@ struct vmx_vcpu {
 	uint32_t exc_core;		/* exception intercepts core asked for */
 
 	uint64_t cr0_mask, cr4_mask;	/* guest/host masks */
+	uint64_t tsc_offset;		/* as in the VMCS */
 	uint64_t cr8;			/* emulated (CR8 exiting) */
 	uint64_t pat;			/* without load/save IA32_PAT */
 	struct vmx_live live;
@@ -105,6 +106,17 @@ struct vmx_vcpu {
 	/* Borrowed VMCS bookkeeping (vmx_vmcs_enter()). */
 	struct vmx_vcpu *borrow_prev;
 	bool borrowed;
+
+	/*
+	 * RSP, RIP and RFLAGS as the VMCS holds them: read at the exit,
+	 * written by vmx_write_state() or the entry. The entry writes only
+	 * those of common.regs that differ (vmx_entry_regs()), so whatever
+	 * changed them (core's emulation, a debugger, the monitor) reaches
+	 * the VMCS and nothing else costs a VMWRITE.
+	 */
+	uint64_t vmcs_rsp, vmcs_rip, vmcs_rflags;
+	/* Entries, and the VMWRITEs of guest state they made (the monitor's vmcs). */
+	uint64_t entries, entry_writes;
 
 	/* Exit bookkeeping. */
 	uint64_t exit_rip;		/* RIP at the last exit */
@@ -211,6 +223,19 @@ static inline bool vmx_live_here(const struct vmx_vcpu *v)
 	return v->common.cpu >= 0 && vmx_cpus[v->common.cpu].live_owner == v;
 }
 
+/* Current VMCS: RSP, RIP and RFLAGS of v's registers, written and noted. */
+static inline void vmx_write_rsp_rip_rflags(struct vmx_vcpu *v)
+{
+	const struct guest_regs *r = &v->common.regs;
+
+	vmcs_write(VMCS_GUEST_RSP, r->gpr[GPR_RSP]);
+	vmcs_write(VMCS_GUEST_RIP, r->rip);
+	vmcs_write(VMCS_GUEST_RFLAGS, r->rflags);
+	v->vmcs_rsp = r->gpr[GPR_RSP];
+	v->vmcs_rip = r->rip;
+	v->vmcs_rflags = r->rflags;
+}
+
 /* VMX access rights from the VMCB-style packing of struct guest_segment. */
 static inline uint32_t vmx_ar_from_attr(uint32_t attr)
 {
@@ -273,6 +298,7 @@ void vmx_exit_event_done(struct vmx_vcpu *v, bool entered);
 const char *vmx_exit_reason_name(uint64_t reason);
 const char *vmx_insn_error_name(uint32_t err);
 enum guest_cpu_mode vmx_guest_mode(void);
+enum guest_cpu_mode vmx_guest_mode_rflags(uint64_t rflags);
 
 /*
  * vmx_entry.S: loads the guest GPRs other than RSP from regs, VMLAUNCH

@@ -155,6 +155,9 @@ void vmx_dump_control(struct backend_vcpu *bv, backend_print_fn print, void *ctx
 	print(ctx, "VMCS of vCPU %u at %#llx (revision %#x, %s, last entry on CPU %d)", bv->id,
 	      (unsigned long long)v->vmcs_pa, vmx_features.revision,
 	      v->launched ? "launched" : "clear", v->last_cpu);
+	print(ctx, "entry VMWRITEs of guest state: %llu in %llu entries "
+	      "(RSP, RIP, RFLAGS when changed; pending debug, interruptibility)",
+	      (unsigned long long)v->entry_writes, (unsigned long long)v->entries);
 	vmx_dump_group("controls", vmx_dump_controls, ARRAY_SIZE(vmx_dump_controls), print, ctx);
 	vmx_dump_group("guest state", vmx_dump_guest, ARRAY_SIZE(vmx_dump_guest), print, ctx);
 	vmx_dump_group("host state", vmx_dump_host, ARRAY_SIZE(vmx_dump_host), print, ctx);

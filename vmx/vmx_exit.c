@@ -88,12 +88,18 @@ static void vmx_exit_event_info(struct vmx_vcpu *v, struct vm_exit *exit)
  * Guest context
  */
 
-enum guest_cpu_mode vmx_guest_mode(void)
+/* With the guest's RFLAGS known (the exit read it): one VMREAD fewer. */
+enum guest_cpu_mode vmx_guest_mode_rflags(uint64_t rflags)
 {
 	uint32_t cs_ar = vmcs_read32(VMCS_GUEST_ES_AR + 2 * SEG_CS);
 
 	return guest_cpu_mode(vmcs_read(VMCS_GUEST_CR0), vmcs_read(VMCS_GUEST_EFER),
-			      vmcs_read(VMCS_GUEST_RFLAGS), vmx_attr_from_ar(cs_ar));
+			      rflags, vmx_attr_from_ar(cs_ar));
+}
+
+enum guest_cpu_mode vmx_guest_mode(void)
+{
+	return vmx_guest_mode_rflags(vmcs_read(VMCS_GUEST_RFLAGS));
 }
 
 /*
@@ -122,7 +128,8 @@ static void vmx_exit_guest_info(struct vmx_vcpu *v, struct vm_exit *exit)
 	uint64_t efer = vmcs_read(VMCS_GUEST_EFER);
 
 	vmx_exit_track_lma(v, efer);
-	exit->guest.mode = vmx_guest_mode();
+	/* RFLAGS: the exit's read, or after a failed entry what it wrote. */
+	exit->guest.mode = vmx_guest_mode_rflags(v->vmcs_rflags);
 	exit->guest.cpl = (vmcs_read32(VMCS_GUEST_ES_AR + 2 * SEG_SS) & VMX_AR_DPL_MASK) >>
 			  VMX_AR_DPL_SHIFT;
 	exit->guest.cs_base = vmcs_read(VMCS_GUEST_ES_BASE + 2 * SEG_CS);

@@ -218,9 +218,7 @@ void vmx_write_state(struct vmx_vcpu *v, const struct guest_state *st)
 	vmcs_write(VMCS_GUEST_SYSENTER_CS, st->sysenter_cs);
 	vmcs_write(VMCS_GUEST_SYSENTER_ESP, st->sysenter_esp);
 	vmcs_write(VMCS_GUEST_SYSENTER_EIP, st->sysenter_eip);
-	vmcs_write(VMCS_GUEST_RSP, st->regs.gpr[GPR_RSP]);
-	vmcs_write(VMCS_GUEST_RIP, st->regs.rip);
-	vmcs_write(VMCS_GUEST_RFLAGS, st->regs.rflags);
+	vmx_write_rsp_rip_rflags(v);
 	vmcs_write(VMCS_GUEST_PENDING_DBG, 0);
 	vmcs_write(VMCS_GUEST_ACTIVITY, VMX_ACTIVITY_ACTIVE);
 	/* STI blocking needs IF set; without it the shadow is MOV SS's. */

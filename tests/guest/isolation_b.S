@@ -13,7 +13,11 @@
  *    upper halves of YMM0-YMM7 (XSAVE of the AVX component after
  *    XSETBV 7: nothing or zeros) and TSC_AUX (RDTSCP's ECX: 0). Then,
  *    from long mode (the switch touches no vector register), XMM8-XMM15
- *    and, where AVX is offered, YMM8-YMM15's upper halves: zero.
+ *    and, where AVX is offered, YMM8-YMM15's upper halves: zero; where
+ *    AVX-512 is offered (CPUID 7.0 EBX AVX512F, XCR0 components 5-7),
+ *    after XSETBV 0xe7, XSAVE of the opmask, ZMM_Hi256 and Hi16_ZMM
+ *    components (at the offsets CPUID 0xD gives): k0-k7, bits 511:256 of
+ *    ZMM0-ZMM15 and ZMM16-ZMM31 nothing or zeros.
  * 2. Reads every byte of its RAM: all of it is zero except its own image
  *    (0x1000 to the end of the image) and its stack (0xf00-0xfff); then
  *    searches all of RAM, the image included, for A's marker and for the
@@ -30,6 +34,8 @@
 #define CR4_OSXSAVE  0x40000
 #define CPUID_1_ECX_XSAVE (1 << 26)
 #define CPUID_1_ECX_AVX   (1 << 28)
+#define CPUID_7_EBX_AVX512F (1 << 16)
+#define XCR0_AVX512  0xe0		/* opmask, ZMM_Hi256, Hi16_ZMM */
 #define CPUID_80000001_EDX_RDTSCP (1 << 27)
 
 PAYLOAD_HEADER(1, RAM_MIB)
@@ -206,6 +212,7 @@ PAYLOAD_HEADER(1, RAM_MIB)
 	cmpl $XS_YMM_HI + 16 * 16, %ebx
 	jne 1b
 	movl %eax, s_ymmhi8
+	call check_avx512
 2:	ljmpl *compat_ptr
 	.code32
 back32:
@@ -223,7 +230,29 @@ back32:
 	PUTS32(msg_hi_fail)
 	jmp 2f
 1:	PUTS32(msg_hi_pass)
-2:
+2:	cmpb $0, avx512_on
+	jne 1f
+	PUTS32(msg_no_avx512)
+	jmp 3f
+1:	PUTS32(msg_kmask)
+	movl s_kmask, %eax
+	call puthex32
+	PUTS32(msg_zmmhi)
+	movl s_zmmhi, %eax
+	call puthex32
+	PUTS32(msg_zmm16)
+	movl s_zmm16, %eax
+	call puthex32
+	movb $'\n', %al
+	outb %al, $PORT_CONSOLE
+	movl s_kmask, %eax
+	orl s_zmmhi, %eax
+	orl s_zmm16, %eax
+	jz 1f
+	PUTS32(msg_avx512_fail)
+	jmp 3f
+1:	PUTS32(msg_avx512_pass)
+3:
 	/* 2. Zero everywhere but the image and the stack. */
 	xorl %edi, %edi
 	movl $STACK_BOTTOM / 4, %ecx
@@ -251,6 +280,54 @@ back32:
 	movb $1, %al
 	outb %al, $PORT_EXIT
 	hlt
+
+/*
+ * Long mode, AVX on: where AVX-512 is offered, XCR0 = 0xe7 and the OR of
+ * each AVX-512 component XSAVE stores into s_kmask, s_zmmhi, s_zmm16
+ * (a component in its initial state is not written: zeros stay).
+ */
+	.code64
+check_avx512:
+	movl $7, %eax
+	xorl %ecx, %ecx
+	cpuid
+	testl $CPUID_7_EBX_AVX512F, %ebx
+	jz 9f
+	movl $0xd, %eax
+	xorl %ecx, %ecx
+	cpuid
+	andl $XCR0_AVX512, %eax
+	cmpl $XCR0_AVX512, %eax
+	jne 9f
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	movl $(XCR0_AVX512 | 7), %eax
+	xsetbv
+	movl $XCR0_AVX512, %eax
+	xorl %edx, %edx
+	xsave64 s_xs
+	movl $5, %ecx
+	movl $s_kmask, %edi
+1:	pushq %rcx
+	movl $0xd, %eax
+	cpuid				/* EAX: size, EBX: offset */
+	leal s_xs(%ebx), %esi
+	shrl $2, %eax
+	movl %eax, %ecx
+	xorl %eax, %eax
+	jecxz 3f			/* not described: counts as zero */
+2:	orl (%esi), %eax
+	addl $4, %esi
+	loop 2b
+3:	movl %eax, (%edi)
+	addl $4, %edi
+	popq %rcx
+	incl %ecx
+	cmpl $8, %ecx
+	jne 1b
+	movb $1, avx512_on
+9:	ret
+	.code32
 
 /* ECX dwords from EDI must be zero; otherwise FAIL with the address. */
 check_zero:
@@ -341,13 +418,17 @@ DEFINE_GDT
 	.set XS_YMM_HI, 576
 	.p2align 6
 s_fx:	.fill 512, 1, 0
-s_xs:	.fill 832, 1, 0
+s_xs:	.fill 4096, 1, 0		/* up to Hi16_ZMM (1664 + 1024 on Skylake-X) */
 s_xcr0: .long 1			/* 1 where XSAVE is not offered */
 s_ymmhi: .long 0
 s_tscaux: .long 0
 s_xmm8:  .long 0
 s_ymmhi8: .long 0
+s_kmask: .long 0		/* these three in component order, 5 to 7 */
+s_zmmhi: .long 0
+s_zmm16: .long 0
 avx_on:  .byte 0
+avx512_on: .byte 0
 	.p2align 4
 s_fx64:	.fill 512, 1, 0
 compat_ptr: .long back32
@@ -443,6 +524,12 @@ msg_xmm8:        .asciz "isolation_b: at entry xmm8-15 (or)="
 msg_ymmhi8:      .asciz " ymm8-15 upper halves (or)="
 msg_hi_fail:     .asciz "FAIL isolation_b: XMM8-XMM15 or YMM8-YMM15 NOT RESET at entry\n"
 msg_hi_pass:     .asciz "PASS isolation_b: XMM8-XMM15 and YMM8-YMM15 at entry hold their reset values\n"
+msg_no_avx512:   .asciz "isolation_b: AVX-512 not offered\n"
+msg_kmask:       .asciz "isolation_b: at entry k0-7 (or)="
+msg_zmmhi:       .asciz " zmm0-15 upper halves (or)="
+msg_zmm16:       .asciz " zmm16-31 (or)="
+msg_avx512_fail: .asciz "FAIL isolation_b: k0-k7 or ZMM0-ZMM31 NOT RESET at entry\n"
+msg_avx512_pass: .asciz "PASS isolation_b: k0-k7, ZMM0-ZMM15's upper halves and ZMM16-ZMM31 at entry hold their reset values\n"
 msg_beyond:      .asciz "isolation_b: reading guest-physical 0x2000000, past RAM\n"
 msg_beyond_fail: .asciz "FAIL isolation_b: the read past RAM returned\n"
 	LM_TABLES(lm_tables)
