@@ -219,7 +219,8 @@ struct backend_dregs {
 	O(int, set_debug_ctl, (struct backend_vcpu *bv, unsigned int flags)) \
 	O(void, dump_control, (struct backend_vcpu *bv, backend_print_fn print, void *ctx)) \
 	O(bool, queued_event, (struct backend_vcpu *bv, struct vm_event *ev)) \
-	O(void, set_pause_exit, (struct backend_vcpu *bv, bool on))
+	O(void, set_pause_exit, (struct backend_vcpu *bv, bool on))		\
+	O(void, set_run_deadline, (struct backend_vcpu *bv, uint64_t deadline_ns))
 
 struct backend_ops {
 	const char *name;	/* "svm", "vmx" */
@@ -501,6 +502,19 @@ static inline void backend_set_pause_exit(struct backend_vcpu *bv, bool on)
 {
 	if (backend->set_pause_exit)
 		backend->set_pause_exit(bv, on);
+}
+
+/*
+ * The time (time_now_ns() scale; UINT64_MAX: none) by which the next run
+ * of the guest must exit, for a backend that can bound the run itself
+ * (VT-x's preemption timer: EXIT_PREEMPT_TIMER). The host timer armed
+ * for the same deadline does it elsewhere; this holds where an emulated
+ * CPU forces no exit for a host interrupt while the guest's IF is clear.
+ */
+static inline void backend_set_run_deadline(struct backend_vcpu *bv, uint64_t deadline_ns)
+{
+	if (backend->set_run_deadline)
+		backend->set_run_deadline(bv, deadline_ns);
 }
 
 /* The vendor's name of a raw exit code, or "?" . */

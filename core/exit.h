@@ -63,6 +63,7 @@ enum vm_exit_reason {
 	EXIT_TASK_SWITCH,	/* task */
 	EXIT_SOFT_INT,		/* INT n intercepted (SVM, while #BP is: QEMU's INT3) */
 	EXIT_MTF,		/* monitor trap flag: one guest instruction done */
+	EXIT_PREEMPT_TIMER,	/* VMX preemption timer: the run's deadline passed */
 	EXIT_NR
 };
 
@@ -332,6 +333,7 @@ static inline const char *exit_reason_name(enum vm_exit_reason r)
 		[EXIT_TASK_SWITCH] = "TASK_SWITCH",
 		[EXIT_SOFT_INT] = "SOFT_INT",
 		[EXIT_MTF] = "MTF",
+		[EXIT_PREEMPT_TIMER] = "PREEMPT_TIMER",
 	};
 
 	if ((unsigned int)r >= EXIT_NR || !names[r])

@@ -348,6 +348,8 @@ int vcpu_handle_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case EXIT_INTR_WINDOW:
 	case EXIT_NMI_WINDOW:
 	case EXIT_IRET:
+	/* The run's deadline passed: the run loop preempts or fires timers. */
+	case EXIT_PREEMPT_TIMER:
 		return 0;
 	case EXIT_PAUSE:
 		return handle_pause(vcpu, exit);

@@ -212,7 +212,7 @@ int vcpu_run(struct vcpu *vcpu)
 	bool entered = false;
 	uint64_t exit_tsc = 0;
 	struct vm_exit exit;
-	uint64_t exit_rip;
+	uint64_t exit_rip, deadline;
 	unsigned long flags;
 	int err;
 
@@ -289,9 +289,12 @@ int vcpu_run(struct vcpu *vcpu)
 		/*
 		 * The next timer of this vCPU, the end of its slice or a timer
 		 * of a thread blocked on this CPU ends the guest's run (INTR
-		 * exit).
+		 * exit; where the backend bounds the run itself, also its
+		 * own exit at that deadline, EXIT_PREEMPT_TIMER).
 		 */
-		platform_timer_arm(vcpu_next_deadline(vcpu));
+		deadline = vcpu_next_deadline(vcpu);
+		platform_timer_arm(deadline);
+		backend_set_run_deadline(vcpu->bv, deadline);
 		if (!vcpu_enter_guest_mode(&vcpu->req)) {
 			irq_restore(flags);
 			continue;

@@ -74,6 +74,8 @@
 #define VMCS_ENTRY_INSN_LEN         0x401a
 #define VMCS_TPR_THRESHOLD          0x401c
 #define VMCS_PROC_CTLS2             0x401e
+#define VMCS_PLE_GAP                0x4020
+#define VMCS_PLE_WINDOW             0x4022
 #define VMCS_INSN_ERROR             0x4400
 #define VMCS_EXIT_REASON            0x4402
 #define VMCS_EXIT_INTR_INFO         0x4404
@@ -89,6 +91,7 @@
 #define VMCS_GUEST_INTERRUPTIBILITY 0x4824
 #define VMCS_GUEST_ACTIVITY         0x4826
 #define VMCS_GUEST_SYSENTER_CS      0x482a
+#define VMCS_PREEMPT_TIMER          0x482e
 #define VMCS_HOST_SYSENTER_CS       0x4c00
 
 /* ------------------------------------------------------------------------
@@ -169,6 +172,16 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 #define VMX_BASIC_INS_OUTS          BIT_ULL(54)
 #define VMX_BASIC_TRUE_CTLS         BIT_ULL(55)
 
+/* IA32_VMX_MISC: the preemption timer counts down once per 2^rate TSC ticks. */
+#define VMX_MISC_PREEMPT_RATE_MASK  0x1full
+
+/*
+ * PAUSE-loop exiting (KVM's defaults, in TSC cycles): PAUSEs at most
+ * PLE_GAP apart are one loop, which exits once it has lasted PLE_WINDOW.
+ */
+#define VMX_PLE_GAP                 128
+#define VMX_PLE_WINDOW              4096
+
 #define EPT_CAP_WALK4               BIT_ULL(6)
 #define EPT_CAP_WB                  BIT_ULL(14)
 #define EPT_CAP_2M                  BIT_ULL(16)
@@ -193,6 +206,7 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 #define PIN_EXT_INTR_EXITING        BIT(0)
 #define PIN_NMI_EXITING             BIT(3)
 #define PIN_VIRTUAL_NMIS            BIT(5)
+#define PIN_PREEMPT_TIMER           BIT(6)
 
 #define PROC_INTR_WINDOW            BIT(2)
 #define PROC_TSC_OFFSETTING         BIT(3)
@@ -221,6 +235,7 @@ _Static_assert(VMCS_WIDTH(VMCS_EXIT_QUAL) == VMCS_WNAT && VMCS_WIDTH(VMCS_LINK_P
 #define PROC2_VPID                  BIT(5)
 #define PROC2_WBINVD_EXITING        BIT(6)
 #define PROC2_UNRESTRICTED          BIT(7)
+#define PROC2_PAUSE_LOOP            BIT(10)
 #define PROC2_INVPCID               BIT(12)
 #define PROC2_XSAVES                BIT(20)
 

@@ -17,6 +17,8 @@
  */
 #include "asm/cpu.h"
 #include "asm/msr.h"
+#include "asm/tsc.h"
+#include "core/lib/platform.h"
 #include "core/lib/printf.h"
 #include "core/lib/spinlock.h"
 #include "core/lib/string.h"
@@ -235,6 +237,10 @@ static void vmx_vmcs_init(struct vmx_vcpu *v)
 	v->proc = f->proc;
 	vmcs_write(VMCS_PROC_CTLS, v->proc);
 	vmcs_write(VMCS_PROC_CTLS2, f->proc2);
+	if (f->ple) {
+		vmcs_write(VMCS_PLE_GAP, VMX_PLE_GAP);
+		vmcs_write(VMCS_PLE_WINDOW, VMX_PLE_WINDOW);
+	}
 	vmcs_write(VMCS_EXIT_CTLS, f->exit);
 	v->entry = f->entry;
 	vmcs_write(VMCS_ENTRY_CTLS, v->entry);
@@ -320,6 +326,7 @@ static int vmx_vcpu_create(unsigned int id, struct backend_vcpu **out)
 	v->common.cpu = -1;
 	v->last_cpu = -1;
 	v->pat = PAT_RESET;
+	v->run_deadline = UINT64_MAX;
 	memset(v->io_bitmap, 0xff, VMX_IO_BITMAP_SIZE);
 	memset(v->msr_bitmap, 0xff, VMX_MSR_BITMAP_SIZE);
 	for (i = 0; i < BACKEND_PASSTHROUGH_MSRS; i++)
@@ -497,6 +504,26 @@ static void vmx_set_nmi_window(struct backend_vcpu *bv, bool on)
 	vmx_set_window(v, PROC_NMI_WINDOW, on);
 }
 
+/*
+ * Without PAUSE-loop exiting every PAUSE would exit: core sets PAUSE
+ * exiting only while the vCPU shares its CPU. With it, the exit is
+ * filtered for good (backend_caps.pause_filtered) and this is not called.
+ */
+static void vmx_set_pause_exit(struct backend_vcpu *bv, bool on)
+{
+	struct vmx_vcpu *v = to_vmx(bv);
+
+	if (vmx_features.ple || !vmx_features.pause_exiting ||
+	    !!(v->proc & PROC_PAUSE_EXITING) == on)
+		return;
+	vmx_set_window(v, PROC_PAUSE_EXITING, on);
+}
+
+static void vmx_set_run_deadline(struct backend_vcpu *bv, uint64_t deadline_ns)
+{
+	to_vmx(bv)->run_deadline = deadline_ns;
+}
+
 /* ------------------------------------------------------------------------
  * The world switch
  */
@@ -506,6 +533,28 @@ static void vmx_entry_write(struct vmx_vcpu *v, uint32_t field, uint64_t val)
 {
 	vmcs_write(field, val);
 	v->entry_writes++;
+}
+
+/*
+ * The preemption timer's count for this entry: the time to run_deadline
+ * in timer ticks. At most VMX_PREEMPT_MAX_NS (a bound, not a deadline:
+ * an exit a second costs nothing), at least VMX_PREEMPT_MIN_NS, so that
+ * an entry made after its deadline (an emulated CPU's switch can take
+ * longer than a slice) still runs some guest instructions: on hardware
+ * the host timer's interrupt, already pending, ends that run first.
+ */
+#define VMX_PREEMPT_MAX_NS 1000000000ull
+#define VMX_PREEMPT_MIN_NS 20000ull
+
+static void vmx_entry_preempt_timer(struct vmx_vcpu *v)
+{
+	uint64_t now = time_now_ns(), ns = 0, ticks;
+
+	if (v->run_deadline > now)
+		ns = MIN(v->run_deadline - now, VMX_PREEMPT_MAX_NS);
+	ns = MAX(ns, VMX_PREEMPT_MIN_NS);
+	ticks = (ns * tsc_hz / 1000000000ull) >> vmx_features.preempt_rate;
+	vmcs_write(VMCS_PREEMPT_TIMER, MIN(ticks, (uint64_t)UINT32_MAX));
 }
 
 static void vmx_entry_regs(struct vmx_vcpu *v)
@@ -614,6 +663,8 @@ static int vmx_run(struct backend_vcpu *bv, struct vm_exit *exit)
 	vmx_entry_live(v, c);
 	vmx_entry_regs(v);
 	v->entries++;
+	if (vmx_features.preempt_timer)
+		vmx_entry_preempt_timer(v);
 	v->entry_check = NULL;
 
 	guest_xstate_enter(&bv->xs);
@@ -675,4 +726,6 @@ const struct backend_ops vmx_backend_ops = {
 	.set_debug_ctl = vmx_set_debug_ctl,
 	.dump_control = vmx_dump_control,
 	.queued_event = vmx_queued_event,
+	.set_pause_exit = vmx_set_pause_exit,
+	.set_run_deadline = vmx_set_run_deadline,
 };

@@ -46,6 +46,10 @@ struct vmx_features {
 	bool pat;			/* load/save IA32_PAT */
 	bool invept_single;
 	bool invvpid_single;
+	bool ple;			/* PAUSE-loop exiting (proc2 bit 10) */
+	bool pause_exiting;		/* PAUSE exiting (primary bit 30) may be set */
+	bool preempt_timer;		/* pin-based bit 6, set in pin */
+	unsigned int preempt_rate;	/* one timer tick per 2^rate TSC ticks */
 };
 
 extern struct vmx_features vmx_features;
@@ -100,6 +104,7 @@ struct vmx_vcpu {
 	uint64_t cr0_mask, cr4_mask;	/* guest/host masks */
 	uint64_t tsc_offset;		/* as in the VMCS */
 	uint64_t cr8;			/* emulated (CR8 exiting) */
+	uint64_t run_deadline;		/* time_now_ns() by which the guest exits */
 	uint64_t pat;			/* without load/save IA32_PAT */
 	struct vmx_live live;
 

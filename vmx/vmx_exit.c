@@ -425,6 +425,7 @@ static enum vm_exit_reason vmx_exit_simple(uint32_t basic)
 	case VMX_EXIT_WBINVD: return EXIT_WBINVD;
 	case VMX_EXIT_XSETBV: return EXIT_XSETBV;
 	case VMX_EXIT_MTF: return EXIT_MTF;
+	case VMX_EXIT_PREEMPT_TIMER: return EXIT_PREEMPT_TIMER;
 	case VMX_EXIT_GETSEC:
 	case VMX_EXIT_VMCLEAR:
 	case VMX_EXIT_VMLAUNCH:

@@ -76,6 +76,24 @@ static int vmx_probe_controls(struct vmx_features *f, const char **why)
 					   MSR_IA32_VMX_PROCBASED) >> 32);
 	if (proc_all & ~f->proc_may1)
 		return vmx_missing(why, "processor-based", proc_all & ~f->proc_may1);
+	f->pause_exiting = f->proc_may1 & PROC_PAUSE_EXITING;
+	/*
+	 * The VMX preemption timer where offered: it ends the guest's run at
+	 * the CPU's next deadline even where a host interrupt forces no exit
+	 * (docs/scheduler.md, "Ending a slice").
+	 */
+	{
+		uint32_t pin2;
+
+		f->preempt_timer = vmx_adjust(t ? MSR_IA32_VMX_TRUE_PINBASED :
+					      MSR_IA32_VMX_PINBASED,
+					      f->pin | PIN_PREEMPT_TIMER, &pin2, &missing);
+		if (f->preempt_timer) {
+			f->pin = pin2;
+			f->preempt_rate = (unsigned int)(rdmsr(MSR_IA32_VMX_MISC) &
+							 VMX_MISC_PREEMPT_RATE_MASK);
+		}
+	}
 
 	/* Secondary: EPT is a must; the rest is taken where offered. */
 	f->proc2 = 0;
@@ -95,7 +113,8 @@ static int vmx_probe_controls(struct vmx_features *f, const char **why)
 		 */
 		f->proc2 = PROC2_EPT | (may1 & (PROC2_VPID | PROC2_UNRESTRICTED |
 						PROC2_INVPCID | PROC2_WBINVD_EXITING |
-						PROC2_RDTSCP));
+						PROC2_RDTSCP | PROC2_PAUSE_LOOP));
+		f->ple = f->proc2 & PROC2_PAUSE_LOOP;
 		if (!(may1 & PROC2_RDTSCP))
 			pr_info("vmx: no \"enable RDTSCP\" control: RDTSCP and RDPID hidden from guests");
 	}
@@ -193,6 +212,18 @@ static void vmx_report_features(const struct vmx_features *f)
 		pr_info("vmx: no monitor trap flag: a debugger's single steps use RFLAGS.TF");
 	if (!(f->proc2 & PROC2_WBINVD_EXITING))
 		pr_info("vmx: no WBINVD exiting: a guest's WBINVD flushes the caches other VMs share");
+	if (f->ple)
+		pr_info("vmx: PAUSE-loop exiting (gap %u, window %u cycles)",
+			VMX_PLE_GAP, VMX_PLE_WINDOW);
+	else if (f->pause_exiting)
+		pr_info("vmx: no PAUSE-loop exiting: PAUSE exits only while a vCPU shares its CPU");
+	else
+		pr_info("vmx: no PAUSE exiting: a spinning vCPU keeps its CPU to the end of its slice");
+	if (f->preempt_timer)
+		pr_info("vmx: preemption timer (1 tick per %u TSC cycles) bounds every guest run",
+			1u << f->preempt_rate);
+	else
+		pr_info("vmx: no preemption timer: only a host interrupt ends a guest's run");
 }
 
 static int vmx_probe(const char **why)
@@ -225,6 +256,7 @@ int vmx_backend_probe(struct backend_caps *caps, const char **why)
 		.tagged_tlb = f->vpid,
 		.real_mode = f->unrestricted,
 		.tsc_aux = f->proc2 & PROC2_RDTSCP,
+		.pause_filtered = f->ple,
 	};
 	return 0;
 }

@@ -548,6 +548,13 @@ static void exit_pause(struct vcpu *vcpu)
 	expect_nothing(vcpu, &e);
 }
 
+static void exit_preempt_timer(struct vcpu *vcpu)
+{
+	struct vm_exit e = mk_exit(EXIT_PREEMPT_TIMER, 0);
+
+	expect_nothing(vcpu, &e);
+}
+
 static void exit_rdtsc(struct vcpu *vcpu)
 {
 	struct vm_exit e = mk_exit(EXIT_RDTSC, 2);
@@ -658,6 +665,7 @@ static void (*const exit_cases[EXIT_NR])(struct vcpu *vcpu) = {
 	[EXIT_TASK_SWITCH] = exit_task_switch,
 	[EXIT_SOFT_INT] = exit_soft_int,
 	[EXIT_MTF] = exit_mtf,
+	[EXIT_PREEMPT_TIMER] = exit_preempt_timer,
 };
 _Static_assert(ARRAY_SIZE(exit_cases) == EXIT_NR, "one case per exit reason");
 
@@ -747,6 +755,39 @@ static void case_reinject_interrupted_event(void)
 	CHECK(!f->loaded);
 	CHECK_EQ(vcpu->exits[EXIT_TDP_FAULT], 1);
 	CHECK_EQ(vcpu->exits_total, 4);
+	rig_destroy(&rig);
+}
+
+/*
+ * Every entry tells the backend the deadline the host timer was armed
+ * for: none before the guest's one-shot, its deadline after. A
+ * preemption timer's exit only goes back round the loop.
+ */
+static void case_run_deadline(void)
+{
+	struct vcpu *vcpu = setup(RIG_PAYLOAD);
+	struct fake_vcpu *f = fake_vcpu(vcpu);
+	uint64_t before = time_now_ns();
+
+	f->bv.regs.rflags = X86_RFLAGS_FIXED;	/* IF clear: the tick stays pending */
+	f->arg = 1000000;			/* 1 s: not due during the test */
+	fake_push_hook(f, EXIT_VMCALL, set_timer_call);
+	fake_push(f, EXIT_PREEMPT_TIMER, 0);
+	fake_push(f, EXIT_PREEMPT_TIMER, 0);
+	shim_set_cpu(0);
+	CHECK_EQ(vcpu_run(vcpu), 0);
+	CHECK_STR(vcpu->vm->stop_reason, "script over");
+	CHECK(!vcpu->vm->stop_error);
+	CHECK_EQ(f->runs, 4);
+	CHECK_EQ(f->entry_deadline[0], UINT64_MAX);
+	CHECK_EQ(f->entry_timer[0], UINT64_MAX);
+	for (unsigned int i = 1; i < 4; i++) {
+		CHECK(f->entry_deadline[i] >= before + 1000000000ull);
+		CHECK(f->entry_deadline[i] < UINT64_MAX);
+		CHECK_EQ(f->entry_deadline[i], f->entry_timer[i]);
+	}
+	CHECK_EQ(vcpu->exits[EXIT_PREEMPT_TIMER], 2);
+	CHECK_EQ(f->nr_delivered, 0);
 	rig_destroy(&rig);
 }
 
@@ -947,6 +988,7 @@ int main(void)
 	RUN(case_timer_call_arguments);
 	RUN(case_ipi_call);
 	RUN(case_reinject_interrupted_event);
+	RUN(case_run_deadline);
 	RUN(case_recorder_follows_the_loop);
 	RUN(case_hlt_wakes_on_timer);
 	RUN(case_hlt_survives_request);

@@ -2,7 +2,8 @@
 # backend: every exit reason's dispatch, re-injection of an interrupted
 # event, HLT woken by a timer and by a request, a halted vCPU re-armed by
 # the kick of a timer armed on it from another thread, the one-shot and
-# IPI hypercalls' argument checks (TSan for the threads). VCPU_RUN_TEST_SRCS
+# IPI hypercalls' argument checks, the run deadline handed to the backend
+# at every entry (TSan for the threads). VCPU_RUN_TEST_SRCS
 # serves the other run-loop tests (test_vcpu_run_pc, test_vcpu_stop, ...).
 VCPU_RUN_TEST_SRCS := core/vcpu_run.c core/vcpu_exit.c core/cpuid.c core/guest_mem.c \
 	core/insn_len.c core/ram_zero.c core/backend.c core/vm.c core/vcpu_ctl.c core/vcpu_request.c \

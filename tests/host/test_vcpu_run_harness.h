@@ -67,6 +67,9 @@ struct fake_vcpu {
 	unsigned int nr_delivered;
 	unsigned int runs;		/* atomic: read by the test thread */
 	uint64_t entry_rip[FAKE_MAX_LOG];
+	/* The run deadline core set and the host timer armed, per entry. */
+	uint64_t run_deadline;
+	uint64_t entry_deadline[FAKE_MAX_LOG], entry_timer[FAKE_MAX_LOG];
 	bool intr_window, nmi_window;
 	unsigned int intr_windows_opened, nmi_windows_opened;
 	unsigned int tlb_flushes[3];
@@ -114,6 +117,7 @@ static int fake_vcpu_create(unsigned int id, struct backend_vcpu **out)
 
 	if (!f)
 		return -ENOMEM;
+	f->run_deadline = UINT64_MAX;
 	f->bv.id = id;
 	f->bv.cpu = -1;
 	f->bv.regs.rflags = X86_RFLAGS_FIXED;
@@ -170,6 +174,8 @@ static inline unsigned int fake_enter(struct fake_vcpu *f)
 	if (entry < FAKE_MAX_LOG) {
 		f->entry_rip[entry] = f->bv.regs.rip;
 		f->entry_rflags[entry] = f->bv.regs.rflags;
+		f->entry_deadline[entry] = f->run_deadline;
+		f->entry_timer[entry] = shim_timer_deadline_of(smp_processor_id());
 	}
 	if (f->queued.valid) {
 		if (f->nr_delivered < FAKE_MAX_LOG) {
@@ -255,6 +261,11 @@ static void fake_set_nmi_window(struct backend_vcpu *bv, bool on)
 	if (on && !f->nmi_window)
 		f->nmi_windows_opened++;
 	f->nmi_window = on;
+}
+
+static void fake_set_run_deadline(struct backend_vcpu *bv, uint64_t deadline_ns)
+{
+	fake_of(bv)->run_deadline = deadline_ns;
 }
 
 static void fake_tlb_flush(struct backend_vcpu *bv, enum backend_tlb_scope scope)
@@ -355,6 +366,7 @@ static const struct backend_ops fake_backend_ops = {
 	.get_dregs = fake_get_dregs,
 	.set_dregs = fake_set_dregs,
 	.set_debug_ctl = fake_set_debug_ctl,
+	.set_run_deadline = fake_set_run_deadline,
 };
 
 /* Appends a scripted exit: reason, instruction length, 32-bit mode. */
