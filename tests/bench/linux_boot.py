@@ -2,7 +2,7 @@
 """Linux boot time under the hypervisor, side by side with its peers.
 
 Boots the same kernel and initramfs (build/linux, scripts/guest-image.sh)
-in the same QEMU (TCG, -cpu qemu64,+svm,+npt), one after the other and
+in the same QEMU (TCG, -cpu qemu64,+svm,+npt or BENCH_CPU), one after the other and
 repeated, and measures the wall time from QEMU's start to the initramfs
 marker "MICROHV-GUEST-READY":
 
@@ -12,6 +12,11 @@ marker "MICROHV-GUEST-READY":
            hv-uefi starts from, without the hypervisor
   hv-iso   the hypervisor from its GRUB ISO (SeaBIOS), the kernel in a
            1-vCPU VM (-smp 2: CPU 0 runs the console monitor)
+  hv-iso-ahci
+           the same ISO on q35 (-machine q35): the CD-ROM on the AHCI
+           controller, which SeaBIOS reads by DMA, where hv-iso's PIIX
+           IDE CD-ROM is read by programmed I/O; hv-iso keeps its
+           command line so that earlier figures stay comparable
   hv-uefi  the same from the UEFI ESP (OVMF)
   hv-iso-trace0
            hv-iso with trace=0 on the hypervisor's command line (GRUB's
@@ -25,7 +30,10 @@ Three parts, each a table (BENCH_PARTS picks them, default all):
 
   boot   the median of each configuration, its ratio to direct, and
          hv-uefi's to direct-ovmf as well (the same firmware on both
-         sides);
+         sides); then each ISO boot in parts, from the times its serial
+         lines first came (STAMPS): firmware and GRUB's start, GRUB's
+         reads, the hypervisor's boot, the VM's set-up, the guest's
+         boot;
   exits  the hypervisor's VM exits per boot by reason (each hv-iso boot
          of the run goes on to poweroff -f, and the VM's exit statistics
          are read from the log): the median count and the median of the
@@ -65,6 +73,9 @@ shows base-iso's exits and cycles per exit beside hv-iso's.
 Usage: linux_boot.py [RUNS]   (RUNS per configuration; default
 BENCH_BOOT_RUNS, else 5)
 Environment: BUILD (build), BENCH_NO_XEN=1 skips Xen, BENCH_BASELINE=DIR,
+BENCH_CPU=MODEL (QEMU's -cpu for every configuration, default
+qemu64,+svm,+npt, which says AMD family 15: Linux then walks every PCI bus
+for a K8 GART aperture; e.g. BENCH_CPU=EPYC,+svm,+npt for family 0x17),
 BENCH_ONLY=NAME,NAME (only those configurations, e.g.
 BENCH_ONLY=hv-iso,hv-iso-trace0 for the recorder's cost alone),
 BENCH_BOOT_RUNS=N, BENCH_PARTS=boot,exits,idle,switch,wake,smp (e.g. BENCH_PARTS=idle
