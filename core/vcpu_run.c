@@ -52,11 +52,9 @@ bool vcpu_irq_pending(struct vcpu *vcpu)
 	return vm_platform_irq_pending(vcpu);
 }
 
-/* The earliest deadline of this CPU: the vCPU's own and the scheduler's. */
-static uint64_t vcpu_next_deadline(struct vcpu *vcpu)
+/* The earliest deadline of this CPU: the vCPU's own (d) and the scheduler's. */
+static uint64_t vcpu_next_deadline(struct vcpu *vcpu, uint64_t d)
 {
-	uint64_t d = vtimer_next_deadline(&vcpu->timers);
-
 	if (vcpu->req.thread)
 		d = MIN(d, sched_cpu_deadline(smp_processor_id()));
 	return d;
@@ -210,7 +208,7 @@ int vcpu_run(struct vcpu *vcpu)
 	unsigned int last_reason = EXIT_NR;
 	/* An entry since the thread was last switched in: it may yield. */
 	bool entered = false;
-	uint64_t exit_tsc = 0;
+	uint64_t exit_tsc = 0, timer_deadline;
 	struct vm_exit exit;
 	uint64_t exit_rip, deadline;
 	unsigned long flags;
@@ -278,7 +276,15 @@ int vcpu_run(struct vcpu *vcpu)
 			}
 			vcpu->halted = false;
 		}
-		vtimer_update_irq(&vcpu->timers, time_now_ns());
+		/*
+		 * The timers' next deadline comes from the update's own hold
+		 * of their lock. A timer armed on this vCPU after it (by
+		 * another vCPU, or by the injection below) kicks: its
+		 * VCPU_REQ_TIMER refuses the entry or ends it, and the next
+		 * turn reads the deadline again (docs/races.md, "Timer armed
+		 * on a halted vCPU"; pair 1 of core/vcpu_request.c).
+		 */
+		vtimer_update_irq_next(&vcpu->timers, time_now_ns(), &timer_deadline);
 		if (vcpu_timers_broken(vcpu))
 			break;
 		/* A debugger's step in progress holds interrupts off. */
@@ -292,7 +298,7 @@ int vcpu_run(struct vcpu *vcpu)
 		 * exit; where the backend bounds the run itself, also its
 		 * own exit at that deadline, EXIT_PREEMPT_TIMER).
 		 */
-		deadline = vcpu_next_deadline(vcpu);
+		deadline = vcpu_next_deadline(vcpu, timer_deadline);
 		platform_timer_arm(deadline);
 		backend_set_run_deadline(vcpu->bv, deadline);
 		if (!vcpu_enter_guest_mode(&vcpu->req)) {

@@ -350,19 +350,22 @@ static void vtimer_collect(struct vtimer *t, struct vtimer_delivery *d)
 
 /* ---- Group 1 ---------------------------------------------------------- */
 
-unsigned long vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now)
+/* The update; with next, also the earliest deadline its last pass leaves. */
+static unsigned long __vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now, uint64_t *next)
 {
 	struct vtimer_delivery batch[VTIMER_BATCH];
 	struct list_head *prev, *pos;
 	unsigned long total = 0;
 	unsigned int n, i, seen;
 	struct vtimer *t;
+	uint64_t earliest;
 	bool more;
 
 	do {
 		n = 0;
 		seen = 0;
 		more = false;
+		earliest = VTIMER_NEVER;
 		vtimer_vcpu_lock(v);
 		ASSERT(!v->frozen);
 		/*
@@ -390,10 +393,16 @@ unsigned long vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now)
 				more |= t->pending != 0;
 			}
 			/* A one-shot that has delivered its tick retires. */
-			if (!t->pending && t->deadline_ns == VTIMER_NEVER)
+			if (!t->pending && t->deadline_ns == VTIMER_NEVER) {
 				vtimer_unlink(t);	/* prev->next is the next one */
-			else
-				prev = pos;
+				continue;
+			}
+			prev = pos;
+			/* As vtimer_next_deadline() counts it. */
+			if (t->pending)
+				earliest = 0;
+			else if (!t->frozen)
+				earliest = MIN(earliest, t->deadline_ns);
 		}
 		vtimer_vcpu_unlock(v);
 
@@ -410,7 +419,19 @@ unsigned long vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now)
 			atomic_fetch_sub(&batch[i].t->inflight, 1);
 		}
 	} while (more);
+	if (next)
+		*next = earliest;
 	return total;
+}
+
+unsigned long vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now)
+{
+	return __vtimer_update_irq(v, now, NULL);
+}
+
+unsigned long vtimer_update_irq_next(struct vtimer_vcpu *v, uint64_t now, uint64_t *next)
+{
+	return __vtimer_update_irq(v, now, next);
 }
 
 void vtimer_save(struct vtimer_vcpu *v, uint64_t now)

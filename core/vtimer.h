@@ -209,6 +209,18 @@ void vtimer_init(struct vtimer *t, struct vtimer_vcpu *v,
 unsigned long vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now);
 
 /*
+ * vtimer_update_irq(), also storing in *next what vtimer_next_deadline()
+ * would return right after it, read under the same hold of v's lock as
+ * the update's last pass: the run loop's entry needs the lock once, not
+ * twice. Stale as vtimer_next_deadline()'s result is, and covered the
+ * same way: a timer armed or moved onto v afterwards (a sink's callback
+ * included) comes with v->kick, whose request refuses the entry or kicks
+ * the guest out of it (docs/races.md, "Timer armed on a halted vCPU").
+ * A timer stopped meanwhile leaves *next early: one exit too many.
+ */
+unsigned long vtimer_update_irq_next(struct vtimer_vcpu *v, uint64_t now, uint64_t *next);
+
+/*
  * The vCPU is descheduled at now: freezes its VTIMER_DELAY_MISSED timers
  * (bringing them up to date first, so that the ticks owed so far stay
  * owed). VTIMER_NO_MISSED timers run on. Caller: the scheduler, for a vCPU

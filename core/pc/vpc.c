@@ -66,6 +66,10 @@ static int vpc_port_io(struct vcpu *vcpu, uint16_t port, unsigned int size, bool
 	if (in && port == PC_ACPI_PM_TMR_PORT &&
 	    vacpi_pm_tmr_read_fast(&pc->pm, port, size, val))
 		return 0;
+	/* A PCI scan: an address write and a data read per function. */
+	if (port >= VPCI_PORT_ADDRESS && port <= VPCI_PORT_DATA_LAST && port != PC_RESET_PORT &&
+	    vpci_io_fast(&pc->pci, port, size, in, val))
+		return 0;
 	if (!idx)
 		return -ENOENT;
 	r = &pc->ranges[idx - 1];

@@ -75,15 +75,28 @@ const struct vlapic_ops vpc_lapic_ops = {
 
 /* --- Injection --------------------------------------------------------------- */
 
-static bool vpc_pic_ready(struct vcpu *vcpu)
+/*
+ * The local APIC's vector to inject (-1: none) and, for vCPU 0, whether
+ * the 8259 has one for it (*pic): one hold of the local APIC's lock.
+ */
+static int vpc_pending(struct vcpu *vcpu, bool *pic)
 {
-	return vcpu->id == 0 && vlapic_accepts_pic_intr(&vpc_vcpu_of(vcpu)->lapic) &&
-	       vpic_has_interrupt(&vpc_of(vcpu->vm)->pic);
+	struct vlapic *lapic = &vpc_vcpu_of(vcpu)->lapic;
+	int vec;
+
+	*pic = false;
+	if (vcpu->id)
+		return vlapic_pending_vector(lapic);
+	vec = vlapic_pending_vector_pic(lapic, pic);
+	*pic = *pic && vpic_has_interrupt(&vpc_of(vcpu->vm)->pic);
+	return vec;
 }
 
 bool vpc_irq_pending(struct vcpu *vcpu)
 {
-	return vlapic_pending_vector(&vpc_vcpu_of(vcpu)->lapic) >= 0 || vpc_pic_ready(vcpu);
+	bool pic;
+
+	return vpc_pending(vcpu, &pic) >= 0 || pic;
 }
 
 bool vpc_vcpu_wake_pending(struct vcpu *vcpu)
@@ -131,18 +144,19 @@ static void vpc_inject_nmi(struct vcpu *vcpu)
 void vpc_inject_pending(struct vcpu *vcpu)
 {
 	struct vlapic *lapic = &vpc_vcpu_of(vcpu)->lapic;
+	bool pic;
 	int vec;
 
 	/* A PV EOI the guest made counts before the priorities are read. */
 	vpc_pv_eoi_sync(vcpu);
-	vec = vlapic_pending_vector(lapic);
+	vec = vpc_pending(vcpu, &pic);
 	vpc_inject_nmi(vcpu);
 	if (vec >= 0) {
 		vec = vcpu_deliver_event(vcpu, EVENT_EXTINT, vpc_lapic_vector,
 					 (void *)(uintptr_t)vec);
 		if (vec >= 0)
 			vlapic_ack_vector(lapic, (uint8_t)vec);
-	} else if (vpc_pic_ready(vcpu)) {
+	} else if (pic) {
 		vcpu_deliver_event(vcpu, EVENT_EXTINT, vpc_pic_ack, NULL);
 	} else {
 		backend_set_intr_window(vcpu->bv, false);

@@ -2,7 +2,7 @@
 """Linux boot time under the hypervisor, side by side with its peers.
 
 Boots the same kernel and initramfs (build/linux, scripts/guest-image.sh)
-in the same QEMU (TCG, -cpu qemu64,+svm,+npt), one after the other and
+in the same QEMU (TCG, -cpu qemu64,+svm,+npt or BENCH_CPU), one after the other and
 repeated, and measures the wall time from QEMU's start to the initramfs
 marker "MICROHV-GUEST-READY":
 
@@ -12,6 +12,11 @@ marker "MICROHV-GUEST-READY":
            hv-uefi starts from, without the hypervisor
   hv-iso   the hypervisor from its GRUB ISO (SeaBIOS), the kernel in a
            1-vCPU VM (-smp 2: CPU 0 runs the console monitor)
+  hv-iso-ahci
+           the same ISO on q35 (-machine q35): the CD-ROM on the AHCI
+           controller, which SeaBIOS reads by DMA, where hv-iso's PIIX
+           IDE CD-ROM is read by programmed I/O; hv-iso keeps its
+           command line so that earlier figures stay comparable
   hv-uefi  the same from the UEFI ESP (OVMF)
   hv-iso-trace0
            hv-iso with trace=0 on the hypervisor's command line (GRUB's
@@ -25,7 +30,10 @@ Three parts, each a table (BENCH_PARTS picks them, default all):
 
   boot   the median of each configuration, its ratio to direct, and
          hv-uefi's to direct-ovmf as well (the same firmware on both
-         sides);
+         sides); then each ISO boot in parts, from the times its serial
+         lines first came (STAMPS): firmware and GRUB's start, GRUB's
+         reads, the hypervisor's boot, the VM's set-up, the guest's
+         boot;
   exits  the hypervisor's VM exits per boot by reason (each hv-iso boot
          of the run goes on to poweroff -f, and the VM's exit statistics
          are read from the log): the median count and the median of the
@@ -65,6 +73,9 @@ shows base-iso's exits and cycles per exit beside hv-iso's.
 Usage: linux_boot.py [RUNS]   (RUNS per configuration; default
 BENCH_BOOT_RUNS, else 5)
 Environment: BUILD (build), BENCH_NO_XEN=1 skips Xen, BENCH_BASELINE=DIR,
+BENCH_CPU=MODEL (QEMU's -cpu for every configuration, default
+qemu64,+svm,+npt, which says AMD family 15: Linux then walks every PCI bus
+for a K8 GART aperture; e.g. BENCH_CPU=EPYC,+svm,+npt for family 0x17),
 BENCH_ONLY=NAME,NAME (only those configurations, e.g.
 BENCH_ONLY=hv-iso,hv-iso-trace0 for the recorder's cost alone),
 BENCH_BOOT_RUNS=N, BENCH_PARTS=boot,exits,idle,switch,wake,smp (e.g. BENCH_PARTS=idle
@@ -86,8 +97,18 @@ LINUX = os.path.join(BUILD, "linux")
 MARKER = b"MICROHV-GUEST-READY"
 CMDLINE = "console=ttyS0 quiet"
 TIMEOUT = 300
-QEMU = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64,+svm,+npt",
+CPU = os.environ.get("BENCH_CPU", "qemu64,+svm,+npt")
+QEMU = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", CPU,
         "-display", "none", "-serial", "stdio", "-no-reboot"]
+# The serial lines whose first appearance each boot timestamps (seconds
+# from QEMU's start): GRUB's menu entry, the hypervisor's first line, its
+# "ready", the VM's start; with the marker, the parts of an ISO boot.
+STAMPS = {
+    "grub": rb"Booting `",
+    "hv": rb"hv: micro-hypervisor",
+    "ready": rb"hv: \d+ CPUs online, ready",
+    "vm": rb"hv: \d+ of \d+ VM\(s\) started",
+}
 VMCFG = f'vm name=linux memory=256M vcpus=1 kernel=vmlinuz initrd=initrd.gz cmdline="{CMDLINE}"\n'
 IDLE_VMCFG = VMCFG.replace("vcpus=1", "vcpus=2")
 IDLE_SECS = 30
@@ -107,9 +128,10 @@ SMP_LAYOUTS = {			# name: (-smp, what vms.cfg adds to the 2-vCPU VM)
 }
 
 
-def boot(cmd, poweroff_until=None, marker=MARKER):
+def boot(cmd, poweroff_until=None, marker=MARKER, stamps=None):
     """Seconds from start to the marker; with poweroff_until, also types
-    poweroff -f and returns the output up to that regex."""
+    poweroff -f and returns the output up to that regex. stamps (a dict)
+    gets the seconds at which each STAMPS line first came."""
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     os.set_blocking(proc.stdout.fileno(), False)
@@ -121,6 +143,11 @@ def boot(cmd, poweroff_until=None, marker=MARKER):
             chunk = proc.stdout.read()
             if chunk:
                 out += chunk
+                if stamps is not None:
+                    now = time.monotonic() - start
+                    for key, regex in STAMPS.items():
+                        if key not in stamps and re.search(regex, out):
+                            stamps[key] = now
                 if took is None and re.search(marker, out):
                     took = time.monotonic() - start
                     if not poweroff_until:
@@ -191,10 +218,18 @@ def hv_iso_config(work, name, build, hv_args, cfg, vmlinuz, initrd):
     return QEMU + ["-smp", "2", "-m", "1024", "-cdrom", iso, "-boot", "d"]
 
 
+def ahci(cmd):
+    """cmd (an ISO boot on the default i440FX) with its CD on q35's AHCI."""
+    return cmd[:len(QEMU)] + ["-machine", "q35"] + cmd[len(QEMU):]
+
+
 def hv_configs(work, prefix, build, cfg, vmlinuz, initrd):
     """The hypervisor of build booting the kernel: from its ISO and its ESP."""
     out = {}
     out[f"{prefix}-iso"] = hv_iso_config(work, prefix, build, "", cfg, vmlinuz, initrd)
+    # The same ISO on q35's AHCI controller: SeaBIOS reads it by DMA where
+    # the PIIX IDE's ATAPI reads are programmed I/O, word by word.
+    out[f"{prefix}-iso-ahci"] = ahci(out[f"{prefix}-iso"])
     esp = os.path.join(work, f"{prefix}-esp")
     shutil.copytree(os.path.join(build, "efi/esp"), esp)
     os.makedirs(os.path.join(esp, "hv"), exist_ok=True)
@@ -440,6 +475,7 @@ def main():
     with_xen = os.environ.get("BENCH_NO_XEN") != "1" and "boot" in parts
     work = tempfile.mkdtemp(prefix="hv-bench-")
     tables = {"hv-iso": [], "base-iso": []}
+    timeline = {}
     idle_result = None
     ipi = {"ipi-smp1": [], "ipi-smp2": []}
     smp_times = {}
@@ -461,12 +497,15 @@ def main():
         times = {name: [] for name in cmds}
         for i in range(runs):		# interleaved: load changes hit all alike
             for name, cmd in cmds.items():
+                st = {}
                 if name in tables and "exits" in parts:
-                    took, log = boot(cmd, poweroff_until=r"hv: every VM has ended")
+                    took, log = boot(cmd, poweroff_until=r"hv: every VM has ended", stamps=st)
                     tables[name].append(exit_table(log))
                 else:
-                    took, _ = boot(cmd)
+                    took, _ = boot(cmd, stamps=st)
                 times[name].append(took)
+                st["marker"] = took
+                timeline.setdefault(name, []).append(st)
         if "switch" in parts or "wake" in parts:
             ipi_cmds = ipi_configs(work)
             if "wake" not in parts:
@@ -494,6 +533,7 @@ def main():
 
     if "boot" in parts and times:
         print_boot(times, runs)
+        print_timeline(timeline)
     if tables["hv-iso"]:
         print_exits(tables)
     if idle_result:
@@ -524,10 +564,33 @@ def print_exits(tables):
         print(line)
 
 
+def print_timeline(timeline):
+    """Each ISO boot in parts, medians over the runs: QEMU's start to GRUB's
+    menu entry (SeaBIOS, GRUB's core and modules), to the hypervisor's
+    first line (GRUB reading the files), to "ready", to the VM's start,
+    and the guest's own boot to the marker."""
+    edges = [("firmware+grub", None, "grub"), ("grub reads", "grub", "hv"),
+             ("hv boot", "hv", "ready"), ("vm setup", "ready", "vm"),
+             ("guest boot", "vm", "marker")]
+    rows = {n: r for n, r in timeline.items() if all("vm" in x for x in r)}
+    if not rows:
+        return
+    print("The boots in parts (s from QEMU's start, median over the runs; guest boot: "
+          "the VM's start to the marker)")
+    print(f"  {'configuration':<16}" + "".join(f" {e[0]:>14}" for e in edges) +
+          f" {'total':>8}")
+    for name, runs in rows.items():
+        cells = []
+        for _, a, b in edges:
+            cells.append(statistics.median([r[b] - (r[a] if a else 0) for r in runs]))
+        total = statistics.median([r["marker"] for r in runs])
+        print(f"  {name:<16}" + "".join(f" {c:14.2f}" for c in cells) + f" {total:8.2f}")
+
+
 def print_boot(times, runs):
     ref = "direct" if "direct" in times else next(iter(times))
     base = statistics.median(times[ref])
-    print(f"Linux boot to the initramfs marker (QEMU TCG, qemu64,+svm,+npt; median of {runs}, "
+    print(f"Linux boot to the initramfs marker (QEMU TCG, -cpu {CPU}; median of {runs}, "
           "interleaved)")
     print(f"  {'configuration':<13} {'median s':>9} {'runs':>30}  vs {ref}")
     for name, t in times.items():

@@ -11,8 +11,11 @@
  * end before the instruction does fall back to the fetch. The PM timer's
  * 4-byte read completes while another thread holds the PM block's lock,
  * counts as the locked path does, and leaves TMR_EN's case to the locked
- * path. HLT with the local APIC timer already due takes the interrupt and
- * re-enters without blocking.
+ * path. A PCI scan's config cycles (address write, class read of an
+ * absent function, the host bridge's ID) complete while another thread
+ * holds the config space's lock, and 0xcf9 stays the reset register. HLT
+ * with the local APIC timer already due takes the interrupt and re-enters
+ * without blocking.
  */
 #include "asm/cpu.h"
 #include "core/pc/vpc_priv.h"
@@ -213,6 +216,62 @@ static void case_pm_tmr_lockless(void)
 	rig_destroy(&rig);
 }
 
+/* --- PCI configuration cycles without the config space's lock --------------- */
+
+struct pci_scan {
+	struct vcpu *vcpu;
+	uint32_t absent, bridge_id, addr;
+	int done;		/* atomic */
+};
+
+/* One slot of Linux's search_agp_bridge(), then the bridge's ID. */
+static void pci_scanner(struct worker *w)
+{
+	struct pci_scan *r = w->arg;
+	uint32_t a = 0x80000000u | 5u << 16 | 7u << 11 | 0x08;	/* 05:07.0, class */
+
+	CHECK_EQ(vm_platform_port_io(r->vcpu, 0xcf8, 4, false, &a), 0);
+	CHECK_EQ(vm_platform_port_io(r->vcpu, 0xcfc, 4, true, &r->absent), 0);
+	a = 0x80000000u;
+	CHECK_EQ(vm_platform_port_io(r->vcpu, 0xcf8, 4, false, &a), 0);
+	CHECK_EQ(vm_platform_port_io(r->vcpu, 0xcfc, 4, true, &r->bridge_id), 0);
+	CHECK_EQ(vm_platform_port_io(r->vcpu, 0xcf8, 4, true, &r->addr), 0);
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+}
+
+static void case_pci_cfg_lockless(void)
+{
+	struct vcpu *vcpu = setup();
+	struct vpc *pc = vpc_of(vcpu->vm);
+	struct pci_scan r = { .vcpu = vcpu };
+	struct worker w;
+	uint64_t deadline;
+	uint32_t v;
+
+	spin_lock(&pc->pci.lock);
+	worker_start(&w, 1, pci_scanner, &r);
+	deadline = time_now_ns() + 2000000000ull;
+	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE) && time_now_ns() < deadline)
+		shim_pause();
+	CHECK(__atomic_load_n(&r.done, __ATOMIC_ACQUIRE));	/* not behind the lock */
+	spin_unlock(&pc->pci.lock);
+	worker_join(&w);
+	CHECK_EQ(r.absent, 0xffffffffu);
+	CHECK_EQ(r.bridge_id, 0x12378086u);
+	CHECK_EQ(r.addr, 0x80000000u);
+
+	/* A write to the bridge goes through the lock and reads back. */
+	v = 0x80000000u | 0x0c;
+	CHECK_EQ(vm_platform_port_io(vcpu, 0xcf8, 4, false, &v), 0);
+	CHECK_EQ(vm_platform_port_io(vcpu, 0xcfd, 1, false, &(uint32_t){ 0x40 }), 0);
+	CHECK_EQ(vm_platform_port_io(vcpu, 0xcfc, 4, true, &v), 0);
+	CHECK_EQ(v, 0x00004000u);
+	/* 0xcf9 is the reset control register, not the PCI mechanism's. */
+	CHECK_EQ(vm_platform_port_io(vcpu, PC_RESET_PORT, 1, true, &v), 0);
+	CHECK_EQ(v & 0xff, 0);
+	rig_destroy(&rig);
+}
+
 /* --- HLT with the timer already due ---------------------------------------- */
 
 /*
@@ -256,6 +315,7 @@ int main(void)
 	RUN(case_mmio_exit_bytes);
 	RUN(case_mmio_exit_bytes_refused);
 	RUN(case_pm_tmr_lockless);
+	RUN(case_pci_cfg_lockless);
 	RUN(case_hlt_timer_due);
 	return check_done();
 }

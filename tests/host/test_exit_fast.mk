@@ -2,7 +2,8 @@
 # fake backend: the MMIO emulation decoding the instruction bytes an exit
 # carries (SVM decode assists) exactly as the same bytes fetched from
 # guest memory, falling back to the fetch when they end too soon; the PM
-# timer's read without the block's lock; HLT with its timer already due.
+# timer's read and the PCI config cycles without their locks; HLT with its
+# timer already due.
 HOST_TESTS += test_exit_fast
 # (=, not :=: VCPU_RUN_TEST_SRCS comes from test_vcpu_run.mk, included later)
 test_exit_fast_SRCS = $(VCPU_RUN_TEST_SRCS)

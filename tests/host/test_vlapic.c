@@ -166,6 +166,8 @@ static unsigned int take_all(unsigned int n, uint8_t *last)
 
 static void xapic_reset_values(void)
 {
+	bool pic;
+
 	setup();
 	CHECK_EQ(rdmsr(0, MSR_IA32_APIC_BASE), 0xfee00900ull);	/* BSP, EN */
 	CHECK_EQ(rdmsr(1, MSR_IA32_APIC_BASE), 0xfee00800ull);
@@ -183,10 +185,20 @@ static void xapic_reset_values(void)
 	CHECK_EQ(rd(5, APIC_REG_TDCR), 0);
 	/* LINT0 masked at reset: no PIC interrupts until set up. */
 	CHECK(!vlapic_accepts_pic_intr(&apic[0]));
+	CHECK_EQ(vlapic_pending_vector_pic(&apic[0], &pic), -1);
+	CHECK(!pic);
 	vlapic_setup_virtual_wire(&apic[0]);
 	CHECK_EQ(rd(0, APIC_REG_LVT_LINT0), 0x8700);
 	CHECK_EQ(rd(0, APIC_REG_LVT_LINT1), 0x8400);
 	CHECK(vlapic_accepts_pic_intr(&apic[0]));
+	/* The injection check's one-lock form answers both at once. */
+	wr(0, APIC_REG_SVR, 0x1ff);
+	vlapic_set_irq(&apic[0], 0x51, false);
+	CHECK_EQ(vlapic_pending_vector_pic(&apic[0], &pic), 0x51);
+	CHECK(pic);
+	wr(0, APIC_REG_LVT_LINT0, 0x10700);			/* masked */
+	CHECK_EQ(vlapic_pending_vector_pic(&apic[0], &pic), 0x51);
+	CHECK(!pic);
 	teardown();
 }
 

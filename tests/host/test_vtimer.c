@@ -425,6 +425,75 @@ static void sink_calls_back(void)
 	vtimer_destroy(&t);
 }
 
+/*
+ * The run loop's update hands back the next deadline from its own hold of
+ * the lock: the value vtimer_next_deadline() gives right after, whether
+ * ticks are still owed (0), a one-shot retired, deadlines moved by a
+ * save and restore, more timers came due than one batch holds, or none
+ * is armed; a sink that
+ * re-arms its timer from the delivery leaves the value stale, and kicks.
+ */
+static void rearm_from_sink(struct probe *p, struct vtimer_vcpu *v)
+{
+	vtimer_start(p->t, v, cb_now, cb_now + 1 * MS, 0);
+}
+
+static void update_next_is_next_deadline(void)
+{
+	enum { N = 11 };
+	struct vtimer_vcpu v;
+	struct vtimer t[N];
+	struct probe p;
+	uint64_t next, now;
+	unsigned int i;
+
+	probe_reset(&p);
+	vcpus_init(&v, 1);
+	for (i = 0; i < N; i++)
+		vtimer_init(&t[i], &v, &probe_sink, &p, i,
+			    i % 2 ? VTIMER_NO_MISSED : VTIMER_DELAY_MISSED);
+	CHECK_EQ(vtimer_update_irq_next(&v, 0, &next), 0);
+	CHECK_EQ(next, VTIMER_NEVER);
+	vtimer_start(&t[0], &v, 0, 5 * MS, 0);			/* one-shot */
+	vtimer_start(&t[1], &v, 0, 3 * MS, 4 * MS);
+	vtimer_start(&t[2], &v, 0, 2 * MS, 1 * MS);
+	for (now = 0; now <= 40 * MS; now += 700 * US) {
+		if (now == 14 * MS)
+			vtimer_save(&v, now);	/* off the CPU: no update */
+		if (now >= 14 * MS && now < 21 * MS)
+			continue;
+		if (now == 21 * MS)
+			vtimer_restore(&v, now);	/* deadlines moved */
+		vtimer_update_irq_next(&v, now, &next);
+		CHECK_EQ(next, vtimer_next_deadline(&v));
+	}
+	/* More due at once than a batch: the last pass's value. */
+	for (i = 3; i < N; i++)
+		vtimer_start(&t[i], &v, now, now + i * US, 1 * MS);
+	now += 5 * MS;
+	CHECK(vtimer_update_irq_next(&v, now, &next) >= N - 3);
+	CHECK_EQ(next, vtimer_next_deadline(&v));
+	for (i = 0; i < N; i++)
+		vtimer_stop(&t[i], now);
+	vtimer_update_irq_next(&v, now, &next);
+	CHECK_EQ(next, VTIMER_NEVER);
+
+	/* Re-armed from the sink: stale, and the vCPU is kicked. */
+	p.hook = rearm_from_sink;
+	p.t = &t[0];
+	cb_now = now + 1 * MS;
+	vtimer_start(&t[0], &v, now, cb_now, 0);
+	atomic_store(&kicks[0], 0);
+	CHECK_EQ(vtimer_update_irq_next(&v, cb_now, &next), 1);
+	CHECK_EQ(next, VTIMER_NEVER);
+	CHECK_EQ(vtimer_next_deadline(&v), cb_now + 1 * MS);
+	CHECK(atomic_load(&kicks[0]) >= 1);
+	CHECK_EQ(p.bad, 0);
+	for (i = 0; i < N; i++)
+		vtimer_destroy(&t[i]);
+	vtimer_vcpu_destroy(&v);
+}
+
 /* More timers due at once than one batch holds: all are delivered. */
 static void many_due_at_once(void)
 {
@@ -529,6 +598,7 @@ int main(void)
 	RUN(save_restore);
 	RUN(migrate_moves_everything);
 	RUN(sink_calls_back);
+	RUN(update_next_is_next_deadline);
 	RUN(many_due_at_once);
 	RUN(invariant_check);
 	return check_done();

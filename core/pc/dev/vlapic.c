@@ -125,18 +125,35 @@ void vlapic_ack_vector(struct vlapic *a, uint8_t vec)
 	spin_unlock(&a->lock);
 }
 
+/* vlapic_accepts_pic_intr()'s answer. Lock held. */
+static bool __vlapic_accepts_pic_intr(struct vlapic *a)
+{
+	uint32_t lint0 = a->lvt[VLAPIC_LVT_LINT0];
+
+	return !__vlapic_hw_enabled(a) ||
+	       (!(lint0 & APIC_LVT_MASKED) &&
+		(lint0 & APIC_DM_MASK) >> APIC_DM_SHIFT == VAPIC_DM_EXTINT);
+}
+
 bool vlapic_accepts_pic_intr(struct vlapic *a)
 {
-	uint32_t lint0;
 	bool ret;
 
 	spin_lock(&a->lock);
-	lint0 = a->lvt[VLAPIC_LVT_LINT0];
-	ret = !__vlapic_hw_enabled(a) ||
-	      (!(lint0 & APIC_LVT_MASKED) &&
-	       (lint0 & APIC_DM_MASK) >> APIC_DM_SHIFT == VAPIC_DM_EXTINT);
+	ret = __vlapic_accepts_pic_intr(a);
 	spin_unlock(&a->lock);
 	return ret;
+}
+
+int vlapic_pending_vector_pic(struct vlapic *a, bool *pic)
+{
+	int vec;
+
+	spin_lock(&a->lock);
+	vec = __vlapic_pending(a);
+	*pic = __vlapic_accepts_pic_intr(a);
+	spin_unlock(&a->lock);
+	return vec;
 }
 
 /* EOI: retires the highest in-service vector. */

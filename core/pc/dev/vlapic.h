@@ -327,6 +327,15 @@ void vlapic_pv_eoi_disarm(struct vlapic *a, bool eoi);
 bool vlapic_accepts_pic_intr(struct vlapic *a);
 
 /*
+ * vlapic_pending_vector() and, in *pic, vlapic_accepts_pic_intr(), under
+ * one hold of the lock: the injection check of the vCPU that may take
+ * the 8259's interrupts. Owner vCPU (LINT0 and the enable bits change
+ * only by its own register writes, so *pic stays true until it makes
+ * another).
+ */
+int vlapic_pending_vector_pic(struct vlapic *a, bool *pic);
+
+/*
  * xAPIC page access at offset (0..0xfff), size 1/2/4/8. Reads inside the
  * first 4 bytes of a 16-byte register return its bytes; undefined ones
  * (past byte 3, reserved, write-only) read 0. Writes other than 4 bytes

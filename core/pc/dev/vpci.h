@@ -25,11 +25,13 @@
  *
  * Runs in vCPU context on any CPU (port I/O exits).
  *
- * Locking: one spinlock per config space guarding address and the
- * writable bridge registers: an address write and the data access that
- * follows are two exits, so a guest with several vCPUs serialises its
- * own config cycles (Linux holds pci_config_lock); the lock only keeps
- * each access whole.
+ * Locking: one spinlock per config space serialising the writes to the
+ * bridge's registers (COMMAND's bytes are read-modify-written). The
+ * address and those registers are single words stored with WRITE_ONCE,
+ * so reads need no lock: vpci_io_fast() answers every access but a data
+ * write to the bridge without it. An address write and the data access
+ * that follows are two exits, so a guest with several vCPUs serialises
+ * its own config cycles (Linux holds pci_config_lock).
  */
 #ifndef CORE_DEV_VPCI_H
 #define CORE_DEV_VPCI_H
@@ -86,10 +88,10 @@
 #define VPCI_BRIDGE_CMD_RESET	(VPCI_COMMAND_MEMORY | VPCI_COMMAND_MASTER)
 
 struct vpci {
-	spinlock_t lock;	/* guards the fields below */
-	uint32_t address;	/* CONFIG_ADDRESS, reserved bits 0 */
-	uint16_t bridge_cmd;	/* host bridge COMMAND */
-	uint8_t bridge_latency;	/* host bridge latency timer */
+	spinlock_t lock;	/* serialises writes to the bridge's registers */
+	uint32_t address;	/* CONFIG_ADDRESS, reserved bits 0; *_ONCE */
+	uint16_t bridge_cmd;	/* host bridge COMMAND; written under lock */
+	uint8_t bridge_latency;	/* host bridge latency timer; written under lock */
 };
 
 /* Sets up p as after reset: address 0, bridge in its power-on state. */
@@ -100,5 +102,17 @@ void vpci_init(struct vpci *p);
  * port outside 0xCF8-0xCFF reads all ones and ignores writes.
  */
 extern const struct vdev_io_ops vpci_io_ops;
+
+/*
+ * The port dispatch's first try for ports 0xCF8-0xCFF (not 0xCF9): the
+ * access as vpci_io_ops would make it, without the lock. Returns false,
+ * having done nothing, for the accesses it leaves to vpci_io_ops: a data
+ * write that reaches the host bridge, a byte or word access to 0xCF8, a
+ * port outside the mechanism. A guest's PCI scan (Linux's K8 GART
+ * aperture search reads the class of all 8192 bus:device slots, twice)
+ * is all address writes and data reads.
+ */
+bool vpci_io_fast(struct vpci *p, uint16_t port, unsigned int size, bool in,
+		  uint32_t *val);
 
 #endif
