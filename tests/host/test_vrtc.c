@@ -332,18 +332,45 @@ static void reg_c_clear_on_read(void)
 	run_exits(t0 + 400 * MS, 1 * MS, false);
 	CHECK_EQ(probe.edges, 0);
 	CHECK_EQ(cmos_read(VRTC_REG_C), 0);
-	/* Three periods, C never read: one edge, IRQ# stays "asserted". */
+	/*
+	 * Periods at 500, 1000 and 1500 ms, C never read: one edge, IRQ#
+	 * stays "asserted"; the others are owed, not shown: PF is up once.
+	 * At 2 Hz one second's worth is two ticks (VTIMER_ACK_BACKLOG_NS):
+	 * two owed, the third dropped.
+	 */
 	run_exits(t0 + 1600 * MS, 1 * MS, false);
 	CHECK_EQ(probe.edges, 1);
 	CHECK_EQ(probe.level, 0);
+	uint64_t owed = rtc.ptimer.pending;
+
+	CHECK_EQ(owed, 2);
+	CHECK_EQ(rtc.ptimer.discarded, 1);
 	/* A second boundary passed too: UF is up, UIE clear. */
 	CHECK_EQ(cmos_read(VRTC_REG_C), VRTC_C_IRQF | VRTC_C_PF | VRTC_C_UF);
 	CHECK_EQ(cmos_read(VRTC_REG_C), 0);		/* cleared */
-	/* Read: the next period gives the next edge. */
+	CHECK_EQ(rtc.ptimer.delivered, 1);
+	/*
+	 * The read took the first tick; the owed ones follow one per read
+	 * of C, each raised by the next exit (docs/vtimer.md, "Delivery"),
+	 * never while PF is still up.
+	 */
+	for (unsigned int i = 1; i < owed; i++) {
+		run_exits(now_ns + 2 * MS, 1 * MS, false);
+		CHECK_EQ(probe.edges, 1 + i);
+		CHECK_EQ(cmos_read(VRTC_REG_C), VRTC_C_IRQF | VRTC_C_PF);
+	}
+	CHECK_EQ(rtc.ptimer.delivered, owed);
+	CHECK_EQ(rtc.ptimer.pending, 0);
+	/* Nothing owed: the next period gives the next edge. */
 	run_exits(t0 + 1900 * MS, 1 * MS, false);
-	CHECK_EQ(probe.edges, 1);
+	CHECK_EQ(probe.edges, owed);
+	CHECK_EQ(cmos_read(VRTC_REG_C), 0);
 	run_exits(t0 + 2100 * MS, 1 * MS, false);
-	CHECK_EQ(probe.edges, 2);
+	CHECK_EQ(probe.edges, owed + 1);
+	/* Not read for 1.4 s more: PF once, and still one edge. */
+	run_exits(t0 + 3500 * MS, 1 * MS, false);
+	CHECK_EQ(probe.edges, owed + 1);
+	CHECK_EQ(rtc.ptimer.pending, 2);
 	teardown();
 }
 

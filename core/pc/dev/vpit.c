@@ -171,20 +171,27 @@ static void vpit_ch0_sync(struct vpit *p, uint64_t now)
 	vtimer_restart(t, now, first, period);
 }
 
-/* One irq0 pulse per tick; no lock held (vtimer_sink contract). */
+/*
+ * Raises one owed tick: one irq0 pulse. The sink counts on ack (docs/
+ * vtimer.md, "Delivery"): the timer keeps the ticks owed and raises the
+ * next only after vpit_taken() says the guest took this one, so late ticks
+ * never pulse twice into an IRR that holds one. No lock held (vtimer_sink
+ * contract).
+ */
 static void vpit_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 		      unsigned int ticks)
 {
 	struct vpit *p = ctx;
 
-	while (ticks--)
-		irq_line_pulse(&p->irq0);
+	irq_line_pulse(&p->irq0);
 }
 
 static const struct vtimer_sink vpit_sink = {
 	.fire = vpit_fire,
 	.name = "vpit",
+	.ack = true,
 };
+
 
 /* ---- Gate, control word, counts --------------------------------------- */
 
@@ -496,6 +503,11 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
 void vpit_retarget(struct vpit *p, struct vtimer_vcpu *to)
 {
 	vtimer_migrate(&p->timer, to, vpit_now(p));
+}
+
+bool vpit_taken(struct vpit *p, struct vtimer_vcpu *by)
+{
+	return vtimer_ack(&p->timer, by, vpit_now(p));
 }
 
 void vpit_destroy(struct vpit *p)

@@ -153,6 +153,15 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
  */
 void vpit_retarget(struct vpit *p, struct vtimer_vcpu *to);
 
+/*
+ * The guest took an IRQ 0 interrupt on the vCPU whose timers by are (its
+ * LAPIC accepted the vector of IOAPIC pin 2, or the 8259 acknowledged IRQ
+ * 0): one owed channel 0 tick counts as delivered and the next is raised
+ * (vtimer_ack()). Returns false if none was owed. Takes no PIT lock; any
+ * CPU, no lock held.
+ */
+bool vpit_taken(struct vpit *p, struct vtimer_vcpu *by);
+
 /* Stops channel 0's timer for good and waits for its deliveries. */
 void vpit_destroy(struct vpit *p);
 

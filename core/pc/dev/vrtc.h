@@ -175,7 +175,13 @@ struct vrtc {
 	/* Periodic: boundaries at p_base_ns + k * p_period_ns; 0: no rate. */
 	uint64_t p_base_ns;
 	uint64_t p_period_ns;
-	bool ptimer_on;		/* ptimer programmed */
+	/*
+	 * ptimer programmed. While it is, PF is not lazy: it rises only
+	 * when the timer raises an owed tick (vrtc.c, vrtc_pfire()).
+	 */
+	bool ptimer_on;
+	/* PF was raised for an owed tick and register C not read since. */
+	bool pf_raised;
 	bool utimer_on;		/* utimer programmed */
 
 	/* Fixed at vrtc_init(): */
