@@ -183,7 +183,15 @@ static void vpit_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 {
 	struct vpit *p = ctx;
 
+	/*
+	 * One pulse at a time: two CPUs pulsing at once (an old and a new
+	 * owner around a move, a raise right after the guest took the last
+	 * tick) would merge into one edge (docs/races.md, "Two pulses of
+	 * one line merge").
+	 */
+	spin_lock(&p->pulse_lock);
 	irq_line_pulse(&p->irq0);
+	spin_unlock(&p->pulse_lock);
 }
 
 static const struct vtimer_sink vpit_sink = {
@@ -482,6 +490,7 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
 
 	*p = (struct vpit){ 0 };
 	spin_lock_init(&p->lock);
+	spin_lock_init(&p->pulse_lock);
 	p->clock = clock;
 	p->irq0 = *irq0;
 	for (n = 0; n < VPIT_CHANNELS; n++) {

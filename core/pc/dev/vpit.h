@@ -125,6 +125,12 @@ struct vpit {
 	struct vpit_channel ch[VPIT_CHANNELS];
 	uint8_t port_b;		/* VPIT_PORTB_WRITABLE bits as written */
 
+	/*
+	 * Held across each pulse of irq0 (the sink's), so that two CPUs'
+	 * pulses make two edges; taken with no other lock held.
+	 */
+	spinlock_t pulse_lock;
+
 	/* Fixed at vpit_init(): */
 	uint64_t (*clock)(void);	/* ns; time_now_ns() on the machine */
 	struct irq_line irq0;

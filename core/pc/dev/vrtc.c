@@ -368,6 +368,20 @@ static void vrtc_resync_utimer(struct vrtc *r, uint64_t now)
 	vrtc_sync_timers(r, now);
 }
 
+/*
+ * One IRQ 8 edge, with no RTC lock held. Pulses from two CPUs at once
+ * would merge into one edge (the second rising while the first still
+ * holds the line high), and an edge the guest never sees leaves IRQF up
+ * for good: pulse_lock makes them one after the other (docs/races.md,
+ * "Two pulses of one line merge").
+ */
+static void vrtc_pulse(struct vrtc *r)
+{
+	spin_lock(&r->pulse_lock);
+	irq_line_pulse(&r->irq8);
+	spin_unlock(&r->pulse_lock);
+}
+
 static uint64_t vrtc_now(const struct vrtc *r)
 {
 	return r->clock ? r->clock() : time_now_ns();
@@ -396,7 +410,7 @@ static void vrtc_pfire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 	pulse = vrtc_update_irqf(r, vrtc_now(r));
 	spin_unlock(&r->lock);
 	if (pulse)
-		irq_line_pulse(&r->irq8);
+		vrtc_pulse(r);
 }
 
 /* A second boundary while UIE or AIE: the alarm check, then IRQF. */
@@ -414,7 +428,7 @@ static void vrtc_ufire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 	pulse = vrtc_update_irqf(r, now);
 	spin_unlock(&r->lock);
 	if (pulse)
-		irq_line_pulse(&r->irq8);
+		vrtc_pulse(r);
 }
 
 static const struct vtimer_sink vrtc_psink = {
@@ -545,7 +559,7 @@ static int vrtc_io_read(void *dev, uint16_t port, unsigned int size,
 	}
 	spin_unlock(&r->lock);
 	if (pulse)
-		irq_line_pulse(&r->irq8);
+		vrtc_pulse(r);
 	/*
 	 * The guest took the raised tick: the next owed one follows at the
 	 * timer owner's next update. After the unlock, although the vtimer
@@ -577,7 +591,7 @@ static int vrtc_io_write(void *dev, uint16_t port, unsigned int size,
 	}
 	spin_unlock(&r->lock);
 	if (pulse)
-		irq_line_pulse(&r->irq8);
+		vrtc_pulse(r);
 	return 0;
 }
 
@@ -627,6 +641,7 @@ void vrtc_init(struct vrtc *r, struct vtimer_vcpu *owner,
 
 	*r = (struct vrtc){ 0 };
 	spin_lock_init(&r->lock);
+	spin_lock_init(&r->pulse_lock);
 	r->clock = clock_ns;
 	r->irq8 = *irq8;
 	now = vrtc_now(r);

@@ -184,6 +184,12 @@ struct vrtc {
 	bool pf_raised;
 	bool utimer_on;		/* utimer programmed */
 
+	/*
+	 * Held across each pulse of irq8, so that two CPUs' pulses make two
+	 * edges; taken with no other RTC lock held (docs/locking.md).
+	 */
+	spinlock_t pulse_lock;
+
 	/* Fixed at vrtc_init(): */
 	uint64_t (*clock)(void);	/* ns; time_now_ns() on the machine */
 	struct irq_line irq8;
