@@ -412,7 +412,12 @@ static void vtimer_collect_raise(struct vtimer *t, struct vtimer_delivery *d,
 	d->sink = t->sink;
 	d->ctx = t->ctx;
 	d->irq = t->irq;
-	d->ticks = 1;
+	/*
+	 * The tick's number (taken so far + 1): a raise that reaches the
+	 * device after the guest took that tick is stale, and the device
+	 * drops it (vtimer_sink.ack).
+	 */
+	d->ticks = (unsigned int)(t->delivered + 1);
 	t->raised = true;
 	t->reraise = false;
 	atomic_fetch_add(&t->inflight, 1);	/* as in vtimer_collect() */
@@ -474,7 +479,7 @@ unsigned long vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now)
 		for (i = 0; i < n; i++) {
 			batch[i].sink->fire(v, batch[i].ctx, batch[i].irq,
 					    batch[i].ticks);
-			total += batch[i].ticks;
+			total += batch[i].sink->ack ? 1 : batch[i].ticks;
 			/*
 			 * fire() is done with ctx. Release: pairs with the
 			 * acquire load in vtimer_destroy(), after which the

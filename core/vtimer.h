@@ -106,7 +106,12 @@ struct vtimer_sink {
 	/*
 	 * Ticks are counted when the guest takes them (Xen's vpt:
 	 * pending_intr_nr, pt_intr_post()). The timer keeps the ticks owed
-	 * and fire() gets one at a time (ticks == 1): "raise one"; the
+	 * and fire() gets one at a time: "raise tick number ticks" (the
+	 * ticks taken so far + 1, mod 2^32; raised again, the same number).
+	 * A raise may reach the device after the guest took that tick (the
+	 * fire() of a re-raise runs unlocked while the guest takes it on
+	 * another vCPU): the device drops a raise whose number is not after
+	 * the last one taken, or the next owed tick would be shown twice. The
 	 * device reports with vtimer_ack() that the guest took it, and only
 	 * then is the next owed one raised. If more periods come due while
 	 * one is raised and not taken, fire() is called again for the same
@@ -133,7 +138,7 @@ struct vtimer_sink {
  * IRR, which that vCPU takes when it runs; raised at once, both IRRs would
  * deliver it. Later, it was probably lost (a masked line).
  */
-#define VTIMER_ACK_MOVED_NS 50000000ull
+#define VTIMER_ACK_MOVED_NS 200000000ull
 
 /*
  * The timer part of a vCPU; struct vcpu embeds it. Must outlive every

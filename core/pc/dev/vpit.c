@@ -190,7 +190,16 @@ static void vpit_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 	 * one line merge").
 	 */
 	spin_lock(&p->pulse_lock);
-	irq_line_pulse(&p->irq0);
+	/*
+	 * ticks is the tick's number. One the guest took already is a
+	 * stale raise (collected before the take, run after it): pulsed,
+	 * the guest would take it as the next owed tick, and that one
+	 * again when it is raised.
+	 */
+	if ((int32_t)(ticks - p->seq_taken) > 0) {
+		p->seq_pulsed = ticks;
+		irq_line_pulse(&p->irq0);
+	}
 	spin_unlock(&p->pulse_lock);
 }
 
@@ -516,6 +525,10 @@ void vpit_retarget(struct vpit *p, struct vtimer_vcpu *to)
 
 bool vpit_taken(struct vpit *p, struct vtimer_vcpu *by)
 {
+	/* The IRR held the latest pulse: that tick, and all before it. */
+	spin_lock(&p->pulse_lock);
+	p->seq_taken = p->seq_pulsed;
+	spin_unlock(&p->pulse_lock);
 	return vtimer_ack(&p->timer, by, vpit_now(p));
 }
 

@@ -130,6 +130,11 @@ struct vpit {
 	 * pulses make two edges; taken with no other lock held.
 	 */
 	spinlock_t pulse_lock;
+	/*
+	 * pulse_lock: the number of the tick last pulsed, and of the last
+	 * the guest took (vpit_taken()); a raise not after it is stale.
+	 */
+	uint32_t seq_pulsed, seq_taken;
 
 	/* Fixed at vpit_init(): */
 	uint64_t (*clock)(void);	/* ns; time_now_ns() on the machine */

@@ -281,6 +281,8 @@ static uint8_t vrtc_read_c(struct vrtc *r, uint64_t now, bool *acked)
 	uint8_t c = vrtc_flags(r, now) | (r->irqf ? VRTC_C_IRQF : 0);
 
 	*acked = r->pf_raised;
+	if (r->pf_raised)
+		r->p_seq_taken = r->p_seq_raised;
 	r->pf_raised = false;
 	r->pf = r->af = r->uf = r->irqf = false;
 	r->pf_since_ns = now;
@@ -402,10 +404,16 @@ static void vrtc_pfire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 	bool pulse;
 
 	spin_lock(&r->lock);
-	/* Stopped (PIE cleared) since the update collected the tick: none. */
-	if (r->ptimer_on && !r->pf) {
+	/*
+	 * Stopped (PIE cleared) since the update collected the tick: none.
+	 * ticks is the tick's number; one whose C was read already is a
+	 * stale raise (collected before the read, run after it), which
+	 * would show the next tick twice.
+	 */
+	if (r->ptimer_on && !r->pf && (int32_t)(ticks - r->p_seq_taken) > 0) {
 		r->pf = true;
 		r->pf_raised = true;
+		r->p_seq_raised = ticks;
 	}
 	pulse = vrtc_update_irqf(r, vrtc_now(r));
 	spin_unlock(&r->lock);

@@ -182,6 +182,8 @@ struct vrtc {
 	bool ptimer_on;
 	/* PF was raised for an owed tick and register C not read since. */
 	bool pf_raised;
+	/* The number of that tick, and of the last one whose C was read. */
+	uint32_t p_seq_raised, p_seq_taken;
 	bool utimer_on;		/* utimer programmed */
 
 	/*
