@@ -138,7 +138,7 @@ struct vtimer_sink {
  * IRR, which that vCPU takes when it runs; raised at once, both IRRs would
  * deliver it. Later, it was probably lost (a masked line).
  */
-#define VTIMER_ACK_MOVED_NS 200000000ull
+#define VTIMER_ACK_MOVED_NS 20000000ull
 
 /*
  * The timer part of a vCPU; struct vcpu embeds it. Must outlive every

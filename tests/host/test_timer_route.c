@@ -381,9 +381,9 @@ static uint64_t stress_t0;		/* the clock when the PIT started */
  * Time runs on, but not far ahead of the guest: a host that starves the
  * exit threads would otherwise let the PIT owe more than its one-second
  * backlog (VTIMER_ACK_BACKLOG_NS) and drop ticks legitimately. While the
- * guest is more than 100 periods behind, the clock waits a bounded while
+ * guest is more than 10 periods behind, the clock waits a bounded while
  * (a stuck tick still lets time reach VTIMER_ACK_MOVED_NS), so that a
- * vCPU that holds a tick in its IRR is not left behind for the 200 ms
+ * vCPU that holds a tick in its IRR is seldom left behind for the 20 ms
  * after which the timer's new owner raises it again.
  */
 static void clock_fn(struct vt_worker *w)
@@ -395,7 +395,7 @@ static void clock_fn(struct vt_worker *w)
 				stress_t0) / period;
 
 		for (unsigned int n = 0; n < 2000 &&
-		     due > atomic_load(&pit_taken) + 100; n++)
+		     due > atomic_load(&pit_taken) + 10; n++)
 			sched_yield();
 		watchdog_bump();
 		if (!(i & 3))
