@@ -61,8 +61,6 @@ void vtimer_init(struct vtimer *t, struct vtimer_vcpu *v,
 	t->period_ns = 0;
 	t->pending = 0;
 	t->raised = t->reraise = false;
-	t->raised_by = NULL;
-	t->raised_ns = 0;
 	t->delivered = 0;
 	t->discarded = 0;
 	t->missed = missed;
@@ -381,33 +379,22 @@ static void vtimer_collect(struct vtimer *t, struct vtimer_delivery *d)
  * been raised while the line was masked). The ticks stay pending until
  * vtimer_ack().
  */
-static bool vtimer_ack_due(const struct vtimer *t, uint64_t now)
+static bool vtimer_ack_due(const struct vtimer *t)
 {
 	if (!t->pending)
 		return false;
 	if (!t->raised)
 		return true;
-	if (!t->reraise)
-		return false;
 	/*
-	 * Raised by the vCPU the timer has left: its interrupt most likely
-	 * waits in the old destination's IRR. Raised again now it would
-	 * reach the new one too and be taken twice for one owed tick (the
-	 * old vCPU's take counts the tick, the new one's finds none owed).
-	 * After VTIMER_ACK_MOVED_NS it was probably lost: raise it again.
+	 * Raised again for new periods: the device pulses it only if its
+	 * interrupt is no longer waiting in an IRR (vtimer_sink.ack).
 	 */
-	if (t->raised_by == t->owner)
-		return true;
-	return now != VTIMER_NEVER && now >= t->raised_ns &&
-	       now - t->raised_ns >= VTIMER_ACK_MOVED_NS;
+	return t->reraise;
 }
 
 /* Collects the raise of one owed tick of t into d (vtimer_ack_due()). */
-static void vtimer_collect_raise(struct vtimer *t, struct vtimer_delivery *d,
-				 uint64_t now)
+static void vtimer_collect_raise(struct vtimer *t, struct vtimer_delivery *d)
 {
-	t->raised_by = t->owner;
-	t->raised_ns = now;
 	d->t = t;
 	d->sink = t->sink;
 	d->ctx = t->ctx;
@@ -456,13 +443,13 @@ unsigned long vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now)
 			if (!vtimer_check_on_list(v, t, prev))
 				break;
 			vtimer_advance(t, now);
-			if (t->sink->ack ? vtimer_ack_due(t, now) : t->pending != 0) {
+			if (t->sink->ack ? vtimer_ack_due(t) : t->pending != 0) {
 				if (n == ARRAY_SIZE(batch)) {
 					more = true;
 					break;
 				}
 				if (t->sink->ack)
-					vtimer_collect_raise(t, &batch[n++], now);
+					vtimer_collect_raise(t, &batch[n++]);
 				else
 					vtimer_collect(t, &batch[n++]);
 				more |= !t->sink->ack && t->pending != 0;
@@ -526,11 +513,8 @@ uint64_t vtimer_next_deadline(struct vtimer_vcpu *v)
 
 	vtimer_vcpu_lock(v);
 	list_for_each_entry(t, &v->timers, node) {
-		/*
-		 * A raised tick waits for the guest to take it, not for v;
-		 * one blocked by a move is looked at again at the next period.
-		 */
-		if (t->sink->ack ? vtimer_ack_due(t, VTIMER_NEVER) : t->pending != 0) {
+		/* A raised tick waits for the guest to take it, not for v. */
+		if (t->sink->ack ? vtimer_ack_due(t) : t->pending != 0) {
 			next = 0;
 			break;
 		}
@@ -607,8 +591,8 @@ bool vtimer_ack(struct vtimer *t, struct vtimer_vcpu *by, uint64_t now)
 		 * Counted even if raised was cleared meanwhile: each tick
 		 * the guest takes was raised for an owed one (two raises
 		 * reach two vCPUs only when the timer moved between them and
-		 * VTIMER_ACK_MOVED_NS passed, and then a second tick was
-		 * owed).
+		 * the first was no longer waiting in an IRR, and then a
+		 * second tick was owed).
 		 */
 		t->pending--;
 		t->delivered++;

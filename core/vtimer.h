@@ -116,8 +116,9 @@ struct vtimer_sink {
 	 * then is the next owed one raised. If more periods come due while
 	 * one is raised and not taken, fire() is called again for the same
 	 * tick (raising an interrupt already pending is idempotent; one
-	 * raised while the line was masked is not lost for good), by a new
-	 * owner after a move only VTIMER_ACK_MOVED_NS after the raise. At most
+	 * raised while the line was masked is not lost for good); the device
+	 * pulses such a re-raise only if the tick's interrupt is not still
+	 * waiting in an IRR, where a move may have left it. At most
 	 * VTIMER_ACK_BACKLOG_NS of periods are owed; older ones are
 	 * discarded. Meant for VTIMER_DELAY_MISSED timers.
 	 */
@@ -131,14 +132,6 @@ struct vtimer_sink {
  */
 #define VTIMER_ACK_BACKLOG_NS 1000000000ull
 
-/*
- * A tick raised on one vCPU and not taken when the timer moved: the new
- * owner raises it again (for new periods) only this long after the raise.
- * Until then it is most likely still pending in the old destination's
- * IRR, which that vCPU takes when it runs; raised at once, both IRRs would
- * deliver it. Later, it was probably lost (a masked line).
- */
-#define VTIMER_ACK_MOVED_NS 20000000ull
 
 /*
  * The timer part of a vCPU; struct vcpu embeds it. Must outlive every
@@ -206,12 +199,6 @@ struct vtimer {
 	 * guest has not taken it yet; reraise: more periods came due since.
 	 */
 	bool raised, reraise;
-	/*
-	 * The owner that raised it, and when: a raise the timer has moved
-	 * away from since is raised again only VTIMER_ACK_MOVED_NS later.
-	 */
-	struct vtimer_vcpu *raised_by;
-	uint64_t raised_ns;
 	uint64_t delivered;	/* ticks handed to the sink (ack: taken), ever */
 	uint64_t discarded;	/* ticks dropped by stop/start/destroy, ever */
 

@@ -215,6 +215,17 @@ bool vpic_has_interrupt(struct vpic *p)
 	return ret;
 }
 
+bool vpic_irq_requested(struct vpic *p, unsigned int irq)
+{
+	unsigned long flags = spin_lock_irqsave(&p->lock);
+	const struct vpic_chip *c = &p->chip[irq < 8 ? VPIC_MASTER : VPIC_SLAVE];
+	uint8_t bit = (uint8_t)(1u << (irq & 7));
+	bool ret = (c->irr & bit) && !(c->imr & bit);
+
+	spin_unlock_irqrestore(&p->lock, flags);
+	return ret;
+}
+
 int vpic_ack(struct vpic *p)
 {
 	int isa_irq;

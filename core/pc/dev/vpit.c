@@ -196,10 +196,21 @@ static void vpit_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 	 * the guest would take it as the next owed tick, and that one
 	 * again when it is raised.
 	 */
-	if ((int32_t)(ticks - p->seq_taken) > 0) {
-		p->seq_pulsed = ticks;
-		irq_line_pulse(&p->irq0);
-	}
+	if ((int32_t)(ticks - p->seq_taken) <= 0)
+		goto out;
+	/*
+	 * Raised again (more periods came due, the tick not taken): if its
+	 * interrupt still waits in an IRR, wherever IRQ 0 pointed when it
+	 * was pulsed, a second pulse could land in another vCPU's IRR
+	 * after a move, and the guest would take the tick twice. Pulsed
+	 * again only if it is waiting nowhere: lost to a masked line.
+	 */
+	if (ticks == p->seq_pulsed && p->irq0_waiting &&
+	    p->irq0_waiting(p->waiting_ctx))
+		goto out;
+	p->seq_pulsed = ticks;
+	irq_line_pulse(&p->irq0);
+out:
 	spin_unlock(&p->pulse_lock);
 }
 
@@ -521,6 +532,12 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
 void vpit_retarget(struct vpit *p, struct vtimer_vcpu *to)
 {
 	vtimer_migrate(&p->timer, to, vpit_now(p));
+}
+
+void vpit_set_waiting(struct vpit *p, bool (*waiting)(void *ctx), void *ctx)
+{
+	p->irq0_waiting = waiting;
+	p->waiting_ctx = ctx;
 }
 
 bool vpit_taken(struct vpit *p, struct vtimer_vcpu *by)

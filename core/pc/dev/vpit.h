@@ -139,6 +139,9 @@ struct vpit {
 	/* Fixed at vpit_init(): */
 	uint64_t (*clock)(void);	/* ns; time_now_ns() on the machine */
 	struct irq_line irq0;
+	/* Fixed at vpit_set_waiting(), before publication; NULL: none. */
+	bool (*irq0_waiting)(void *ctx);
+	void *waiting_ctx;
 	/*
 	 * Channel 0's timer; fields are the vtimer's (its owner's lock).
 	 * Started on its current owner, so a vtimer_migrate() that made
@@ -163,6 +166,15 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
  * lock. Any CPU.
  */
 void vpit_retarget(struct vpit *p, struct vtimer_vcpu *to);
+
+/*
+ * Tells p how to find out whether an IRQ 0 interrupt it pulsed is still
+ * waiting to be taken (in a LAPIC's IRR, in the 8259's unmasked IRR):
+ * called under p's pulse_lock before a tick is pulsed again, so it may
+ * take the interrupt controllers' locks, nothing else. Before
+ * publication.
+ */
+void vpit_set_waiting(struct vpit *p, bool (*waiting)(void *ctx), void *ctx);
 
 /*
  * The guest took an IRQ 0 interrupt on the vCPU whose timers by are (its
