@@ -60,6 +60,7 @@ void vtimer_init(struct vtimer *t, struct vtimer_vcpu *v,
 	t->left_ns = VTIMER_NEVER;
 	t->period_ns = 0;
 	t->pending = 0;
+	t->raised = t->reraise = false;
 	t->delivered = 0;
 	t->discarded = 0;
 	t->missed = missed;
@@ -219,13 +220,35 @@ static bool vtimer_check_one(struct vtimer *t)
 	return true;
 }
 
+/*
+ * The most ticks t may owe when its sink counts on ack: one second's worth
+ * of periods (VTIMER_ACK_BACKLOG_NS), at least one.
+ */
+static uint64_t vtimer_ack_backlog(const struct vtimer *t)
+{
+	if (!t->period_ns || t->period_ns >= VTIMER_ACK_BACKLOG_NS)
+		return 1;
+	return VTIMER_ACK_BACKLOG_NS / t->period_ns;
+}
+
 /* Adds ticks that came due to t's pending ones, as t's policy says. */
 static void vtimer_add_pending(struct vtimer *t, uint64_t ticks)
 {
+	uint64_t cap;
+
 	if (t->missed == VTIMER_NO_MISSED)
 		t->pending = 1;
 	else if (__builtin_add_overflow(t->pending, ticks, &t->pending))
 		t->pending = UINT64_MAX;
+	if (!t->sink->ack)
+		return;
+	/* A raised tick not taken yet is raised again with the new ones. */
+	t->reraise = t->raised;
+	cap = vtimer_ack_backlog(t);
+	if (t->pending > cap) {
+		t->discarded += t->pending - cap;
+		t->pending = cap;
+	}
 }
 
 /*
@@ -306,6 +329,7 @@ static uint64_t vtimer_unlink(struct vtimer *t)
 	t->deadline_ns = VTIMER_NEVER;
 	t->left_ns = VTIMER_NEVER;
 	t->pending = 0;
+	t->raised = t->reraise = false;
 	t->discarded += dropped;
 	return dropped;
 }
@@ -348,6 +372,44 @@ static void vtimer_collect(struct vtimer *t, struct vtimer_delivery *d)
 	atomic_fetch_add(&t->inflight, 1);
 }
 
+/*
+ * A sink that counts on ack: should the update raise (again) one of t's
+ * owed ticks? The first owed one when none is raised, and a raised one
+ * again when more periods came due before the guest took it (it may have
+ * been raised while the line was masked). The ticks stay pending until
+ * vtimer_ack().
+ */
+static bool vtimer_ack_due(const struct vtimer *t)
+{
+	if (!t->pending)
+		return false;
+	if (!t->raised)
+		return true;
+	/*
+	 * Raised again for new periods: the device pulses it only if its
+	 * interrupt is no longer waiting in an IRR (vtimer_sink.ack).
+	 */
+	return t->reraise;
+}
+
+/* Collects the raise of one owed tick of t into d (vtimer_ack_due()). */
+static void vtimer_collect_raise(struct vtimer *t, struct vtimer_delivery *d)
+{
+	d->t = t;
+	d->sink = t->sink;
+	d->ctx = t->ctx;
+	d->irq = t->irq;
+	/*
+	 * The tick's number (taken so far + 1): a raise that reaches the
+	 * device after the guest took that tick is stale, and the device
+	 * drops it (vtimer_sink.ack).
+	 */
+	d->ticks = (unsigned int)(t->delivered + 1);
+	t->raised = true;
+	t->reraise = false;
+	atomic_fetch_add(&t->inflight, 1);	/* as in vtimer_collect() */
+}
+
 /* ---- Group 1 ---------------------------------------------------------- */
 
 /* The update; with next, also the earliest deadline its last pass leaves. */
@@ -384,13 +446,16 @@ static unsigned long __vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now, ui
 			if (!vtimer_check_on_list(v, t, prev))
 				break;
 			vtimer_advance(t, now);
-			if (t->pending) {
+			if (t->sink->ack ? vtimer_ack_due(t) : t->pending != 0) {
 				if (n == ARRAY_SIZE(batch)) {
 					more = true;
 					break;
 				}
-				vtimer_collect(t, &batch[n++]);
-				more |= t->pending != 0;
+				if (t->sink->ack)
+					vtimer_collect_raise(t, &batch[n++]);
+				else
+					vtimer_collect(t, &batch[n++]);
+				more |= !t->sink->ack && t->pending != 0;
 			}
 			/* A one-shot that has delivered its tick retires. */
 			if (!t->pending && t->deadline_ns == VTIMER_NEVER) {
@@ -399,7 +464,7 @@ static unsigned long __vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now, ui
 			}
 			prev = pos;
 			/* As vtimer_next_deadline() counts it. */
-			if (t->pending)
+			if (t->sink->ack ? vtimer_ack_due(t) : t->pending != 0)
 				earliest = 0;
 			else if (!t->frozen)
 				earliest = MIN(earliest, t->deadline_ns);
@@ -410,7 +475,7 @@ static unsigned long __vtimer_update_irq(struct vtimer_vcpu *v, uint64_t now, ui
 		for (i = 0; i < n; i++) {
 			batch[i].sink->fire(v, batch[i].ctx, batch[i].irq,
 					    batch[i].ticks);
-			total += batch[i].ticks;
+			total += batch[i].sink->ack ? 1 : batch[i].ticks;
 			/*
 			 * fire() is done with ctx. Release: pairs with the
 			 * acquire load in vtimer_destroy(), after which the
@@ -469,7 +534,8 @@ uint64_t vtimer_next_deadline(struct vtimer_vcpu *v)
 
 	vtimer_vcpu_lock(v);
 	list_for_each_entry(t, &v->timers, node) {
-		if (t->pending) {
+		/* A raised tick waits for the guest to take it, not for v. */
+		if (t->sink->ack ? vtimer_ack_due(t) : t->pending != 0) {
 			next = 0;
 			break;
 		}
@@ -520,6 +586,47 @@ uint64_t vtimer_remaining(struct vtimer *t, uint64_t now)
 		left = t->frozen ? t->left_ns : t->deadline_ns - now;
 	vtimer_unlock(t);
 	return left;
+}
+
+bool vtimer_ack(struct vtimer *t, struct vtimer_vcpu *by, uint64_t now)
+{
+	struct vtimer_vcpu *v;
+	bool taken = false, kick = false;
+
+	if (!t->sink->ack)		/* fixed at vtimer_init() */
+		return false;
+	v = vtimer_lock(t);
+	/*
+	 * Under the owner's lock, re-checked (vtimer_lock()): the ack may
+	 * come from any vCPU (the one the interrupt reached, a register C
+	 * read) while t moves; the owed count travels with t under both
+	 * owners' locks (vtimer_migrate()), so with the re-check an ack
+	 * counts against the count t has now, never against a copy left on
+	 * the vCPU it came from (the XSA-336 race, docs/races.md).
+	 * Brought up to date first, so the backlog the ack leaves is the
+	 * one at now, whenever the last update ran.
+	 */
+	vtimer_advance(t, now);
+	if (t->state == VTIMER_ACTIVE && t->pending) {
+		/*
+		 * Counted even if raised was cleared meanwhile: each tick
+		 * the guest takes was raised for an owed one (two raises
+		 * reach two vCPUs only when the timer moved between them and
+		 * the first was no longer waiting in an IRR, and then a
+		 * second tick was owed).
+		 */
+		t->pending--;
+		t->delivered++;
+		t->raised = t->reraise = false;
+		taken = true;
+		kick = t->pending && v != by;
+	}
+	vtimer_unlock(t);
+
+	/* The next owed tick: raised by the owner's next update. */
+	if (kick && v->kick)
+		v->kick(v);
+	return taken;
 }
 
 static __noinline void vtimer_report_stuck(struct vtimer *t,

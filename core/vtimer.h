@@ -103,7 +103,35 @@ struct vtimer_sink {
 	void (*fire)(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 		     unsigned int ticks);
 	const char *name;
+	/*
+	 * Ticks are counted when the guest takes them (Xen's vpt:
+	 * pending_intr_nr, pt_intr_post()). The timer keeps the ticks owed
+	 * and fire() gets one at a time: "raise tick number ticks" (the
+	 * ticks taken so far + 1, mod 2^32; raised again, the same number).
+	 * A raise may reach the device after the guest took that tick (the
+	 * fire() of a re-raise runs unlocked while the guest takes it on
+	 * another vCPU): the device drops a raise whose number is not after
+	 * the last one taken, or the next owed tick would be shown twice. The
+	 * device reports with vtimer_ack() that the guest took it, and only
+	 * then is the next owed one raised. If more periods come due while
+	 * one is raised and not taken, fire() is called again for the same
+	 * tick (raising an interrupt already pending is idempotent; one
+	 * raised while the line was masked is not lost for good); the device
+	 * pulses such a re-raise only if the tick's interrupt is not still
+	 * waiting in an IRR, where a move may have left it. At most
+	 * VTIMER_ACK_BACKLOG_NS of periods are owed; older ones are
+	 * discarded. Meant for VTIMER_DELAY_MISSED timers.
+	 */
+	bool ack;
 };
+
+/*
+ * The most a timer whose sink counts on ack may owe, in time: at least one
+ * tick, at most this many periods' worth. A guest that kept interrupts off
+ * for longer gets one second of ticks, not a storm.
+ */
+#define VTIMER_ACK_BACKLOG_NS 1000000000ull
+
 
 /*
  * The timer part of a vCPU; struct vcpu embeds it. Must outlive every
@@ -160,8 +188,18 @@ struct vtimer {
 	uint64_t deadline_ns;	/* next deadline; VTIMER_NEVER: one-shot done */
 	uint64_t left_ns;	/* frozen: time to the deadline at the freeze */
 	uint64_t period_ns;	/* 0: one-shot */
-	uint64_t pending;	/* ticks come due, not yet handed to the sink */
-	uint64_t delivered;	/* ticks handed to the sink, ever */
+	/*
+	 * Ticks come due, not yet handed to the sink; for a sink that
+	 * counts on ack (vtimer_sink.ack), the ticks owed until the guest
+	 * takes them, the raised one included.
+	 */
+	uint64_t pending;
+	/*
+	 * Sink counts on ack: one tick was raised (fire() called) and the
+	 * guest has not taken it yet; reraise: more periods came due since.
+	 */
+	bool raised, reraise;
+	uint64_t delivered;	/* ticks handed to the sink (ack: taken), ever */
 	uint64_t discarded;	/* ticks dropped by stop/start/destroy, ever */
 
 	/* Fixed at vtimer_init(): */
@@ -201,7 +239,8 @@ void vtimer_init(struct vtimer *t, struct vtimer_vcpu *v,
  * The per-exit interrupt update. Brings every timer of v up to date at
  * now, collects the ticks that came due, retires one-shots that have
  * delivered theirs, and hands the ticks to the sinks after dropping the
- * lock. Returns the number of ticks delivered.
+ * lock; a sink that counts on ack gets one owed tick raised at a time
+ * (vtimer_sink.ack). Returns the number of ticks delivered or raised.
  *
  * Caller: v's own run loop, on every VM exit, before event injection.
  * Not while v is saved.
@@ -236,7 +275,8 @@ void vtimer_restore(struct vtimer_vcpu *v, uint64_t now);
 
 /*
  * The earliest deadline of v's timers: what a halted v sleeps until.
- * 0 if ticks are already waiting for delivery (do not sleep), VTIMER_NEVER
+ * 0 if ticks are already waiting for delivery (do not sleep; a tick raised
+ * and not yet taken by the guest waits on the guest, not on v), VTIMER_NEVER
  * if no timer is armed. Frozen timers do not count. Stale once returned:
  * whoever arms or moves a timer onto v calls v->kick afterwards.
  * Caller: v's HLT path, the scheduler, the monitor.
@@ -275,6 +315,17 @@ uint64_t vtimer_remaining(struct vtimer *t, uint64_t now);
  * teardown, any CPU, not from t's own fire().
  */
 void vtimer_destroy(struct vtimer *t);
+
+/*
+ * The guest took the tick t raised (a sink that counts on ack): the LAPIC
+ * accepted its vector, the 8259 its INTA, or the RTC's register C was
+ * read with PF set. Counts one owed tick as delivered; if more are owed,
+ * the next is raised by t's owner's next vtimer_update_irq(), and the owner
+ * is kicked unless it is by (the vCPU calling, NULL if unknown), which
+ * updates before its next entry anyway. Returns true if a tick was owed.
+ * Any CPU; no vtimer lock held.
+ */
+bool vtimer_ack(struct vtimer *t, struct vtimer_vcpu *by, uint64_t now);
 
 /*
  * (Re)arms t at now on the vCPU that owns it, as vtimer_start() would on

@@ -130,6 +130,24 @@ static void vpc_ioapic_routed(void *ctx, unsigned int pin, const struct vapic_ms
 		vrtc_retarget(&pc->rtc, to->owner);
 }
 
+/*
+ * IRQ 0's interrupt is still waiting to be taken: its vector in some
+ * local APIC's IRR, or IRQ 0 requested and unmasked in the 8259
+ * (vpit_set_waiting()). Under the PIT's pulse_lock.
+ */
+static bool vpc_pit_waiting(void *ctx)
+{
+	struct vpc *pc = ctx;
+	int vec = vioapic_pin_vector(&pc->ioapic, PC_PIT_IOAPIC_PIN);
+
+	if (vec >= 0) {
+		for (unsigned int i = 0; i < pc->nr_cpus; i++)
+			if (vlapic_irr_test(&pc->cpus[i].lapic, (uint8_t)vec))
+				return true;
+	}
+	return vpic_irq_requested(&pc->pic, PC_IRQ_PIT);
+}
+
 /* The PIC's INTR output: vCPU 0 looks at it when it next injects. */
 static void vpc_pic_intr(void *ctx, unsigned int line, int level)
 {
@@ -472,6 +490,7 @@ int vpc_create(struct vm *vm, const struct vpc_params *p)
 	vlapic_setup_virtual_wire(&pc->cpus[0].lapic);
 	vpic_init(&pc->pic, &intr);
 	vpit_init(&pc->pit, bsp_timers, &pc->isa[PC_IRQ_PIT], NULL);
+	vpit_set_waiting(&pc->pit, vpc_pit_waiting, pc);
 	vrtc_init(&pc->rtc, bsp_timers, &pc->isa[PC_IRQ_RTC], time_now_ns, p->wall_ns,
 		  p->ram_low, p->ram_high);
 	/* The PIT's and the RTC's timers follow their IOAPIC entries. */

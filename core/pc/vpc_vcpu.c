@@ -118,10 +118,32 @@ static int vpc_lapic_vector(struct vcpu *vcpu, void *ctx)
 	return (int)(uintptr_t)ctx;
 }
 
-/* The 8259's INTA cycle: only once the injection is certain. */
+/*
+ * The 8259's INTA cycle: only once the injection is certain. IRQ 0 taken
+ * is a PIT tick delivered: the next owed one may be raised (vpit_taken()).
+ */
 static int vpc_pic_ack(struct vcpu *vcpu, void *ctx)
 {
-	return vpic_ack(&vpc_of(vcpu->vm)->pic);
+	struct vpc *pc = vpc_of(vcpu->vm);
+	int isa_irq, vec = vpic_ack_isa(&pc->pic, &isa_irq);
+
+	if (isa_irq == PC_IRQ_PIT)
+		vpit_taken(&pc->pit, &vcpu->timers);
+	return vec;
+}
+
+/*
+ * The local APIC accepted vec (IRR -> ISR) on vcpu: if it is the vector of
+ * the PIT's IOAPIC pin, the guest took a PIT tick (Xen's pt_intr_post()
+ * matches the vector the same way). The RTC's ticks are taken by the read
+ * of register C instead (core/pc/dev/vrtc.c).
+ */
+static void vpc_lapic_taken(struct vcpu *vcpu, uint8_t vec)
+{
+	struct vpc *pc = vpc_of(vcpu->vm);
+
+	if (vioapic_pin_vector(&pc->ioapic, PC_PIT_IOAPIC_PIN) == vec)
+		vpit_taken(&pc->pit, &vcpu->timers);
 }
 
 static void vpc_inject_nmi(struct vcpu *vcpu)
@@ -154,8 +176,10 @@ void vpc_inject_pending(struct vcpu *vcpu)
 	if (vec >= 0) {
 		vec = vcpu_deliver_event(vcpu, EVENT_EXTINT, vpc_lapic_vector,
 					 (void *)(uintptr_t)vec);
-		if (vec >= 0)
+		if (vec >= 0) {
 			vlapic_ack_vector(lapic, (uint8_t)vec);
+			vpc_lapic_taken(vcpu, (uint8_t)vec);
+		}
 	} else if (pic) {
 		vcpu_deliver_event(vcpu, EVENT_EXTINT, vpc_pic_ack, NULL);
 	} else {

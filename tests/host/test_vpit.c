@@ -27,17 +27,28 @@ static uint64_t at_clocks(uint64_t d)
 	return (d * 1000000000ull + VPIT_HZ - 1) / VPIT_HZ;
 }
 
+/*
+ * IRQ 0 as the guest sees it: an IRR bit that holds one request, as the
+ * LAPIC's and the 8259's do. An edge while it is set merges into it.
+ */
 struct irq_probe {
 	int level;
 	unsigned int edges;	/* rising edges seen */
+	bool irr;		/* requested, not taken yet */
+	unsigned int merged;	/* edges that found irr set */
+	unsigned int taken;	/* interrupts the guest took */
 };
 
 static void probe_set(void *ctx, unsigned int line, int level)
 {
 	struct irq_probe *pr = ctx;
 
-	if (level && !pr->level)
+	if (level && !pr->level) {
 		pr->edges++;
+		if (pr->irr)
+			pr->merged++;
+		pr->irr = true;
+	}
 	pr->level = level;
 }
 
@@ -417,12 +428,31 @@ static void ch2_tsc_calibration(void)
 
 /* ---- Channel 0 on IRQ 0 ---------------------------------------------- */
 
+/*
+ * One exit at now_ns and what the run loop does around it: the update,
+ * then (if_on: the guest's IF set) the injection, where the guest takes
+ * IRQ 0 if requested and the PIT hears of it (vpit_taken(), as
+ * vpc_inject_pending() calls it); while ticks wait to be raised the vCPU
+ * exits again at once (its one-shot armed for vtimer_next_deadline() = 0).
+ */
+static void exit_at(bool if_on)
+{
+	do {
+		vtimer_update_irq(&vcpu, now_ns);
+		if (!if_on || !probe.irr)
+			break;
+		probe.irr = false;
+		probe.taken++;
+		CHECK(vpit_taken(&pit, &vcpu));
+	} while (vtimer_next_deadline(&vcpu) <= now_ns);
+}
+
 /* Exits of the vCPU every step ns from now_ns to end. */
 static void run_exits(uint64_t end, uint64_t step)
 {
 	while (now_ns < end) {
 		now_ns = MIN(now_ns + step, end);
-		vtimer_update_irq(&vcpu, now_ns);
+		exit_at(true);
 	}
 }
 
@@ -439,10 +469,17 @@ static void ch0_periodic_hz1000(void)
 	run_exits(t0 + 1000 * MS, 100 * US);
 	/* 1000 * 1193182 / 1193 = 1000.15 periods. */
 	CHECK_EQ(probe.edges, 1000);
+	CHECK_EQ(probe.taken, 1000);
 	CHECK_EQ(pit.timer.delivered, 1000);
-	/* Exits far apart: every period still one pulse (DELAY_MISSED). */
+	/*
+	 * Exits far apart: every period still one interrupt taken
+	 * (DELAY_MISSED), raised one at a time, none merged into another.
+	 */
 	run_exits(t0 + 2000 * MS, 7 * MS + 300 * US);
 	CHECK_EQ(probe.edges, 2000);
+	CHECK_EQ(probe.taken, 2000);
+	CHECK_EQ(probe.merged, 0);
+	CHECK_EQ(pit.timer.delivered, 2000);
 	/* The counter agrees with the ticks. */
 	now_ns = t0 + at_clocks(2000ull * latch + 100);
 	CHECK_EQ(pit_latched16(0), latch - 100);
@@ -497,6 +534,64 @@ static void ch0_one_shot(void)
 	teardown();
 }
 
+/*
+ * Late ticks reach the guest one at a time (docs/vtimer.md, "Delivery"):
+ * owed while the guest holds interrupts off, raised again when new
+ * periods pass (an edge that merges, never a second interrupt), each
+ * counted when taken, none twice; the backlog stops at one second's worth.
+ */
+static void ch0_late_ticks_taken_one_by_one(void)
+{
+	setup();
+	pit_control(0, VPIT_RW_WORD, 2);
+	pit_count16(0, 11932);				/* ~10 ms */
+	uint64_t period = pit.timer.period_ns, t0 = 0;
+
+	/* One exit 10 periods late, IF off: one edge, ten owed. */
+	now_ns = t0 + 10 * period + 50 * US;
+	exit_at(false);
+	CHECK_EQ(probe.edges, 1);
+	CHECK_EQ(probe.taken, 0);
+	CHECK_EQ(pit.timer.pending, 10);
+	CHECK_EQ(pit.timer.delivered, 0);
+	/* The raised tick waits on the guest, not on the vCPU. */
+	CHECK_EQ(vtimer_next_deadline(&vcpu), t0 + 11 * period);
+	/* Still IF off at the next period: raised again, merged. */
+	now_ns = t0 + 11 * period + 50 * US;
+	exit_at(false);
+	CHECK_EQ(probe.edges, 2);
+	CHECK_EQ(probe.merged, 1);
+	CHECK_EQ(pit.timer.pending, 11);
+	/* IF on: the eleven come one by one, each taken once. */
+	exit_at(true);
+	CHECK_EQ(probe.taken, 11);
+	CHECK_EQ(pit.timer.delivered, 11);
+	CHECK_EQ(pit.timer.pending, 0);
+	CHECK_EQ(probe.merged, 1);
+	CHECK(!vpit_taken(&pit, &vcpu));		/* nothing owed */
+	CHECK_EQ(pit.timer.delivered, 11);
+
+	/*
+	 * Three seconds with IF off: one second's periods owed (99 of
+	 * 10.000016 ms), the rest dropped.
+	 */
+	uint64_t gone = pit.timer.discarded, cap = VTIMER_ACK_BACKLOG_NS / period;
+
+	CHECK_EQ(cap, 99);
+	now_ns = t0 + 311 * period + 50 * US;
+	exit_at(false);
+	CHECK_EQ(pit.timer.pending, cap);
+	CHECK_EQ(pit.timer.discarded - gone, 300 - cap);
+	run_exits(now_ns + 10 * US, 10 * US);
+	CHECK_EQ(probe.taken, 11 + cap);
+	CHECK_EQ(pit.timer.pending, 0);
+	/* On time again: one per period. */
+	run_exits(t0 + 411 * period + 50 * US, 1 * MS);
+	CHECK_EQ(probe.taken, 111 + cap);
+	CHECK_EQ(pit.timer.delivered, 111 + cap);
+	teardown();
+}
+
 static void ch0_reprogram_stops_old(void)
 {
 	setup();
@@ -545,6 +640,7 @@ int main(void)
 	RUN(ch2_tsc_calibration);
 	RUN(ch0_periodic_hz1000);
 	RUN(ch0_one_shot);
+	RUN(ch0_late_ticks_taken_one_by_one);
 	RUN(ch0_reprogram_stops_old);
 	return check_done();
 }

@@ -332,18 +332,101 @@ static void reg_c_clear_on_read(void)
 	run_exits(t0 + 400 * MS, 1 * MS, false);
 	CHECK_EQ(probe.edges, 0);
 	CHECK_EQ(cmos_read(VRTC_REG_C), 0);
-	/* Three periods, C never read: one edge, IRQ# stays "asserted". */
+	/*
+	 * Periods at 500, 1000 and 1500 ms, C never read: one edge, IRQ#
+	 * stays "asserted"; the others are owed, not shown: PF is up once.
+	 * At 2 Hz one second's worth is two ticks (VTIMER_ACK_BACKLOG_NS):
+	 * two owed, the third dropped.
+	 */
 	run_exits(t0 + 1600 * MS, 1 * MS, false);
 	CHECK_EQ(probe.edges, 1);
 	CHECK_EQ(probe.level, 0);
+	uint64_t owed = rtc.ptimer.pending;
+
+	CHECK_EQ(owed, 2);
+	CHECK_EQ(rtc.ptimer.discarded, 1);
 	/* A second boundary passed too: UF is up, UIE clear. */
 	CHECK_EQ(cmos_read(VRTC_REG_C), VRTC_C_IRQF | VRTC_C_PF | VRTC_C_UF);
 	CHECK_EQ(cmos_read(VRTC_REG_C), 0);		/* cleared */
-	/* Read: the next period gives the next edge. */
+	CHECK_EQ(rtc.ptimer.delivered, 1);
+	/*
+	 * The read took the first tick; the owed ones follow one per read
+	 * of C, each raised by the next exit (docs/vtimer.md, "Delivery"),
+	 * never while PF is still up.
+	 */
+	for (unsigned int i = 1; i < owed; i++) {
+		run_exits(now_ns + 2 * MS, 1 * MS, false);
+		CHECK_EQ(probe.edges, 1 + i);
+		CHECK_EQ(cmos_read(VRTC_REG_C), VRTC_C_IRQF | VRTC_C_PF);
+	}
+	CHECK_EQ(rtc.ptimer.delivered, owed);
+	CHECK_EQ(rtc.ptimer.pending, 0);
+	/* Nothing owed: the next period gives the next edge. */
 	run_exits(t0 + 1900 * MS, 1 * MS, false);
-	CHECK_EQ(probe.edges, 1);
+	CHECK_EQ(probe.edges, owed);
+	CHECK_EQ(cmos_read(VRTC_REG_C), 0);
 	run_exits(t0 + 2100 * MS, 1 * MS, false);
+	CHECK_EQ(probe.edges, owed + 1);
+	/* Not read for 1.4 s more: PF once, and still one edge. */
+	run_exits(t0 + 3500 * MS, 1 * MS, false);
+	CHECK_EQ(probe.edges, owed + 1);
+	CHECK_EQ(rtc.ptimer.pending, 2);
+	teardown();
+}
+
+/*
+ * The guest's side of stale_raise_dropped(): fired in the same update as
+ * the RTC's re-raise of tick 1 and before it, it reads C (taking tick 1),
+ * lets an exit raise tick 2 and reads C again, all before the re-raise of
+ * tick 1 reaches the RTC.
+ */
+static uint8_t stale_c[2];
+
+static void stale_guest_fire(struct vtimer_vcpu *v, void *ctx,
+			     unsigned int irq, unsigned int ticks)
+{
+	stale_c[0] = cmos_read(VRTC_REG_C);
+	vtimer_update_irq(&vcpu, now_ns);
+	stale_c[1] = cmos_read(VRTC_REG_C);
+}
+
+static const struct vtimer_sink stale_guest_sink = {
+	.fire = stale_guest_fire,
+	.name = "guest",
+};
+
+/*
+ * A raise collected before the guest took its tick and run after: the
+ * RTC drops it (its number is not after the last taken), or the next
+ * tick would set PF and raise IRQ 8 a second time.
+ */
+static void stale_raise_dropped(void)
+{
+	struct vtimer guest;
+
+	setup();
+	cmos_write(VRTC_REG_A, VRTC_A_DV_32KHZ | 15);	/* 2 Hz: 500 ms */
+	cmos_read(VRTC_REG_C);
+	uint64_t t0 = now_ns;
+
+	/* On the list before the RTC's timer: fired first in one batch. */
+	vtimer_init(&guest, &vcpu, &stale_guest_sink, NULL, 0, VTIMER_NO_MISSED);
+	vtimer_start(&guest, &vcpu, now_ns, t0 + 1000 * MS, 0);
+	cmos_write(VRTC_REG_B, VRTC_B_24H | VRTC_B_PIE);
+	run_exits(t0 + 600 * MS, 1 * MS, false);
+	CHECK_EQ(probe.edges, 1);			/* tick 1, C not read */
+	/* Tick 2 comes due: re-raise of 1 and the guest in one update. */
+	now_ns = t0 + 1000 * MS;
+	vtimer_update_irq(&vcpu, now_ns);
+	/* (UF too: a second boundary passed, UIE clear) */
+	CHECK_EQ(stale_c[0] & ~VRTC_C_UF, VRTC_C_IRQF | VRTC_C_PF);	/* tick 1 */
+	CHECK_EQ(stale_c[1] & ~VRTC_C_UF, VRTC_C_IRQF | VRTC_C_PF);	/* tick 2 */
+	CHECK_EQ(rtc.ptimer.delivered, 2);
+	CHECK_EQ(rtc.ptimer.pending, 0);
+	/* The stale re-raise of tick 1 showed nothing. */
 	CHECK_EQ(probe.edges, 2);
+	CHECK_EQ(cmos_read(VRTC_REG_C) & ~VRTC_C_UF, 0);
+	vtimer_destroy(&guest);
 	teardown();
 }
 
@@ -639,6 +722,7 @@ int main(void)
 	RUN(set_freezes_and_sets_time);
 	RUN(periodic_1024hz);
 	RUN(reg_c_clear_on_read);
+	RUN(stale_raise_dropped);
 	RUN(pf_polled_without_pie);
 	RUN(update_ended_1hz);
 	RUN(alarm);

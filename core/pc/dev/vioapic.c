@@ -126,6 +126,20 @@ void vioapic_eoi(struct vioapic *io, uint8_t vector)
 	vioapic_unlock_send(io, &out);
 }
 
+int vioapic_pin_vector(struct vioapic *io, unsigned int pin)
+{
+	uint64_t rte;
+
+	if (pin >= VIOAPIC_PINS)
+		return -1;
+	spin_lock(&io->lock);
+	rte = io->rte[pin];
+	spin_unlock(&io->lock);
+	if ((rte & IOAPIC_RTE_DM_MASK) >> IOAPIC_RTE_DM_SHIFT > VAPIC_DM_LOWEST)
+		return -1;
+	return (int)(rte & IOAPIC_RTE_VECTOR_MASK);
+}
+
 /* ---- Indirect registers ------------------------------------------------ */
 
 static uint32_t __vioapic_read_reg(const struct vioapic *io)

@@ -131,6 +131,14 @@ void vioapic_irq_line_set(void *ctx, unsigned int line, int level);
 void vioapic_eoi(struct vioapic *io, uint8_t vector);
 
 /*
+ * The vector pin's entry sends, masked or not, or -1 if it sends none
+ * (NMI, SMI, INIT, ExtINT; a pin out of range): which vector's acceptance
+ * by a local APIC is the guest taking that pin's interrupt. Any CPU, no
+ * lock held.
+ */
+int vioapic_pin_vector(struct vioapic *io, unsigned int pin);
+
+/*
  * MMIO handlers; dev = the struct vioapic, addr guest-physical in the
  * IOAPIC page. Only 32-bit accesses to 0x00, 0x10 and 0x40 do anything;
  * other reads return 0, other writes are ignored. Always return 0.

@@ -117,6 +117,16 @@ int vlapic_pending_vector(struct vlapic *a)
 	return vec;
 }
 
+bool vlapic_irr_test(struct vlapic *a, uint8_t vec)
+{
+	bool set;
+
+	spin_lock(&a->lock);
+	set = vlapic_vec_test(a->irr, vec);
+	spin_unlock(&a->lock);
+	return set;
+}
+
 void vlapic_ack_vector(struct vlapic *a, uint8_t vec)
 {
 	spin_lock(&a->lock);

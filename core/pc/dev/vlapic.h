@@ -303,6 +303,12 @@ int vlapic_pending_vector(struct vlapic *a);
 void vlapic_ack_vector(struct vlapic *a, uint8_t vec);
 
 /*
+ * True if vec is requested in a's IRR (not yet accepted). Any CPU, no
+ * lock of a held (the vPIT asks it under its pulse_lock).
+ */
+bool vlapic_irr_test(struct vlapic *a, uint8_t vec);
+
+/*
  * KVM's PV EOI (the platform keeps the guest's word): the guest may retire
  * an interrupt by clearing a bit in its memory instead of writing EOI.
  *

@@ -215,7 +215,25 @@ bool vpic_has_interrupt(struct vpic *p)
 	return ret;
 }
 
+bool vpic_irq_requested(struct vpic *p, unsigned int irq)
+{
+	unsigned long flags = spin_lock_irqsave(&p->lock);
+	const struct vpic_chip *c = &p->chip[irq < 8 ? VPIC_MASTER : VPIC_SLAVE];
+	uint8_t bit = (uint8_t)(1u << (irq & 7));
+	bool ret = (c->irr & bit) && !(c->imr & bit);
+
+	spin_unlock_irqrestore(&p->lock, flags);
+	return ret;
+}
+
 int vpic_ack(struct vpic *p)
+{
+	int isa_irq;
+
+	return vpic_ack_isa(p, &isa_irq);
+}
+
+int vpic_ack_isa(struct vpic *p, int *isa_irq)
 {
 	struct vpic_chip *m = &p->chip[VPIC_MASTER];
 	struct vpic_chip *s = &p->chip[VPIC_SLAVE];
@@ -223,12 +241,14 @@ int vpic_ack(struct vpic *p)
 	int ir = chip_pending(m, true);
 	int vector;
 
+	*isa_irq = -1;
 	if (ir < 0) {
 		/* The request went away after INTR: no ISR bit is set. */
 		vector = m->vector_base + VPIC_SPURIOUS_IR;
 	} else if (ir != VPIC_CASCADE_IRQ) {
 		chip_intack(m, (unsigned int)ir);
 		vector = m->vector_base + ir;
+		*isa_irq = ir;
 	} else {
 		/*
 		 * The master acknowledges IR2 and hands the vector cycle to
@@ -243,6 +263,7 @@ int vpic_ack(struct vpic *p)
 		} else {
 			chip_intack(s, (unsigned int)sir);
 			vector = s->vector_base + sir;
+			*isa_irq = 8 + sir;
 		}
 	}
 	vpic_update_cascade(p);

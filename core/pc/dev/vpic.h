@@ -128,6 +128,19 @@ bool vpic_has_interrupt(struct vpic *p);
  */
 int vpic_ack(struct vpic *p);
 
+/*
+ * vpic_ack() that also says which ISA input (0-15) it acknowledged in
+ * *isa_irq, -1 for a spurious vector: the guest taking that input's
+ * interrupt (the vPIT counts its IRQ 0 ticks there).
+ */
+int vpic_ack_isa(struct vpic *p, int *isa_irq);
+
+/*
+ * True if ISA input irq (0-15) has a request in its chip's IRR that its
+ * mask lets through: an interrupt that will be delivered. Any CPU.
+ */
+bool vpic_irq_requested(struct vpic *p, unsigned int irq);
+
 /* Ports 0x20-0x21, 0xa0-0xa1 and 0x4d0-0x4d1; dev is the struct vpic. */
 extern const struct vdev_io_ops vpic_io_ops;
 

@@ -171,20 +171,55 @@ static void vpit_ch0_sync(struct vpit *p, uint64_t now)
 	vtimer_restart(t, now, first, period);
 }
 
-/* One irq0 pulse per tick; no lock held (vtimer_sink contract). */
+/*
+ * Raises one owed tick: one irq0 pulse. The sink counts on ack (docs/
+ * vtimer.md, "Delivery"): the timer keeps the ticks owed and raises the
+ * next only after vpit_taken() says the guest took this one, so late ticks
+ * never pulse twice into an IRR that holds one. No lock held (vtimer_sink
+ * contract).
+ */
 static void vpit_fire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 		      unsigned int ticks)
 {
 	struct vpit *p = ctx;
 
-	while (ticks--)
-		irq_line_pulse(&p->irq0);
+	/*
+	 * One pulse at a time: two CPUs pulsing at once (an old and a new
+	 * owner around a move, a raise right after the guest took the last
+	 * tick) would merge into one edge (docs/races.md, "Two pulses of
+	 * one line merge").
+	 */
+	spin_lock(&p->pulse_lock);
+	/*
+	 * ticks is the tick's number. One the guest took already is a
+	 * stale raise (collected before the take, run after it): pulsed,
+	 * the guest would take it as the next owed tick, and that one
+	 * again when it is raised.
+	 */
+	if ((int32_t)(ticks - p->seq_taken) <= 0)
+		goto out;
+	/*
+	 * Raised again (more periods came due, the tick not taken): if its
+	 * interrupt still waits in an IRR, wherever IRQ 0 pointed when it
+	 * was pulsed, a second pulse could land in another vCPU's IRR
+	 * after a move, and the guest would take the tick twice. Pulsed
+	 * again only if it is waiting nowhere: lost to a masked line.
+	 */
+	if (ticks == p->seq_pulsed && p->irq0_waiting &&
+	    p->irq0_waiting(p->waiting_ctx))
+		goto out;
+	p->seq_pulsed = ticks;
+	irq_line_pulse(&p->irq0);
+out:
+	spin_unlock(&p->pulse_lock);
 }
 
 static const struct vtimer_sink vpit_sink = {
 	.fire = vpit_fire,
 	.name = "vpit",
+	.ack = true,
 };
+
 
 /* ---- Gate, control word, counts --------------------------------------- */
 
@@ -475,6 +510,7 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
 
 	*p = (struct vpit){ 0 };
 	spin_lock_init(&p->lock);
+	spin_lock_init(&p->pulse_lock);
 	p->clock = clock;
 	p->irq0 = *irq0;
 	for (n = 0; n < VPIT_CHANNELS; n++) {
@@ -496,6 +532,21 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
 void vpit_retarget(struct vpit *p, struct vtimer_vcpu *to)
 {
 	vtimer_migrate(&p->timer, to, vpit_now(p));
+}
+
+void vpit_set_waiting(struct vpit *p, bool (*waiting)(void *ctx), void *ctx)
+{
+	p->irq0_waiting = waiting;
+	p->waiting_ctx = ctx;
+}
+
+bool vpit_taken(struct vpit *p, struct vtimer_vcpu *by)
+{
+	/* The IRR held the latest pulse: that tick, and all before it. */
+	spin_lock(&p->pulse_lock);
+	p->seq_taken = p->seq_pulsed;
+	spin_unlock(&p->pulse_lock);
+	return vtimer_ack(&p->timer, by, vpit_now(p));
 }
 
 void vpit_destroy(struct vpit *p)

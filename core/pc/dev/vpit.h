@@ -125,9 +125,23 @@ struct vpit {
 	struct vpit_channel ch[VPIT_CHANNELS];
 	uint8_t port_b;		/* VPIT_PORTB_WRITABLE bits as written */
 
+	/*
+	 * Held across each pulse of irq0 (the sink's), so that two CPUs'
+	 * pulses make two edges; taken with no other lock held.
+	 */
+	spinlock_t pulse_lock;
+	/*
+	 * pulse_lock: the number of the tick last pulsed, and of the last
+	 * the guest took (vpit_taken()); a raise not after it is stale.
+	 */
+	uint32_t seq_pulsed, seq_taken;
+
 	/* Fixed at vpit_init(): */
 	uint64_t (*clock)(void);	/* ns; time_now_ns() on the machine */
 	struct irq_line irq0;
+	/* Fixed at vpit_set_waiting(), before publication; NULL: none. */
+	bool (*irq0_waiting)(void *ctx);
+	void *waiting_ctx;
 	/*
 	 * Channel 0's timer; fields are the vtimer's (its owner's lock).
 	 * Started on its current owner, so a vtimer_migrate() that made
@@ -152,6 +166,24 @@ void vpit_init(struct vpit *p, struct vtimer_vcpu *owner,
  * lock. Any CPU.
  */
 void vpit_retarget(struct vpit *p, struct vtimer_vcpu *to);
+
+/*
+ * Tells p how to find out whether an IRQ 0 interrupt it pulsed is still
+ * waiting to be taken (in a LAPIC's IRR, in the 8259's unmasked IRR):
+ * called under p's pulse_lock before a tick is pulsed again, so it may
+ * take the interrupt controllers' locks, nothing else. Before
+ * publication.
+ */
+void vpit_set_waiting(struct vpit *p, bool (*waiting)(void *ctx), void *ctx);
+
+/*
+ * The guest took an IRQ 0 interrupt on the vCPU whose timers by are (its
+ * LAPIC accepted the vector of IOAPIC pin 2, or the 8259 acknowledged IRQ
+ * 0): one owed channel 0 tick counts as delivered and the next is raised
+ * (vtimer_ack()). Returns false if none was owed. Takes no PIT lock; any
+ * CPU, no lock held.
+ */
+bool vpit_taken(struct vpit *p, struct vtimer_vcpu *by);
 
 /* Stops channel 0's timer for good and waits for its deliveries. */
 void vpit_destroy(struct vpit *p);

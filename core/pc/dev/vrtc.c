@@ -242,7 +242,8 @@ static uint8_t vrtc_flags(const struct vrtc *r, uint64_t now)
 {
 	uint8_t c = 0;
 
-	if (r->pf || (r->p_period_ns &&
+	/* While the timer runs, PF rises with the ticks it raises only. */
+	if (r->pf || (r->p_period_ns && !r->ptimer_on &&
 		      vrtc_periods(r, now) > vrtc_periods(r, r->pf_since_ns)))
 		c |= VRTC_C_PF;
 	if (r->uf || (!vrtc_set_held(r) &&
@@ -271,11 +272,18 @@ static bool vrtc_update_irqf(struct vrtc *r, uint64_t now)
 	return true;
 }
 
-/* Reading register C: the flags, then all clear. */
-static uint8_t vrtc_read_c(struct vrtc *r, uint64_t now)
+/*
+ * Reading register C: the flags, then all clear. *acked: the read took
+ * the periodic tick the timer raised (PF set by vrtc_pfire()).
+ */
+static uint8_t vrtc_read_c(struct vrtc *r, uint64_t now, bool *acked)
 {
 	uint8_t c = vrtc_flags(r, now) | (r->irqf ? VRTC_C_IRQF : 0);
 
+	*acked = r->pf_raised;
+	if (r->pf_raised)
+		r->p_seq_taken = r->p_seq_raised;
+	r->pf_raised = false;
 	r->pf = r->af = r->uf = r->irqf = false;
 	r->pf_since_ns = now;
 	r->uf_sec = vrtc_guest_sec(r, now);
@@ -326,6 +334,8 @@ static void vrtc_sync_timers(struct vrtc *r, uint64_t now)
 	spin_assert_held(&r->lock);
 	if ((b & VRTC_B_PIE) && r->p_period_ns) {
 		if (!r->ptimer_on) {
+			/* PF stops being lazy: what rose so far stays. */
+			vrtc_fold_flags(r, now);
 			first = r->p_base_ns +
 				(vrtc_periods(r, now) + 1) * r->p_period_ns;
 			vtimer_restart(&r->ptimer, now, first, r->p_period_ns);
@@ -334,6 +344,9 @@ static void vrtc_sync_timers(struct vrtc *r, uint64_t now)
 	} else if (r->ptimer_on) {
 		vtimer_stop(&r->ptimer, now);
 		r->ptimer_on = false;
+		r->pf_raised = false;
+		/* PF is lazy again from now: the owed ticks are dropped. */
+		r->pf_since_ns = MAX(now, r->p_base_ns);
 	}
 	if ((b & (VRTC_B_UIE | VRTC_B_AIE)) && !(b & VRTC_B_SET)) {
 		if (!r->utimer_on) {
@@ -357,12 +370,33 @@ static void vrtc_resync_utimer(struct vrtc *r, uint64_t now)
 	vrtc_sync_timers(r, now);
 }
 
+/*
+ * One IRQ 8 edge, with no RTC lock held. Pulses from two CPUs at once
+ * would merge into one edge (the second rising while the first still
+ * holds the line high), and an edge the guest never sees leaves IRQF up
+ * for good: pulse_lock makes them one after the other (docs/races.md,
+ * "Two pulses of one line merge").
+ */
+static void vrtc_pulse(struct vrtc *r)
+{
+	spin_lock(&r->pulse_lock);
+	irq_line_pulse(&r->irq8);
+	spin_unlock(&r->pulse_lock);
+}
+
 static uint64_t vrtc_now(const struct vrtc *r)
 {
 	return r->clock ? r->clock() : time_now_ns();
 }
 
-/* Periodic ticks: PF is lazy, so only IRQF is to be worked out. */
+/*
+ * One owed periodic tick is raised (the sink counts on ack; docs/vtimer.md,
+ * "Delivery"): PF rises for it and IRQF with it. If PF is still up from
+ * the tick before (register C not read yet), nothing changes: that tick
+ * is not taken yet, so this one waits, and no tick shows twice. The read
+ * of C that clears PF acks it (vtimer_ack()), and the timer raises the
+ * next owed one.
+ */
 static void vrtc_pfire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 		       unsigned int ticks)
 {
@@ -370,10 +404,21 @@ static void vrtc_pfire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 	bool pulse;
 
 	spin_lock(&r->lock);
+	/*
+	 * Stopped (PIE cleared) since the update collected the tick: none.
+	 * ticks is the tick's number; one whose C was read already is a
+	 * stale raise (collected before the read, run after it), which
+	 * would show the next tick twice.
+	 */
+	if (r->ptimer_on && !r->pf && (int32_t)(ticks - r->p_seq_taken) > 0) {
+		r->pf = true;
+		r->pf_raised = true;
+		r->p_seq_raised = ticks;
+	}
 	pulse = vrtc_update_irqf(r, vrtc_now(r));
 	spin_unlock(&r->lock);
 	if (pulse)
-		irq_line_pulse(&r->irq8);
+		vrtc_pulse(r);
 }
 
 /* A second boundary while UIE or AIE: the alarm check, then IRQF. */
@@ -391,12 +436,13 @@ static void vrtc_ufire(struct vtimer_vcpu *v, void *ctx, unsigned int irq,
 	pulse = vrtc_update_irqf(r, now);
 	spin_unlock(&r->lock);
 	if (pulse)
-		irq_line_pulse(&r->irq8);
+		vrtc_pulse(r);
 }
 
 static const struct vtimer_sink vrtc_psink = {
 	.fire = vrtc_pfire,
 	.name = "vrtc periodic",
+	.ack = true,
 };
 
 static const struct vtimer_sink vrtc_usink = {
@@ -406,7 +452,8 @@ static const struct vtimer_sink vrtc_usink = {
 
 /* ---- Register access -------------------------------------------------- */
 
-static uint8_t vrtc_read_reg(struct vrtc *r, unsigned int idx, uint64_t now)
+static uint8_t vrtc_read_reg(struct vrtc *r, unsigned int idx, uint64_t now,
+			     bool *acked)
 {
 	switch (idx) {
 	case VRTC_REG_A:
@@ -415,7 +462,7 @@ static uint8_t vrtc_read_reg(struct vrtc *r, unsigned int idx, uint64_t now)
 			return r->cmos[idx] | VRTC_A_UIP;
 		return r->cmos[idx];
 	case VRTC_REG_C:
-		return vrtc_read_c(r, now);
+		return vrtc_read_c(r, now, acked);
 	case VRTC_REG_D:
 		return VRTC_D_VRT;
 	default:
@@ -437,6 +484,7 @@ static void vrtc_write_a(struct vrtc *r, uint8_t val, uint64_t now)
 		if (r->ptimer_on) {
 			vtimer_stop(&r->ptimer, now);
 			r->ptimer_on = false;
+			r->pf_raised = false;	/* its owed ticks are gone */
 		}
 	}
 	r->cmos[VRTC_REG_A] = a;
@@ -507,19 +555,28 @@ static int vrtc_io_read(void *dev, uint16_t port, unsigned int size,
 {
 	struct vrtc *r = dev;
 	uint64_t now = vrtc_now(r);
-	bool pulse = false;
+	bool pulse = false, acked = false;
 	uint8_t v;
 
 	spin_lock(&r->lock);
 	if (port == VRTC_PORT_INDEX) {
 		v = r->index;
 	} else {
-		v = vrtc_read_reg(r, r->index & VRTC_INDEX_MASK, now);
+		v = vrtc_read_reg(r, r->index & VRTC_INDEX_MASK, now, &acked);
 		pulse = vrtc_update_irqf(r, now);
 	}
 	spin_unlock(&r->lock);
 	if (pulse)
-		irq_line_pulse(&r->irq8);
+		vrtc_pulse(r);
+	/*
+	 * The guest took the raised tick: the next owed one follows at the
+	 * timer owner's next update. After the unlock, although the vtimer
+	 * locks come after the RTC's: nothing here needs the RTC held, and a
+	 * PIE clear that stopped the timer meanwhile dropped the owed ticks,
+	 * so the ack finds none.
+	 */
+	if (acked)
+		vtimer_ack(&r->ptimer, NULL, now);
 	*val = (size > 1 ? 0xffffff00u : 0) | v;
 	return 0;
 }
@@ -542,7 +599,7 @@ static int vrtc_io_write(void *dev, uint16_t port, unsigned int size,
 	}
 	spin_unlock(&r->lock);
 	if (pulse)
-		irq_line_pulse(&r->irq8);
+		vrtc_pulse(r);
 	return 0;
 }
 
@@ -592,6 +649,7 @@ void vrtc_init(struct vrtc *r, struct vtimer_vcpu *owner,
 
 	*r = (struct vrtc){ 0 };
 	spin_lock_init(&r->lock);
+	spin_lock_init(&r->pulse_lock);
 	r->clock = clock_ns;
 	r->irq8 = *irq8;
 	now = vrtc_now(r);
@@ -605,8 +663,13 @@ void vrtc_init(struct vrtc *r, struct vtimer_vcpu *owner,
 	r->pf_since_ns = now;
 	r->uf_sec = vrtc_guest_sec(r, now);
 	vrtc_init_cmos_memory(r, low_bytes, high_bytes);
+	/*
+	 * Periodic: every period owed and counted when register C is read
+	 * (docs/vtimer.md, "Delivery"). Update and alarm: once a second,
+	 * late ones collapse into one, as UF and AF do on the chip.
+	 */
 	vtimer_init(&r->ptimer, owner, &vrtc_psink, r, VRTC_IRQ,
-		    VTIMER_NO_MISSED);
+		    VTIMER_DELAY_MISSED);
 	vtimer_init(&r->utimer, owner, &vrtc_usink, r, VRTC_IRQ,
 		    VTIMER_NO_MISSED);
 }

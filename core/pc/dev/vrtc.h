@@ -175,8 +175,22 @@ struct vrtc {
 	/* Periodic: boundaries at p_base_ns + k * p_period_ns; 0: no rate. */
 	uint64_t p_base_ns;
 	uint64_t p_period_ns;
-	bool ptimer_on;		/* ptimer programmed */
+	/*
+	 * ptimer programmed. While it is, PF is not lazy: it rises only
+	 * when the timer raises an owed tick (vrtc.c, vrtc_pfire()).
+	 */
+	bool ptimer_on;
+	/* PF was raised for an owed tick and register C not read since. */
+	bool pf_raised;
+	/* The number of that tick, and of the last one whose C was read. */
+	uint32_t p_seq_raised, p_seq_taken;
 	bool utimer_on;		/* utimer programmed */
+
+	/*
+	 * Held across each pulse of irq8, so that two CPUs' pulses make two
+	 * edges; taken with no other RTC lock held (docs/locking.md).
+	 */
+	spinlock_t pulse_lock;
 
 	/* Fixed at vrtc_init(): */
 	uint64_t (*clock)(void);	/* ns; time_now_ns() on the machine */
