@@ -21,6 +21,20 @@ static inline double bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (sorts v). */
+static inline double bench_median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp_double);
+	return v[n / 2];
+}
+
 /* Thread counts to measure: 1, 2, 4, 8, 16 (BENCH_MAX_THREADS caps them). */
 static inline unsigned int bench_max_threads(void)
 {

@@ -61,13 +61,6 @@ static double run(enum variant var)
 	return (double)(t1 - t0) / ITERS;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int main(void)
 {
 	double c[NR_VARIANTS][ROUNDS], med[NR_VARIANTS];
@@ -79,8 +72,7 @@ int main(void)
 	       ITERS, ROUNDS);
 	printf("  %-10s %14s %16s\n", "variant", "cycles/exit", "over count");
 	for (unsigned int var = 0; var < NR_VARIANTS; var++) {
-		qsort(c[var], ROUNDS, sizeof(double), cmp);
-		med[var] = c[var][ROUNDS / 2];
+		med[var] = bench_median(c[var], ROUNDS);
 		printf("  %-10s %14.1f %16.1f\n", names[var], med[var], med[var] - med[COUNT]);
 	}
 	return 0;

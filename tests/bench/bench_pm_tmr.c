@@ -51,13 +51,6 @@ static double run(enum variant var)
 	return (double)(t1 - t0) / ITERS;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int main(void)
 {
 	struct irq_line sci = { .set = sci_set, .line = 9 };
@@ -71,8 +64,7 @@ int main(void)
 	       ITERS, ROUNDS);
 	printf("  %-8s %14s\n", "variant", "cycles/read");
 	for (unsigned int var = 0; var < NR_VARIANTS; var++) {
-		qsort(c[var], ROUNDS, sizeof(double), cmp);
-		printf("  %-8s %14.1f\n", names[var], c[var][ROUNDS / 2]);
+		printf("  %-8s %14.1f\n", names[var], bench_median(c[var], ROUNDS));
 	}
 	return 0;
 }

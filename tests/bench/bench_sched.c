@@ -182,19 +182,6 @@ static double measure(const struct sched_bench_ops *o, unsigned int n)
 	return (double)total / wall;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
 int main(void)
 {
 	static double per_cpu[8][ROUNDS], one_lock[8][ROUNDS];
@@ -219,7 +206,7 @@ int main(void)
 	       bench_host_cpus(), ROUNDS, ROUND_NS / 1e9);
 	printf("%5s %16s %16s %10s\n", "CPUs", "per-CPU ops/s", "one-lock ops/s", "ratio");
 	for (unsigned int i = 0; i < nr_counts; i++) {
-		double p = median(per_cpu[i], ROUNDS), g = median(one_lock[i], ROUNDS);
+		double p = bench_median(per_cpu[i], ROUNDS), g = bench_median(one_lock[i], ROUNDS);
 
 		printf("%5u %16.0f %16.0f %9.2fx%s\n", counts[i], p, g, p / g,
 		       counts[i] > (unsigned int)bench_host_cpus() ? "  (oversubscribed)" : "");

@@ -128,19 +128,6 @@ static double measure(void (*fn)(struct bench_thread *t), unsigned int n)
 	return (double)ops / wall;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
 int main(void)
 {
 	static double epoch[8][ROUNDS], rwl[8][ROUNDS];
@@ -192,7 +179,7 @@ int main(void)
 	printf("%8s %18s %18s %13s\n", "threads", "epoch lookups/s",
 	       "rwlock lookups/s", "epoch/rwlock");
 	for (i = 0; i < nr_counts; i++) {
-		double e = median(epoch[i], ROUNDS), r = median(rwl[i], ROUNDS);
+		double e = bench_median(epoch[i], ROUNDS), r = bench_median(rwl[i], ROUNDS);
 
 		printf("%8u %18.0f %18.0f %12.2fx\n", counts[i], e, r, e / r);
 	}

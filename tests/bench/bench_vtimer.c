@@ -161,13 +161,6 @@ static double run_one(enum variant variant, unsigned int n)
 	return (double)ops / secs;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int main(void)
 {
 	static double rate[NR_VARIANTS][8][ROUNDS];
@@ -206,8 +199,7 @@ int main(void)
 		double med[NR_VARIANTS];
 
 		for (v = 0; v < NR_VARIANTS; v++) {
-			qsort(rate[v][c], ROUNDS, sizeof(double), cmp_double);
-			med[v] = rate[v][c][ROUNDS / 2];
+			med[v] = bench_median(rate[v][c], ROUNDS);
 		}
 		printf("%7u  %16.0f  %19.0f  %5.2fx%s\n", counts[c],
 		       med[PER_VCPU], med[GLOBAL_RWLOCK],
