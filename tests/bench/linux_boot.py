@@ -572,7 +572,9 @@ def print_timeline(timeline):
     edges = [("firmware+grub", None, "grub"), ("grub reads", "grub", "hv"),
              ("hv boot", "hv", "ready"), ("vm setup", "ready", "vm"),
              ("guest boot", "vm", "marker")]
-    rows = {n: r for n, r in timeline.items() if all("vm" in x for x in r)}
+    # Only the boots that printed every line (a UEFI boot has no GRUB menu).
+    keys = {k for e in edges for k in e[1:] if k} | {"marker"}
+    rows = {n: r for n, r in timeline.items() if all(keys <= x.keys() for x in r)}
     if not rows:
         return
     print("The boots in parts (s from QEMU's start, median over the runs; guest boot: "
