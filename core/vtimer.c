@@ -619,7 +619,13 @@ bool vtimer_ack(struct vtimer *t, struct vtimer_vcpu *by, uint64_t now)
 		t->delivered++;
 		t->raised = t->reraise = false;
 		taken = true;
-		kick = t->pending && v != by;
+		/*
+		 * The owner is kicked even when it is the vCPU taking the
+		 * tick: its run loop read its next deadline in the update,
+		 * before the injection that took this tick, so without the
+		 * request the next owed tick would wait for its next exit.
+		 */
+		kick = t->pending != 0;
 	}
 	vtimer_unlock(t);
 

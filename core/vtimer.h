@@ -321,8 +321,8 @@ void vtimer_destroy(struct vtimer *t);
  * accepted its vector, the 8259 its INTA, or the RTC's register C was
  * read with PF set. Counts one owed tick as delivered; if more are owed,
  * the next is raised by t's owner's next vtimer_update_irq(), and the owner
- * is kicked unless it is by (the vCPU calling, NULL if unknown), which
- * updates before its next entry anyway. Returns true if a tick was owed.
+ * is kicked (by, the vCPU calling or NULL, included: its run loop read its
+ * deadline before the injection that acks). Returns true if a tick was owed.
  * Any CPU; no vtimer lock held.
  */
 bool vtimer_ack(struct vtimer *t, struct vtimer_vcpu *by, uint64_t now);
